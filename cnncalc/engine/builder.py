@@ -1,0 +1,610 @@
+"""Expand a spec into a flat DAG of layer nodes and run each node's engine rule as it is created.
+
+Expansion and shape inference happen in one pass because blocks may depend on shapes: a block sees
+`in_channels` (e.g. `project: "stride != 1 or in_channels != out"`), and `when:` can drop a layer.
+
+Scoping:
+- Each block use gets its own scope: global `vars`, the block's `args` and `vars`, `index` (position in a
+  repeat), `in_channels` and `in_features` of its first input. Names inside are local; the block's inputs
+  are named by its `inputs:` (default `input`).
+- An inline group (`layers:` without a block) sees the names and variables of the scope around it.
+- Within a scope, entries run in dependency order; a layer reads the previous entry unless it has `from:`.
+  Dotted references reach inside groups and blocks (`layer1.2.conv3`); a repeated entry's name refers to
+  its last instance.
+- An entry whose `when:` is false is skipped, and its name then stands for its (first) input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from cnncalc import limits
+from cnncalc.engine.tensor import Tensor
+from cnncalc.errors import IssueCollector, Location
+from cnncalc.layers import COMPOSITES, REGISTRY, LayerError, LayerResult, LayerSchema, RuleContext, all_kind_names
+from cnncalc.spec.document import BlockDef, SpecDocument
+from cnncalc.spec.expressions import ExpressionError, evaluate
+from cnncalc.spec.pydantic_errors import did_you_mean, issues_from_validation_error
+from cnncalc.spec.values import evaluate_value, string_keywords
+from cnncalc.spec.yaml_source import PathKey, SourceMap
+
+NETWORK_INPUT = -1  # node reference of the network input
+ENTRY_FIELDS = {"name", "from", "when", "repeat", "frozen"}
+BLOCK_USE_FIELDS = ENTRY_FIELDS | {"block", "args"}
+GROUP_FIELDS = ENTRY_FIELDS | {"layers"}
+RESERVED_NAMES = {"input", "index", "in_channels", "in_features"}
+
+Ref = int | None  # a node index, NETWORK_INPUT, or None for "failed upstream" (no further errors reported)
+
+
+@dataclass
+class Node:
+    index: int
+    path: str
+    kind: str
+    spec: LayerSchema
+    inputs: tuple[int, ...]
+    location: Location
+    frozen: bool
+    result: LayerResult
+
+
+@dataclass
+class Scope:
+    """Names visible to a group of entries and where their outputs are."""
+
+    prefix: str
+    variables: dict[str, Any]
+    parent: Scope | None = None  # set for inline groups: lookups fall through to the enclosing scope
+    names: dict[str, Ref | Scope] = field(default_factory=dict)
+    output: Ref = None
+    frozen: bool = False  # a frozen block or group freezes every layer inside it
+
+    def child_path(self, component: str) -> str:
+        return f"{self.prefix}.{component}" if self.prefix else component
+
+
+class Builder:
+    def __init__(self, document: SpecDocument, source: SourceMap, input_tensor: Tensor) -> None:
+        self.document = document
+        self.source = source
+        self.input_tensor = input_tensor
+        self.nodes: list[Node] = []
+        self.issues = IssueCollector()
+        self._seen: set[tuple[Location, str]] = set()
+        self._broken_entries: set[PathKey] = set()  # entries with structural errors, already reported
+        self._block_stack: list[str] = []
+        self.document_variables: dict[str, Any] = {}
+        self.output_ref: Ref = None  # the network output
+
+    # ------------------------------------------------------------------------------------------- issues
+    def error(self, location: Location, message: str, hint: str = "") -> None:
+        if (location, message) not in self._seen:
+            self._seen.add((location, message))
+            self.issues.error(location, message, hint)
+
+    def warning(self, location: Location, message: str, hint: str = "") -> None:
+        if (location, message) not in self._seen:
+            self._seen.add((location, message))
+            self.issues.warning(location, message, hint)
+
+    def locate(self, path: PathKey, key: bool = False) -> Location:
+        return self.source.locate(path, key=key)
+
+    # ---------------------------------------------------------------------------------------- tensors
+    def tensor(self, ref: Ref) -> Tensor | None:
+        if ref is None:
+            return None
+        if ref == NETWORK_INPUT:
+            return self.input_tensor
+        return self.nodes[ref].result.output
+
+    # ------------------------------------------------------------------------------------------- build
+    def evaluate_variables(self, raw: Mapping[str, Any], path: PathKey, base: dict[str, Any]) -> dict[str, Any] | None:
+        variables = dict(base)
+        ok = True
+        for name, value in raw.items():
+            if name in RESERVED_NAMES:
+                self.error(self.locate((*path, name), key=True), f"{name!r} is a reserved name", "rename the variable")
+                ok = False
+                continue
+            result = self.evaluate_expression(value, variables, (*path, name))
+            if result is None:
+                ok = False
+                continue
+            variables[name] = result
+        return variables if ok else None
+
+    def evaluate_expression(self, value: Any, variables: Mapping[str, Any], path: PathKey) -> Any:
+        if isinstance(value, bool | int | float):
+            return value
+        if not isinstance(value, str):
+            self.error(self.locate(path), f"expected a number or an expression, got {type(value).__name__}")
+            return None
+        try:
+            return evaluate(value, variables)
+        except ExpressionError as error:
+            self.error(self.locate(path), f"cannot evaluate {value!r}: {error}")
+            return None
+
+    # ---------------------------------------------------------------------------- structural checking
+    def check_structure(self, entries: list[Any], path: PathKey) -> None:
+        """Check kinds, field names and block uses without evaluating anything, so that every entry is
+        checked, including those in unused blocks or behind a false `when`."""
+        names: dict[str, PathKey] = {}
+        for position, entry in enumerate(entries):
+            entry_path = (*path, position)
+            if not self.check_entry(entry, entry_path):
+                self._broken_entries.add(entry_path)
+                continue
+            name = entry.get("name")
+            if isinstance(name, str):
+                if name in names:
+                    self.error(
+                        self.locate((*entry_path, "name")),
+                        f"name {name!r} is already used in this scope",
+                        "names must be unique among the entries of one list",
+                    )
+                names[name] = entry_path
+            if "layers" in entry and isinstance(entry["layers"], list):
+                self.check_structure(entry["layers"], (*entry_path, "layers"))
+
+    def check_entry(self, entry: Any, path: PathKey) -> bool:
+        location = self.locate(path)
+        if not isinstance(entry, dict):
+            self.error(location, "a layer entry must be a mapping such as `{type: conv2d, out: 64, kernel: 3}`")
+            return False
+        ok = True
+        name = entry.get("name")
+        if name is not None and not (isinstance(name, str) and name.isidentifier()):
+            self.error(
+                self.locate((*path, "name")),
+                f"name {name!r} is not a valid name",
+                "use letters, digits and underscores, not starting with a digit (dots are added for nesting)",
+            )
+            ok = False
+        elif name in RESERVED_NAMES:
+            self.error(self.locate((*path, "name")), f"{name!r} is a reserved name", "choose another name")
+            ok = False
+        markers = [key for key in ("type", "block", "layers") if key in entry]
+        if len(markers) != 1:
+            if markers:
+                message = f"an entry has exactly one of `type`, `block` and `layers`; this one has {', '.join(markers)}"
+            else:
+                message = "this entry has no `type` (a layer), `block` (a block use) or `layers` (a group)"
+            self.error(location, message, "e.g. `- {type: relu}` or `- {block: bottleneck, args: {...}}`")
+            return False
+        marker = markers[0]
+        if marker == "type":
+            kind = entry["type"]
+            if not isinstance(kind, str) or (kind not in REGISTRY and kind not in COMPOSITES):
+                self.error(
+                    self.locate((*path, "type")),
+                    f"unknown layer type {kind!r}",
+                    did_you_mean(str(kind), all_kind_names()) or "run `cnncalc kinds` to list layer types",
+                )
+                return False
+            schema = REGISTRY[kind].schema if kind in REGISTRY else COMPOSITES[kind].schema
+            allowed = ENTRY_FIELDS | {"type"} | set(schema.model_fields)
+            ok &= self.check_keys(entry, path, allowed, f"layer type {kind!r}")
+        elif marker == "block":
+            ok &= self.check_keys(entry, path, BLOCK_USE_FIELDS, "a block use")
+            ok &= self.check_block_use(entry, path)
+        else:
+            ok &= self.check_keys(entry, path, GROUP_FIELDS, "a group")
+            if not isinstance(entry["layers"], list) or not entry["layers"]:
+                self.error(self.locate((*path, "layers")), "`layers` must be a non-empty list of entries")
+                ok = False
+        return ok
+
+    def check_keys(self, entry: dict[str, Any], path: PathKey, allowed: set[str], what: str) -> bool:
+        ok = True
+        for key in entry:
+            if key not in allowed:
+                self.error(
+                    self.locate((*path, key), key=True),
+                    f"unknown field {key!r} for {what}",
+                    did_you_mean(str(key), allowed),
+                )
+                ok = False
+        return ok
+
+    def check_block_use(self, entry: dict[str, Any], path: PathKey) -> bool:
+        name = entry["block"]
+        blocks = self.document.blocks
+        if not isinstance(name, str) or name not in blocks:
+            hint = did_you_mean(str(name), blocks) if blocks else "define it under `blocks:` at the top level"
+            self.error(self.locate((*path, "block")), f"unknown block {name!r}", hint)
+            return False
+        args = entry.get("args", {})
+        if not isinstance(args, dict):
+            self.error(self.locate((*path, "args")), "`args` must be a mapping of argument names to values")
+            return False
+        ok = True
+        declared = blocks[name].args
+        for arg in args:
+            if arg not in declared:
+                self.error(
+                    self.locate((*path, "args", arg), key=True),
+                    f"block {name!r} has no argument {arg!r}",
+                    did_you_mean(str(arg), declared) or "declare it under the block's `args:`",
+                )
+                ok = False
+        for arg, default in declared.items():
+            if default is None and arg not in args:
+                self.error(self.locate((*path, "args")), f"block {name!r} needs argument {arg!r}")
+                ok = False
+        return ok
+
+    # -------------------------------------------------------------------------------------- expansion
+    def expand_entries(self, entries: list[Any], path: PathKey | None, scope: Scope, default_input: Ref,
+                       fallback: Location | None = None) -> Ref:
+        """Expand one list of entries into `scope`; return the output of the last entry."""
+        order, blocked = self.dependency_order(entries, path, fallback)
+        outputs: dict[int, Ref] = {}
+        for position in order:
+            entry = entries[position]
+            entry_path = (*path, position) if path is not None else None
+            if position in blocked or (entry_path is not None and entry_path in self._broken_entries):
+                output: Ref = None
+            else:
+                previous = outputs.get(position - 1, default_input) if position > 0 else default_input
+                output = self.expand_entry(entry, position, entry_path, scope, previous, fallback)
+            outputs[position] = output
+        return outputs.get(len(entries) - 1) if entries else default_input
+
+    def dependency_order(self, entries: list[Any], path: PathKey | None,
+                         fallback: Location | None) -> tuple[list[int], set[int]]:
+        """Entries in an order where each comes after what it reads; entries on a cycle are reported."""
+        by_name = {
+            entry["name"]: position
+            for position, entry in enumerate(entries)
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str)
+        }
+        depends: list[set[int]] = []
+        for position, entry in enumerate(entries):
+            needs: set[int] = set()
+            sources = entry.get("from") if isinstance(entry, dict) else None
+            if sources is None:
+                if position > 0:
+                    needs.add(position - 1)
+            else:
+                for reference in sources if isinstance(sources, list) else [sources]:
+                    head = str(reference).split(".", 1)[0]
+                    if head in by_name:
+                        needs.add(by_name[head])
+            depends.append(needs)
+        order: list[int] = []
+        done: set[int] = set()
+        remaining = list(range(len(entries)))
+        while remaining:
+            ready = [p for p in remaining if depends[p] <= done]
+            if not ready:
+                break
+            # Keep the written order among entries that are ready: earliest first.
+            first = ready[0]
+            order.append(first)
+            done.add(first)
+            remaining.remove(first)
+        blocked = set(remaining)
+        if blocked:
+            cycle = sorted(blocked)
+            names = " -> ".join(self.entry_label(entries[p], p) for p in cycle)
+            first = cycle[0]
+            location = self.locate((*path, first)) if path is not None else (fallback or self.locate(()))
+            self.error(
+                location,
+                f"these entries depend on each other in a cycle: {names}",
+                "a layer can only read layers that do not (directly or through the previous-layer chain) read it",
+            )
+        return order + sorted(blocked), blocked
+
+    @staticmethod
+    def entry_label(entry: Any, position: int) -> str:
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            return entry["name"]
+        return f"#{position}"
+
+    def resolve(self, reference: Any, scope: Scope, location: Location) -> tuple[Ref, bool]:
+        """Find what a `from:` name refers to; returns (ref, found)."""
+        if not isinstance(reference, str) or not reference:
+            self.error(location, f"`from` must name an earlier layer, got {reference!r}")
+            return None, False
+        head, *rest = reference.split(".")
+        current: Scope | None = scope
+        target: Ref | Scope | None = None
+        found = False
+        while current is not None:
+            if head in current.names:
+                target, found = current.names[head], True
+                break
+            current = current.parent
+        if not found:
+            visible = self.visible_names(scope)
+            self.error(location, f"unknown reference {reference!r}", did_you_mean(head, visible) or
+                       f"names visible here: {', '.join(sorted(visible)) or 'none'}")
+            return None, False
+        for part in rest:
+            if not isinstance(target, Scope) or part not in target.names:
+                inner = sorted(target.names) if isinstance(target, Scope) else []
+                self.error(location, f"unknown reference {reference!r}: no {part!r} inside",
+                           did_you_mean(part, inner) if inner else "only groups and blocks have names inside")
+                return None, False
+            target = target.names[part]
+        if isinstance(target, Scope):
+            return target.output, True
+        return target, True
+
+    @staticmethod
+    def visible_names(scope: Scope) -> set[str]:
+        names: set[str] = set()
+        current: Scope | None = scope
+        while current is not None:
+            names.update(current.names)
+            current = current.parent
+        return names
+
+    def expand_entry(self, entry: dict[str, Any], position: int, path: PathKey | None, scope: Scope,
+                     previous: Ref, fallback: Location | None) -> Ref:
+        location = self.locate(path) if path is not None else (fallback or self.locate(()))
+
+        def where(*keys: str | int) -> Location:
+            return self.locate((*path, *keys)) if path is not None else location
+
+        # Inputs
+        sources = entry.get("from")
+        if sources is None:
+            inputs: list[Ref] = [previous]
+        else:
+            listed = sources if isinstance(sources, list) else [sources]
+            if not listed:
+                self.error(where("from"), "`from` lists no inputs")
+                return None
+            inputs = []
+            for index, reference in enumerate(listed):
+                ref_location = where("from", index) if isinstance(sources, list) else where("from")
+                ref, found = self.resolve(reference, scope, ref_location)
+                if not found:
+                    return None
+                inputs.append(ref)
+        name = entry.get("name")
+        component = name if isinstance(name, str) else str(position)
+        if any(ref is None for ref in inputs):
+            self.register(scope, component, None)
+            return None
+        first = self.tensor(inputs[0])
+        variables = self.local_variables(scope.variables, first)
+
+        # when:
+        when = entry.get("when", True)
+        if not isinstance(when, bool):
+            when = self.evaluate_expression(when, variables, (*path, "when") if path else ())
+            if when is None:
+                self.register(scope, component, None)
+                return None
+        if not when:
+            self.register(scope, component, inputs[0])
+            return inputs[0]
+
+        # repeat:
+        repeated = "repeat" in entry
+        count = 1
+        if repeated:
+            count = self.evaluate_expression(entry["repeat"], variables, (*path, "repeat") if path else ())
+            if count is None:
+                self.register(scope, component, None)
+                return None
+            if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= limits.MAX_REPEAT:
+                self.error(where("repeat"), f"repeat must be a whole number from 1 to {limits.MAX_REPEAT:,}, got {count!r}")
+                self.register(scope, component, None)
+                return None
+        frozen = entry.get("frozen", False)
+        if not isinstance(frozen, bool):
+            self.error(where("frozen"), "`frozen` must be true or false")
+            frozen = False
+        frozen = frozen or scope.frozen
+
+        if not repeated:
+            output = self.expand_instance(entry, path, scope, component, scope.child_path(component), inputs,
+                                          0, location, frozen)
+            return output
+        holder = Scope(prefix=scope.child_path(component), variables=scope.variables, frozen=scope.frozen)
+        self.register(scope, component, holder)
+        current_inputs = inputs
+        output: Ref = None
+        for index in range(count):
+            output = self.expand_instance(entry, path, holder, str(index), holder.child_path(str(index)),
+                                          current_inputs, index, location, frozen)
+            if output is None:
+                break
+            current_inputs = [output]
+        holder.output = output
+        return output
+
+    def register(self, scope: Scope, component: str, value: Ref | Scope) -> None:
+        scope.names[component] = value
+        scope.output = value.output if isinstance(value, Scope) else value
+
+    def local_variables(self, variables: Mapping[str, Any], first: Tensor | None, index: int | None = None) -> dict[str, Any]:
+        local = dict(variables)
+        if first is not None:
+            if first.channels is not None:
+                local["in_channels"] = first.channels
+            local["in_features"] = first.shape[-1]
+        if index is not None:
+            local["index"] = index
+        return local
+
+    def expand_instance(self, entry: dict[str, Any], path: PathKey | None, scope: Scope, component: str,
+                        full_path: str, inputs: list[Ref], index: int, location: Location, frozen: bool) -> Ref:
+        """Create one instance of an entry (a layer, composite, block use or group)."""
+        if len(self.nodes) >= limits.MAX_NODES:
+            self.error(location, f"the network expands to more than {limits.MAX_NODES:,} layers",
+                       "lower the repeat counts; no real network is this large")
+            raise _TooLarge
+        variables = self.local_variables(scope.variables, self.tensor(inputs[0]), index)
+        if "type" in entry and entry["type"] in REGISTRY:
+            ref = self.add_layer(entry, path, full_path, inputs, variables, location, frozen)
+            self.register(scope, component, ref)
+            return ref
+        child = Scope(prefix=full_path, variables=variables, frozen=frozen)
+        self.register(scope, component, child)
+        if "type" in entry:
+            ref = self.expand_composite(entry, path, child, inputs, variables, location)
+        elif "block" in entry:
+            ref = self.expand_block(entry, path, child, inputs, variables, location)
+        else:
+            child.parent = scope
+            ref = self.expand_group(entry, path, child, inputs, location)
+        child.output = ref
+        scope.output = ref
+        return ref
+
+    def expand_group(self, entry: dict[str, Any], path: PathKey | None, child: Scope, inputs: list[Ref],
+                     location: Location) -> Ref:
+        if len(inputs) != 1:
+            self.error(location, f"a group reads one input, not {len(inputs)}",
+                       "name the inputs inside the group with `from:` instead")
+            return None
+        return self.expand_entries(entry["layers"], (*path, "layers") if path is not None else None, child,
+                                   inputs[0], fallback=location)
+
+    def expand_composite(self, entry: dict[str, Any], path: PathKey | None, child: Scope, inputs: list[Ref],
+                         variables: dict[str, Any], location: Location) -> Ref:
+        composite = COMPOSITES[entry["type"]]
+        spec = self.validate_fields(composite.schema, entry, path, variables, location)
+        if spec is None:
+            return None
+        expanded = composite.expand(spec)
+        if len(inputs) != 1:
+            self.error(location, f"{entry['type']} reads one input, not {len(inputs)}")
+            return None
+        return self.expand_entries(expanded, None, child, inputs[0], fallback=location)
+
+    def expand_block(self, entry: dict[str, Any], path: PathKey | None, child: Scope, inputs: list[Ref],
+                     caller_variables: dict[str, Any], location: Location) -> Ref:
+        name = entry["block"]
+        block: BlockDef = self.document.blocks[name]
+        if name in self._block_stack:
+            chain = " -> ".join([*self._block_stack, name])
+            self.error(location, f"block {name!r} uses itself ({chain})", "blocks cannot be recursive")
+            return None
+        if len(self._block_stack) >= limits.MAX_BLOCK_DEPTH:
+            self.error(location, f"blocks are nested more than {limits.MAX_BLOCK_DEPTH} deep")
+            return None
+        if len(inputs) != len(block.inputs):
+            self.error(
+                self.locate((*path, "from")) if path is not None else location,
+                f"block {name!r} takes {len(block.inputs)} input(s) ({', '.join(block.inputs)}), given {len(inputs)}",
+                "list one `from:` reference per block input",
+            )
+            return None
+        block_path: PathKey = ("blocks", name)
+        variables = {key: value for key, value in self.document_variables.items()}
+        args = entry.get("args") or {}
+        for arg, default in block.args.items():
+            if arg in args:
+                value = self.evaluate_expression(args[arg], caller_variables, (*path, "args", arg) if path else ())
+            else:
+                value = self.evaluate_expression(default, variables, (*block_path, "args", arg))
+            if value is None:
+                return None
+            variables[arg] = value
+        variables = self.local_variables(variables, self.tensor(inputs[0]), caller_variables.get("index"))
+        derived = self.evaluate_variables(block.vars, (*block_path, "vars"), variables)
+        if derived is None:
+            return None
+        child.variables = derived
+        for input_name, ref in zip(block.inputs, inputs, strict=True):
+            child.names[input_name] = ref
+        self._block_stack.append(name)
+        try:
+            last = self.expand_entries(block.layers, (*block_path, "layers"), child, inputs[0], fallback=location)
+        finally:
+            self._block_stack.pop()
+        if block.output is not None:
+            ref, found = self.resolve(block.output, child, self.locate((*block_path, "output")))
+            return ref if found else None
+        return last
+
+    def validate_fields(self, schema: type[LayerSchema], entry: dict[str, Any], path: PathKey | None,
+                        variables: Mapping[str, Any], location: Location) -> LayerSchema | None:
+        values: dict[str, Any] = {}
+        ok = True
+        for key, raw in entry.items():
+            if key in ENTRY_FIELDS or key == "type":
+                continue
+            try:
+                values[key] = evaluate_value(raw, string_keywords(schema, key), variables)
+            except ExpressionError as error:
+                self.error(self.locate((*path, key)) if path else location, f"{key}: cannot evaluate {raw!r}: {error}")
+                ok = False
+        if not ok:
+            return None
+        try:
+            return schema.model_validate(values)
+        except ValidationError as error:
+            base: PathKey = path if path is not None else ()
+            for issue in issues_from_validation_error(error, base, self.source, values,
+                                                      lambda _: list(schema.model_fields)):
+                if path is None:
+                    issue = type(issue)(f"{entry.get('type')}: {issue.message}", location, issue.hint)
+                self.error(issue.location, issue.message, issue.hint)
+            return None
+
+    def add_layer(self, entry: dict[str, Any], path: PathKey | None, full_path: str, inputs: list[Ref],
+                  variables: Mapping[str, Any], location: Location, frozen: bool) -> Ref:
+        kind = REGISTRY[entry["type"]]
+        spec = self.validate_fields(kind.schema, entry, path, variables, location)
+        if spec is None:
+            return None
+        count = len(inputs)
+        if count < kind.min_inputs or (kind.max_inputs is not None and count > kind.max_inputs):
+            wanted = str(kind.min_inputs) if kind.min_inputs == kind.max_inputs else f"at least {kind.min_inputs}"
+            self.error(location, f"{kind.name} takes {wanted} input(s), given {count}",
+                       "list the inputs with `from: [a, b]`" if kind.min_inputs > 1 else "")
+            return None
+        tensors = [self.tensor(ref) for ref in inputs]
+        context = RuleContext()
+        try:
+            result = kind.rule(spec, tensors, context)  # type: ignore[arg-type]
+        except LayerError as error:
+            self.error(location, f"{full_path} ({kind.name}): {error.message}", error.hint)
+            return None
+        for message, hint in context.errors:
+            self.error(location, f"{full_path} ({kind.name}): {message}", hint)
+        for message, hint in context.warnings:
+            self.warning(location, f"{full_path} ({kind.name}): {message}", hint)
+        output = result.output
+        if any(size > limits.MAX_DIMENSION for size in output.shape) or output.numel > limits.MAX_NUMEL:
+            self.error(location, f"{full_path} ({kind.name}): output shape {output.shape} is too large for any tensor",
+                       f"axes are limited to {limits.MAX_DIMENSION:,} and tensors to 2^63 - 1 elements")
+            return None
+        node = Node(len(self.nodes), full_path, kind.name, spec, tuple(inputs), location, frozen, result)  # type: ignore[arg-type]
+        self.nodes.append(node)
+        return node.index
+
+
+class _TooLarge(Exception):
+    """Raised to stop expansion once the node limit is reached (already reported)."""
+
+
+def build_graph(document: SpecDocument, source: SourceMap, input_tensor: Tensor) -> Builder:
+    builder = Builder(document, source, input_tensor)
+    try:
+        variables = builder.evaluate_variables(document.vars, ("vars",), {})
+        builder.document_variables = variables or {}
+        builder.check_structure(document.layers, ("layers",))
+        for name, block in document.blocks.items():
+            builder.check_structure(block.layers, ("blocks", name, "layers"))
+        if variables is not None:
+            scope = Scope(prefix="", variables=variables)
+            scope.names["input"] = NETWORK_INPUT
+            builder.output_ref = builder.expand_entries(document.layers, ("layers",), scope, NETWORK_INPUT)
+    except _TooLarge:
+        pass
+    return builder

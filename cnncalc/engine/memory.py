@@ -1,0 +1,38 @@
+"""Peak activation memory of an inference pass, from tensor lifetimes in execution order.
+
+Each layer's output lives from the step that writes it until the last step that reads it; the network
+output lives to the end. The peak is the largest total of live outputs (the network input included),
+assuming every layer writes a new tensor (no in-place operations, no views).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def peak_live_bytes(output_bytes: Sequence[int], inputs: Sequence[Sequence[int]], input_bytes: int,
+                    network_output: int) -> int:
+    """`output_bytes[i]` is node i's output size, `inputs[i]` the nodes it reads (-1: network input)."""
+    count = len(output_bytes)
+    last_use = list(range(count))  # a node nobody reads is freed right after it is written
+    input_last_use = -1
+    for node, sources in enumerate(inputs):
+        for source in sources:
+            if source < 0:
+                input_last_use = node
+            else:
+                last_use[source] = max(last_use[source], node)
+    if 0 <= network_output < count:
+        last_use[network_output] = count
+    frees_at: list[int] = [0] * (count + 1)
+    for node, step in enumerate(last_use):
+        frees_at[step] += output_bytes[node]
+    live = input_bytes
+    peak = live
+    for step in range(count):
+        live += output_bytes[step]
+        peak = max(peak, live)
+        live -= frees_at[step]
+        if step == input_last_use:
+            live -= input_bytes
+    return peak

@@ -1,0 +1,92 @@
+"""Receptive-field arithmetic (Araujo, Norris & Sim, "Computing Receptive Fields of CNNs", Distill 2019).
+
+Every layer that moves along a spatial axis is described by an affine map from its output index y to the
+centre of what it reads in its input, `center(y) = step * y + offset`, plus `span`, how many input units one
+output unit reads. For a convolution or pooling window that is step = s, offset = (k_eff - 1)/2 - pad_left and
+span = k_eff, which gives back the Distill recurrences:
+
+    r_out = r_in + (k_eff - 1) * j_in,   j_out = j_in * s,   P_out = P_in + pad_left * j_in
+
+with k_eff = d * (k - 1) + 1. Upsampling layers (transposed conv, interpolation, pixel shuffle) have a
+fractional step, so jump and effective padding become exact fractions.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import ceil, gcd
+
+from cnncalc.engine.tensor import AxisField, Scalar
+
+
+def _normal(value: Fraction | int) -> Scalar:
+    """Keep integers as int so that ordinary networks report plain integers."""
+    value = Fraction(value)
+    return int(value) if value.denominator == 1 else value
+
+
+def through_affine(field: AxisField, step: Fraction | int, offset: Fraction | int, span: Fraction | int) -> AxisField:
+    size = field.size + (Fraction(span) - 1) * field.jump
+    center = field.center + Fraction(offset) * field.jump
+    return AxisField(
+        size=_normal(size),
+        jump=_normal(Fraction(field.jump) * Fraction(step)),
+        padding=_normal((size - 1) / 2 - center),
+    )
+
+
+def through_window(field: AxisField, kernel: int, stride: int, pad_left: int, dilation: int = 1) -> AxisField:
+    """A sliding window: convolution, pooling, patch embedding."""
+    effective_kernel = dilation * (kernel - 1) + 1
+    return through_affine(field, stride, Fraction(effective_kernel - 1, 2) - pad_left, effective_kernel)
+
+
+def through_transposed(field: AxisField, kernel: int, stride: int, pad_left: int, dilation: int = 1) -> AxisField:
+    """A transposed convolution: output y reads inputs x with x * s - p + i * d = y for kernel taps i.
+
+    Which taps hit a real input depends on y mod s; the span is the largest set any output reads.
+    """
+    common = gcd(dilation, stride)
+    taps_per_output = ceil(kernel / (stride // common))
+    span = (taps_per_output - 1) * Fraction(dilation, common) + 1
+    effective_kernel = dilation * (kernel - 1) + 1
+    offset = (pad_left - Fraction(effective_kernel - 1, 2)) / stride
+    return through_affine(field, Fraction(1, stride), offset, span)
+
+
+def through_resize(field: AxisField, in_size: int, out_size: int, span: int, align_corners: bool) -> AxisField:
+    """Interpolation or pixel shuffle from in_size to out_size samples; span 1 = nearest, 2 = linear, 4 = cubic."""
+    if align_corners and out_size > 1:
+        return through_affine(field, Fraction(in_size - 1, out_size - 1), 0, span)
+    step = Fraction(in_size, out_size)
+    return through_affine(field, step, step / 2 - Fraction(1, 2), span)
+
+
+def through_adaptive(field: AxisField, in_size: int, out_size: int) -> AxisField:
+    """Adaptive pooling: window i covers [floor(i*in/out), ceil((i+1)*in/out)), so windows can differ by one."""
+    if in_size % out_size == 0:
+        window = in_size // out_size
+        return through_window(field, window, window, 0)
+    widest = max(-((-(i + 1) * in_size) // out_size) - (i * in_size) // out_size for i in range(min(out_size, 4096)))
+    first_window = -((-in_size) // out_size)
+    return through_affine(field, Fraction(in_size, out_size), Fraction(first_window - 1, 2), widest)
+
+
+def whole_axis(field: AxisField, in_size: int) -> AxisField:
+    """A reduction over the whole axis (global pooling, attention over all positions)."""
+    return through_window(field, in_size, in_size, 0)
+
+
+def merge(fields: list[AxisField]) -> tuple[AxisField, bool]:
+    """Fields of several paths meeting at one layer: the largest one, and whether the paths are aligned.
+
+    Paths are aligned when they share the jump and the centre of unit 0, i.e. their units sit on the same
+    input pixels; otherwise the merged feature map mixes units that look at different places.
+    """
+    widest = max(fields, key=lambda field: Fraction(field.size))
+    aligned = all(field.jump == widest.jump and field.center == widest.center for field in fields)
+    return widest, aligned
+
+
+def describe(field: AxisField) -> str:
+    return f"size {field.size}, jump {field.jump}, effective padding {field.padding}"

@@ -1,0 +1,77 @@
+"""The engine's output: frozen data, one row per layer plus totals. Rendering happens elsewhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cnncalc.engine.tensor import AxisField
+from cnncalc.errors import Location, SpecIssue
+
+CONVENTION = (
+    "cnncalc: params = trainable + frozen parameters (buffers apart); MACs = multiply-accumulates of "
+    "convolutions, linear layers and attention matmuls, bias excluded, transposed conv on its input grid; "
+    "FLOPs = 2 x MACs; totals for the whole batch"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRow:
+    index: int
+    path: str  # block path, e.g. "layer3.2.conv2"
+    kind: str
+    inputs: tuple[str, ...]  # paths of the layers it reads ("input" for the network input)
+    output_shape: tuple[int, ...]
+    params: int
+    trainable: bool
+    buffers: int
+    macs: int
+    activation_elements: int
+    activation_bytes: int
+    field: tuple[AxisField, ...] | None  # receptive field of this layer's units, per spatial axis
+    global_field: bool  # units see the whole input (global pooling, attention)
+    location: Location
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+    @property
+    def depth(self) -> int:
+        return self.path.count(".") + 1
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    params: int
+    trainable_params: int
+    buffers: int
+    macs: int
+    param_bytes: int
+    buffer_bytes: int
+    activation_bytes: int  # every layer's output, summed (what a training step keeps for backward)
+    peak_activation_bytes: int  # the most live at once during inference, in execution order
+    batch: int
+
+    @property
+    def non_trainable_params(self) -> int:
+        return self.params - self.trainable_params
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisResult:
+    name: str
+    file: str
+    input_shape: tuple[int, ...]
+    output_shape: tuple[int, ...]
+    dtype: str
+    dtype_bytes: int
+    layers: tuple[LayerRow, ...]
+    totals: Totals
+    receptive_field: tuple[AxisField, ...] | None  # of the deepest spatial feature map
+    receptive_field_layer: str | None  # the layer it belongs to
+    warnings: tuple[SpecIssue, ...]
+    convention: str = CONVENTION

@@ -1,0 +1,103 @@
+"""User-facing errors and exit codes.
+
+A `SpecIssue` is one problem with a spec, located at file:line:column, with a hint on how to fix it.
+`SpecError` carries one or more issues; the command line turns it into a located report and exit code 1.
+Anything else that escapes is a bug in cnncalc and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class ExitCode(enum.IntEnum):
+    """Exit codes of every cnncalc command, mapped in this one place."""
+
+    OK = 0
+    INVALID_SPEC = 1  # the spec (or an option that changes it, such as --input) is wrong
+    USAGE = 2  # bad command-line usage: unknown option, missing argument, unreadable path
+    MISSING_DEPENDENCY = 3  # an optional dependency (torch) is needed and not installed
+
+
+@dataclass(frozen=True)
+class Location:
+    """A position in a spec file; line and column are 1-based, 0 means unknown."""
+
+    file: str
+    line: int = 0
+    column: int = 0
+
+    def __str__(self) -> str:
+        if self.line <= 0:
+            return self.file
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class SpecIssue:
+    message: str
+    location: Location
+    hint: str = ""
+    severity: str = "error"  # "error" or "warning"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "severity": self.severity,
+            "file": self.location.file,
+            "line": self.location.line,
+            "column": self.location.column,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def __str__(self) -> str:
+        text = f"{self.location}: {self.severity}: {self.message}"
+        if self.hint:
+            text += f"\n    hint: {self.hint}"
+        return text
+
+
+@dataclass
+class SpecError(Exception):
+    """One or more located problems with a spec."""
+
+    issues: list[SpecIssue] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        super().__init__(self.__str__())
+
+    @classmethod
+    def at(cls, location: Location, message: str, hint: str = "") -> SpecError:
+        return cls([SpecIssue(message, location, hint)])
+
+    def __str__(self) -> str:
+        return "\n".join(str(issue) for issue in self.issues)
+
+
+class IssueCollector:
+    """Gathers issues so that a whole spec can be checked, not just up to its first error."""
+
+    def __init__(self) -> None:
+        self.issues: list[SpecIssue] = []
+
+    def error(self, location: Location, message: str, hint: str = "") -> None:
+        self.issues.append(SpecIssue(message, location, hint, "error"))
+
+    def warning(self, location: Location, message: str, hint: str = "") -> None:
+        self.issues.append(SpecIssue(message, location, hint, "warning"))
+
+    def extend(self, issues: list[SpecIssue]) -> None:
+        self.issues.extend(issues)
+
+    @property
+    def errors(self) -> list[SpecIssue]:
+        return [issue for issue in self.issues if issue.severity == "error"]
+
+    @property
+    def warnings(self) -> list[SpecIssue]:
+        return [issue for issue in self.issues if issue.severity == "warning"]
+
+    def raise_if_errors(self) -> None:
+        if self.errors:
+            raise SpecError(self.errors)

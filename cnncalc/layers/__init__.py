@@ -1,0 +1,28 @@
+"""Every layer kind cnncalc knows: importing this package registers them all.
+
+`REGISTRY` maps a kind name to its schema and engine rule; `COMPOSITES` maps shorthand kinds to their
+expansion. `all_kind_names()` lists both, for "did you mean" hints and documentation.
+"""
+
+from __future__ import annotations
+
+from cnncalc.layers import conv, dense, elementwise, merge, pool, resample, transformer  # noqa: F401  (registration)
+from cnncalc.layers.base import REGISTRY, LayerError, LayerKind, LayerResult, LayerSchema, RuleContext
+from cnncalc.layers.composite import COMPOSITES, CompositeKind
+
+
+def all_kind_names() -> list[str]:
+    return sorted([*REGISTRY, *COMPOSITES])
+
+
+__all__ = [
+    "COMPOSITES",
+    "REGISTRY",
+    "CompositeKind",
+    "LayerError",
+    "LayerKind",
+    "LayerResult",
+    "LayerSchema",
+    "RuleContext",
+    "all_kind_names",
+]

@@ -1,0 +1,161 @@
+"""The layer-kind registry: one schema and one engine rule per kind, registered by a decorator.
+
+A rule is a small pure function `(spec, inputs, ctx) -> LayerResult`: it receives the validated fields of
+one layer and the engine's view of its input tensors, and returns the output tensor with the layer's
+parameters, buffers and MACs. Rules never format text for display and never import torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cnncalc import limits
+from cnncalc.engine.tensor import AxisField, Tensor
+
+Positive = Annotated[int, Field(ge=1, le=limits.MAX_DIMENSION)]
+NonNegative = Annotated[int, Field(ge=0, le=limits.MAX_DIMENSION)]
+PositiveAxes = Positive | list[Positive]
+NonNegativeAxes = NonNegative | list[NonNegative]
+Padding = NonNegative | list[NonNegative | list[NonNegative]] | Literal["same", "valid"]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class LayerSchema(BaseModel):
+    """Fields of one layer kind. Unknown fields are refused; schemas build lazily to keep start-up fast."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True, frozen=True, populate_by_name=True)
+
+    #: field names whose values are free text; every other string value is evaluated as an expression
+    text_fields: ClassVar[frozenset[str]] = frozenset()
+
+
+class LayerError(Exception):
+    """The layer cannot be computed (impossible shape, wrong input); no output shape exists."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class RuleContext:
+    """What a rule may report besides its result: problems that still leave an output shape, and warnings."""
+
+    def __init__(self) -> None:
+        self.errors: list[tuple[str, str]] = []
+        self.warnings: list[tuple[str, str]] = []
+
+    def error(self, message: str, hint: str = "") -> None:
+        self.errors.append((message, hint))
+
+    def warning(self, message: str, hint: str = "") -> None:
+        self.warnings.append((message, hint))
+
+
+@dataclass
+class LayerResult:
+    """What a rule computes for one layer.
+
+    `field` is the receptive field shown for this layer's row when it differs from the output tensor's
+    (a patch embedding outputs tokens, yet its units have a field); `global_field` marks rows whose units
+    see the whole input (global pooling, attention).
+    """
+
+    output: Tensor
+    params: int = 0
+    buffers: int = 0
+    macs: int = 0
+    field: tuple[AxisField, ...] | None = None
+    global_field: bool = False
+    notes: list[str] = dataclass_field(default_factory=list)
+
+
+Rule = Callable[[Any, list[Tensor], RuleContext], LayerResult]
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """Everything cnncalc knows about one layer kind, in one record."""
+
+    name: str
+    schema: type[LayerSchema]
+    rule: Rule
+    min_inputs: int
+    max_inputs: int | None  # None: any number
+    summary: str
+    family: str
+
+
+REGISTRY: dict[str, LayerKind] = {}
+
+
+def layer_kind(
+    name: str,
+    schema: type[LayerSchema],
+    *,
+    family: str,
+    summary: str,
+    inputs: int | tuple[int, int | None] = 1,
+) -> Callable[[Rule], Rule]:
+    """Register `rule` as the engine rule of layer kind `name`; a kind can be registered only once."""
+    min_inputs, max_inputs = (inputs, inputs) if isinstance(inputs, int) else inputs
+
+    def register(rule: Rule) -> Rule:
+        if name in REGISTRY:
+            raise RuntimeError(f"layer kind {name!r} is registered twice")
+        REGISTRY[name] = LayerKind(name, schema, rule, min_inputs, max_inputs, summary, family)
+        return rule
+
+    return register
+
+
+def per_axis(value: int | list[int], rank: int, what: str) -> tuple[int, ...]:
+    """Expand a number to one value per spatial axis, or check a list has one value per axis."""
+    if isinstance(value, int):
+        return (value,) * rank
+    if len(value) != rank:
+        raise LayerError(
+            f"{what} has {len(value)} values but the input has {rank} spatial axes",
+            f"give one number for all axes, or exactly {rank} (one per axis)",
+        )
+    return tuple(value)
+
+
+def require_image(tensor: Tensor, kind: str, rank: int | None = None) -> int:
+    """Check the input is (batch, channels, *spatial) with `rank` spatial axes; return the spatial rank."""
+    spatial_rank = len(tensor.spatial_axes)
+    if not tensor.is_image or spatial_rank == 0:
+        raise LayerError(
+            f"{kind} needs a (batch, channels, *spatial) input, got shape {format_shape(tensor.shape)}",
+            "put it before flatten/linear layers, or permute channels back to axis 1",
+        )
+    if rank is not None and spatial_rank != rank:
+        raise LayerError(
+            f"{kind} works on {rank} spatial axes but its input {format_shape(tensor.shape)} has {spatial_rank}",
+            f"use the {spatial_rank}-d variant of this layer, or fix the input shape",
+        )
+    if spatial_rank > limits.MAX_SPATIAL_AXES:
+        raise LayerError(f"at most {limits.MAX_SPATIAL_AXES} spatial axes are supported")
+    return spatial_rank
+
+
+def product(values: tuple[int, ...] | list[int]) -> int:
+    total = 1
+    for value in values:
+        total *= value
+    return total
+
+
+def format_shape(shape: tuple[int, ...]) -> str:
+    return "(" + ", ".join(str(size) for size in shape) + ")"
+
+
+def normalize_axis(axis: int, rank: int, what: str = "dim") -> int:
+    if not -rank <= axis < rank:
+        raise LayerError(f"{what} {axis} is out of range for a tensor of rank {rank}")
+    return axis % rank

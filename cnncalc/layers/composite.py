@@ -1,0 +1,60 @@
+"""Composite kinds: shorthands that expand into a small group of ordinary layers.
+
+A composite has a schema like any kind, but instead of an engine rule it has an expansion into layer
+entries; the rows appear under the composite's name (e.g. `block.sep.depthwise`, `block.sep.pointwise`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from cnncalc.layers.base import LayerSchema, Padding, Positive, PositiveAxes
+
+
+class SeparableSpec(LayerSchema):
+    out: Positive
+    kernel: PositiveAxes
+    stride: PositiveAxes = 1
+    padding: Padding = 0
+    dilation: PositiveAxes = 1
+    multiplier: Positive = 1
+    bias: bool = True
+
+
+def expand_separable(spec: SeparableSpec) -> list[dict[str, Any]]:
+    """Depthwise k x k (spatial filtering per channel), then pointwise 1 x 1 (channel mixing)."""
+    return [
+        {
+            "type": "depthwise",
+            "name": "depthwise",
+            "kernel": spec.kernel,
+            "stride": spec.stride,
+            "padding": spec.padding,
+            "dilation": spec.dilation,
+            "multiplier": spec.multiplier,
+            "bias": spec.bias,
+        },
+        {"type": "pointwise", "name": "pointwise", "out": spec.out, "bias": spec.bias},
+    ]
+
+
+@dataclass(frozen=True)
+class CompositeKind:
+    name: str
+    schema: type[LayerSchema]
+    expand: Callable[[Any], list[dict[str, Any]]]
+    summary: str
+    family: str
+
+
+COMPOSITES: dict[str, CompositeKind] = {
+    "separable": CompositeKind(
+        "separable",
+        SeparableSpec,
+        expand_separable,
+        "Depthwise-separable convolution: depthwise k x k then pointwise 1 x 1 (two rows).",
+        "convolution",
+    ),
+}

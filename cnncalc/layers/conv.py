@@ -1,0 +1,291 @@
+"""Convolutions: conv1d/2d/3d, depthwise, pointwise and transposed convolutions.
+
+Counting (cnncalc convention, see README):
+  params = C_out * (C_in / groups) * prod(k) + (C_out if bias)
+  MACs   = batch * C_out * prod(out spatial) * (C_in / groups) * prod(k)       (bias excluded)
+  transposed: params = C_in * (C_out / groups) * prod(k) + bias;
+              MACs = batch * C_in * prod(in spatial) * (C_out / groups) * prod(k)  (counted on the input grid)
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from cnncalc.engine import receptive_field as rf
+from cnncalc.engine.arithmetic import conv_output_size, effective_kernel, same_padding, transposed_output_size
+from cnncalc.engine.tensor import Tensor
+from cnncalc.layers.base import (
+    LayerError,
+    LayerResult,
+    LayerSchema,
+    NonNegativeAxes,
+    Padding,
+    Positive,
+    PositiveAxes,
+    RuleContext,
+    layer_kind,
+    per_axis,
+    product,
+    require_image,
+)
+
+PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
+
+
+class ConvSpec(LayerSchema):
+    out: Positive
+    kernel: PositiveAxes
+    stride: PositiveAxes = 1
+    padding: Padding = 0
+    dilation: PositiveAxes = 1
+    groups: Positive = 1
+    bias: bool = True
+    padding_mode: PaddingMode = "zeros"
+
+
+class DepthwiseSpec(LayerSchema):
+    kernel: PositiveAxes
+    stride: PositiveAxes = 1
+    padding: Padding = 0
+    dilation: PositiveAxes = 1
+    multiplier: Positive = 1
+    bias: bool = True
+    padding_mode: PaddingMode = "zeros"
+
+
+class PointwiseSpec(LayerSchema):
+    out: Positive
+    stride: PositiveAxes = 1
+    groups: Positive = 1
+    bias: bool = True
+
+
+class ConvTransposeSpec(LayerSchema):
+    out: Positive
+    kernel: PositiveAxes
+    stride: PositiveAxes = 1
+    padding: NonNegativeAxes = 0
+    output_padding: NonNegativeAxes = 0
+    dilation: PositiveAxes = 1
+    groups: Positive = 1
+    bias: bool = True
+
+
+def resolve_padding(
+    padding: int | str | list[int | list[int]],
+    spatial: tuple[int, ...],
+    kernels: tuple[int, ...],
+    strides: tuple[int, ...],
+    dilations: tuple[int, ...],
+) -> tuple[tuple[int, int], ...]:
+    """(left, right) padding per spatial axis from any accepted form: n, per-axis list, per-side pairs,
+    'valid', or 'same' (PyTorch's for stride 1, TensorFlow's SAME for larger strides)."""
+    rank = len(spatial)
+    if padding == "valid":
+        return ((0, 0),) * rank
+    if padding == "same":
+        return tuple(
+            same_padding(size, kernel, stride, dilation)
+            for size, kernel, stride, dilation in zip(spatial, kernels, strides, dilations, strict=True)
+        )
+    if isinstance(padding, int):
+        return ((padding, padding),) * rank
+    if len(padding) != rank:
+        raise LayerError(
+            f"padding has {len(padding)} entries but the input has {rank} spatial axes",
+            "give one number, one number per axis, or one [left, right] pair per axis",
+        )
+    pairs: list[tuple[int, int]] = []
+    for entry in padding:
+        if isinstance(entry, int):
+            pairs.append((entry, entry))
+        elif len(entry) == 2:
+            pairs.append((entry[0], entry[1]))
+        else:
+            raise LayerError("a per-side padding entry must be a [left, right] pair")
+    return tuple(pairs)
+
+
+def convolve(
+    kind: str,
+    tensor: Tensor,
+    out_channels: int,
+    kernels: tuple[int, ...],
+    strides: tuple[int, ...],
+    padding: tuple[tuple[int, int], ...],
+    dilations: tuple[int, ...],
+    groups: int,
+    bias: bool,
+    ctx: RuleContext,
+) -> LayerResult:
+    """Shape, parameters, MACs and receptive field of a (grouped, dilated) convolution."""
+    in_channels = tensor.shape[1]
+    if in_channels % groups:
+        ctx.error(
+            f"groups={groups} does not divide the {in_channels} input channels",
+            f"choose groups among the divisors of {in_channels}",
+        )
+    if out_channels % groups:
+        ctx.error(
+            f"groups={groups} does not divide the {out_channels} output channels",
+            f"choose out as a multiple of {groups}",
+        )
+    out_spatial = []
+    for axis, (size, kernel, stride, (left, right), dilation) in enumerate(
+        zip(tensor.spatial, kernels, strides, padding, dilations, strict=True)
+    ):
+        size_out = conv_output_size(size, kernel, stride, left, right, dilation)
+        if size_out < 1:
+            span = effective_kernel(kernel, dilation)
+            raise LayerError(
+                f"{kind}: spatial axis {axis} has size {size} (+{left + right} padding), smaller than the "
+                f"effective kernel {span}; the output would be empty",
+                "use a larger input, more padding, or a smaller kernel/dilation",
+            )
+        out_spatial.append(size_out)
+    shape = (tensor.batch, out_channels, *out_spatial)
+    weights_per_output = (in_channels // groups) * product(kernels)
+    field = None
+    if tensor.field is not None:
+        field = tuple(
+            rf.through_window(axis_field, kernel, stride, left, dilation)
+            for axis_field, kernel, stride, (left, _), dilation in zip(
+                tensor.field, kernels, strides, padding, dilations, strict=True
+            )
+        )
+    output = Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context)
+    return LayerResult(
+        output=output,
+        params=out_channels * weights_per_output + (out_channels if bias else 0),
+        macs=tensor.batch * out_channels * product(tuple(out_spatial)) * weights_per_output,
+    )
+
+
+def _conv_rule(kind: str, rank: int | None):
+    def rule(spec: ConvSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+        tensor = inputs[0]
+        spatial_rank = require_image(tensor, kind, rank)
+        kernels = per_axis(spec.kernel, spatial_rank, "kernel")
+        strides = per_axis(spec.stride, spatial_rank, "stride")
+        dilations = per_axis(spec.dilation, spatial_rank, "dilation")
+        padding = resolve_padding(spec.padding, tensor.spatial, kernels, strides, dilations)
+        if spec.padding_mode != "zeros":
+            for axis, ((left, right), size) in enumerate(zip(padding, tensor.spatial, strict=True)):
+                if spec.padding_mode == "reflect" and max(left, right) >= size:
+                    raise LayerError(
+                        f"reflect padding {max(left, right)} on axis {axis} needs an input larger than that "
+                        f"(got {size})",
+                        "use zeros or replicate padding, or a larger input",
+                    )
+        return convolve(kind, tensor, spec.out, kernels, strides, padding, dilations, spec.groups, spec.bias, ctx)
+
+    return rule
+
+
+_CONV_SUMMARY = "Convolution with per-axis kernel, stride, padding (n, per-axis, [left, right], same, valid), dilation, groups."
+layer_kind("conv", ConvSpec, family="convolution", summary=_CONV_SUMMARY + " Rank from the input.")(
+    _conv_rule("conv", None)
+)
+for _rank in (1, 2, 3):
+    layer_kind(f"conv{_rank}d", ConvSpec, family="convolution", summary=f"{_rank}-d convolution (torch.nn.Conv{_rank}d).")(
+        _conv_rule(f"conv{_rank}d", _rank)
+    )
+
+
+@layer_kind(
+    "depthwise",
+    DepthwiseSpec,
+    family="convolution",
+    summary="Depthwise convolution: groups = C_in, out = C_in * multiplier.",
+)
+def depthwise(spec: DepthwiseSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    spatial_rank = require_image(tensor, "depthwise")
+    kernels = per_axis(spec.kernel, spatial_rank, "kernel")
+    strides = per_axis(spec.stride, spatial_rank, "stride")
+    dilations = per_axis(spec.dilation, spatial_rank, "dilation")
+    padding = resolve_padding(spec.padding, tensor.spatial, kernels, strides, dilations)
+    channels = tensor.shape[1]
+    return convolve(
+        "depthwise", tensor, channels * spec.multiplier, kernels, strides, padding, dilations, channels, spec.bias, ctx
+    )
+
+
+@layer_kind(
+    "pointwise",
+    PointwiseSpec,
+    family="convolution",
+    summary="1x1 convolution (channel mixing), optionally strided or grouped.",
+)
+def pointwise(spec: PointwiseSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    spatial_rank = require_image(tensor, "pointwise")
+    strides = per_axis(spec.stride, spatial_rank, "stride")
+    ones = (1,) * spatial_rank
+    padding = ((0, 0),) * spatial_rank
+    return convolve("pointwise", tensor, spec.out, ones, strides, padding, ones, spec.groups, spec.bias, ctx)
+
+
+def _transposed_rule(kind: str, rank: int | None):
+    def rule(spec: ConvTransposeSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+        tensor = inputs[0]
+        spatial_rank = require_image(tensor, kind, rank)
+        kernels = per_axis(spec.kernel, spatial_rank, "kernel")
+        strides = per_axis(spec.stride, spatial_rank, "stride")
+        paddings = per_axis(spec.padding, spatial_rank, "padding")
+        output_paddings = per_axis(spec.output_padding, spatial_rank, "output_padding")
+        dilations = per_axis(spec.dilation, spatial_rank, "dilation")
+        in_channels = tensor.shape[1]
+        for name, channels in (("input", in_channels), ("output", spec.out)):
+            if channels % spec.groups:
+                ctx.error(f"groups={spec.groups} does not divide the {channels} {name} channels")
+        out_spatial = []
+        for axis, (size, kernel, stride, padding, output_padding, dilation) in enumerate(
+            zip(tensor.spatial, kernels, strides, paddings, output_paddings, dilations, strict=True)
+        ):
+            if output_padding >= max(stride, dilation):
+                raise LayerError(
+                    f"output_padding {output_padding} on axis {axis} must be smaller than the stride ({stride}) "
+                    f"or the dilation ({dilation})",
+                    "PyTorch refuses this; output_padding only picks among the sizes a stride can produce",
+                )
+            size_out = transposed_output_size(size, kernel, stride, padding, output_padding, dilation)
+            if size_out < 1:
+                raise LayerError(
+                    f"{kind}: padding {padding} removes the whole output on axis {axis} "
+                    f"(input {size} gives {size_out})",
+                    "reduce the padding",
+                )
+            out_spatial.append(size_out)
+        field = None
+        if tensor.field is not None:
+            field = tuple(
+                rf.through_transposed(axis_field, kernel, stride, padding, dilation)
+                for axis_field, kernel, stride, padding, dilation in zip(
+                    tensor.field, kernels, strides, paddings, dilations, strict=True
+                )
+            )
+        weights_per_input = (spec.out // spec.groups) * product(kernels)
+        output = Tensor((tensor.batch, spec.out, *out_spatial), 1, tensor.spatial_axes, field, tensor.global_context)
+        return LayerResult(
+            output=output,
+            params=in_channels * weights_per_input + (spec.out if spec.bias else 0),
+            macs=tensor.batch * in_channels * product(tensor.spatial) * weights_per_input,
+        )
+
+    return rule
+
+
+layer_kind(
+    "conv_transpose",
+    ConvTransposeSpec,
+    family="convolution",
+    summary="Transposed convolution with output_padding; MACs counted on the input grid. Rank from the input.",
+)(_transposed_rule("conv_transpose", None))
+for _rank in (1, 2, 3):
+    layer_kind(
+        f"conv_transpose{_rank}d",
+        ConvTransposeSpec,
+        family="convolution",
+        summary=f"{_rank}-d transposed convolution (torch.nn.ConvTranspose{_rank}d).",
+    )(_transposed_rule(f"conv_transpose{_rank}d", _rank))

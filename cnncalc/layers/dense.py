@@ -1,0 +1,127 @@
+"""Linear layers and the reshaping layers around them: flatten, reshape, permute.
+
+Linear acts on the last axis, as torch.nn.Linear does:
+  params = in * out + (out if bias);   MACs = prod(output shape) * in   (bias excluded)
+"""
+
+from __future__ import annotations
+
+from cnncalc.engine.tensor import Tensor
+from cnncalc.layers.base import (
+    LayerError,
+    LayerResult,
+    LayerSchema,
+    Positive,
+    RuleContext,
+    format_shape,
+    layer_kind,
+    normalize_axis,
+    product,
+)
+
+
+class LinearSpec(LayerSchema):
+    out: Positive
+    bias: bool = True
+
+
+class FlattenSpec(LayerSchema):
+    start_dim: int = 1
+    end_dim: int = -1
+
+
+class ReshapeSpec(LayerSchema):
+    shape: list[int]  # without the batch axis; one entry may be -1
+
+
+class PermuteSpec(LayerSchema):
+    dims: list[int]  # a permutation of all axes, batch (0) first
+
+
+@layer_kind("linear", LinearSpec, family="linear", summary="Fully connected layer on the last axis (torch.nn.Linear).")
+def linear(spec: LinearSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    if tensor.rank < 2:
+        raise LayerError(f"linear needs at least (batch, features), got {format_shape(tensor.shape)}")
+    in_features = tensor.shape[-1]
+    last = tensor.rank - 1
+    shape = (*tensor.shape[:-1], spec.out)
+    if tensor.channel_axis == last or last not in tensor.spatial_axes:
+        output = tensor.with_shape(shape)
+    else:
+        # Mixing along a spatial axis: that axis no longer has a receptive field of its own.
+        kept = tuple(axis for axis in tensor.spatial_axes if axis != last)
+        output = Tensor(shape, tensor.channel_axis, kept, None, tensor.global_context)
+    return LayerResult(
+        output=output,
+        params=in_features * spec.out + (spec.out if spec.bias else 0),
+        macs=product(shape) * in_features,
+    )
+
+
+@layer_kind("flatten", FlattenSpec, family="reshape", summary="Merge axes start_dim..end_dim into one (torch.nn.Flatten).")
+def flatten(spec: FlattenSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    start = normalize_axis(spec.start_dim, tensor.rank, "start_dim")
+    end = normalize_axis(spec.end_dim, tensor.rank, "end_dim")
+    if start == 0:
+        raise LayerError("flatten must keep the batch axis (start_dim >= 1)")
+    if end < start:
+        raise LayerError(f"end_dim ({spec.end_dim}) comes before start_dim ({spec.start_dim})")
+    merged = product(tensor.shape[start : end + 1])
+    shape = (*tensor.shape[:start], merged, *tensor.shape[end + 1 :])
+    removed = end - start
+
+    def moved(axis: int) -> int:
+        return axis if axis < start else axis - removed
+
+    spatial = tuple(moved(axis) for axis in tensor.spatial_axes if not start <= axis <= end)
+    channel_axis = tensor.channel_axis
+    if channel_axis is not None:
+        channel_axis = start if start <= channel_axis <= end else moved(channel_axis)
+    if len(spatial) == len(tensor.spatial_axes):
+        return LayerResult(output=Tensor(shape, channel_axis, spatial, tensor.field, tensor.global_context))
+    # Spatial axes merged away: what is left is a vector (or sequence) without a receptive field.
+    return LayerResult(output=Tensor(shape, channel_axis, (), None, tensor.global_context))
+
+
+@layer_kind("reshape", ReshapeSpec, family="reshape", summary="View as a new shape (batch kept; one -1 is inferred).")
+def reshape(spec: ReshapeSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    per_sample = tensor.numel // tensor.batch
+    sizes = list(spec.shape)
+    if sizes.count(-1) > 1:
+        raise LayerError("reshape: only one size can be -1")
+    if any(size == 0 or size < -1 for size in sizes):
+        raise LayerError("reshape: sizes must be positive (or one -1)")
+    known = product([size for size in sizes if size != -1])
+    if -1 in sizes:
+        if per_sample % known:
+            raise LayerError(f"reshape: {per_sample} elements per sample do not divide into {sizes}")
+        sizes[sizes.index(-1)] = per_sample // known
+    if product(sizes) != per_sample:
+        raise LayerError(
+            f"reshape: {format_shape(tensor.shape[1:])} has {per_sample} elements per sample, "
+            f"{sizes} has {product(sizes)}"
+        )
+    shape = (tensor.batch, *sizes)
+    channel_axis = 1 if len(shape) >= 2 else None
+    spatial = tuple(range(2, len(shape)))
+    return LayerResult(output=Tensor(shape, channel_axis, spatial, None, tensor.global_context))
+
+
+@layer_kind("permute", PermuteSpec, family="reshape", summary="Reorder axes (torch.permute); dims include the batch axis.")
+def permute(spec: PermuteSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    if sorted(spec.dims) != list(range(tensor.rank)):
+        raise LayerError(
+            f"dims {spec.dims} is not a permutation of the {tensor.rank} axes of {format_shape(tensor.shape)}",
+            f"list each of 0..{tensor.rank - 1} once, batch (0) first",
+        )
+    if spec.dims[0] != 0:
+        raise LayerError("permute must keep the batch axis first (dims[0] == 0)")
+    new_position = {old: new for new, old in enumerate(spec.dims)}
+    shape = tuple(tensor.shape[axis] for axis in spec.dims)
+    channel_axis = None if tensor.channel_axis is None else new_position[tensor.channel_axis]
+    spatial = tuple(new_position[axis] for axis in tensor.spatial_axes)
+    return LayerResult(output=Tensor(shape, channel_axis, spatial, tensor.field, tensor.global_context))

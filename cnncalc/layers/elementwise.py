@@ -1,0 +1,238 @@
+"""Shape-preserving layers: normalization, activations, dropout, identity, layer scale.
+
+None of these has MACs in the cnncalc convention (only convolutions, linear layers and matmuls count).
+BatchNorm's running mean and variance are buffers, reported apart from parameters
+(num_batches_tracked, a bookkeeping counter, is not counted).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from cnncalc.engine.tensor import Tensor
+from cnncalc.layers.base import (
+    LayerError,
+    LayerResult,
+    LayerSchema,
+    Positive,
+    Probability,
+    RuleContext,
+    format_shape,
+    layer_kind,
+    product,
+)
+
+# ---------------------------------------------------------------------------------------------- norms
+
+
+class BatchNormSpec(LayerSchema):
+    affine: bool = True
+    track_running_stats: bool = True
+    eps: float = 1e-5
+    momentum: float | None = 0.1
+
+
+class LayerNormSpec(LayerSchema):
+    dims: Positive = 1  # how many trailing axes are normalized together
+    channels_first: bool = False  # normalize over the channel axis of (B, C, *spatial), as ConvNeXt's LayerNorm2d
+    elementwise_affine: bool = True
+    bias: bool = True
+    eps: float = 1e-5
+
+
+class GroupNormSpec(LayerSchema):
+    groups: Positive
+    affine: bool = True
+    eps: float = 1e-5
+
+
+class InstanceNormSpec(LayerSchema):
+    affine: bool = False
+    track_running_stats: bool = False
+    eps: float = 1e-5
+
+
+def _channels_first(tensor: Tensor, kind: str) -> int:
+    if tensor.rank < 2 or tensor.channel_axis != 1:
+        raise LayerError(
+            f"{kind} normalizes axis 1 as channels, but its input {format_shape(tensor.shape)} has no channel axis there",
+            "use layernorm for token sequences, or permute channels back to axis 1",
+        )
+    return tensor.shape[1]
+
+
+def _batchnorm_rule(kind: str, ranks: tuple[int, ...] | None):
+    def rule(spec: BatchNormSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+        tensor = inputs[0]
+        if ranks is not None and tensor.rank not in ranks:
+            expected = " or ".join(f"{rank}-d" for rank in ranks)
+            raise LayerError(
+                f"{kind} expects a {expected} input (batch included), got {format_shape(tensor.shape)}",
+                "use `batchnorm` to pick the variant from the input",
+            )
+        channels = _channels_first(tensor, kind)
+        return LayerResult(
+            output=tensor,
+            params=2 * channels if spec.affine else 0,
+            buffers=2 * channels if spec.track_running_stats else 0,
+        )
+
+    return rule
+
+
+layer_kind("batchnorm", BatchNormSpec, family="normalization", summary="Batch normalization over axis 1 (1d/2d/3d from the input).")(
+    _batchnorm_rule("batchnorm", None)
+)
+for _name, _ranks in (("batchnorm1d", (2, 3)), ("batchnorm2d", (4,)), ("batchnorm3d", (5,))):
+    layer_kind(_name, BatchNormSpec, family="normalization", summary=f"torch.nn.{_name.replace('batchnorm', 'BatchNorm')}.")(
+        _batchnorm_rule(_name, _ranks)
+    )
+
+
+@layer_kind(
+    "layernorm",
+    LayerNormSpec,
+    family="normalization",
+    summary="Layer normalization over the last `dims` axes, or over channels with channels_first (LayerNorm2d).",
+)
+def layernorm(spec: LayerNormSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    if spec.channels_first:
+        normalized = _channels_first(tensor, "layernorm (channels_first)")
+    else:
+        if spec.dims >= tensor.rank:
+            raise LayerError(f"layernorm over {spec.dims} axes needs a tensor of rank > {spec.dims}")
+        normalized = product(tensor.shape[-spec.dims :])
+    params = 0
+    if spec.elementwise_affine:
+        params = normalized * (2 if spec.bias else 1)
+    return LayerResult(output=tensor, params=params)
+
+
+@layer_kind("groupnorm", GroupNormSpec, family="normalization", summary="Group normalization over channel groups.")
+def groupnorm(spec: GroupNormSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    channels = _channels_first(tensor, "groupnorm")
+    if channels % spec.groups:
+        ctx.error(f"groups={spec.groups} does not divide the {channels} channels", "pick a divisor of the channels")
+    return LayerResult(output=tensor, params=2 * channels if spec.affine else 0)
+
+
+@layer_kind("instancenorm", InstanceNormSpec, family="normalization", summary="Instance normalization (per sample and channel).")
+def instancenorm(spec: InstanceNormSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    channels = _channels_first(tensor, "instancenorm")
+    return LayerResult(
+        output=tensor,
+        params=2 * channels if spec.affine else 0,
+        buffers=2 * channels if spec.track_running_stats else 0,
+    )
+
+
+# ----------------------------------------------------------------------------------------- activations
+
+
+class ActivationSpec(LayerSchema):
+    inplace: bool = False
+
+
+class LeakyReluSpec(LayerSchema):
+    negative_slope: float = 0.01
+    inplace: bool = False
+
+
+class EluSpec(LayerSchema):
+    alpha: float = 1.0
+    inplace: bool = False
+
+
+class GeluSpec(LayerSchema):
+    approximate: Literal["none", "tanh"] = "none"
+
+
+class SoftmaxSpec(LayerSchema):
+    dim: int = 1
+
+
+class PreluSpec(LayerSchema):
+    per_channel: bool = False  # one slope per channel instead of one shared slope
+    init: float = 0.25
+
+
+class HardtanhSpec(LayerSchema):
+    min_val: float = -1.0
+    max_val: float = 1.0
+    inplace: bool = False
+
+
+def _passthrough(spec: LayerSchema, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    return LayerResult(output=inputs[0])
+
+
+_ACTIVATIONS: dict[str, tuple[type[LayerSchema], str]] = {
+    "relu": (ActivationSpec, "max(0, x)"),
+    "relu6": (ActivationSpec, "min(max(0, x), 6)"),
+    "leaky_relu": (LeakyReluSpec, "x if x > 0 else negative_slope * x"),
+    "elu": (EluSpec, "x if x > 0 else alpha * (exp(x) - 1)"),
+    "gelu": (GeluSpec, "x * Phi(x); approximate: none or tanh"),
+    "silu": (ActivationSpec, "x * sigmoid(x) (swish)"),
+    "mish": (ActivationSpec, "x * tanh(softplus(x))"),
+    "sigmoid": (LayerSchema, "1 / (1 + exp(-x))"),
+    "hardsigmoid": (ActivationSpec, "relu6(x + 3) / 6"),
+    "hardswish": (ActivationSpec, "x * relu6(x + 3) / 6"),
+    "hardtanh": (HardtanhSpec, "clamp(x, min_val, max_val)"),
+    "tanh": (LayerSchema, "tanh(x)"),
+    "softmax": (SoftmaxSpec, "exp(x) / sum(exp(x)) along dim (default 1)"),
+}
+for _name, (_schema, _formula) in _ACTIVATIONS.items():
+    layer_kind(_name, _schema, family="activation", summary=f"Activation: {_formula}.")(_passthrough)
+
+
+@layer_kind("prelu", PreluSpec, family="activation", summary="Parametric ReLU: one learned slope, or one per channel.")
+def prelu(spec: PreluSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    if not spec.per_channel:
+        return LayerResult(output=tensor, params=1)
+    if tensor.rank < 2:
+        raise LayerError("prelu with per_channel needs a channel axis at position 1")
+    return LayerResult(output=tensor, params=tensor.shape[1])
+
+
+# ----------------------------------------------------------------------------------------------- other
+
+
+class DropoutSpec(LayerSchema):
+    p: Probability = 0.5
+    inplace: bool = False
+
+
+class StochasticDepthSpec(LayerSchema):
+    p: Probability
+    mode: Literal["row", "batch"] = "row"
+
+
+class LayerScaleSpec(LayerSchema):
+    init: float = 1e-6
+
+
+layer_kind("dropout", DropoutSpec, family="regularization", summary="Dropout (identity at inference).")(_passthrough)
+layer_kind(
+    "stochastic_depth",
+    StochasticDepthSpec,
+    family="regularization",
+    summary="Stochastic depth: drops a residual branch per sample during training (identity at inference).",
+)(_passthrough)
+layer_kind("identity", LayerSchema, family="structure", summary="Passes its input through unchanged.")(_passthrough)
+
+
+@layer_kind(
+    "layer_scale",
+    LayerScaleSpec,
+    family="structure",
+    summary="Learned per-channel scale (ConvNeXt): C parameters multiplying the channel axis.",
+)
+def layer_scale(spec: LayerScaleSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    if tensor.channels is None:
+        raise LayerError(f"layer_scale needs a channel axis; {format_shape(tensor.shape)} has none")
+    return LayerResult(output=tensor, params=tensor.channels)

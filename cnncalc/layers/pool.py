@@ -1,0 +1,164 @@
+"""Pooling: max/avg pooling (with ceil_mode), adaptive pooling and global pooling. No parameters, no MACs."""
+
+from __future__ import annotations
+
+from cnncalc.engine import receptive_field as rf
+from cnncalc.engine.arithmetic import effective_kernel, pool_output_size
+from cnncalc.engine.tensor import Tensor
+from cnncalc.layers.base import (
+    LayerError,
+    LayerResult,
+    LayerSchema,
+    NonNegativeAxes,
+    Positive,
+    PositiveAxes,
+    RuleContext,
+    layer_kind,
+    per_axis,
+    require_image,
+)
+
+
+class MaxPoolSpec(LayerSchema):
+    kernel: PositiveAxes
+    stride: PositiveAxes | None = None  # default: the kernel size, as in PyTorch
+    padding: NonNegativeAxes = 0
+    dilation: PositiveAxes = 1
+    ceil_mode: bool = False
+
+
+class AvgPoolSpec(LayerSchema):
+    kernel: PositiveAxes
+    stride: PositiveAxes | None = None
+    padding: NonNegativeAxes = 0
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+    divisor_override: Positive | None = None
+
+
+class AdaptivePoolSpec(LayerSchema):
+    output_size: Positive | list[Positive | None]
+
+
+class GlobalPoolSpec(LayerSchema):
+    keepdim: bool = False
+
+
+def _pool(kind: str, rank: int | None, tensor: Tensor, spec: MaxPoolSpec | AvgPoolSpec, dilation_value) -> LayerResult:
+    spatial_rank = require_image(tensor, kind, rank)
+    kernels = per_axis(spec.kernel, spatial_rank, "kernel")
+    strides = per_axis(spec.stride if spec.stride is not None else spec.kernel, spatial_rank, "stride")
+    paddings = per_axis(spec.padding, spatial_rank, "padding")
+    dilations = per_axis(dilation_value, spatial_rank, "dilation")
+    out_spatial = []
+    for axis, (size, kernel, stride, padding, dilation) in enumerate(
+        zip(tensor.spatial, kernels, strides, paddings, dilations, strict=True)
+    ):
+        span = effective_kernel(kernel, dilation) if kind.startswith("max") else kernel
+        if 2 * padding > span:
+            raise LayerError(
+                f"padding {padding} on axis {axis} is more than half the kernel ({span})",
+                "PyTorch requires pad <= kernel / 2 for pooling",
+            )
+        size_out = pool_output_size(size, kernel, stride, padding, dilation, spec.ceil_mode)
+        if size_out < 1:
+            raise LayerError(
+                f"{kind}: spatial axis {axis} has size {size}, too small for a kernel of {span} with padding "
+                f"{padding}; the output would be empty",
+                "use a larger input or a smaller kernel",
+            )
+        out_spatial.append(size_out)
+    field = None
+    if tensor.field is not None:
+        field = tuple(
+            rf.through_window(axis_field, kernel, stride, padding, dilation)
+            for axis_field, kernel, stride, padding, dilation in zip(
+                tensor.field, kernels, strides, paddings, dilations, strict=True
+            )
+        )
+    shape = (tensor.batch, tensor.shape[1], *out_spatial)
+    return LayerResult(output=Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context))
+
+
+def _max_rule(kind: str, rank: int | None):
+    def rule(spec: MaxPoolSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+        return _pool(kind, rank, inputs[0], spec, spec.dilation)
+
+    return rule
+
+
+def _avg_rule(kind: str, rank: int | None):
+    def rule(spec: AvgPoolSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+        return _pool(kind, rank, inputs[0], spec, 1)
+
+    return rule
+
+
+def _adaptive_rule(kind: str, rank: int | None):
+    def rule(spec: AdaptivePoolSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+        tensor = inputs[0]
+        spatial_rank = require_image(tensor, kind, rank)
+        requested = per_axis(spec.output_size, spatial_rank, "output_size")  # type: ignore[arg-type]
+        out_spatial = tuple(size if want is None else want for size, want in zip(tensor.spatial, requested, strict=True))
+        field = None
+        if tensor.field is not None:
+            field = tuple(
+                rf.through_adaptive(axis_field, size, size_out)
+                for axis_field, size, size_out in zip(tensor.field, tensor.spatial, out_spatial, strict=True)
+            )
+        is_global = all(size == 1 for size in out_spatial) and any(size > 1 for size in tensor.spatial)
+        shape = (tensor.batch, tensor.shape[1], *out_spatial)
+        return LayerResult(
+            output=Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context or is_global),
+            global_field=is_global,
+        )
+
+    return rule
+
+
+def _global_rule(kind: str):
+    def rule(spec: GlobalPoolSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+        tensor = inputs[0]
+        spatial_rank = require_image(tensor, kind)
+        field = None
+        if tensor.field is not None:
+            field = tuple(rf.whole_axis(f, size) for f, size in zip(tensor.field, tensor.spatial, strict=True))
+        if spec.keepdim:
+            shape = (tensor.batch, tensor.shape[1], *(1,) * spatial_rank)
+            output = Tensor(shape, 1, tensor.spatial_axes, field, True)
+        else:
+            output = Tensor((tensor.batch, tensor.shape[1]), 1, (), None, True)
+        return LayerResult(output=output, field=field, global_field=True)
+
+    return rule
+
+
+for _rank, _suffix in ((None, ""), (1, "1d"), (2, "2d"), (3, "3d")):
+    dims = f"{_rank}-d " if _rank else ""
+    layer_kind(
+        f"maxpool{_suffix}",
+        MaxPoolSpec,
+        family="pooling",
+        summary=f"{dims}max pooling; stride defaults to the kernel; ceil_mode follows PyTorch exactly.",
+    )(_max_rule(f"maxpool{_suffix}", _rank))
+    layer_kind(
+        f"avgpool{_suffix}",
+        AvgPoolSpec,
+        family="pooling",
+        summary=f"{dims}average pooling; stride defaults to the kernel; ceil_mode follows PyTorch exactly.",
+    )(_avg_rule(f"avgpool{_suffix}", _rank))
+    for _mode in ("avg", "max"):
+        layer_kind(
+            f"adaptive_{_mode}pool{_suffix}",
+            AdaptivePoolSpec,
+            family="pooling",
+            summary=f"{dims}adaptive {_mode} pooling to output_size (null keeps an axis).",
+        )(_adaptive_rule(f"adaptive_{_mode}pool{_suffix}", _rank))
+
+for _mode in ("avg", "max"):
+    layer_kind(
+        f"global_{_mode}pool",
+        GlobalPoolSpec,
+        family="pooling",
+        summary=f"Global {_mode} pooling over all spatial axes: (B, C, ...) -> (B, C), or (B, C, 1, ...) with keepdim.",
+    )(_global_rule(f"global_{_mode}pool"))

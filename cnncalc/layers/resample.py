@@ -1,0 +1,167 @@
+"""Resampling and channel rearrangement: upsample, pixel shuffle/unshuffle, channel shuffle, channel split.
+
+None has parameters or MACs.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from cnncalc.engine import receptive_field as rf
+from cnncalc.engine.arithmetic import interpolate_output_size
+from cnncalc.engine.tensor import Tensor
+from cnncalc.layers.base import (
+    LayerError,
+    LayerResult,
+    LayerSchema,
+    Positive,
+    RuleContext,
+    layer_kind,
+    per_axis,
+    require_image,
+)
+
+# How many input samples one output sample reads along an axis, per interpolation mode.
+_SPAN = {"nearest": 1, "nearest-exact": 1, "linear": 2, "bilinear": 2, "trilinear": 2, "bicubic": 4}
+
+
+class UpsampleSpec(LayerSchema):
+    scale: float | list[float] | None = None
+    size: Positive | list[Positive] | None = None
+    mode: Literal["nearest", "nearest-exact", "linear", "bilinear", "bicubic", "trilinear"] = "nearest"
+    align_corners: bool | None = None
+
+
+class FactorSpec(LayerSchema):
+    factor: Positive
+
+
+class ChannelShuffleSpec(LayerSchema):
+    groups: Positive
+
+
+class ChannelSplitSpec(LayerSchema):
+    sizes: list[Positive] | None = None  # explicit chunk sizes, summing to the channels
+    parts: Positive | None = None  # or this many equal chunks
+    take: int = 0  # which chunk this layer outputs
+
+
+@layer_kind(
+    "upsample",
+    UpsampleSpec,
+    family="resampling",
+    summary="Interpolation by scale (output floor(n*scale)) or to a size; nearest, linear, bilinear, bicubic, trilinear.",
+)
+def upsample(spec: UpsampleSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    rank = require_image(tensor, "upsample")
+    if (spec.scale is None) == (spec.size is None):
+        raise LayerError("upsample needs exactly one of `scale` and `size`", "e.g. `scale: 2` or `size: [64, 64]`")
+    if spec.align_corners is not None and spec.mode in ("nearest", "nearest-exact"):
+        raise LayerError("align_corners applies to linear, bilinear, bicubic and trilinear modes only")
+    if spec.size is not None:
+        out_spatial = per_axis(spec.size, rank, "size")
+    else:
+        scales = spec.scale if isinstance(spec.scale, list) else [spec.scale] * rank
+        if len(scales) != rank:
+            raise LayerError(f"scale has {len(scales)} values but the input has {rank} spatial axes")
+        if any(scale <= 0 for scale in scales):
+            raise LayerError("scale must be positive")
+        out_spatial = tuple(interpolate_output_size(size, scale) for size, scale in zip(tensor.spatial, scales, strict=True))
+        if min(out_spatial) < 1:
+            raise LayerError(f"scale {spec.scale} shrinks the input {tensor.spatial} to nothing")
+    field = None
+    if tensor.field is not None:
+        field = tuple(
+            rf.through_resize(axis_field, size, size_out, _SPAN[spec.mode], bool(spec.align_corners))
+            for axis_field, size, size_out in zip(tensor.field, tensor.spatial, out_spatial, strict=True)
+        )
+    shape = (tensor.batch, tensor.shape[1], *out_spatial)
+    return LayerResult(output=Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context))
+
+
+@layer_kind(
+    "pixel_shuffle",
+    FactorSpec,
+    family="resampling",
+    summary="(B, C*r^2, H, W) -> (B, C, H*r, W*r) (torch.nn.PixelShuffle).",
+)
+def pixel_shuffle(spec: FactorSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    require_image(tensor, "pixel_shuffle", 2)
+    factor = spec.factor
+    channels, height, width = tensor.shape[1:]
+    if channels % (factor * factor):
+        raise LayerError(
+            f"pixel_shuffle by {factor} needs channels divisible by {factor * factor}, got {channels}",
+            f"make the previous layer output a multiple of {factor * factor} channels",
+        )
+    field = None
+    if tensor.field is not None:
+        field = tuple(rf.through_resize(f, size, size * factor, 1, False) for f, size in zip(tensor.field, (height, width), strict=True))
+    shape = (tensor.batch, channels // (factor * factor), height * factor, width * factor)
+    return LayerResult(output=Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context))
+
+
+@layer_kind(
+    "pixel_unshuffle",
+    FactorSpec,
+    family="resampling",
+    summary="(B, C, H*r, W*r) -> (B, C*r^2, H, W) (torch.nn.PixelUnshuffle).",
+)
+def pixel_unshuffle(spec: FactorSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    require_image(tensor, "pixel_unshuffle", 2)
+    factor = spec.factor
+    channels, height, width = tensor.shape[1:]
+    if height % factor or width % factor:
+        raise LayerError(
+            f"pixel_unshuffle by {factor} needs height and width divisible by {factor}, got {height}x{width}"
+        )
+    field = None
+    if tensor.field is not None:
+        field = tuple(rf.through_window(f, factor, factor, 0) for f in tensor.field)
+    shape = (tensor.batch, channels * factor * factor, height // factor, width // factor)
+    return LayerResult(output=Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context))
+
+
+@layer_kind(
+    "channel_shuffle",
+    ChannelShuffleSpec,
+    family="channels",
+    summary="Interleave channels of `groups` groups (ShuffleNet); shape unchanged.",
+)
+def channel_shuffle(spec: ChannelShuffleSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    if tensor.channel_axis != 1:
+        raise LayerError("channel_shuffle needs channels on axis 1")
+    if tensor.shape[1] % spec.groups:
+        raise LayerError(f"channel_shuffle: groups={spec.groups} does not divide the {tensor.shape[1]} channels")
+    return LayerResult(output=tensor)
+
+
+@layer_kind(
+    "channel_split",
+    ChannelSplitSpec,
+    family="channels",
+    summary="Split channels into chunks (sizes or equal parts) and output chunk `take` (ShuffleNet v2).",
+)
+def channel_split(spec: ChannelSplitSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    if tensor.channel_axis != 1:
+        raise LayerError("channel_split needs channels on axis 1")
+    channels = tensor.shape[1]
+    if (spec.sizes is None) == (spec.parts is None):
+        raise LayerError("channel_split needs exactly one of `sizes` and `parts`", "e.g. `parts: 2, take: 0`")
+    if spec.parts is not None:
+        if channels % spec.parts:
+            raise LayerError(f"channel_split: {spec.parts} parts do not divide the {channels} channels")
+        sizes = [channels // spec.parts] * spec.parts
+    else:
+        sizes = list(spec.sizes or [])
+        if sum(sizes) != channels:
+            raise LayerError(f"channel_split: sizes {sizes} add up to {sum(sizes)}, but the input has {channels} channels")
+    if not 0 <= spec.take < len(sizes):
+        raise LayerError(f"channel_split: take={spec.take} but there are {len(sizes)} chunks (0..{len(sizes) - 1})")
+    shape = (tensor.shape[0], sizes[spec.take], *tensor.shape[2:])
+    return LayerResult(output=tensor.with_shape(shape))

@@ -1,0 +1,159 @@
+"""Vision-transformer layers on token sequences (B, N, D).
+
+  patch_embed: a conv with kernel = stride = patch, flattened to tokens: params D*C*p^2 + D, MACs B*N*D*C*p^2
+  class_token: prepends one learned token:                             params D,       N -> N + 1
+  pos_embed:   adds a learned position embedding:                      params N*D
+  attention:   multi-head self-attention (torch.nn.MultiheadAttention): params 4*D^2 + 4*D
+               MACs = B * (3*N*D^2  [QKV]  +  N^2*D  [Q K^T]  +  N^2*D  [A V]  +  N*D^2  [out proj])
+  mlp:         Linear(D, hidden) -> activation -> Linear(hidden, out)
+  take_token:  selects one token (the class token): (B, N, D) -> (B, D)
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from cnncalc.engine import receptive_field as rf
+from cnncalc.engine.tensor import Tensor, plain_tensor
+from cnncalc.layers.base import (
+    LayerError,
+    LayerResult,
+    LayerSchema,
+    Positive,
+    PositiveAxes,
+    Probability,
+    RuleContext,
+    format_shape,
+    layer_kind,
+    per_axis,
+    product,
+    require_image,
+)
+
+
+class PatchEmbedSpec(LayerSchema):
+    patch: PositiveAxes
+    dim: Positive
+    bias: bool = True
+
+
+class ClassTokenSpec(LayerSchema):
+    pass
+
+
+class PosEmbedSpec(LayerSchema):
+    pass
+
+
+class AttentionSpec(LayerSchema):
+    heads: Positive
+    bias: bool = True
+    dropout: Probability = 0.0
+
+
+class MlpSpec(LayerSchema):
+    hidden: Positive
+    out: Positive | None = None  # default: the input width
+    activation: Literal["gelu", "relu", "silu", "tanh"] = "gelu"
+    bias: bool = True
+    dropout: Probability = 0.0
+
+
+class TakeTokenSpec(LayerSchema):
+    index: int = 0
+
+
+def _require_tokens(tensor: Tensor, kind: str) -> tuple[int, int, int]:
+    if tensor.rank != 3 or tensor.spatial_axes:
+        raise LayerError(
+            f"{kind} needs a token sequence (batch, tokens, dim), got {format_shape(tensor.shape)}",
+            "start the sequence with patch_embed",
+        )
+    batch, tokens, dim = tensor.shape
+    return batch, tokens, dim
+
+
+def _tokens(shape: tuple[int, int, int], global_context: bool = False) -> Tensor:
+    tensor = plain_tensor(shape, channel_axis=2)
+    return Tensor(tensor.shape, tensor.channel_axis, (), None, global_context)
+
+
+@layer_kind(
+    "patch_embed",
+    PatchEmbedSpec,
+    family="transformer",
+    summary="Non-overlapping patches to tokens: conv with kernel = stride = patch, then flatten: (B, C, H, W) -> (B, N, D).",
+)
+def patch_embed(spec: PatchEmbedSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    rank = require_image(tensor, "patch_embed")
+    patches = per_axis(spec.patch, rank, "patch")
+    grid = []
+    for axis, (size, patch) in enumerate(zip(tensor.spatial, patches, strict=True)):
+        if size < patch:
+            raise LayerError(f"patch_embed: spatial axis {axis} ({size}) is smaller than the patch ({patch})")
+        if size % patch:
+            ctx.warning(f"patch_embed: axis {axis} ({size}) is not a multiple of the patch ({patch}); the remainder is dropped")
+        grid.append(size // patch)
+    tokens = product(tuple(grid))
+    channels = tensor.shape[1]
+    weights = channels * product(patches)
+    field = None
+    if tensor.field is not None:
+        field = tuple(rf.through_window(f, p, p, 0) for f, p in zip(tensor.field, patches, strict=True))
+    return LayerResult(
+        output=_tokens((tensor.batch, tokens, spec.dim), tensor.global_context),
+        params=spec.dim * weights + (spec.dim if spec.bias else 0),
+        macs=tensor.batch * tokens * spec.dim * weights,
+        field=field,
+    )
+
+
+@layer_kind("class_token", ClassTokenSpec, family="transformer", summary="Prepend a learned class token: N -> N + 1, D params.")
+def class_token(spec: ClassTokenSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    batch, tokens, dim = _require_tokens(inputs[0], "class_token")
+    return LayerResult(output=_tokens((batch, tokens + 1, dim), inputs[0].global_context), params=dim)
+
+
+@layer_kind("pos_embed", PosEmbedSpec, family="transformer", summary="Add a learned position embedding: N * D params.")
+def pos_embed(spec: PosEmbedSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    _, tokens, dim = _require_tokens(inputs[0], "pos_embed")
+    return LayerResult(output=inputs[0], params=tokens * dim)
+
+
+@layer_kind(
+    "attention",
+    AttentionSpec,
+    family="transformer",
+    summary="Multi-head self-attention with QKV and output projections; the Q K^T and A V matmuls are counted.",
+)
+def attention(spec: AttentionSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    batch, tokens, dim = _require_tokens(inputs[0], "attention")
+    if dim % spec.heads:
+        raise LayerError(f"attention: {spec.heads} heads do not divide the width {dim}", "pick heads dividing dim")
+    projections = 4 * dim * dim + (4 * dim if spec.bias else 0)
+    macs = batch * (3 * tokens * dim * dim + 2 * tokens * tokens * dim + tokens * dim * dim)
+    return LayerResult(output=_tokens((batch, tokens, dim), True), params=projections, macs=macs, global_field=True)
+
+
+@layer_kind("mlp", MlpSpec, family="transformer", summary="Token MLP: Linear(D, hidden), activation, Linear(hidden, out).")
+def mlp(spec: MlpSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    tensor = inputs[0]
+    width = tensor.shape[-1]
+    out = spec.out or width
+    positions = tensor.numel // width
+    bias = (spec.hidden + out) if spec.bias else 0
+    shape = (*tensor.shape[:-1], out)
+    return LayerResult(
+        output=tensor.with_shape(shape),
+        params=width * spec.hidden + spec.hidden * out + bias,
+        macs=positions * (width * spec.hidden + spec.hidden * out),
+    )
+
+
+@layer_kind("take_token", TakeTokenSpec, family="transformer", summary="Select one token: (B, N, D) -> (B, D).")
+def take_token(spec: TakeTokenSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    batch, tokens, dim = _require_tokens(inputs[0], "take_token")
+    if not -tokens <= spec.index < tokens:
+        raise LayerError(f"take_token: index {spec.index} is out of range for {tokens} tokens")
+    return LayerResult(output=plain_tensor((batch, dim), channel_axis=1))

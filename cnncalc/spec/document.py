@@ -1,0 +1,94 @@
+"""The top level of a spec file: input, variables, reusable blocks and the layer list.
+
+Layer entries are kept as raw mappings here: their fields may hold expressions that only get values when
+a block is instantiated, so each entry is validated against its kind's schema during expansion
+(cnncalc.engine.builder).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from cnncalc import limits
+from cnncalc.errors import SpecError
+from cnncalc.spec.pydantic_errors import issues_from_validation_error
+from cnncalc.spec.yaml_source import LoadedDocument
+
+Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
+Dimension = Annotated[int, Field(ge=1, le=limits.MAX_DIMENSION)]
+
+DTYPE_BYTES: dict[str, int] = {
+    "float64": 8,
+    "float32": 4,
+    "float16": 2,
+    "bfloat16": 2,
+    "int8": 1,
+    "uint8": 1,
+}
+DTYPE_ALIASES: dict[str, str] = {"fp64": "float64", "fp32": "float32", "fp16": "float16", "half": "float16", "bf16": "bfloat16"}
+DtypeName = Literal["float64", "float32", "float16", "bfloat16", "int8", "uint8", "fp64", "fp32", "fp16", "half", "bf16"]
+
+
+def canonical_dtype(name: str) -> str:
+    return DTYPE_ALIASES.get(name, name)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+class InputSpec(_Strict):
+    """The network input: channels then 1 to 3 spatial sizes, e.g. [3, 224, 224]."""
+
+    shape: Annotated[list[Dimension], Field(min_length=2, max_length=1 + limits.MAX_SPATIAL_AXES)]
+    batch: Dimension = 1
+    dtype: DtypeName = "float32"
+
+
+class BlockDef(_Strict):
+    """A reusable, parameterised group of layers."""
+
+    description: str | None = None
+    args: dict[Identifier, Any] = Field(default_factory=dict)  # name -> default (null: must be given)
+    vars: dict[Identifier, Any] = Field(default_factory=dict)  # derived values, evaluated after args
+    inputs: Annotated[list[Identifier], Field(min_length=1)] = Field(default_factory=lambda: ["input"])
+    output: str | None = None  # default: the last entry
+    layers: Annotated[list[Any], Field(min_length=1)]
+
+
+class SpecDocument(_Strict):
+    name: str | None = None
+    description: str | None = None
+    reference: dict[str, Any] = Field(default_factory=dict)  # free-form: where published figures come from
+    input: InputSpec
+    vars: dict[Identifier, Any] = Field(default_factory=dict)
+    blocks: dict[Identifier, BlockDef] = Field(default_factory=dict)
+    layers: Annotated[list[Any], Field(min_length=1)]
+
+
+def parse_document(loaded: LoadedDocument) -> SpecDocument:
+    if not isinstance(loaded.data, dict):
+        kind = type(loaded.data).__name__
+        raise SpecError.at(
+            loaded.source.locate(()),
+            f"a spec must be a mapping with `input:` and `layers:`, not a {kind}",
+            "start the file with `input:` (see `cnncalc zoo` for examples)",
+        )
+    try:
+        return SpecDocument.model_validate(loaded.data)
+    except ValidationError as error:
+        issues = issues_from_validation_error(error, (), loaded.source, loaded.data, _document_fields_at)
+        raise SpecError(issues) from None
+
+
+def _document_fields_at(path: tuple[str | int, ...]) -> list[str]:
+    """Field names valid at `path` of the document, for "did you mean" hints."""
+    if path == ():
+        return list(SpecDocument.model_fields)
+    if path == ("input",):
+        return list(InputSpec.model_fields)
+    if len(path) == 2 and path[0] == "blocks":
+        return list(BlockDef.model_fields)
+    return []

@@ -1,0 +1,216 @@
+"""Safe arithmetic expressions for spec values: `mid * 4`, `make_divisible(32 * width, 8)`, `2 if index == 0 else 1`.
+
+The text is parsed with Python's `ast` module and then walked by this evaluator, which knows only numbers,
+variable names, arithmetic, comparisons, `and`/`or`/`not`, `x if c else y` and a few whitelisted functions.
+Nothing is ever passed to `eval`; attribute access, subscripts, lambdas and every other construct are refused.
+Length, syntax-tree size and integer magnitude are bounded (see `cnncalc.limits`).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+from collections.abc import Callable, Mapping
+
+from cnncalc import limits
+
+Number = int | float | bool
+
+
+class ExpressionError(ValueError):
+    """An expression that cannot be evaluated; the message says why."""
+
+
+def make_divisible(value: float, divisor: int, min_value: int | None = None) -> int:
+    """Round `value` to the nearest multiple of `divisor`, never going down by more than 10%.
+
+    The rounding MobileNet and EfficientNet use for channel counts (torchvision's `_make_divisible`).
+    """
+    if divisor <= 0:
+        raise ExpressionError("make_divisible: divisor must be positive")
+    floor_value = divisor if min_value is None else min_value
+    rounded = max(floor_value, int(value + divisor / 2) // divisor * divisor)
+    if rounded < 0.9 * value:
+        rounded += divisor
+    return rounded
+
+
+def _checked_int(value: float) -> int:
+    if not math.isfinite(value):
+        raise ExpressionError("the result is not a finite number")
+    return int(value)
+
+
+FUNCTIONS: dict[str, Callable[..., Number]] = {
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "int": _checked_int,
+    "float": float,
+    "round": lambda value, digits=None: round(value) if digits is None else round(value, digits),
+    "floor": lambda value: math.floor(value),
+    "ceil": lambda value: math.ceil(value),
+    "sqrt": lambda value: math.sqrt(value),
+    "make_divisible": make_divisible,
+}
+
+_BINARY: dict[type[ast.operator], Callable[[Number, Number], Number]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+}
+_COMPARE: dict[type[ast.cmpop], Callable[[Number, Number], bool]] = {
+    ast.Eq: operator.eq,
+    ast.NotEq: operator.ne,
+    ast.Lt: operator.lt,
+    ast.LtE: operator.le,
+    ast.Gt: operator.gt,
+    ast.GtE: operator.ge,
+}
+_ALLOWED_NODES = (
+    ast.Expression,
+    ast.Constant,
+    ast.Name,
+    ast.Load,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.BoolOp,
+    ast.Compare,
+    ast.IfExp,
+    ast.Call,
+    ast.operator,
+    ast.unaryop,
+    ast.boolop,
+    ast.cmpop,
+)
+
+
+def evaluate(text: str, variables: Mapping[str, Number]) -> Number:
+    """Evaluate `text` with `variables` in scope; raise ExpressionError with a readable reason on failure."""
+    if len(text) > limits.MAX_EXPRESSION_CHARS:
+        raise ExpressionError(f"expression is longer than {limits.MAX_EXPRESSION_CHARS} characters")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise ExpressionError(f"{text!r} is not a valid expression") from None
+    nodes = list(ast.walk(tree))
+    if len(nodes) > limits.MAX_EXPRESSION_NODES:
+        raise ExpressionError(f"expression has more than {limits.MAX_EXPRESSION_NODES} parts")
+    for node in nodes:
+        if not isinstance(node, _ALLOWED_NODES):
+            raise ExpressionError(f"{type(node).__name__.lower()} is not allowed in expressions")
+    return _Evaluator(variables).visit(tree.body)
+
+
+def names_in(text: str) -> set[str]:
+    """Variable names an expression mentions (for error messages); empty if it does not parse."""
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} - set(FUNCTIONS)
+
+
+class _Evaluator:
+    def __init__(self, variables: Mapping[str, Number]) -> None:
+        self.variables = variables
+
+    def visit(self, node: ast.AST) -> Number:
+        method = getattr(self, f"visit_{type(node).__name__}", None)
+        if method is None:  # pragma: no cover - _ALLOWED_NODES guards this
+            raise ExpressionError(f"{type(node).__name__} is not allowed in expressions")
+        return _bounded(method(node))
+
+    def visit_Constant(self, node: ast.Constant) -> Number:
+        if isinstance(node.value, bool | int | float):
+            return node.value
+        raise ExpressionError(f"{node.value!r} is not a number")
+
+    def visit_Name(self, node: ast.Name) -> Number:
+        if node.id in ("True", "False"):
+            return node.id == "True"
+        if node.id not in self.variables:
+            known = ", ".join(sorted(self.variables)) or "none"
+            raise ExpressionError(f"unknown variable {node.id!r} (known here: {known})")
+        return self.variables[node.id]
+
+    def visit_BinOp(self, node: ast.BinOp) -> Number:
+        left = self.visit(node.left)
+        right = self.visit(node.right)
+        if isinstance(node.op, ast.Pow) and (abs(right) > 64 or abs(left) > 2**32):
+            raise ExpressionError("power is too large")
+        try:
+            return _BINARY[type(node.op)](left, right)
+        except ZeroDivisionError:
+            raise ExpressionError("division by zero") from None
+        except (OverflowError, KeyError):
+            raise ExpressionError("the result is out of range") from None
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Number:
+        value = self.visit(node.operand)
+        if isinstance(node.op, ast.USub):
+            return -value
+        if isinstance(node.op, ast.UAdd):
+            return +value
+        if isinstance(node.op, ast.Not):
+            return not value
+        raise ExpressionError("operator ~ is not allowed in expressions")
+
+    def visit_BoolOp(self, node: ast.BoolOp) -> Number:
+        if isinstance(node.op, ast.And):
+            result: Number = True
+            for value_node in node.values:
+                result = self.visit(value_node)
+                if not result:
+                    return result
+            return result
+        result = False
+        for value_node in node.values:
+            result = self.visit(value_node)
+            if result:
+                return result
+        return result
+
+    def visit_Compare(self, node: ast.Compare) -> Number:
+        left = self.visit(node.left)
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            if type(op) not in _COMPARE:
+                raise ExpressionError("only ==, !=, <, <=, >, >= comparisons are allowed")
+            right = self.visit(right_node)
+            if not _COMPARE[type(op)](left, right):
+                return False
+            left = right
+        return True
+
+    def visit_IfExp(self, node: ast.IfExp) -> Number:
+        return self.visit(node.body) if self.visit(node.test) else self.visit(node.orelse)
+
+    def visit_Call(self, node: ast.Call) -> Number:
+        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
+            allowed = ", ".join(sorted(FUNCTIONS))
+            raise ExpressionError(f"only these functions can be called: {allowed}")
+        if node.keywords:
+            raise ExpressionError(f"{node.func.id}() takes positional arguments only")
+        arguments = [self.visit(argument) for argument in node.args]
+        try:
+            return FUNCTIONS[node.func.id](*arguments)
+        except ExpressionError:
+            raise
+        except (TypeError, ValueError, OverflowError) as error:
+            raise ExpressionError(f"{node.func.id}(): {error}") from None
+
+
+def _bounded(value: Number) -> Number:
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ExpressionError("the result is not a finite number")
+        if abs(value) > limits.MAX_INTEGER:
+            raise ExpressionError("the result is too large for any real network")
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > limits.MAX_INTEGER:
+        raise ExpressionError("the result is too large for any real network")
+    return value

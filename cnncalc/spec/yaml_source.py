@@ -1,0 +1,320 @@
+"""Read YAML safely, keeping the line and column of every value.
+
+PyYAML's loaders build Python objects without positions, expand aliases without limit and recurse in
+Python. This module instead composes the document from the parser's event stream (libyaml when present)
+into plain dicts, lists and scalars, while:
+
+- recording the position of every value and every mapping key (so errors point at file:line:column);
+- refusing every tag outside YAML's core schema (`!!python/object` and friends never run);
+- bounding nesting depth and the size after alias expansion ("billion laughs");
+- refusing duplicate keys, which PyYAML would silently resolve to the last one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from cnncalc import limits
+from cnncalc.errors import Location, SpecError
+
+PathKey = tuple[str | int, ...]
+
+_CORE_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:merge",
+}
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_resolver = yaml.resolver.Resolver()
+_constructor = yaml.constructor.SafeConstructor()
+
+
+@dataclass
+class SourceMap:
+    """Where each value of a loaded document came from.
+
+    `values[path]` is the (line, column) of the value at `path` (a tuple of keys and indices);
+    `keys[path]` is the position of the mapping key that leads to it. Both are 1-based.
+    """
+
+    file: str
+    values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+
+    def locate(self, path: PathKey, *, key: bool = False) -> Location:
+        """The position of `path`, or of its nearest recorded parent when it has none (e.g. a missing field)."""
+        path = tuple(path)
+        while True:
+            table = self.keys if key else self.values
+            if path in table:
+                line, column = table[path]
+                return Location(self.file, line, column)
+            if key and path in self.values:
+                line, column = self.values[path]
+                return Location(self.file, line, column)
+            if not path:
+                return Location(self.file, 1, 1)
+            path = path[:-1]
+
+
+@dataclass
+class LoadedDocument:
+    data: Any
+    source: SourceMap
+    text: str
+
+
+class _Node:
+    """A composed YAML node; `size` counts nodes after alias expansion, `height` the nesting below it."""
+
+    __slots__ = ("children", "height", "kind", "line", "column", "size", "tag", "value")
+
+    def __init__(self, kind: str, tag: str | None, line: int, column: int) -> None:
+        self.kind = kind  # "scalar", "seq" or "map"
+        self.tag = tag
+        self.line = line
+        self.column = column
+        self.value: Any = None
+        self.children: list[_Node] = []
+        self.size = 1
+        self.height = 1
+
+
+def read_spec_text(path: Path) -> str:
+    """Read a spec file as UTF-8 text, refusing oversize or undecodable input with a located message."""
+    file = str(path)
+    if not path.exists():
+        raise SpecError.at(Location(file), "no such file", "check the path, or run `cnncalc zoo` for bundled specs")
+    if path.is_dir():
+        raise SpecError.at(Location(file), "is a directory, not a spec file")
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(limits.MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise SpecError.at(Location(file), f"cannot read the file: {error.strerror or error}") from None
+    return decode_spec_bytes(raw, file)
+
+
+def decode_spec_bytes(raw: bytes, file: str) -> str:
+    if len(raw) > limits.MAX_FILE_BYTES:
+        raise SpecError.at(
+            Location(file),
+            f"file is larger than {limits.MAX_FILE_BYTES // (1024 * 1024)} MiB",
+            "a spec describes layers, not data; no real network needs a spec this large",
+        )
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        before = raw[: error.start]
+        line = before.count(b"\n") + 1
+        column = error.start - (before.rfind(b"\n") + 1) + 1
+        raise SpecError.at(
+            Location(file, line, column),
+            f"the file is not UTF-8 text (byte 0x{raw[error.start]:02x} cannot be decoded)",
+            "save the spec as UTF-8; binary files are not specs",
+        ) from None
+
+
+def load_yaml(text: str, file: str) -> LoadedDocument:
+    """Parse one YAML document into plain Python values plus a SourceMap."""
+    if not text.strip():
+        raise SpecError.at(Location(file, 1, 1), "the spec is empty", "a spec needs at least `input:` and `layers:`")
+    root = _compose(text, file)
+    source = SourceMap(file)
+    data = _to_python(root, (), source, file)
+    return LoadedDocument(data, source, text)
+
+
+def _mark_location(file: str, mark: Any) -> Location:
+    if mark is None:
+        return Location(file)
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+def _compose(text: str, file: str) -> _Node:
+    """Build the node tree from parser events without recursion, enforcing the size and depth limits."""
+    anchors: dict[str, _Node] = {}
+    stack: list[tuple[_Node, str | None]] = []  # open collections with their anchors
+    root: _Node | None = None
+    documents = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise SpecError.at(
+                        _mark_location(file, event.start_mark),
+                        "the file holds more than one YAML document",
+                        "put one network in each spec file (remove the second `---`)",
+                    )
+                continue
+            if isinstance(event, yaml.AliasEvent):
+                node = anchors.get(event.anchor)
+                if node is None:
+                    raise SpecError.at(
+                        _mark_location(file, event.start_mark),
+                        f"alias *{event.anchor} refers to an anchor that is not defined before it",
+                        "define `&name` on a complete value before using `*name`",
+                    )
+                if len(stack) + node.height > limits.MAX_YAML_DEPTH:
+                    raise _depth_error(file, event.start_mark)
+                root = _attach(stack, node, root)
+                continue
+            if isinstance(event, yaml.ScalarEvent):
+                node = _scalar_node(event, file)
+                _remember_anchor(anchors, event.anchor, node)
+                root = _attach(stack, node, root)
+                continue
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                kind = "seq" if isinstance(event, yaml.SequenceStartEvent) else "map"
+                tag = event.tag
+                if tag is not None and tag not in _CORE_TAGS and tag != "!":
+                    raise _tag_error(file, event.start_mark, tag)
+                if len(stack) + 1 > limits.MAX_YAML_DEPTH:
+                    raise _depth_error(file, event.start_mark)
+                mark = event.start_mark
+                stack.append((_Node(kind, tag, mark.line + 1, mark.column + 1), event.anchor))
+                continue
+            if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                node, anchor = stack.pop()
+                node.size = 1 + sum(child.size for child in node.children)
+                node.height = 1 + max((child.height for child in node.children), default=0)
+                if node.size > limits.MAX_YAML_NODES:
+                    raise SpecError.at(
+                        Location(file, node.line, node.column),
+                        f"the document expands to more than {limits.MAX_YAML_NODES:,} values",
+                        "aliases (`*name`) are expanded where they are used; this looks like an alias bomb",
+                    )
+                _remember_anchor(anchors, anchor, node)
+                root = _attach(stack, node, root)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        context = getattr(error, "context", None)
+        message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+        raise SpecError.at(
+            _mark_location(file, mark),
+            message,
+            "check indentation, colons and brackets near this position",
+        ) from None
+    if root is None:
+        raise SpecError.at(Location(file, 1, 1), "the spec is empty", "a spec needs at least `input:` and `layers:`")
+    return root
+
+
+def _remember_anchor(anchors: dict[str, _Node], anchor: str | None, node: _Node) -> None:
+    if anchor is not None:
+        anchors[anchor] = node
+
+
+def _attach(stack: list[tuple[_Node, str | None]], node: _Node, root: _Node | None) -> _Node | None:
+    """Add `node` to the innermost open collection; a node with no open collection is the document root."""
+    if not stack:
+        return node
+    stack[-1][0].children.append(node)
+    return root
+
+
+def _scalar_node(event: Any, file: str) -> _Node:
+    mark = event.start_mark
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+    elif tag not in _CORE_TAGS:
+        raise _tag_error(file, mark, tag)
+    node = _Node("scalar", tag, mark.line + 1, mark.column + 1)
+    node.value = event.value
+    return node
+
+
+def _tag_error(file: str, mark: Any, tag: str) -> SpecError:
+    return SpecError.at(
+        _mark_location(file, mark),
+        f"the YAML tag {tag!r} is not allowed",
+        "specs use plain YAML values only: numbers, strings, booleans, lists and mappings",
+    )
+
+
+def _depth_error(file: str, mark: Any) -> SpecError:
+    return SpecError.at(
+        _mark_location(file, mark),
+        f"values are nested more than {limits.MAX_YAML_DEPTH} levels deep",
+        "flatten the structure; real specs nest a few levels",
+    )
+
+
+def _scalar_value(node: _Node, file: str) -> Any:
+    scalar = yaml.ScalarNode(node.tag, node.value)
+    try:
+        if node.tag == "tag:yaml.org,2002:int":
+            return _constructor.construct_yaml_int(scalar)
+        if node.tag == "tag:yaml.org,2002:float":
+            return _constructor.construct_yaml_float(scalar)
+        if node.tag == "tag:yaml.org,2002:bool":
+            return _constructor.construct_yaml_bool(scalar)
+        if node.tag == "tag:yaml.org,2002:null":
+            return None
+    except (ValueError, yaml.YAMLError):
+        raise SpecError.at(
+            Location(file, node.line, node.column), f"cannot read {node.value!r} as {node.tag.rsplit(':', 1)[-1]}"
+        ) from None
+    return node.value
+
+
+def _to_python(node: _Node, path: PathKey, source: SourceMap, file: str) -> Any:
+    source.values[path] = (node.line, node.column)
+    if node.kind == "scalar":
+        return _scalar_value(node, file)
+    if node.kind == "seq":
+        return [_to_python(child, (*path, index), source, file) for index, child in enumerate(node.children)]
+    result: dict[Any, Any] = {}
+    merged: dict[Any, Any] = {}
+    children = node.children
+    for index in range(0, len(children), 2):
+        key_node, value_node = children[index], children[index + 1]
+        if key_node.kind != "scalar":
+            raise SpecError.at(
+                Location(file, key_node.line, key_node.column),
+                "mapping keys must be plain names, not lists or mappings",
+            )
+        if key_node.tag == _MERGE_TAG:
+            for extra_key, extra_value in _merge_sources(value_node, path, source, file):
+                merged.setdefault(extra_key, extra_value)
+            continue
+        key = _scalar_value(key_node, file)
+        if not isinstance(key, (str, int)) or isinstance(key, bool):
+            raise SpecError.at(Location(file, key_node.line, key_node.column), f"mapping key {key!r} must be a name")
+        if key in result:
+            raise SpecError.at(
+                Location(file, key_node.line, key_node.column),
+                f"duplicate key {key!r}",
+                "each key may appear once in a mapping; remove or rename one of them",
+            )
+        source.keys[(*path, key)] = (key_node.line, key_node.column)
+        result[key] = _to_python(value_node, (*path, key), source, file)
+    for key, value in merged.items():
+        result.setdefault(key, value)
+    return result
+
+
+def _merge_sources(node: _Node, path: PathKey, source: SourceMap, file: str) -> list[tuple[Any, Any]]:
+    """The entries a `<<:` merge key brings in (a mapping, or a list of mappings, earlier ones winning)."""
+    sources = node.children if node.kind == "seq" else [node]
+    pairs: list[tuple[Any, Any]] = []
+    for item in sources:
+        if item.kind != "map":
+            raise SpecError.at(Location(file, item.line, item.column), "`<<:` must merge a mapping or a list of mappings")
+        value = _to_python(item, path, source, file)
+        pairs.extend(value.items())
+    return pairs

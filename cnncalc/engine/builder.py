@@ -80,6 +80,7 @@ class Builder:
         self._block_stack: list[str] = []
         self.document_variables: dict[str, Any] = {}
         self.output_ref: Ref = None  # the network output
+        self.group_kinds: dict[str, str] = {}  # path of each block use, group, composite or repeat -> what it is
 
     # ------------------------------------------------------------------------------------------- issues
     def error(self, location: Location, message: str, hint: str = "") -> None:
@@ -304,6 +305,15 @@ class Builder:
         return order + sorted(blocked), blocked
 
     @staticmethod
+    def entry_kind(entry: dict[str, Any]) -> str:
+        """What an entry is, for collapsed rows: its type, its block's name, or "group"."""
+        if "type" in entry:
+            return str(entry["type"])
+        if "block" in entry:
+            return str(entry["block"])
+        return "group"
+
+    @staticmethod
     def entry_label(entry: Any, position: int) -> str:
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             return entry["name"]
@@ -413,6 +423,7 @@ class Builder:
                                           0, location, frozen)
             return output
         holder = Scope(prefix=scope.child_path(component), variables=scope.variables, frozen=scope.frozen)
+        self.group_kinds[holder.prefix] = f"{self.entry_kind(entry)} x{count}"
         self.register(scope, component, holder)
         current_inputs = inputs
         output: Ref = None
@@ -452,6 +463,7 @@ class Builder:
             self.register(scope, component, ref)
             return ref
         child = Scope(prefix=full_path, variables=variables, frozen=frozen)
+        self.group_kinds[full_path] = self.entry_kind(entry)
         self.register(scope, component, child)
         if "type" in entry:
             ref = self.expand_composite(entry, path, child, inputs, variables, location)

@@ -74,4 +74,5 @@ class AnalysisResult:
     receptive_field: tuple[AxisField, ...] | None  # of the deepest spatial feature map
     receptive_field_layer: str | None  # the layer it belongs to
     warnings: tuple[SpecIssue, ...]
+    group_kinds: dict[str, str]  # path of each block use / group -> its block name or kind, for --depth
     convention: str = CONVENTION

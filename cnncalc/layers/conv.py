@@ -7,7 +7,6 @@ Counting (cnncalc convention, see README):
               MACs = batch * C_in * prod(in spatial) * (C_out / groups) * prod(k)  (counted on the input grid)
 """
 
-from __future__ import annotations
 
 from typing import Literal
 

@@ -4,7 +4,6 @@ Linear acts on the last axis, as torch.nn.Linear does:
   params = in * out + (out if bias);   MACs = prod(output shape) * in   (bias excluded)
 """
 
-from __future__ import annotations
 
 from cnncalc.engine.tensor import Tensor
 from cnncalc.layers.base import (

@@ -5,7 +5,6 @@ BatchNorm's running mean and variance are buffers, reported apart from parameter
 (num_batches_tracked, a bookkeeping counter, is not counted).
 """
 
-from __future__ import annotations
 
 from typing import Literal
 

@@ -5,7 +5,6 @@ Their receptive field is the widest of the paths that meet; a warning says when 
 gate of shape (B, C, 1, 1)) are global context: they are left out of the receptive field.
 """
 
-from __future__ import annotations
 
 from cnncalc.engine import receptive_field as rf
 from cnncalc.engine.tensor import AxisField, Tensor
@@ -49,7 +48,8 @@ def merged_field(
         if tensor.field is not None and not tensor.global_context and tensor.spatial == spatial
     ]
     if not paths:
-        return None, all(tensor.global_context for tensor in candidates)
+        # No path carries a field: the result is global if any input already saw the whole input.
+        return None, any(tensor.global_context for tensor in candidates)
     merged: list[AxisField] = []
     for index in range(len(spatial)):
         widest, aligned = rf.merge([tensor.field[index] for tensor in paths])  # type: ignore[index]

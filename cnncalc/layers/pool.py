@@ -1,6 +1,5 @@
 """Pooling: max/avg pooling (with ceil_mode), adaptive pooling and global pooling. No parameters, no MACs."""
 
-from __future__ import annotations
 
 from cnncalc.engine import receptive_field as rf
 from cnncalc.engine.arithmetic import effective_kernel, pool_output_size

@@ -3,7 +3,6 @@
 None has parameters or MACs.
 """
 
-from __future__ import annotations
 
 from typing import Literal
 

@@ -9,7 +9,6 @@
   take_token:  selects one token (the class token): (B, N, D) -> (B, D)
 """
 
-from __future__ import annotations
 
 from typing import Literal
 

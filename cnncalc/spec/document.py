@@ -5,7 +5,6 @@ a block is instantiated, so each entry is validated against its kind's schema du
 (cnncalc.engine.builder).
 """
 
-from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 

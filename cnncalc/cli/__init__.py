@@ -1,0 +1,1 @@
+"""The `cnncalc` command line (typer); one module per command."""

@@ -1,0 +1,73 @@
+"""`cnncalc analyze SPEC`: the per-layer table and totals of one network."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from cnncalc.cli.common import (
+    Dtype,
+    OutputFormat,
+    SourceCache,
+    parse_input_shape,
+    resolve_or_fail,
+    spec_failure,
+    stdout_is_terminal,
+)
+from cnncalc.engine.analysis import InputOverrides, analyze_text
+from cnncalc.errors import SpecError
+from cnncalc.render.view import display_rows
+from cnncalc.spec.yaml_source import read_spec_text
+
+
+def analyze(
+    spec: Annotated[str, typer.Argument(help="Path to a YAML spec, or the name of a bundled spec (see `cnncalc zoo`).")],
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
+    ] = OutputFormat.table,
+    depth: Annotated[
+        int | None,
+        typer.Option("--depth", "-d", min=1, help="Collapse blocks nested deeper than N into one row each (figures summed)."),
+    ] = None,
+    input_shape: Annotated[
+        str | None, typer.Option("--input", "-i", help="Override the input: channels x sizes, e.g. 3x512x512.")
+    ] = None,
+    batch: Annotated[int | None, typer.Option("--batch", "-b", min=1, help="Override the batch size.")] = None,
+    dtype: Annotated[
+        Dtype | None, typer.Option("--dtype", help="Element type for memory figures.", case_sensitive=False)
+    ] = None,
+) -> None:
+    """Shapes, parameters, MACs/FLOPs, memory and receptive field of every layer.
+
+    Totals are for the whole batch; MACs count convolutions, linear layers and attention matmuls
+    (bias excluded) and FLOPs = 2 x MACs.
+    """
+    path = resolve_or_fail(spec)
+    overrides = InputOverrides(parse_input_shape(input_shape), batch, dtype.value if dtype else None)
+    sources = SourceCache()
+    try:
+        text = read_spec_text(path)
+        sources.add(str(path), text)
+        result = analyze_text(text, str(path), overrides)
+    except SpecError as error:
+        raise spec_failure(error, sources) from None
+    rows = display_rows(result, depth)
+    if output_format is OutputFormat.table:
+        from rich.console import Console  # only the table needs rich
+
+        from cnncalc.render.terminal import print_analysis
+
+        console = Console(width=None if stdout_is_terminal() else 160)
+        print_analysis(console, result, rows)
+        return
+    from cnncalc.render import machine
+
+    renderers = {
+        OutputFormat.json: machine.render_json,
+        OutputFormat.csv: machine.render_csv,
+        OutputFormat.markdown: machine.render_markdown,
+    }
+    text_out = renderers[output_format](result, rows)
+    sys.stdout.write(text_out if text_out.endswith("\n") else text_out + "\n")

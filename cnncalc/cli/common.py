@@ -1,0 +1,88 @@
+"""Pieces shared by the commands: option parsing, spec resolution, error reports and exit codes."""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from pathlib import Path
+
+import typer
+
+from cnncalc.errors import ExitCode, SpecError
+from cnncalc.render.issues import issues_text
+from cnncalc.spec.pydantic_errors import did_you_mean
+from cnncalc.zoo import resolve_spec, zoo_specs
+
+class OutputFormat(str, enum.Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+class Dtype(str, enum.Enum):
+    float64 = "float64"
+    float32 = "float32"
+    float16 = "float16"
+    bfloat16 = "bfloat16"
+    int8 = "int8"
+    uint8 = "uint8"
+    fp32 = "fp32"
+    fp16 = "fp16"
+    bf16 = "bf16"
+
+
+def fail(message: str, code: ExitCode, hint: str = "") -> typer.Exit:
+    """Print an error to stderr and return the Exit to raise."""
+    text = f"error: {message}"
+    if hint:
+        text += f"\n  hint: {hint}"
+    print(text, file=sys.stderr)
+    return typer.Exit(int(code))
+
+
+def parse_input_shape(text: str | None) -> tuple[int, ...] | None:
+    """'3x224x224' (or '3,224,224') -> (3, 224, 224): channels then 1 to 3 spatial sizes."""
+    if text is None:
+        return None
+    parts = text.replace(",", "x").replace("X", "x").replace("×", "x").split("x")
+    try:
+        sizes = tuple(int(part.strip()) for part in parts)
+    except ValueError:
+        raise fail(f"--input {text!r} is not a shape", ExitCode.USAGE, "write channels then sizes, e.g. --input 3x224x224") from None
+    if not 2 <= len(sizes) <= 4 or min(sizes) < 1:
+        raise fail(f"--input {text!r} needs channels and 1 to 3 positive spatial sizes", ExitCode.USAGE,
+                   "e.g. --input 3x224x224 (image) or --input 1x16000 (1-d signal)")
+    return sizes
+
+
+def resolve_or_fail(argument: str) -> Path:
+    path = resolve_spec(argument)
+    if path is None:
+        hint = did_you_mean(Path(argument).stem, zoo_specs()) or "run `cnncalc zoo` to list bundled specs"
+        raise fail(f"{argument!r} is neither a file nor a bundled spec", ExitCode.USAGE, hint)
+    return path
+
+
+class SourceCache:
+    """Source lines of spec files, read on demand to show the offending line under an error."""
+
+    def __init__(self) -> None:
+        self._texts: dict[str, list[str] | None] = {}
+
+    def add(self, file: str, text: str) -> None:
+        self._texts[file] = text.splitlines()
+
+    def __call__(self, file: str) -> list[str] | None:
+        return self._texts.get(file)
+
+
+def spec_failure(error: SpecError, sources: SourceCache) -> typer.Exit:
+    """Print a SpecError's located issues to stderr; return the Exit (code 1) to raise."""
+    print(issues_text(error.issues, sources), file=sys.stderr)
+    return typer.Exit(int(ExitCode.INVALID_SPEC))
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"

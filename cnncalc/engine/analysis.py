@@ -1,0 +1,139 @@
+"""Run the engine on a spec: load, validate, expand, compute, and assemble the result."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from cnncalc import limits
+from cnncalc.engine.builder import NETWORK_INPUT, Builder, build_graph
+from cnncalc.engine.memory import peak_live_bytes
+from cnncalc.engine.result import AnalysisResult, LayerRow, Totals
+from cnncalc.engine.tensor import image_tensor
+from cnncalc.errors import Location, SpecError, SpecIssue
+from cnncalc.spec.document import DTYPE_BYTES, SpecDocument, canonical_dtype, parse_document
+from cnncalc.spec.yaml_source import LoadedDocument, load_yaml, read_spec_text
+
+@dataclass(frozen=True)
+class InputOverrides:
+    """Command-line replacements for the spec's input section."""
+
+    shape: tuple[int, ...] | None = None  # channels + spatial sizes
+    batch: int | None = None
+    dtype: str | None = None
+
+
+def analyze_file(path: str | Path, overrides: InputOverrides | None = None) -> AnalysisResult:
+    path = Path(path)
+    return analyze_text(read_spec_text(path), str(path), overrides)
+
+
+def analyze_text(text: str, file: str = "<spec>", overrides: InputOverrides | None = None) -> AnalysisResult:
+    """Analyze a spec; raise SpecError listing every error found."""
+    result, issues = _run(text, file, overrides)
+    errors = [issue for issue in issues if issue.severity == "error"]
+    if errors or result is None:
+        raise SpecError(errors)
+    return result
+
+
+def check_text(text: str, file: str = "<spec>", overrides: InputOverrides | None = None) -> list[SpecIssue]:
+    """Every error and warning of a spec, for `cnncalc validate`."""
+    try:
+        _, issues = _run(text, file, overrides)
+    except SpecError as error:
+        return list(error.issues)
+    return issues
+
+
+def _run(text: str, file: str, overrides: InputOverrides | None) -> tuple[AnalysisResult | None, list[SpecIssue]]:
+    loaded = load_yaml(text, file)
+    document = parse_document(loaded)
+    channels, spatial, batch, dtype = _input_settings(document, overrides)
+    builder = build_graph(document, loaded.source, image_tensor(batch, channels, spatial))
+    issues = builder.issues.issues
+    if builder.issues.errors or not builder.nodes:
+        if not builder.issues.errors:
+            issues = [*issues, SpecIssue("the network has no layers", loaded.source.locate(("layers",)))]
+        return None, issues
+    return _assemble(document, loaded, builder, dtype, file), issues
+
+
+def _input_settings(document: SpecDocument, overrides: InputOverrides | None) -> tuple[int, tuple[int, ...], int, str]:
+    overrides = overrides or InputOverrides()
+    shape = tuple(overrides.shape) if overrides.shape is not None else tuple(document.input.shape)
+    batch = overrides.batch if overrides.batch is not None else document.input.batch
+    dtype = canonical_dtype(overrides.dtype or document.input.dtype)
+    if not 2 <= len(shape) <= 1 + limits.MAX_SPATIAL_AXES:
+        raise SpecError.at(Location("--input"), f"input {shape} needs channels and 1 to 3 spatial sizes",
+                           "e.g. --input 3x224x224")
+    for size in (*shape, batch):
+        if not 1 <= size <= limits.MAX_DIMENSION:
+            raise SpecError.at(Location("--input"), f"input size {size} is out of range (1 to {limits.MAX_DIMENSION:,})")
+    if dtype not in DTYPE_BYTES:
+        raise SpecError.at(Location("--dtype"), f"unknown dtype {dtype!r}", f"one of: {', '.join(DTYPE_BYTES)}")
+    return shape[0], shape[1:], batch, dtype
+
+
+def _assemble(document: SpecDocument, loaded: LoadedDocument, builder: Builder, dtype: str, file: str) -> AnalysisResult:
+    dtype_bytes = DTYPE_BYTES[dtype]
+    nodes = builder.nodes
+    input_tensor = builder.input_tensor
+    rows: list[LayerRow] = []
+    for node in nodes:
+        result = node.result
+        output = result.output
+        numel = output.numel
+        rows.append(
+            LayerRow(
+                index=node.index,
+                path=node.path,
+                kind=node.kind,
+                inputs=tuple("input" if ref == NETWORK_INPUT else nodes[ref].path for ref in node.inputs),
+                output_shape=output.shape,
+                params=result.params,
+                trainable=not node.frozen,
+                buffers=result.buffers,
+                macs=result.macs,
+                activation_elements=numel,
+                activation_bytes=numel * dtype_bytes,
+                field=result.field if result.field is not None else output.field,
+                global_field=result.global_field or output.global_context,
+                location=node.location,
+            )
+        )
+    output_ref = builder.output_ref if builder.output_ref is not None and builder.output_ref >= 0 else len(nodes) - 1
+    params = sum(row.params for row in rows)
+    trainable = sum(row.params for row in rows if row.trainable)
+    buffers = sum(row.buffers for row in rows)
+    totals = Totals(
+        params=params,
+        trainable_params=trainable,
+        buffers=buffers,
+        macs=sum(row.macs for row in rows),
+        param_bytes=params * dtype_bytes,
+        buffer_bytes=buffers * dtype_bytes,
+        activation_bytes=sum(row.activation_bytes for row in rows),
+        peak_activation_bytes=peak_live_bytes(
+            [row.activation_bytes for row in rows],
+            [node.inputs for node in nodes],
+            input_tensor.numel * dtype_bytes,
+            output_ref,
+        ),
+        batch=input_tensor.batch,
+    )
+    field_row = next((row for row in reversed(rows) if row.field and not row.global_field), None)
+    return AnalysisResult(
+        name=document.name or Path(file).stem,
+        file=file,
+        input_shape=input_tensor.shape,
+        output_shape=nodes[output_ref].result.output.shape,
+        dtype=dtype,
+        dtype_bytes=dtype_bytes,
+        layers=tuple(rows),
+        totals=totals,
+        receptive_field=field_row.field if field_row else None,
+        receptive_field_layer=field_row.path if field_row else None,
+        warnings=tuple(builder.issues.warnings),
+        group_kinds=dict(builder.group_kinds),
+    )

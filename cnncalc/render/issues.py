@@ -1,0 +1,39 @@
+"""Spec errors for people (file:line:column, the source line and a caret) and for machines (JSON)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+from cnncalc.errors import SpecIssue
+
+SourceLines = Callable[[str], list[str] | None]
+
+
+def issue_text(issue: SpecIssue, source_lines: SourceLines) -> str:
+    lines = [f"{issue.location}: {issue.severity}: {issue.message}"]
+    text = source_lines(issue.location.file) if issue.location.line > 0 else None
+    if text is not None and issue.location.line <= len(text):
+        source = text[issue.location.line - 1].rstrip("\n")
+        if len(source) <= 200 and source.isprintable():
+            number = str(issue.location.line)
+            lines.append(f"  {number} | {source}")
+            caret_at = max(issue.location.column - 1, 0)
+            lines.append(f"  {' ' * len(number)} | {' ' * caret_at}^")
+    if issue.hint:
+        lines.append(f"  hint: {issue.hint}")
+    return "\n".join(lines)
+
+
+def issues_text(issues: Sequence[SpecIssue], source_lines: SourceLines) -> str:
+    return "\n".join(issue_text(issue, source_lines) for issue in issues)
+
+
+def issues_json(results: dict[str, Sequence[SpecIssue]]) -> str:
+    """{"valid": bool, "files": [{"file", "valid", "errors": [...], "warnings": [...]}]}"""
+    files = []
+    for file, issues in results.items():
+        errors = [issue.as_dict() for issue in issues if issue.severity == "error"]
+        warnings = [issue.as_dict() for issue in issues if issue.severity == "warning"]
+        files.append({"file": file, "valid": not errors, "errors": errors, "warnings": warnings})
+    return json.dumps({"valid": all(entry["valid"] for entry in files), "files": files}, indent=2)

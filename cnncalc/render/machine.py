@@ -1,0 +1,129 @@
+"""Machine-readable formats: JSON (stable keys), CSV and Markdown. No rich import on this path."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from cnncalc import __version__
+from cnncalc.engine.result import AnalysisResult
+from cnncalc.render.units import grouped, human, human_bytes
+from cnncalc.render.view import DisplayRow, field_axes, field_text, shape_text
+
+
+def to_dict(result: AnalysisResult, rows: list[DisplayRow]) -> dict[str, Any]:
+    """The JSON document. Keys documented in the README are stable; new keys may be added."""
+    totals = result.totals
+    batch = totals.batch
+    return {
+        "cnncalc_version": __version__,
+        "name": result.name,
+        "file": result.file,
+        "convention": result.convention,
+        "input_shape": list(result.input_shape),
+        "output_shape": list(result.output_shape),
+        "batch": batch,
+        "dtype": result.dtype,
+        "totals": {
+            "params": totals.params,
+            "trainable_params": totals.trainable_params,
+            "non_trainable_params": totals.non_trainable_params,
+            "buffers": totals.buffers,
+            "macs": totals.macs,
+            "flops": totals.flops,
+            "macs_per_sample": totals.macs // batch,
+            "flops_per_sample": totals.flops // batch,
+            "param_bytes": totals.param_bytes,
+            "buffer_bytes": totals.buffer_bytes,
+            "activation_bytes": totals.activation_bytes,
+            "peak_activation_bytes": totals.peak_activation_bytes,
+        },
+        "receptive_field": field_axes(result.receptive_field),
+        "receptive_field_layer": result.receptive_field_layer,
+        "layers": [
+            {
+                "name": row.name,
+                "type": row.kind,
+                "depth": row.depth,
+                "output_shape": list(row.output_shape),
+                "params": row.params,
+                "buffers": row.buffers,
+                "macs": row.macs,
+                "flops": row.flops,
+                "activation_bytes": row.activation_bytes,
+                "receptive_field": field_axes(row.field) if not row.global_field else None,
+                "global_receptive_field": row.global_field,
+                "layers": row.layers,
+            }
+            for row in rows
+        ],
+        "warnings": [issue.as_dict() for issue in result.warnings],
+    }
+
+
+def render_json(result: AnalysisResult, rows: list[DisplayRow]) -> str:
+    return json.dumps(to_dict(result, rows), indent=2)
+
+
+CSV_COLUMNS = ["name", "type", "output_shape", "params", "buffers", "macs", "flops", "activation_bytes",
+               "rf_size", "rf_jump", "rf_start"]
+
+
+def render_csv(result: AnalysisResult, rows: list[DisplayRow]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        rf: list[str] = ["", "", ""]
+        if row.global_field:
+            rf = ["global", "", ""]
+        elif row.field:
+            rf = ["x".join(str(getattr(axis, attr)) for axis in row.field) for attr in ("size", "jump", "padding")]
+        writer.writerow(
+            [row.name, row.kind, shape_text(row.output_shape), row.params, row.buffers, row.macs, row.flops,
+             row.activation_bytes, *rf]
+        )
+    return buffer.getvalue()
+
+
+def summary_lines(result: AnalysisResult) -> list[tuple[str, str]]:
+    """(label, value) pairs of the totals, shared by the Markdown and terminal renderers."""
+    totals = result.totals
+    batch = totals.batch
+    per_sample = f" ({human(totals.macs // batch)} per sample)" if batch > 1 else ""
+    lines = [
+        ("Input", f"{shape_text(result.input_shape)} ({result.dtype})"),
+        ("Output", shape_text(result.output_shape)),
+        ("Params", f"{grouped(totals.params)} ({human(totals.params)}); trainable {grouped(totals.trainable_params)}, "
+                   f"non-trainable {grouped(totals.non_trainable_params)}"),
+        ("Buffers", f"{grouped(totals.buffers)} (BatchNorm running statistics)"),
+        ("MACs", f"{grouped(totals.macs)} ({human(totals.macs)}){per_sample}"),
+        ("FLOPs", f"{grouped(totals.flops)} ({human(totals.flops)}) = 2 x MACs"),
+        ("Parameter memory", f"{human_bytes(totals.param_bytes)} (+ {human_bytes(totals.buffer_bytes)} buffers)"),
+        ("Activation memory", f"{human_bytes(totals.activation_bytes)} all outputs; "
+                              f"{human_bytes(totals.peak_activation_bytes)} peak live in inference"),
+    ]
+    if result.receptive_field:
+        lines.append(
+            ("Receptive field", f"{field_text(result.receptive_field, False, with_start=True)} (size/jump/start) "
+                                f"at {result.receptive_field_layer}")
+        )
+    return lines
+
+
+def render_markdown(result: AnalysisResult, rows: list[DisplayRow]) -> str:
+    out = [f"## {result.name}", "", "| Layer | Type | Output shape | Params | MACs | FLOPs | RF size/jump |",
+           "|---|---|---|---:|---:|---:|---|"]
+    for row in rows:
+        out.append(
+            f"| {row.name} | {row.kind} | {shape_text(row.output_shape, ' x ')} | {grouped(row.params)} | "
+            f"{grouped(row.macs)} | {grouped(row.flops)} | {field_text(row.field, row.global_field)} |"
+        )
+    out.append("")
+    out.extend(f"- **{label}**: {value}" for label, value in summary_lines(result))
+    out.append(f"- **Convention**: {result.convention}")
+    for issue in result.warnings:
+        out.append(f"- **Warning** ({issue.location}): {issue.message}")
+    return "\n".join(out) + "\n"

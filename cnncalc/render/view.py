@@ -1,0 +1,159 @@
+"""What every output format shows: display rows (optionally collapsed to a depth) and their columns.
+
+The arithmetic is done; this module only selects and groups. Formatting lives in the format modules.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from fractions import Fraction
+
+from cnncalc.engine.result import AnalysisResult, LayerRow
+from cnncalc.engine.tensor import AxisField
+
+SPATIAL_AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+@dataclass(frozen=True)
+class DisplayRow:
+    name: str
+    kind: str
+    depth: int
+    output_shape: tuple[int, ...]
+    params: int
+    buffers: int
+    macs: int
+    activation_bytes: int
+    field: tuple[AxisField, ...] | None
+    global_field: bool
+    layers: int  # how many layers this row stands for (1 unless collapsed)
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+
+class Column(enum.Enum):
+    """Table columns, with their header titles."""
+
+    NAME = "Layer"
+    KIND = "Type"
+    OUTPUT = "Output shape"
+    PARAMS = "Params"
+    MACS = "MACs"
+    FLOPS = "FLOPs"
+    FIELD = "RF size/jump"
+
+
+def display_rows(result: AnalysisResult, depth: int | None = None) -> list[DisplayRow]:
+    """One row per layer, or with `depth`, one row per block deeper than `depth` (figures summed)."""
+    if depth is None:
+        return [_single(row) for row in result.layers]
+    rows: list[DisplayRow] = []
+    group_rows: list[LayerRow] = []
+    group_key: str | None = None
+
+    def flush() -> None:
+        if group_rows and group_key is not None:
+            rows.append(_collapsed(group_key, result.group_kinds.get(group_key, "group"), group_rows))
+
+    for row in result.layers:
+        parts = row.path.split(".")
+        if len(parts) <= depth:
+            flush()
+            group_rows, group_key = [], None
+            rows.append(_single(row))
+            continue
+        key = ".".join(parts[:depth])
+        if key != group_key:
+            flush()
+            group_rows, group_key = [], key
+        group_rows.append(row)
+    flush()
+    return rows
+
+
+def _single(row: LayerRow) -> DisplayRow:
+    return DisplayRow(
+        name=row.path,
+        kind=row.kind,
+        depth=row.depth,
+        output_shape=row.output_shape,
+        params=row.params,
+        buffers=row.buffers,
+        macs=row.macs,
+        activation_bytes=row.activation_bytes,
+        field=row.field,
+        global_field=row.global_field,
+        layers=1,
+    )
+
+
+def _collapsed(name: str, kind: str, members: list[LayerRow]) -> DisplayRow:
+    last = members[-1]
+    return DisplayRow(
+        name=name,
+        kind=kind,
+        depth=name.count(".") + 1,
+        output_shape=last.output_shape,
+        params=sum(row.params for row in members),
+        buffers=sum(row.buffers for row in members),
+        macs=sum(row.macs for row in members),
+        activation_bytes=sum(row.activation_bytes for row in members),
+        field=last.field,
+        global_field=last.global_field,
+        layers=len(members),
+    )
+
+
+def axis_names(count: int) -> tuple[str, ...]:
+    return SPATIAL_AXIS_NAMES.get(count, tuple(str(index) for index in range(count)))
+
+
+def plain_number(value: int | Fraction) -> int | float:
+    """JSON-friendly: integers stay integers, fractions (after upsampling) become floats."""
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else float(value)
+    return value
+
+
+def field_axes(field: tuple[AxisField, ...] | None) -> list[dict[str, object]] | None:
+    """Per spatial axis: size, jump, start (= effective padding, as in the Distill tables)."""
+    if field is None:
+        return None
+    names = axis_names(len(field))
+    return [
+        {
+            "axis": name,
+            "size": plain_number(axis.size),
+            "jump": plain_number(axis.jump),
+            "start": plain_number(axis.padding),
+        }
+        for name, axis in zip(names, field, strict=True)
+    ]
+
+
+def field_text(field: tuple[AxisField, ...] | None, global_field: bool, with_start: bool = False) -> str:
+    """'427/32' when all axes agree, '7x3/2x1' otherwise; 'global' for whole-input units."""
+    if global_field:
+        return "global"
+    if not field:
+        return "-"
+    parts = [
+        [axis.size for axis in field],
+        [axis.jump for axis in field],
+    ]
+    if with_start:
+        parts.append([axis.padding for axis in field])
+
+    def join(values: list[int | Fraction]) -> str:
+        if all(value == values[0] for value in values):
+            return str(values[0])
+        return "x".join(str(value) for value in values)
+
+    return "/".join(join(values) for values in parts)
+
+
+def shape_text(shape: tuple[int, ...], separator: str = "x") -> str:
+    return separator.join(str(size) for size in shape)

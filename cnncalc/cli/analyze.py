@@ -23,13 +23,17 @@ from cnncalc.spec.yaml_source import read_spec_text
 
 
 def analyze(
-    spec: Annotated[str, typer.Argument(help="Path to a YAML spec, or the name of a bundled spec (see `cnncalc zoo`).")],
+    spec: Annotated[
+        str, typer.Argument(help="Path to a YAML spec, or the name of a bundled spec (see `cnncalc zoo`).")
+    ],
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
     ] = OutputFormat.table,
     depth: Annotated[
         int | None,
-        typer.Option("--depth", "-d", min=1, help="Collapse blocks nested deeper than N into one row each (figures summed)."),
+        typer.Option(
+            "--depth", "-d", min=1, help="Collapse blocks nested deeper than N into one row each (figures summed)."
+        ),
     ] = None,
     input_shape: Annotated[
         str | None, typer.Option("--input", "-i", help="Override the input: channels x sizes, e.g. 3x512x512.")

@@ -14,6 +14,7 @@ from cnncalc.render.issues import issues_text
 from cnncalc.spec.pydantic_errors import did_you_mean
 from cnncalc.zoo import resolve_spec, zoo_specs
 
+
 class OutputFormat(str, enum.Enum):
     table = "table"
     json = "json"
@@ -50,10 +51,15 @@ def parse_input_shape(text: str | None) -> tuple[int, ...] | None:
     try:
         sizes = tuple(int(part.strip()) for part in parts)
     except ValueError:
-        raise fail(f"--input {text!r} is not a shape", ExitCode.USAGE, "write channels then sizes, e.g. --input 3x224x224") from None
+        raise fail(
+            f"--input {text!r} is not a shape", ExitCode.USAGE, "write channels then sizes, e.g. --input 3x224x224"
+        ) from None
     if not 2 <= len(sizes) <= 4 or min(sizes) < 1:
-        raise fail(f"--input {text!r} needs channels and 1 to 3 positive spatial sizes", ExitCode.USAGE,
-                   "e.g. --input 3x224x224 (image) or --input 1x16000 (1-d signal)")
+        raise fail(
+            f"--input {text!r} needs channels and 1 to 3 positive spatial sizes",
+            ExitCode.USAGE,
+            "e.g. --input 3x224x224 (image) or --input 1x16000 (1-d signal)",
+        )
     return sizes
 
 

@@ -13,8 +13,10 @@ def kinds(
     kind: Annotated[str | None, typer.Argument(help="Show one layer type only.")] = None,
 ) -> None:
     """List layer types with their fields (required ones first) and a one-line description."""
-    entries = {**{name: (k.schema, k.summary, k.family) for name, k in REGISTRY.items()},
-               **{name: (c.schema, c.summary, c.family) for name, c in COMPOSITES.items()}}
+    entries = {
+        **{name: (k.schema, k.summary, k.family) for name, k in REGISTRY.items()},
+        **{name: (c.schema, c.summary, c.family) for name, c in COMPOSITES.items()},
+    }
     if kind is not None and kind not in entries:
         from cnncalc.cli.common import fail
         from cnncalc.errors import ExitCode

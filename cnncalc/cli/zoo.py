@@ -48,15 +48,27 @@ def zoo(
         from rich.table import Table
 
         table = Table(title="Bundled specs (cnncalc analyze NAME)", title_justify="left", show_edge=False)
-        for title, justify in (("Name", "left"), ("Input", "left"), ("Params", "right"), ("MACs", "right"),
-                               ("RF size/jump/start", "left"), ("Description", "left")):
+        for title, justify in (
+            ("Name", "left"),
+            ("Input", "left"),
+            ("Params", "right"),
+            ("MACs", "right"),
+            ("RF size/jump/start", "left"),
+            ("Description", "left"),
+        ):
             table.add_column(title, justify=justify)  # type: ignore[arg-type]
         for entry in entries:
             if "error" in entry:
                 table.add_row(entry["name"], "", "", "", "", f"[red]invalid: {entry['error']}[/red]")
                 continue
-            table.add_row(entry["name"], shape_text(tuple(entry["input_shape"])), human(entry["params"]),
-                          human(entry["macs"]), entry["receptive_field"], entry["description"])
+            table.add_row(
+                entry["name"],
+                shape_text(tuple(entry["input_shape"])),
+                human(entry["params"]),
+                human(entry["macs"]),
+                entry["receptive_field"],
+                entry["description"],
+            )
         Console(width=None if stdout_is_terminal() else 160).print(table)
     if broken:
         raise typer.Exit(int(ExitCode.INVALID_SPEC))

@@ -26,7 +26,15 @@ _EXPORTS = {
     "Totals": "cnncalc.engine.result",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "AnalysisResult",
+    "InputOverrides",
+    "LayerRow",
+    "Totals",
+    "analyze_file",
+    "analyze_text",
+    "check_text",
+]
 
 
 def __getattr__(name: str) -> Any:

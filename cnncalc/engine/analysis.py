@@ -14,6 +14,7 @@ from cnncalc.errors import Location, SpecError, SpecIssue
 from cnncalc.spec.document import DTYPE_BYTES, SpecDocument, canonical_dtype, parse_document
 from cnncalc.spec.yaml_source import LoadedDocument, load_yaml, read_spec_text
 
+
 @dataclass(frozen=True)
 class InputOverrides:
     """Command-line replacements for the spec's input section."""
@@ -65,17 +66,22 @@ def _input_settings(document: SpecDocument, overrides: InputOverrides | None) ->
     batch = overrides.batch if overrides.batch is not None else document.input.batch
     dtype = canonical_dtype(overrides.dtype or document.input.dtype)
     if not 2 <= len(shape) <= 1 + limits.MAX_SPATIAL_AXES:
-        raise SpecError.at(Location("--input"), f"input {shape} needs channels and 1 to 3 spatial sizes",
-                           "e.g. --input 3x224x224")
+        raise SpecError.at(
+            Location("--input"), f"input {shape} needs channels and 1 to 3 spatial sizes", "e.g. --input 3x224x224"
+        )
     for size in (*shape, batch):
         if not 1 <= size <= limits.MAX_DIMENSION:
-            raise SpecError.at(Location("--input"), f"input size {size} is out of range (1 to {limits.MAX_DIMENSION:,})")
+            raise SpecError.at(
+                Location("--input"), f"input size {size} is out of range (1 to {limits.MAX_DIMENSION:,})"
+            )
     if dtype not in DTYPE_BYTES:
         raise SpecError.at(Location("--dtype"), f"unknown dtype {dtype!r}", f"one of: {', '.join(DTYPE_BYTES)}")
     return shape[0], shape[1:], batch, dtype
 
 
-def _assemble(document: SpecDocument, loaded: LoadedDocument, builder: Builder, dtype: str, file: str) -> AnalysisResult:
+def _assemble(
+    document: SpecDocument, loaded: LoadedDocument, builder: Builder, dtype: str, file: str
+) -> AnalysisResult:
     dtype_bytes = DTYPE_BYTES[dtype]
     nodes = builder.nodes
     input_tensor = builder.input_tensor

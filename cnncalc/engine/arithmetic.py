@@ -14,8 +14,9 @@ def effective_kernel(kernel: int, dilation: int = 1) -> int:
     return dilation * (kernel - 1) + 1
 
 
-def conv_output_size(size: int, kernel: int, stride: int = 1, pad_left: int = 0, pad_right: int = 0,
-                     dilation: int = 1) -> int:
+def conv_output_size(
+    size: int, kernel: int, stride: int = 1, pad_left: int = 0, pad_right: int = 0, dilation: int = 1
+) -> int:
     """floor((n + p_l + p_r - d(k-1) - 1) / s) + 1, as torch.nn.Conv*d computes it.
 
     Returns a value < 1 when the (padded) input is smaller than the effective kernel; callers report that.
@@ -23,8 +24,9 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, pad_left: int = 0,
     return (size + pad_left + pad_right - effective_kernel(kernel, dilation)) // stride + 1
 
 
-def pool_output_size(size: int, kernel: int, stride: int, padding: int = 0, dilation: int = 1,
-                     ceil_mode: bool = False) -> int:
+def pool_output_size(
+    size: int, kernel: int, stride: int, padding: int = 0, dilation: int = 1, ceil_mode: bool = False
+) -> int:
     """PyTorch's pooling_output_shape: floor or ceil of (n + 2p - d(k-1) - 1) / s, plus 1.
 
     With ceil_mode the last window must start inside the input or its left padding; if it would start in
@@ -37,8 +39,9 @@ def pool_output_size(size: int, kernel: int, stride: int, padding: int = 0, dila
     return output
 
 
-def transposed_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0, output_padding: int = 0,
-                           dilation: int = 1) -> int:
+def transposed_output_size(
+    size: int, kernel: int, stride: int = 1, padding: int = 0, output_padding: int = 0, dilation: int = 1
+) -> int:
     """(n - 1) * s - 2p + d(k-1) + output_padding + 1, as torch.nn.ConvTranspose*d computes it."""
     return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
 

@@ -242,11 +242,18 @@ class Builder:
         return ok
 
     # -------------------------------------------------------------------------------------- expansion
-    def expand_entries(self, entries: list[Any], path: PathKey | None, scope: Scope, default_input: Ref,
-                       fallback: Location | None = None) -> Ref:
+    def expand_entries(
+        self,
+        entries: list[Any],
+        path: PathKey | None,
+        scope: Scope,
+        default_input: Ref,
+        fallback: Location | None = None,
+    ) -> Ref:
         """Expand one list of entries into `scope`; return the output of the last entry."""
         order, blocked = self.dependency_order(entries, path, fallback)
         outputs: dict[int, Ref] = {}
+        skipped: set[int] = set()  # positions whose `when` was false: they take no number
         for position in order:
             entry = entries[position]
             entry_path = (*path, position) if path is not None else None
@@ -254,12 +261,13 @@ class Builder:
                 output: Ref = None
             else:
                 previous = outputs.get(position - 1, default_input) if position > 0 else default_input
-                output = self.expand_entry(entry, position, entry_path, scope, previous, fallback)
+                output = self.expand_entry(entry, position, entry_path, scope, previous, fallback, skipped)
             outputs[position] = output
         return outputs.get(len(entries) - 1) if entries else default_input
 
-    def dependency_order(self, entries: list[Any], path: PathKey | None,
-                         fallback: Location | None) -> tuple[list[int], set[int]]:
+    def dependency_order(
+        self, entries: list[Any], path: PathKey | None, fallback: Location | None
+    ) -> tuple[list[int], set[int]]:
         """Entries in an order where each comes after what it reads; entries on a cycle are reported."""
         by_name = {
             entry["name"]: position
@@ -335,14 +343,20 @@ class Builder:
             current = current.parent
         if not found:
             visible = self.visible_names(scope)
-            self.error(location, f"unknown reference {reference!r}", did_you_mean(head, visible) or
-                       f"names visible here: {', '.join(sorted(visible)) or 'none'}")
+            self.error(
+                location,
+                f"unknown reference {reference!r}",
+                did_you_mean(head, visible) or f"names visible here: {', '.join(sorted(visible)) or 'none'}",
+            )
             return None, False
         for part in rest:
             if not isinstance(target, Scope) or part not in target.names:
                 inner = sorted(target.names) if isinstance(target, Scope) else []
-                self.error(location, f"unknown reference {reference!r}: no {part!r} inside",
-                           did_you_mean(part, inner) if inner else "only groups and blocks have names inside")
+                self.error(
+                    location,
+                    f"unknown reference {reference!r}: no {part!r} inside",
+                    did_you_mean(part, inner) if inner else "only groups and blocks have names inside",
+                )
                 return None, False
             target = target.names[part]
         if isinstance(target, Scope):
@@ -358,8 +372,16 @@ class Builder:
             current = current.parent
         return names
 
-    def expand_entry(self, entry: dict[str, Any], position: int, path: PathKey | None, scope: Scope,
-                     previous: Ref, fallback: Location | None) -> Ref:
+    def expand_entry(
+        self,
+        entry: dict[str, Any],
+        position: int,
+        path: PathKey | None,
+        scope: Scope,
+        previous: Ref,
+        fallback: Location | None,
+        skipped: set[int],
+    ) -> Ref:
         location = self.locate(path) if path is not None else (fallback or self.locate(()))
 
         def where(*keys: str | int) -> Location:
@@ -382,7 +404,9 @@ class Builder:
                     return None
                 inputs.append(ref)
         name = entry.get("name")
-        component = name if isinstance(name, str) else str(position)
+        # Unnamed entries are numbered like torch.nn.Sequential numbers its modules: skipped ones take no number.
+        number = position - sum(1 for other in skipped if other < position)
+        component = name if isinstance(name, str) else str(number)
         if any(ref is None for ref in inputs):
             self.register(scope, component, None)
             return None
@@ -397,6 +421,7 @@ class Builder:
                 self.register(scope, component, None)
                 return None
         if not when:
+            skipped.add(position)
             self.register(scope, component, inputs[0])
             return inputs[0]
 
@@ -409,7 +434,9 @@ class Builder:
                 self.register(scope, component, None)
                 return None
             if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= limits.MAX_REPEAT:
-                self.error(where("repeat"), f"repeat must be a whole number from 1 to {limits.MAX_REPEAT:,}, got {count!r}")
+                self.error(
+                    where("repeat"), f"repeat must be a whole number from 1 to {limits.MAX_REPEAT:,}, got {count!r}"
+                )
                 self.register(scope, component, None)
                 return None
         frozen = entry.get("frozen", False)
@@ -419,8 +446,9 @@ class Builder:
         frozen = frozen or scope.frozen
 
         if not repeated:
-            output = self.expand_instance(entry, path, scope, component, scope.child_path(component), inputs,
-                                          0, location, frozen)
+            output = self.expand_instance(
+                entry, path, scope, component, scope.child_path(component), inputs, 0, location, frozen
+            )
             return output
         holder = Scope(prefix=scope.child_path(component), variables=scope.variables, frozen=scope.frozen)
         self.group_kinds[holder.prefix] = f"{self.entry_kind(entry)} x{count}"
@@ -428,8 +456,9 @@ class Builder:
         current_inputs = inputs
         output: Ref = None
         for index in range(count):
-            output = self.expand_instance(entry, path, holder, str(index), holder.child_path(str(index)),
-                                          current_inputs, index, location, frozen)
+            output = self.expand_instance(
+                entry, path, holder, str(index), holder.child_path(str(index)), current_inputs, index, location, frozen
+            )
             if output is None:
                 break
             current_inputs = [output]
@@ -440,7 +469,9 @@ class Builder:
         scope.names[component] = value
         scope.output = value.output if isinstance(value, Scope) else value
 
-    def local_variables(self, variables: Mapping[str, Any], first: Tensor | None, index: int | None = None) -> dict[str, Any]:
+    def local_variables(
+        self, variables: Mapping[str, Any], first: Tensor | None, index: int | None = None
+    ) -> dict[str, Any]:
         local = dict(variables)
         if first is not None:
             if first.channels is not None:
@@ -450,12 +481,25 @@ class Builder:
             local["index"] = index
         return local
 
-    def expand_instance(self, entry: dict[str, Any], path: PathKey | None, scope: Scope, component: str,
-                        full_path: str, inputs: list[Ref], index: int, location: Location, frozen: bool) -> Ref:
+    def expand_instance(
+        self,
+        entry: dict[str, Any],
+        path: PathKey | None,
+        scope: Scope,
+        component: str,
+        full_path: str,
+        inputs: list[Ref],
+        index: int,
+        location: Location,
+        frozen: bool,
+    ) -> Ref:
         """Create one instance of an entry (a layer, composite, block use or group)."""
         if len(self.nodes) >= limits.MAX_NODES:
-            self.error(location, f"the network expands to more than {limits.MAX_NODES:,} layers",
-                       "lower the repeat counts; no real network is this large")
+            self.error(
+                location,
+                f"the network expands to more than {limits.MAX_NODES:,} layers",
+                "lower the repeat counts; no real network is this large",
+            )
             raise _TooLarge
         variables = self.local_variables(scope.variables, self.tensor(inputs[0]), index)
         if "type" in entry and entry["type"] in REGISTRY:
@@ -476,17 +520,29 @@ class Builder:
         scope.output = ref
         return ref
 
-    def expand_group(self, entry: dict[str, Any], path: PathKey | None, child: Scope, inputs: list[Ref],
-                     location: Location) -> Ref:
+    def expand_group(
+        self, entry: dict[str, Any], path: PathKey | None, child: Scope, inputs: list[Ref], location: Location
+    ) -> Ref:
         if len(inputs) != 1:
-            self.error(location, f"a group reads one input, not {len(inputs)}",
-                       "name the inputs inside the group with `from:` instead")
+            self.error(
+                location,
+                f"a group reads one input, not {len(inputs)}",
+                "name the inputs inside the group with `from:` instead",
+            )
             return None
-        return self.expand_entries(entry["layers"], (*path, "layers") if path is not None else None, child,
-                                   inputs[0], fallback=location)
+        return self.expand_entries(
+            entry["layers"], (*path, "layers") if path is not None else None, child, inputs[0], fallback=location
+        )
 
-    def expand_composite(self, entry: dict[str, Any], path: PathKey | None, child: Scope, inputs: list[Ref],
-                         variables: dict[str, Any], location: Location) -> Ref:
+    def expand_composite(
+        self,
+        entry: dict[str, Any],
+        path: PathKey | None,
+        child: Scope,
+        inputs: list[Ref],
+        variables: dict[str, Any],
+        location: Location,
+    ) -> Ref:
         composite = COMPOSITES[entry["type"]]
         spec = self.validate_fields(composite.schema, entry, path, variables, location)
         if spec is None:
@@ -497,8 +553,15 @@ class Builder:
             return None
         return self.expand_entries(expanded, None, child, inputs[0], fallback=location)
 
-    def expand_block(self, entry: dict[str, Any], path: PathKey | None, child: Scope, inputs: list[Ref],
-                     caller_variables: dict[str, Any], location: Location) -> Ref:
+    def expand_block(
+        self,
+        entry: dict[str, Any],
+        path: PathKey | None,
+        child: Scope,
+        inputs: list[Ref],
+        caller_variables: dict[str, Any],
+        location: Location,
+    ) -> Ref:
         name = entry["block"]
         block: BlockDef = self.document.blocks[name]
         if name in self._block_stack:
@@ -543,8 +606,14 @@ class Builder:
             return ref if found else None
         return last
 
-    def validate_fields(self, schema: type[LayerSchema], entry: dict[str, Any], path: PathKey | None,
-                        variables: Mapping[str, Any], location: Location) -> LayerSchema | None:
+    def validate_fields(
+        self,
+        schema: type[LayerSchema],
+        entry: dict[str, Any],
+        path: PathKey | None,
+        variables: Mapping[str, Any],
+        location: Location,
+    ) -> LayerSchema | None:
         values: dict[str, Any] = {}
         ok = True
         for key, raw in entry.items():
@@ -561,15 +630,24 @@ class Builder:
             return schema.model_validate(values)
         except ValidationError as error:
             base: PathKey = path if path is not None else ()
-            for issue in issues_from_validation_error(error, base, self.source, values,
-                                                      lambda _: list(schema.model_fields)):
+            for issue in issues_from_validation_error(
+                error, base, self.source, values, lambda _: list(schema.model_fields)
+            ):
                 if path is None:
                     issue = type(issue)(f"{entry.get('type')}: {issue.message}", location, issue.hint)
                 self.error(issue.location, issue.message, issue.hint)
             return None
 
-    def add_layer(self, entry: dict[str, Any], path: PathKey | None, full_path: str, inputs: list[Ref],
-                  variables: Mapping[str, Any], location: Location, frozen: bool) -> Ref:
+    def add_layer(
+        self,
+        entry: dict[str, Any],
+        path: PathKey | None,
+        full_path: str,
+        inputs: list[Ref],
+        variables: Mapping[str, Any],
+        location: Location,
+        frozen: bool,
+    ) -> Ref:
         kind = REGISTRY[entry["type"]]
         spec = self.validate_fields(kind.schema, entry, path, variables, location)
         if spec is None:
@@ -577,8 +655,11 @@ class Builder:
         count = len(inputs)
         if count < kind.min_inputs or (kind.max_inputs is not None and count > kind.max_inputs):
             wanted = str(kind.min_inputs) if kind.min_inputs == kind.max_inputs else f"at least {kind.min_inputs}"
-            self.error(location, f"{kind.name} takes {wanted} input(s), given {count}",
-                       "list the inputs with `from: [a, b]`" if kind.min_inputs > 1 else "")
+            self.error(
+                location,
+                f"{kind.name} takes {wanted} input(s), given {count}",
+                "list the inputs with `from: [a, b]`" if kind.min_inputs > 1 else "",
+            )
             return None
         tensors = [self.tensor(ref) for ref in inputs]
         context = RuleContext()
@@ -593,8 +674,11 @@ class Builder:
             self.warning(location, f"{full_path} ({kind.name}): {message}", hint)
         output = result.output
         if any(size > limits.MAX_DIMENSION for size in output.shape) or output.numel > limits.MAX_NUMEL:
-            self.error(location, f"{full_path} ({kind.name}): output shape {output.shape} is too large for any tensor",
-                       f"axes are limited to {limits.MAX_DIMENSION:,} and tensors to 2^63 - 1 elements")
+            self.error(
+                location,
+                f"{full_path} ({kind.name}): output shape {output.shape} is too large for any tensor",
+                f"axes are limited to {limits.MAX_DIMENSION:,} and tensors to 2^63 - 1 elements",
+            )
             return None
         node = Node(len(self.nodes), full_path, kind.name, spec, tuple(inputs), location, frozen, result)  # type: ignore[arg-type]
         self.nodes.append(node)

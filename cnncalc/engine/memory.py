@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
-def peak_live_bytes(output_bytes: Sequence[int], inputs: Sequence[Sequence[int]], input_bytes: int,
-                    network_output: int) -> int:
+def peak_live_bytes(
+    output_bytes: Sequence[int], inputs: Sequence[Sequence[int]], input_bytes: int, network_output: int
+) -> int:
     """`output_bytes[i]` is node i's output size, `inputs[i]` the nodes it reads (-1: network input)."""
     count = len(output_bytes)
     last_use = list(range(count))  # a node nobody reads is freed right after it is written

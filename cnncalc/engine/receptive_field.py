@@ -38,6 +38,13 @@ def through_affine(field: AxisField, step: Fraction | int, offset: Fraction | in
 def through_window(field: AxisField, kernel: int, stride: int, pad_left: int, dilation: int = 1) -> AxisField:
     """A sliding window: convolution, pooling, patch embedding."""
     effective_kernel = dilation * (kernel - 1) + 1
+    if type(field.jump) is int and type(field.padding) is int:
+        # The common case, on plain integers (the general form below needs fractions for the centre).
+        return AxisField(
+            size=field.size + (effective_kernel - 1) * field.jump,
+            jump=field.jump * stride,
+            padding=field.padding + pad_left * field.jump,
+        )
     return through_affine(field, stride, Fraction(effective_kernel - 1, 2) - pad_left, effective_kernel)
 
 

@@ -8,9 +8,8 @@ from cnncalc.engine.tensor import AxisField
 from cnncalc.errors import Location, SpecIssue
 
 CONVENTION = (
-    "cnncalc: params = trainable + frozen parameters (buffers apart); MACs = multiply-accumulates of "
-    "convolutions, linear layers and attention matmuls, bias excluded, transposed conv on its input grid; "
-    "FLOPs = 2 x MACs; totals for the whole batch"
+    "cnncalc: MACs of conv, linear and attention matmuls (bias excluded, transposed conv on its input grid); "
+    "FLOPs = 2 x MACs; whole batch; buffers apart from params"
 )
 
 

@@ -4,7 +4,6 @@
 expansion. `all_kind_names()` lists both, for "did you mean" hints and documentation.
 """
 
-
 from cnncalc.layers import conv, dense, elementwise, merge, pool, resample, transformer  # noqa: F401  (registration)
 from cnncalc.layers.base import REGISTRY, LayerError, LayerKind, LayerResult, LayerSchema, RuleContext
 from cnncalc.layers.composite import COMPOSITES, CompositeKind

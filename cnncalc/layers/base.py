@@ -5,7 +5,6 @@ one layer and the engine's view of its input tensors, and returns the output ten
 parameters, buffers and MACs. Rules never format text for display and never import torch.
 """
 
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field

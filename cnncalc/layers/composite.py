@@ -4,7 +4,6 @@ A composite has a schema like any kind, but instead of an engine rule it has an 
 entries; the rows appear under the composite's name (e.g. `block.sep.depthwise`, `block.sep.pointwise`).
 """
 
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any

@@ -7,7 +7,6 @@ Counting (cnncalc convention, see README):
               MACs = batch * C_in * prod(in spatial) * (C_out / groups) * prod(k)  (counted on the input grid)
 """
 
-
 from typing import Literal
 
 from cnncalc.engine import receptive_field as rf
@@ -137,7 +136,7 @@ def convolve(
         if size_out < 1:
             span = effective_kernel(kernel, dilation)
             raise LayerError(
-                f"{kind}: spatial axis {axis} has size {size} (+{left + right} padding), smaller than the "
+                f"spatial axis {axis} has size {size} (+{left + right} padding), smaller than the "
                 f"effective kernel {span}; the output would be empty",
                 "use a larger input, more padding, or a smaller kernel/dilation",
             )
@@ -181,14 +180,16 @@ def _conv_rule(kind: str, rank: int | None):
     return rule
 
 
-_CONV_SUMMARY = "Convolution with per-axis kernel, stride, padding (n, per-axis, [left, right], same, valid), dilation, groups."
+_CONV_SUMMARY = (
+    "Convolution with per-axis kernel, stride, padding (n, per-axis, [left, right], same, valid), dilation, groups."
+)
 layer_kind("conv", ConvSpec, family="convolution", summary=_CONV_SUMMARY + " Rank from the input.")(
     _conv_rule("conv", None)
 )
 for _rank in (1, 2, 3):
-    layer_kind(f"conv{_rank}d", ConvSpec, family="convolution", summary=f"{_rank}-d convolution (torch.nn.Conv{_rank}d).")(
-        _conv_rule(f"conv{_rank}d", _rank)
-    )
+    layer_kind(
+        f"conv{_rank}d", ConvSpec, family="convolution", summary=f"{_rank}-d convolution (torch.nn.Conv{_rank}d)."
+    )(_conv_rule(f"conv{_rank}d", _rank))
 
 
 @layer_kind(
@@ -251,8 +252,7 @@ def _transposed_rule(kind: str, rank: int | None):
             size_out = transposed_output_size(size, kernel, stride, padding, output_padding, dilation)
             if size_out < 1:
                 raise LayerError(
-                    f"{kind}: padding {padding} removes the whole output on axis {axis} "
-                    f"(input {size} gives {size_out})",
+                    f"padding {padding} removes the whole output on axis {axis} (input {size} gives {size_out})",
                     "reduce the padding",
                 )
             out_spatial.append(size_out)

@@ -4,7 +4,6 @@ Linear acts on the last axis, as torch.nn.Linear does:
   params = in * out + (out if bias);   MACs = prod(output shape) * in   (bias excluded)
 """
 
-
 from cnncalc.engine.tensor import Tensor
 from cnncalc.layers.base import (
     LayerError,
@@ -58,7 +57,9 @@ def linear(spec: LinearSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerRes
     )
 
 
-@layer_kind("flatten", FlattenSpec, family="reshape", summary="Merge axes start_dim..end_dim into one (torch.nn.Flatten).")
+@layer_kind(
+    "flatten", FlattenSpec, family="reshape", summary="Merge axes start_dim..end_dim into one (torch.nn.Flatten)."
+)
 def flatten(spec: FlattenSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]
     start = normalize_axis(spec.start_dim, tensor.rank, "start_dim")
@@ -90,18 +91,17 @@ def reshape(spec: ReshapeSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerR
     per_sample = tensor.numel // tensor.batch
     sizes = list(spec.shape)
     if sizes.count(-1) > 1:
-        raise LayerError("reshape: only one size can be -1")
+        raise LayerError("only one size can be -1")
     if any(size == 0 or size < -1 for size in sizes):
-        raise LayerError("reshape: sizes must be positive (or one -1)")
+        raise LayerError("sizes must be positive (or one -1)")
     known = product([size for size in sizes if size != -1])
     if -1 in sizes:
         if per_sample % known:
-            raise LayerError(f"reshape: {per_sample} elements per sample do not divide into {sizes}")
+            raise LayerError(f"{per_sample} elements per sample do not divide into {sizes}")
         sizes[sizes.index(-1)] = per_sample // known
     if product(sizes) != per_sample:
         raise LayerError(
-            f"reshape: {format_shape(tensor.shape[1:])} has {per_sample} elements per sample, "
-            f"{sizes} has {product(sizes)}"
+            f"{format_shape(tensor.shape[1:])} has {per_sample} elements per sample, {sizes} has {product(sizes)}"
         )
     shape = (tensor.batch, *sizes)
     channel_axis = 1 if len(shape) >= 2 else None
@@ -109,7 +109,9 @@ def reshape(spec: ReshapeSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerR
     return LayerResult(output=Tensor(shape, channel_axis, spatial, None, tensor.global_context))
 
 
-@layer_kind("permute", PermuteSpec, family="reshape", summary="Reorder axes (torch.permute); dims include the batch axis.")
+@layer_kind(
+    "permute", PermuteSpec, family="reshape", summary="Reorder axes (torch.permute); dims include the batch axis."
+)
 def permute(spec: PermuteSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]
     if sorted(spec.dims) != list(range(tensor.rank)):

@@ -5,7 +5,6 @@ BatchNorm's running mean and variance are buffers, reported apart from parameter
 (num_batches_tracked, a bookkeeping counter, is not counted).
 """
 
-
 from typing import Literal
 
 from cnncalc.engine.tensor import Tensor
@@ -54,7 +53,8 @@ class InstanceNormSpec(LayerSchema):
 def _channels_first(tensor: Tensor, kind: str) -> int:
     if tensor.rank < 2 or tensor.channel_axis != 1:
         raise LayerError(
-            f"{kind} normalizes axis 1 as channels, but its input {format_shape(tensor.shape)} has no channel axis there",
+            f"{kind} normalizes axis 1 as channels, but its input {format_shape(tensor.shape)} "
+            "has no channel axis there",
             "use layernorm for token sequences, or permute channels back to axis 1",
         )
     return tensor.shape[1]
@@ -79,13 +79,16 @@ def _batchnorm_rule(kind: str, ranks: tuple[int, ...] | None):
     return rule
 
 
-layer_kind("batchnorm", BatchNormSpec, family="normalization", summary="Batch normalization over axis 1 (1d/2d/3d from the input).")(
-    _batchnorm_rule("batchnorm", None)
-)
+layer_kind(
+    "batchnorm",
+    BatchNormSpec,
+    family="normalization",
+    summary="Batch normalization over axis 1 (1d/2d/3d from the input).",
+)(_batchnorm_rule("batchnorm", None))
 for _name, _ranks in (("batchnorm1d", (2, 3)), ("batchnorm2d", (4,)), ("batchnorm3d", (5,))):
-    layer_kind(_name, BatchNormSpec, family="normalization", summary=f"torch.nn.{_name.replace('batchnorm', 'BatchNorm')}.")(
-        _batchnorm_rule(_name, _ranks)
-    )
+    layer_kind(
+        _name, BatchNormSpec, family="normalization", summary=f"torch.nn.{_name.replace('batchnorm', 'BatchNorm')}."
+    )(_batchnorm_rule(_name, _ranks))
 
 
 @layer_kind(
@@ -117,7 +120,9 @@ def groupnorm(spec: GroupNormSpec, inputs: list[Tensor], ctx: RuleContext) -> La
     return LayerResult(output=tensor, params=2 * channels if spec.affine else 0)
 
 
-@layer_kind("instancenorm", InstanceNormSpec, family="normalization", summary="Instance normalization (per sample and channel).")
+@layer_kind(
+    "instancenorm", InstanceNormSpec, family="normalization", summary="Instance normalization (per sample and channel)."
+)
 def instancenorm(spec: InstanceNormSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]
     channels = _channels_first(tensor, "instancenorm")

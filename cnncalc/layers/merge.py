@@ -5,7 +5,6 @@ Their receptive field is the widest of the paths that meet; a warning says when 
 gate of shape (B, C, 1, 1)) are global context: they are left out of the receptive field.
 """
 
-
 from cnncalc.engine import receptive_field as rf
 from cnncalc.engine.tensor import AxisField, Tensor
 from cnncalc.layers.base import (
@@ -98,11 +97,11 @@ def _elementwise(kind: str):
         shape = broadcast_shapes(shapes)
         if shape is None:
             listed = " and ".join(format_shape(s) for s in shapes)
-            raise LayerError(f"{kind}: input shapes {listed} do not match", _mismatch_hint(shapes))
+            raise LayerError(f"input shapes {listed} do not match", _mismatch_hint(shapes))
         template = next((tensor for tensor in inputs if tensor.shape == shape), None)
         if template is None:
             listed = " and ".join(format_shape(s) for s in shapes)
-            raise LayerError(f"{kind}: no input has the full output shape ({listed})", _mismatch_hint(shapes))
+            raise LayerError(f"no input has the full output shape ({listed})", _mismatch_hint(shapes))
         field, all_global = merged_field(template, inputs, kind, ctx)
         output = Tensor(shape, template.channel_axis, template.spatial_axes, field, all_global)
         return LayerResult(output=output)
@@ -111,7 +110,11 @@ def _elementwise(kind: str):
 
 
 layer_kind(
-    "add", ElementwiseMergeSpec, family="merge", summary="Elementwise sum of two or more inputs (broadcasting).", inputs=(2, None)
+    "add",
+    ElementwiseMergeSpec,
+    family="merge",
+    summary="Elementwise sum of two or more inputs (broadcasting).",
+    inputs=(2, None),
 )(_elementwise("add"))
 layer_kind(
     "multiply",
@@ -122,12 +125,18 @@ layer_kind(
 )(_elementwise("multiply"))
 
 
-@layer_kind("concat", ConcatSpec, family="merge", summary="Concatenate inputs along dim (default 1, channels).", inputs=(2, None))
+@layer_kind(
+    "concat",
+    ConcatSpec,
+    family="merge",
+    summary="Concatenate inputs along dim (default 1, channels).",
+    inputs=(2, None),
+)
 def concat(spec: ConcatSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     first = inputs[0]
     if len({tensor.rank for tensor in inputs}) > 1:
         listed = " and ".join(format_shape(t.shape) for t in inputs)
-        raise LayerError(f"concat: inputs {listed} have different ranks")
+        raise LayerError(f"inputs {listed} have different ranks")
     dim = normalize_axis(spec.dim, first.rank)
     if dim == 0:
         raise LayerError("concat along the batch axis is not supported", "concatenate along channels (dim 1)")

@@ -1,6 +1,5 @@
 """Pooling: max/avg pooling (with ceil_mode), adaptive pooling and global pooling. No parameters, no MACs."""
 
-
 from cnncalc.engine import receptive_field as rf
 from cnncalc.engine.arithmetic import effective_kernel, pool_output_size
 from cnncalc.engine.tensor import Tensor
@@ -62,7 +61,7 @@ def _pool(kind: str, rank: int | None, tensor: Tensor, spec: MaxPoolSpec | AvgPo
         size_out = pool_output_size(size, kernel, stride, padding, dilation, spec.ceil_mode)
         if size_out < 1:
             raise LayerError(
-                f"{kind}: spatial axis {axis} has size {size}, too small for a kernel of {span} with padding "
+                f"spatial axis {axis} has size {size}, too small for a kernel of {span} with padding "
                 f"{padding}; the output would be empty",
                 "use a larger input or a smaller kernel",
             )
@@ -98,7 +97,9 @@ def _adaptive_rule(kind: str, rank: int | None):
         tensor = inputs[0]
         spatial_rank = require_image(tensor, kind, rank)
         requested = per_axis(spec.output_size, spatial_rank, "output_size")  # type: ignore[arg-type]
-        out_spatial = tuple(size if want is None else want for size, want in zip(tensor.spatial, requested, strict=True))
+        out_spatial = tuple(
+            size if want is None else want for size, want in zip(tensor.spatial, requested, strict=True)
+        )
         field = None
         if tensor.field is not None:
             field = tuple(

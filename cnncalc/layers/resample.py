@@ -3,7 +3,6 @@
 None has parameters or MACs.
 """
 
-
 from typing import Literal
 
 from cnncalc.engine import receptive_field as rf
@@ -49,7 +48,7 @@ class ChannelSplitSpec(LayerSchema):
     "upsample",
     UpsampleSpec,
     family="resampling",
-    summary="Interpolation by scale (output floor(n*scale)) or to a size; nearest, linear, bilinear, bicubic, trilinear.",
+    summary="Interpolation by scale (output floor(n*scale)) or to a size; nearest, (bi/tri)linear, bicubic.",
 )
 def upsample(spec: UpsampleSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]
@@ -66,7 +65,9 @@ def upsample(spec: UpsampleSpec, inputs: list[Tensor], ctx: RuleContext) -> Laye
             raise LayerError(f"scale has {len(scales)} values but the input has {rank} spatial axes")
         if any(scale <= 0 for scale in scales):
             raise LayerError("scale must be positive")
-        out_spatial = tuple(interpolate_output_size(size, scale) for size, scale in zip(tensor.spatial, scales, strict=True))
+        out_spatial = tuple(
+            interpolate_output_size(size, scale) for size, scale in zip(tensor.spatial, scales, strict=True)
+        )
         if min(out_spatial) < 1:
             raise LayerError(f"scale {spec.scale} shrinks the input {tensor.spatial} to nothing")
     field = None
@@ -97,7 +98,10 @@ def pixel_shuffle(spec: FactorSpec, inputs: list[Tensor], ctx: RuleContext) -> L
         )
     field = None
     if tensor.field is not None:
-        field = tuple(rf.through_resize(f, size, size * factor, 1, False) for f, size in zip(tensor.field, (height, width), strict=True))
+        field = tuple(
+            rf.through_resize(f, size, size * factor, 1, False)
+            for f, size in zip(tensor.field, (height, width), strict=True)
+        )
     shape = (tensor.batch, channels // (factor * factor), height * factor, width * factor)
     return LayerResult(output=Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context))
 
@@ -135,7 +139,7 @@ def channel_shuffle(spec: ChannelShuffleSpec, inputs: list[Tensor], ctx: RuleCon
     if tensor.channel_axis != 1:
         raise LayerError("channel_shuffle needs channels on axis 1")
     if tensor.shape[1] % spec.groups:
-        raise LayerError(f"channel_shuffle: groups={spec.groups} does not divide the {tensor.shape[1]} channels")
+        raise LayerError(f"groups={spec.groups} does not divide the {tensor.shape[1]} channels")
     return LayerResult(output=tensor)
 
 
@@ -154,13 +158,13 @@ def channel_split(spec: ChannelSplitSpec, inputs: list[Tensor], ctx: RuleContext
         raise LayerError("channel_split needs exactly one of `sizes` and `parts`", "e.g. `parts: 2, take: 0`")
     if spec.parts is not None:
         if channels % spec.parts:
-            raise LayerError(f"channel_split: {spec.parts} parts do not divide the {channels} channels")
+            raise LayerError(f"{spec.parts} parts do not divide the {channels} channels")
         sizes = [channels // spec.parts] * spec.parts
     else:
         sizes = list(spec.sizes or [])
         if sum(sizes) != channels:
-            raise LayerError(f"channel_split: sizes {sizes} add up to {sum(sizes)}, but the input has {channels} channels")
+            raise LayerError(f"sizes {sizes} add up to {sum(sizes)}, but the input has {channels} channels")
     if not 0 <= spec.take < len(sizes):
-        raise LayerError(f"channel_split: take={spec.take} but there are {len(sizes)} chunks (0..{len(sizes) - 1})")
+        raise LayerError(f"take={spec.take} but there are {len(sizes)} chunks (0..{len(sizes) - 1})")
     shape = (tensor.shape[0], sizes[spec.take], *tensor.shape[2:])
     return LayerResult(output=tensor.with_shape(shape))

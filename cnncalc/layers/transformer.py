@@ -1,14 +1,13 @@
 """Vision-transformer layers on token sequences (B, N, D).
 
-  patch_embed: a conv with kernel = stride = patch, flattened to tokens: params D*C*p^2 + D, MACs B*N*D*C*p^2
-  class_token: prepends one learned token:                             params D,       N -> N + 1
-  pos_embed:   adds a learned position embedding:                      params N*D
-  attention:   multi-head self-attention (torch.nn.MultiheadAttention): params 4*D^2 + 4*D
-               MACs = B * (3*N*D^2  [QKV]  +  N^2*D  [Q K^T]  +  N^2*D  [A V]  +  N*D^2  [out proj])
-  mlp:         Linear(D, hidden) -> activation -> Linear(hidden, out)
-  take_token:  selects one token (the class token): (B, N, D) -> (B, D)
+patch_embed: a conv with kernel = stride = patch, flattened to tokens: params D*C*p^2 + D, MACs B*N*D*C*p^2
+class_token: prepends one learned token:                             params D,       N -> N + 1
+pos_embed:   adds a learned position embedding:                      params N*D
+attention:   multi-head self-attention (torch.nn.MultiheadAttention): params 4*D^2 + 4*D
+             MACs = B * (3*N*D^2  [QKV]  +  N^2*D  [Q K^T]  +  N^2*D  [A V]  +  N*D^2  [out proj])
+mlp:         Linear(D, hidden) -> activation -> Linear(hidden, out)
+take_token:  selects one token (the class token): (B, N, D) -> (B, D)
 """
-
 
 from typing import Literal
 
@@ -81,7 +80,7 @@ def _tokens(shape: tuple[int, int, int], global_context: bool = False) -> Tensor
     "patch_embed",
     PatchEmbedSpec,
     family="transformer",
-    summary="Non-overlapping patches to tokens: conv with kernel = stride = patch, then flatten: (B, C, H, W) -> (B, N, D).",
+    summary="Patches to tokens: conv with kernel = stride = patch, flattened: (B, C, H, W) -> (B, N, D).",
 )
 def patch_embed(spec: PatchEmbedSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]
@@ -90,9 +89,9 @@ def patch_embed(spec: PatchEmbedSpec, inputs: list[Tensor], ctx: RuleContext) ->
     grid = []
     for axis, (size, patch) in enumerate(zip(tensor.spatial, patches, strict=True)):
         if size < patch:
-            raise LayerError(f"patch_embed: spatial axis {axis} ({size}) is smaller than the patch ({patch})")
+            raise LayerError(f"spatial axis {axis} ({size}) is smaller than the patch ({patch})")
         if size % patch:
-            ctx.warning(f"patch_embed: axis {axis} ({size}) is not a multiple of the patch ({patch}); the remainder is dropped")
+            ctx.warning(f"axis {axis} ({size}) is not a multiple of the patch ({patch}); the remainder is dropped")
         grid.append(size // patch)
     tokens = product(tuple(grid))
     channels = tensor.shape[1]
@@ -108,7 +107,9 @@ def patch_embed(spec: PatchEmbedSpec, inputs: list[Tensor], ctx: RuleContext) ->
     )
 
 
-@layer_kind("class_token", ClassTokenSpec, family="transformer", summary="Prepend a learned class token: N -> N + 1, D params.")
+@layer_kind(
+    "class_token", ClassTokenSpec, family="transformer", summary="Prepend a learned class token: N -> N + 1, D params."
+)
 def class_token(spec: ClassTokenSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     batch, tokens, dim = _require_tokens(inputs[0], "class_token")
     return LayerResult(output=_tokens((batch, tokens + 1, dim), inputs[0].global_context), params=dim)
@@ -129,13 +130,15 @@ def pos_embed(spec: PosEmbedSpec, inputs: list[Tensor], ctx: RuleContext) -> Lay
 def attention(spec: AttentionSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     batch, tokens, dim = _require_tokens(inputs[0], "attention")
     if dim % spec.heads:
-        raise LayerError(f"attention: {spec.heads} heads do not divide the width {dim}", "pick heads dividing dim")
+        raise LayerError(f"{spec.heads} heads do not divide the width {dim}", "pick heads dividing dim")
     projections = 4 * dim * dim + (4 * dim if spec.bias else 0)
     macs = batch * (3 * tokens * dim * dim + 2 * tokens * tokens * dim + tokens * dim * dim)
     return LayerResult(output=_tokens((batch, tokens, dim), True), params=projections, macs=macs, global_field=True)
 
 
-@layer_kind("mlp", MlpSpec, family="transformer", summary="Token MLP: Linear(D, hidden), activation, Linear(hidden, out).")
+@layer_kind(
+    "mlp", MlpSpec, family="transformer", summary="Token MLP: Linear(D, hidden), activation, Linear(hidden, out)."
+)
 def mlp(spec: MlpSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]
     width = tensor.shape[-1]
@@ -154,5 +157,5 @@ def mlp(spec: MlpSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
 def take_token(spec: TakeTokenSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     batch, tokens, dim = _require_tokens(inputs[0], "take_token")
     if not -tokens <= spec.index < tokens:
-        raise LayerError(f"take_token: index {spec.index} is out of range for {tokens} tokens")
+        raise LayerError(f"index {spec.index} is out of range for {tokens} tokens")
     return LayerResult(output=plain_tensor((batch, dim), channel_axis=1))

@@ -67,8 +67,19 @@ def render_json(result: AnalysisResult, rows: list[DisplayRow]) -> str:
     return json.dumps(to_dict(result, rows), indent=2)
 
 
-CSV_COLUMNS = ["name", "type", "output_shape", "params", "buffers", "macs", "flops", "activation_bytes",
-               "rf_size", "rf_jump", "rf_start"]
+CSV_COLUMNS = [
+    "name",
+    "type",
+    "output_shape",
+    "params",
+    "buffers",
+    "macs",
+    "flops",
+    "activation_bytes",
+    "rf_size",
+    "rf_jump",
+    "rf_start",
+]
 
 
 def render_csv(result: AnalysisResult, rows: list[DisplayRow]) -> str:
@@ -82,8 +93,17 @@ def render_csv(result: AnalysisResult, rows: list[DisplayRow]) -> str:
         elif row.field:
             rf = ["x".join(str(getattr(axis, attr)) for axis in row.field) for attr in ("size", "jump", "padding")]
         writer.writerow(
-            [row.name, row.kind, shape_text(row.output_shape), row.params, row.buffers, row.macs, row.flops,
-             row.activation_bytes, *rf]
+            [
+                row.name,
+                row.kind,
+                shape_text(row.output_shape),
+                row.params,
+                row.buffers,
+                row.macs,
+                row.flops,
+                row.activation_bytes,
+                *rf,
+            ]
         )
     return buffer.getvalue()
 
@@ -96,26 +116,39 @@ def summary_lines(result: AnalysisResult) -> list[tuple[str, str]]:
     lines = [
         ("Input", f"{shape_text(result.input_shape)} ({result.dtype})"),
         ("Output", shape_text(result.output_shape)),
-        ("Params", f"{grouped(totals.params)} ({human(totals.params)}); trainable {grouped(totals.trainable_params)}, "
-                   f"non-trainable {grouped(totals.non_trainable_params)}"),
+        (
+            "Params",
+            f"{grouped(totals.params)} ({human(totals.params)}); trainable {grouped(totals.trainable_params)}, "
+            f"non-trainable {grouped(totals.non_trainable_params)}",
+        ),
         ("Buffers", f"{grouped(totals.buffers)} (BatchNorm running statistics)"),
         ("MACs", f"{grouped(totals.macs)} ({human(totals.macs)}){per_sample}"),
         ("FLOPs", f"{grouped(totals.flops)} ({human(totals.flops)}) = 2 x MACs"),
         ("Parameter memory", f"{human_bytes(totals.param_bytes)} (+ {human_bytes(totals.buffer_bytes)} buffers)"),
-        ("Activation memory", f"{human_bytes(totals.activation_bytes)} all outputs; "
-                              f"{human_bytes(totals.peak_activation_bytes)} peak live in inference"),
+        (
+            "Activation memory",
+            f"{human_bytes(totals.activation_bytes)} all outputs; "
+            f"{human_bytes(totals.peak_activation_bytes)} peak live in inference",
+        ),
     ]
     if result.receptive_field:
         lines.append(
-            ("Receptive field", f"{field_text(result.receptive_field, False, with_start=True)} (size/jump/start) "
-                                f"at {result.receptive_field_layer}")
+            (
+                "Receptive field",
+                f"{field_text(result.receptive_field, False, with_start=True)} (size/jump/start) "
+                f"at {result.receptive_field_layer}",
+            )
         )
     return lines
 
 
 def render_markdown(result: AnalysisResult, rows: list[DisplayRow]) -> str:
-    out = [f"## {result.name}", "", "| Layer | Type | Output shape | Params | MACs | FLOPs | RF size/jump |",
-           "|---|---|---|---:|---:|---:|---|"]
+    out = [
+        f"## {result.name}",
+        "",
+        "| Layer | Type | Output shape | Params | MACs | FLOPs | RF size/jump |",
+        "|---|---|---|---:|---:|---:|---|",
+    ]
     for row in rows:
         out.append(
             f"| {row.name} | {row.kind} | {shape_text(row.output_shape, ' x ')} | {grouped(row.params)} | "

@@ -16,8 +16,13 @@ _NUMERIC = {Column.PARAMS, Column.MACS, Column.FLOPS}
 
 
 def layer_table(result: AnalysisResult, rows: list[DisplayRow]) -> Table:
-    table = Table(title=f"{result.name}  ({result.file})", title_justify="left", header_style="bold",
-                  show_edge=False, pad_edge=False)
+    table = Table(
+        title=f"{result.name}  ({result.file})",
+        title_justify="left",
+        header_style="bold",
+        show_edge=False,
+        pad_edge=False,
+    )
     for column in Column:
         table.add_column(
             column.value,

@@ -5,7 +5,6 @@ a block is instantiated, so each entry is validated against its kind's schema du
 (cnncalc.engine.builder).
 """
 
-
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -26,8 +25,16 @@ DTYPE_BYTES: dict[str, int] = {
     "int8": 1,
     "uint8": 1,
 }
-DTYPE_ALIASES: dict[str, str] = {"fp64": "float64", "fp32": "float32", "fp16": "float16", "half": "float16", "bf16": "bfloat16"}
-DtypeName = Literal["float64", "float32", "float16", "bfloat16", "int8", "uint8", "fp64", "fp32", "fp16", "half", "bf16"]
+DTYPE_ALIASES: dict[str, str] = {
+    "fp64": "float64",
+    "fp32": "float32",
+    "fp16": "float16",
+    "half": "float16",
+    "bf16": "bfloat16",
+}
+DtypeName = Literal[
+    "float64", "float32", "float16", "bfloat16", "int8", "uint8", "fp64", "fp32", "fp16", "half", "bf16"
+]
 
 
 def canonical_dtype(name: str) -> str:

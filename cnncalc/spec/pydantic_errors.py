@@ -31,10 +31,7 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[PathKey, bool]:
     path: list[str | int] = []
     current = data
     for position, part in enumerate(loc):
-        if isinstance(current, dict) and part in current:
-            path.append(part)
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+        if (isinstance(current, dict) and part in current) or (isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)):
             path.append(part)
             current = current[part]
         elif isinstance(current, dict) and isinstance(part, str) and position == len(loc) - 1:

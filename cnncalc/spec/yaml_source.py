@@ -78,7 +78,7 @@ class LoadedDocument:
 class _Node:
     """A composed YAML node; `size` counts nodes after alias expansion, `height` the nesting below it."""
 
-    __slots__ = ("children", "height", "kind", "line", "column", "size", "tag", "value")
+    __slots__ = ("children", "column", "height", "kind", "line", "size", "tag", "value")
 
     def __init__(self, kind: str, tag: str | None, line: int, column: int) -> None:
         self.kind = kind  # "scalar", "seq" or "map"

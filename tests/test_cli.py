@@ -1,0 +1,211 @@
+"""The command line: output formats and their stable keys, options, exit codes, golden output."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cnncalc import __version__
+from cnncalc.cli.app import app
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE_GOLDEN = os.environ.get("CNNCALC_UPDATE_GOLDEN") == "1"
+runner = CliRunner()
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env={"NO_COLOR": "1", "COLUMNS": "160"})
+    return result.exit_code, result.stdout, result.stderr
+
+
+def analyze_json(*args: str) -> dict:
+    code, out, err = invoke("analyze", *args, "--format", "json")
+    assert code == 0, err
+    return json.loads(out)
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE_GOLDEN or not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        path.write_text(text)
+    assert text == path.read_text(), f"output differs from {path}; rerun with CNNCALC_UPDATE_GOLDEN=1 if intended"
+
+
+def test_json_has_the_documented_stable_keys():
+    document = analyze_json("resnet50")
+    assert {"input_shape", "output_shape", "totals", "receptive_field", "layers"} <= set(document)
+    assert {"params", "trainable_params", "buffers", "macs", "flops", "param_bytes", "activation_bytes"} <= set(
+        document["totals"]
+    )
+    assert document["input_shape"] == [1, 3, 224, 224]
+    assert document["output_shape"] == [1, 1000]
+    totals = document["totals"]
+    assert totals["params"] == totals["trainable_params"] == 25_557_032
+    assert totals["buffers"] == 53_120
+    assert totals["macs"] == 4_089_184_256
+    assert totals["flops"] == 8_178_368_512
+    assert totals["param_bytes"] == 4 * 25_557_032
+    assert document["receptive_field"] == [
+        {"axis": "H", "size": 427, "jump": 32, "start": 213},
+        {"axis": "W", "size": 427, "jump": 32, "start": 213},
+    ]
+    first = document["layers"][0]
+    assert {"name", "type", "output_shape", "params", "macs", "flops", "receptive_field"} <= set(first)
+    assert first["name"] == "conv1"
+    assert first["type"] == "conv2d"
+    assert first["output_shape"] == [1, 64, 112, 112]
+    assert first["params"] == 9_408
+    assert first["macs"] == 118_013_952
+    assert first["flops"] == 2 * 118_013_952
+    assert first["receptive_field"][0] == {"axis": "H", "size": 7, "jump": 2, "start": 3}
+
+
+@pytest.mark.parametrize("depth", [None, "1", "2"])
+def test_rows_sum_to_the_totals(depth):
+    args = ["resnet50"] + (["--depth", depth] if depth else [])
+    document = analyze_json(*args)
+    layers = document["layers"]
+    for key in ("params", "macs", "flops", "buffers", "activation_bytes"):
+        assert sum(layer[key] for layer in layers) == document["totals"][key]
+
+
+def test_depth_collapses_blocks():
+    document = analyze_json("resnet50", "--depth", "1")
+    names = [layer["name"] for layer in document["layers"]]
+    assert names == [
+        "conv1",
+        "bn1",
+        "relu",
+        "maxpool",
+        "layer1",
+        "layer2",
+        "layer3",
+        "layer4",
+        "avgpool",
+        "flatten",
+        "fc",
+    ]
+    layer1 = document["layers"][4]
+    assert layer1["type"] == "bottleneck x3"
+    assert layer1["params"] == 215_808
+    assert layer1["output_shape"] == [1, 256, 56, 56]
+    assert layer1["receptive_field"][0]["size"] == 35
+    deeper = analyze_json("resnet50", "--depth", "2")
+    assert "layer1.0" in [layer["name"] for layer in deeper["layers"]]
+
+
+def test_input_batch_and_dtype_overrides():
+    base = analyze_json("resnet50")
+    big = analyze_json("resnet50", "--input", "3x512x512", "--batch", "8", "--dtype", "float16")
+    assert big["input_shape"] == [8, 3, 512, 512]
+    assert big["output_shape"] == [8, 1000]
+    assert big["totals"]["params"] == base["totals"]["params"]
+    assert big["totals"]["param_bytes"] == 2 * base["totals"]["params"]
+    conv1 = big["layers"][0]
+    assert conv1["output_shape"] == [8, 64, 256, 256]
+    assert conv1["macs"] == 8 * 64 * 256 * 256 * 3 * 49
+    assert big["totals"]["macs_per_sample"] * 8 == big["totals"]["macs"]
+
+
+def test_huge_input_is_exact_and_fast():
+    document = analyze_json("resnet50", "--input", "3x8192x8192", "--batch", "1024")
+    assert document["layers"][0]["macs"] == 1024 * 64 * 4096 * 4096 * 3 * 49
+    assert document["layers"][0]["output_shape"] == [1024, 64, 4096, 4096]
+
+
+def test_csv_and_markdown_golden():
+    code, out, _ = invoke("analyze", "lenet5", "--format", "csv")
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert rows[0]["name"] == "c1"
+    assert sum(int(row["params"]) for row in rows) == 61_706
+    check_golden("lenet5.csv", out)
+    code, out, _ = invoke("analyze", "lenet5", "--format", "markdown")
+    assert code == 0
+    check_golden("lenet5.md", out.replace(str(Path("specs").resolve()), "<specs>"))
+
+
+def test_table_output_is_plain_when_piped():
+    code, out, err = invoke("analyze", "resnet18")
+    assert code == 0, err
+    assert "\x1b[" not in out  # NO_COLOR and a non-terminal: no escape codes
+    assert "11,689,512" in out
+    assert "layer4.1.relu" in out
+    assert "435/32/217" in out
+    assert "Convention" in out
+
+
+def test_zoo_lists_bundled_specs():
+    code, out, _ = invoke("zoo", "--format", "json")
+    assert code == 0
+    entries = {entry["name"]: entry for entry in json.loads(out)}
+    assert entries["resnet50"]["params"] == 25_557_032
+    assert entries["vgg16"]["receptive_field"] == "212/32/90"
+
+
+def test_version_and_help():
+    code, out, _ = invoke("--version")
+    assert code == 0
+    assert out.strip() == f"cnncalc {__version__}"
+    for command in ("analyze", "validate", "zoo", "kinds"):
+        code, out, _ = invoke(command, "--help")
+        assert code == 0
+        assert "Usage" in out
+
+
+def test_kinds_lists_every_layer_type():
+    from cnncalc.layers import all_kind_names
+
+    code, out, _ = invoke("kinds")
+    assert code == 0
+    for name in all_kind_names():
+        assert f"\n{name} " in "\n" + out
+
+
+def test_usage_errors_exit_2():
+    assert invoke("analyze", "no_such_network")[0] == 2
+    assert invoke("analyze", "resnet50", "--format", "xml")[0] == 2
+    assert invoke("analyze", "resnet50", "--input", "3xbig")[0] == 2
+    assert invoke("analyze", "resnet50", "--batch", "0")[0] == 2
+    assert invoke("frobnicate")[0] == 2
+
+
+def test_invalid_input_override_is_a_located_spec_error():
+    code, _, err = invoke("analyze", "lenet5", "--input", "1x8x8")
+    assert code == 1
+    assert "specs/lenet5.yaml:" in err
+    assert "c3 (conv2d): spatial axis 0 has size 2" in err
+
+
+def test_python_dash_m_and_no_torch_on_the_analysis_path(tmp_path):
+    script = (
+        "import sys\n"
+        "from cnncalc.cli.app import run\n"
+        "code = run(['analyze', 'resnet50', '--format', 'json'])\n"
+        "assert code == 0\n"
+        "leaked = [name for name in ('torch', 'rich', 'numpy') if name in sys.modules]\n"
+        "assert not leaked, leaked\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(completed.stdout)["totals"]["params"] == 25_557_032
+    completed = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert completed.returncode == 0
+    assert completed.stdout.strip() == f"cnncalc {__version__}"
+
+
+def test_importing_the_engine_does_not_import_torch():
+    script = "import sys, cnncalc.engine\nfrom cnncalc.engine import analyze_file\nassert 'torch' not in sys.modules"
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -52,13 +52,13 @@ def totals_panel(result: AnalysisResult) -> Panel:
     grid.add_column()
     for label, value in summary_lines(result):
         grid.add_row(label, value)
-    convention = Text(f"Convention: {result.convention}", style="dim")
-    return Panel(Group(grid, convention), title="Totals", title_align="left", expand=False)
+    return Panel(grid, title="Totals", title_align="left", expand=False)
 
 
 def print_analysis(console: Console, result: AnalysisResult, rows: list[DisplayRow]) -> None:
     console.print(layer_table(result, rows))
     console.print(totals_panel(result))
+    console.print(Text(f"Convention: {result.convention}", style="dim"))
     for issue in result.warnings:
         console.print(Text(f"warning: {issue.location}: {issue.message}", style="yellow"))
         if issue.hint:

@@ -16,6 +16,7 @@ Scoping:
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -287,30 +288,47 @@ class Builder:
                     if head in by_name:
                         needs.add(by_name[head])
             depends.append(needs)
+        # Kahn's algorithm; among entries that are ready, the earliest written goes first.
+        waiting = [len(needs) for needs in depends]
+        readers: list[list[int]] = [[] for _ in entries]
+        for position, needs in enumerate(depends):
+            for need in needs:
+                readers[need].append(position)
+        ready = [position for position, count in enumerate(waiting) if count == 0]
+        heapq.heapify(ready)
         order: list[int] = []
-        done: set[int] = set()
-        remaining = list(range(len(entries)))
-        while remaining:
-            ready = [p for p in remaining if depends[p] <= done]
-            if not ready:
-                break
-            # Keep the written order among entries that are ready: earliest first.
-            first = ready[0]
-            order.append(first)
-            done.add(first)
-            remaining.remove(first)
-        blocked = set(remaining)
+        while ready:
+            position = heapq.heappop(ready)
+            order.append(position)
+            for reader in readers[position]:
+                waiting[reader] -= 1
+                if waiting[reader] == 0:
+                    heapq.heappush(ready, reader)
+        blocked = set(range(len(entries))) - set(order)
         if blocked:
-            cycle = sorted(blocked)
-            names = " -> ".join(self.entry_label(entries[p], p) for p in cycle)
-            first = cycle[0]
-            location = self.locate((*path, first)) if path is not None else (fallback or self.locate(()))
+            cycle = self.find_cycle(depends, blocked)
+            names = " -> ".join(self.entry_label(entries[p], p) for p in [*cycle, cycle[0]])
+            location = self.locate((*path, cycle[0])) if path is not None else (fallback or self.locate(()))
             self.error(
                 location,
-                f"these entries depend on each other in a cycle: {names}",
-                "a layer can only read layers that do not (directly or through the previous-layer chain) read it",
+                f"these entries read each other in a cycle: {names}",
+                "an entry without `from:` reads the entry before it; break the cycle by changing a `from:`",
             )
         return order + sorted(blocked), blocked
+
+    @staticmethod
+    def find_cycle(depends: list[set[int]], blocked: set[int]) -> list[int]:
+        """One cycle among the blocked entries (the rest are merely downstream of it), in data-flow order."""
+        path: list[int] = []
+        seen: dict[int, int] = {}
+        current = min(blocked)
+        while current not in seen:
+            seen[current] = len(path)
+            path.append(current)
+            current = min(need for need in depends[current] if need in blocked)
+        cycle = list(reversed(path[seen[current] :]))  # data-flow order: each feeds the next
+        start = cycle.index(min(cycle))
+        return cycle[start:] + cycle[:start]
 
     @staticmethod
     def entry_kind(entry: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ a few `identity` layers before the head.
 from __future__ import annotations
 
 import argparse
+import gc
 import math
 import time
 
@@ -102,7 +103,64 @@ def repeats_for(warmup_s: float, wanted: int) -> int:
         return wanted
     if warmup_s < 8:
         return min(wanted, 3)
-    return 1
+    return min(wanted, 2)
+
+
+class Phases:
+    """Time the stages of one analyze_text call by wrapping the functions analysis._run calls.
+
+    Instrumentation only, installed for one extra call per size after the timed runs (so the timed runs
+    are unaffected): load_yaml, parse_document, build_graph (and, inside it, Builder.dependency_order),
+    and _assemble. These are internal names; if they move, the breakdown is skipped.
+    """
+
+    NAMES = ("load_yaml", "parse_document", "build_graph", "dependency_order", "_assemble")
+
+    def __init__(self) -> None:
+        from cnncalc.engine import analysis, builder
+
+        self.targets = [(analysis, name) for name in ("load_yaml", "parse_document", "build_graph", "_assemble")]
+        self.targets.append((builder.Builder, "dependency_order"))
+        for owner, name in self.targets:
+            if not callable(getattr(owner, name, None)):
+                raise AttributeError(name)
+
+    def measure(self, call) -> dict[str, float]:
+        spent = dict.fromkeys(self.NAMES, 0.0)
+        originals = [(owner, name, owner.__dict__[name]) for owner, name in self.targets]
+
+        def wrap(name, function):
+            def wrapper(*args, **kwargs):
+                start = time.perf_counter()
+                try:
+                    return function(*args, **kwargs)
+                finally:
+                    spent[name] += time.perf_counter() - start
+            return wrapper
+
+        collections = {"started": 0.0}
+        spent["gc"] = 0.0
+        spent["gc_passes"] = 0
+
+        def on_gc(phase, info):  # time spent in the cyclic garbage collector, which runs inside any stage
+            if phase == "start":
+                collections["started"] = time.perf_counter()
+            else:
+                spent["gc"] += time.perf_counter() - collections["started"]
+                spent["gc_passes"] += 1
+
+        try:
+            for owner, name, function in originals:
+                setattr(owner, name, wrap(name, function))
+            gc.callbacks.append(on_gc)
+            start = time.perf_counter()
+            call()
+            spent["total"] = time.perf_counter() - start
+        finally:
+            gc.callbacks.remove(on_gc)
+            for owner, name, function in originals:
+                setattr(owner, name, function)
+        return spent
 
 
 def main() -> None:
@@ -119,6 +177,12 @@ def main() -> None:
     print(f"Each size: 1 warm-up call, then the median of up to {args.repeats} timed calls of "
           "analyze_text(text) (YAML parsing included); YAML load alone timed separately.\n")
 
+    try:
+        phases = Phases()
+    except (ImportError, AttributeError) as error:
+        phases = None
+        print(f"(phase breakdown unavailable: {error})")
+    phase_rows = []
     rows = []
     results: dict[int, float] = {}
     for layers in sorted(args.sizes):
@@ -136,6 +200,15 @@ def main() -> None:
         yaml_times = [_util.timed(lambda: load_yaml(text, f"<flat {layers}>")) for _ in range(max(1, min(n, 3)))]
         t = _util.median(times)
         results[layers] = t
+        if phases is not None:
+            spent = phases.measure(lambda: analyze_text(text, f"<flat {layers}>"))
+            other = spent["total"] - spent["load_yaml"] - spent["parse_document"] - spent["build_graph"] - spent["_assemble"]
+            phase_rows.append((
+                f"{layers:,}", _util.ms(spent["total"]), _util.ms(spent["load_yaml"]), _util.ms(spent["parse_document"]),
+                _util.ms(spent["build_graph"]), _util.ms(spent["dependency_order"]),
+                _util.ms(spent["build_graph"] - spent["dependency_order"]), _util.ms(spent["_assemble"]), _util.ms(other),
+                f'{_util.ms(spent["gc"])} ({spent["gc_passes"]})',
+            ))
         rows.append((layers, len(text.encode()), n, t, min(times), max(times), _util.median(yaml_times), warmup,
                      result.totals.params, result.totals.macs))
 
@@ -159,6 +232,15 @@ def main() -> None:
     print("\ngrowth exponent = log(t2/t1) / log(n2/n1) against the previous size: 1.0 is linear, 2.0 quadratic.")
     for layers, *_rest, params, macs in rows:
         print(f"  {layers:,} layers: params {params:,}, MACs {macs:,}")
+    if phase_rows:
+        print("\nWhere the time goes: one extra instrumented call per size (after the timed runs), "
+              "wall time of each stage of analyze_text; 'GC inside' is the time the cyclic garbage collector ran "
+              "during the call, whichever stage it interrupted.\n")
+        print(_util.table(
+            ["layers", "total", "load_yaml", "parse_document", "build_graph", "of which dependency_order",
+             "build_graph w/o dependency_order", "_assemble", "other", "GC inside (passes)"],
+            phase_rows,
+        ))
 
     if 10000 in results:
         t = results[10000]

@@ -6,7 +6,7 @@ shape function for the same layer, including its integer-division and ceil-mode 
 
 from __future__ import annotations
 
-from fractions import Fraction
+import math
 
 
 def effective_kernel(kernel: int, dilation: int = 1) -> int:
@@ -63,5 +63,6 @@ def adaptive_windows(size: int, output: int) -> list[tuple[int, int]]:
 
 
 def interpolate_output_size(size: int, scale: float) -> int:
-    """floor(n * scale), as torch.nn.functional.interpolate computes it for a scale factor."""
-    return int(Fraction(size) * Fraction(scale)) if scale > 0 else 0
+    """floor(n * scale) in floating point, exactly as torch.nn.functional.interpolate computes it
+    (so 10 * 0.7 = 7.000000000000001 gives 7, where the exact binary value of 0.7 would give 6)."""
+    return math.floor(float(size) * scale) if scale > 0 else 0

@@ -169,10 +169,13 @@ def _conv_rule(kind: str, rank: int | None):
         padding = resolve_padding(spec.padding, tensor.spatial, kernels, strides, dilations)
         if spec.padding_mode != "zeros":
             for axis, ((left, right), size) in enumerate(zip(padding, tensor.spatial, strict=True)):
-                if spec.padding_mode == "reflect" and max(left, right) >= size:
+                widest = max(left, right)
+                # PyTorch: reflection needs pad < size; circular may wrap around at most once (pad <= size).
+                if (spec.padding_mode == "reflect" and widest >= size) or (
+                    spec.padding_mode == "circular" and widest > size
+                ):
                     raise LayerError(
-                        f"reflect padding {max(left, right)} on axis {axis} needs an input larger than that "
-                        f"(got {size})",
+                        f"{spec.padding_mode} padding {widest} on axis {axis} is too large for an input of {size}",
                         "use zeros or replicate padding, or a larger input",
                     )
         return convolve(kind, tensor, spec.out, kernels, strides, padding, dilations, spec.groups, spec.bias, ctx)

@@ -17,6 +17,7 @@ from cnncalc.layers.base import (
     RuleContext,
     format_shape,
     layer_kind,
+    normalize_axis,
     product,
 )
 
@@ -186,10 +187,17 @@ _ACTIVATIONS: dict[str, tuple[type[LayerSchema], str]] = {
     "hardswish": (ActivationSpec, "x * relu6(x + 3) / 6"),
     "hardtanh": (HardtanhSpec, "clamp(x, min_val, max_val)"),
     "tanh": (LayerSchema, "tanh(x)"),
-    "softmax": (SoftmaxSpec, "exp(x) / sum(exp(x)) along dim (default 1)"),
 }
 for _name, (_schema, _formula) in _ACTIVATIONS.items():
     layer_kind(_name, _schema, family="activation", summary=f"Activation: {_formula}.")(_passthrough)
+
+
+@layer_kind(
+    "softmax", SoftmaxSpec, family="activation", summary="Activation: exp(x) / sum(exp(x)) along dim (default 1)."
+)
+def softmax(spec: SoftmaxSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    normalize_axis(spec.dim, inputs[0].rank)
+    return LayerResult(output=inputs[0])
 
 
 @layer_kind("prelu", PreluSpec, family="activation", summary="Parametric ReLU: one learned slope, or one per channel.")

@@ -98,10 +98,10 @@ def _elementwise(kind: str):
         if shape is None:
             listed = " and ".join(format_shape(s) for s in shapes)
             raise LayerError(f"input shapes {listed} do not match", _mismatch_hint(shapes))
-        template = next((tensor for tensor in inputs if tensor.shape == shape), None)
-        if template is None:
-            listed = " and ".join(format_shape(s) for s in shapes)
-            raise LayerError(f"no input has the full output shape ({listed})", _mismatch_hint(shapes))
+        # Axis roles come from an input of full rank; the shape is the broadcast one, e.g.
+        # (1, 2, 5, 1) + (1, 2, 1, 7) -> (1, 2, 5, 7).
+        full_rank = [tensor for tensor in inputs if tensor.rank == len(shape)]
+        template = next((tensor for tensor in full_rank if tensor.shape == shape), full_rank[0]).with_shape(shape)
         field, all_global = merged_field(template, inputs, kind, ctx)
         output = Tensor(shape, template.channel_axis, template.spatial_axes, field, all_global)
         return LayerResult(output=output)

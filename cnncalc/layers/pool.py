@@ -52,16 +52,17 @@ def _pool(kind: str, rank: int | None, tensor: Tensor, spec: MaxPoolSpec | AvgPo
     for axis, (size, kernel, stride, padding, dilation) in enumerate(
         zip(tensor.spatial, kernels, strides, paddings, dilations, strict=True)
     ):
-        span = effective_kernel(kernel, dilation) if kind.startswith("max") else kernel
-        if 2 * padding > span:
+        # PyTorch bounds the padding by the kernel size itself, dilated or not.
+        if 2 * padding > kernel:
             raise LayerError(
-                f"padding {padding} on axis {axis} is more than half the kernel ({span})",
+                f"padding {padding} on axis {axis} is more than half the kernel ({kernel})",
                 "PyTorch requires pad <= kernel / 2 for pooling",
             )
         size_out = pool_output_size(size, kernel, stride, padding, dilation, spec.ceil_mode)
         if size_out < 1:
             raise LayerError(
-                f"spatial axis {axis} has size {size}, too small for a kernel of {span} with padding "
+                f"spatial axis {axis} has size {size}, too small for a kernel of "
+                f"{effective_kernel(kernel, dilation)} with padding "
                 f"{padding}; the output would be empty",
                 "use a larger input or a smaller kernel",
             )

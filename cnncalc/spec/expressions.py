@@ -9,6 +9,7 @@ Length, syntax-tree size and integer magnitude are bounded (see `cnncalc.limits`
 from __future__ import annotations
 
 import ast
+import difflib
 import math
 import operator
 from collections.abc import Callable, Mapping
@@ -42,13 +43,26 @@ def _checked_int(value: float) -> int:
     return int(value)
 
 
+_MAX_ROUND_DIGITS = 64
+
+
+def _round(value: Number, digits: Number | None = None) -> Number:
+    if digits is None:
+        return round(value)
+    # round(5, -10**18) would compute 10**(10**18): bound the digits (no spec needs more than a few).
+    if not isinstance(digits, int) or isinstance(digits, bool) or abs(digits) > _MAX_ROUND_DIGITS:
+        limit = _MAX_ROUND_DIGITS
+        raise ExpressionError(f"round(): digits must be a whole number from -{limit} to {limit}")
+    return round(value, digits)
+
+
 FUNCTIONS: dict[str, Callable[..., Number]] = {
     "min": min,
     "max": max,
     "abs": abs,
     "int": _checked_int,
     "float": float,
-    "round": lambda value, digits=None: round(value) if digits is None else round(value, digits),
+    "round": _round,
     "floor": lambda value: math.floor(value),
     "ceil": lambda value: math.ceil(value),
     "sqrt": lambda value: math.sqrt(value),
@@ -71,6 +85,15 @@ _COMPARE: dict[type[ast.cmpop], Callable[[Number, Number], bool]] = {
     ast.LtE: operator.le,
     ast.Gt: operator.gt,
     ast.GtE: operator.ge,
+}
+_OPERATOR_SYMBOLS: dict[type[ast.AST], str] = {
+    ast.LShift: "<<",
+    ast.RShift: ">>",
+    ast.BitOr: "|",
+    ast.BitXor: "^",
+    ast.BitAnd: "&",
+    ast.MatMult: "@",
+    ast.Invert: "~",
 }
 _ALLOWED_NODES = (
     ast.Expression,
@@ -102,6 +125,10 @@ def evaluate(text: str, variables: Mapping[str, Number]) -> Number:
     if len(nodes) > limits.MAX_EXPRESSION_NODES:
         raise ExpressionError(f"expression has more than {limits.MAX_EXPRESSION_NODES} parts")
     for node in nodes:
+        if type(node) in _OPERATOR_SYMBOLS:
+            raise ExpressionError(
+                f"operator {_OPERATOR_SYMBOLS[type(node)]} is not allowed in expressions",
+            )
         if not isinstance(node, _ALLOWED_NODES):
             raise ExpressionError(f"{type(node).__name__.lower()} is not allowed in expressions")
     return _Evaluator(variables).visit(tree.body)
@@ -135,6 +162,9 @@ class _Evaluator:
         if node.id in ("True", "False"):
             return node.id == "True"
         if node.id not in self.variables:
+            close = difflib.get_close_matches(node.id, sorted(self.variables), n=1, cutoff=0.6)
+            if close:
+                raise ExpressionError(f"unknown variable {node.id!r} (did you mean {close[0]!r}?)")
             known = ", ".join(sorted(self.variables)) or "none"
             raise ExpressionError(f"unknown variable {node.id!r} (known here: {known})")
         return self.variables[node.id]
@@ -148,8 +178,10 @@ class _Evaluator:
             return _BINARY[type(node.op)](left, right)
         except ZeroDivisionError:
             raise ExpressionError("division by zero") from None
-        except (OverflowError, KeyError):
+        except OverflowError:
             raise ExpressionError("the result is out of range") from None
+        except (TypeError, KeyError):
+            raise ExpressionError(f"cannot apply {type(node.op).__name__.lower()} to {left!r} and {right!r}") from None
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Number:
         value = self.visit(node.operand)
@@ -182,7 +214,11 @@ class _Evaluator:
             if type(op) not in _COMPARE:
                 raise ExpressionError("only ==, !=, <, <=, >, >= comparisons are allowed")
             right = self.visit(right_node)
-            if not _COMPARE[type(op)](left, right):
+            try:
+                holds = _COMPARE[type(op)](left, right)
+            except TypeError:
+                raise ExpressionError(f"cannot compare {left!r} and {right!r}") from None
+            if not holds:
                 return False
             left = right
         return True
@@ -206,6 +242,8 @@ class _Evaluator:
 
 
 def _bounded(value: Number) -> Number:
+    if not isinstance(value, bool | int | float):  # (-8) ** 0.5 is a complex number
+        raise ExpressionError("the result is not a real number")
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ExpressionError("the result is not a finite number")

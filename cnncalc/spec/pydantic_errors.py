@@ -25,19 +25,44 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     return ""
 
 
-def _data_path(loc: tuple[Any, ...], data: Any) -> tuple[PathKey, bool]:
+def _data_path(loc: tuple[Any, ...], data: Any, missing: bool = False) -> tuple[PathKey, bool, int | None]:
     """The parts of pydantic's `loc` that exist in the data (union-member tags such as 'int' dropped),
-    and whether the last part names a key that is absent (a missing field)."""
+    whether the last part names a key that is absent (only for a `missing` error), and the index in `loc`
+    of the first part that is not in the data (a union-member tag), or None."""
     path: list[str | int] = []
     current = data
+    first_tag: int | None = None
     for position, part in enumerate(loc):
-        if (isinstance(current, dict) and part in current) or (isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)):
+        in_dict = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
+        if in_dict or in_list:
             path.append(part)
             current = current[part]
-        elif isinstance(current, dict) and isinstance(part, str) and position == len(loc) - 1:
+        elif missing and isinstance(current, dict) and isinstance(part, str) and position == len(loc) - 1:
             path.append(part)
-            return tuple(path), True
-    return tuple(path), False
+            return tuple(path), True, first_tag
+        elif first_tag is None:
+            first_tag = position
+    return tuple(path), False, first_tag
+
+
+def _outmatched(loc: tuple[Any, ...], path: PathKey, tag: int | None,
+                others: list[tuple[tuple[Any, ...], PathKey, int | None]]) -> bool:
+    """Whether this error is one alternative of a union and another alternative got further into the value:
+    `kernel: [3, [3]]` fails both as an int (at `kernel`) and as a list (at `kernel.1`); only the latter helps."""
+    if tag is None:
+        return False
+    for other_loc, other_path, other_tag in others:
+        if (other_tag == tag and other_loc[:tag] == loc[:tag] and other_loc[tag] != loc[tag]
+                and len(other_path) > len(path)):
+            return True
+    return False
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """repr() of a value, shortened so that a huge input does not flood the message."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]} ({len(text):,} characters)"
 
 
 def _describe(error: dict[str, Any], fields: Iterable[str]) -> tuple[str, str]:
@@ -50,10 +75,15 @@ def _describe(error: dict[str, Any], fields: Iterable[str]) -> tuple[str, str]:
     message = error["msg"]
     if message.startswith("Input should"):
         message = "should" + message[len("Input should") :]
-    given = error.get("input")
-    if isinstance(given, (str, int, float, bool)):
-        message += f" (got {given!r})"
     return message, ""
+
+
+def _given(error: dict[str, Any]) -> str:
+    """' (got VALUE)' for a scalar input, shortened; '' otherwise."""
+    given = error.get("input")
+    if error["type"] not in ("extra_forbidden", "missing") and isinstance(given, (str, int, float, bool)):
+        return f" (got {_short(given)})"
+    return ""
 
 
 def issues_from_validation_error(
@@ -66,8 +96,14 @@ def issues_from_validation_error(
     """One issue per located problem; the alternatives of a union at the same place become one line."""
     grouped: dict[PathKey, list[dict[str, Any]]] = {}
     absent: dict[PathKey, bool] = {}
+    located = []
     for item in error.errors(include_url=False):
-        path, is_absent = _data_path(tuple(item["loc"]), data)
+        loc = tuple(item["loc"])
+        located.append((item, loc, *_data_path(loc, data, missing=item["type"] == "missing")))
+    alternatives = [(loc, path, tag) for _, loc, path, _, tag in located]
+    for item, loc, path, is_absent, tag in located:
+        if _outmatched(loc, path, tag, alternatives):
+            continue
         grouped.setdefault(path, []).append(item)
         absent[path] = is_absent
     issues: list[SpecIssue] = []
@@ -85,7 +121,7 @@ def issues_from_validation_error(
             if hint and hint not in hints:
                 hints.append(hint)
         where = ".".join(str(part) for part in path if not (on_key and part == path[-1]))
-        text = " or ".join(messages)
+        text = " or ".join(messages) + next((_given(item) for item in items if _given(item)), "")
         if where and not on_key:
             text = f"{where}: {text}"
         elif where:

@@ -78,11 +78,12 @@ class LoadedDocument:
 class _Node:
     """A composed YAML node; `size` counts nodes after alias expansion, `height` the nesting below it."""
 
-    __slots__ = ("children", "column", "height", "kind", "line", "size", "tag", "value")
+    __slots__ = ("children", "column", "height", "implicit", "kind", "line", "size", "tag", "value")
 
     def __init__(self, kind: str, tag: str | None, line: int, column: int) -> None:
         self.kind = kind  # "scalar", "seq" or "map"
-        self.tag = tag
+        self.tag = tag  # None for a scalar until its tag is resolved (see _tag_of)
+        self.implicit: Any = None
         self.line = line
         self.column = column
         self.value: Any = None
@@ -118,7 +119,8 @@ def decode_spec_bytes(raw: bytes, file: str) -> str:
     except UnicodeDecodeError as error:
         before = raw[: error.start]
         line = before.count(b"\n") + 1
-        column = error.start - (before.rfind(b"\n") + 1) + 1
+        line_start = before.rfind(b"\n") + 1
+        column = len(raw[line_start : error.start].decode("utf-8", errors="replace")) + 1  # characters, not bytes
         raise SpecError.at(
             Location(file, line, column),
             f"the file is not UTF-8 text (byte 0x{raw[error.start]:02x} cannot be decoded)",
@@ -148,8 +150,19 @@ def _compose(text: str, file: str) -> _Node:
     stack: list[tuple[_Node, str | None]] = []  # open collections with their anchors
     root: _Node | None = None
     documents = 0
+    total = 0  # values so far, aliases counted at their expanded size: checked as the events arrive
+    aliases = False
     try:
         for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.AliasEvent, yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                if isinstance(event, yaml.AliasEvent):
+                    aliases = True
+                    target = anchors.get(event.anchor)
+                    total += target.size if target is not None else 1
+                else:
+                    total += 1
+                if total > limits.MAX_YAML_NODES:
+                    raise _size_error(file, event.start_mark, aliases)
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
@@ -190,14 +203,10 @@ def _compose(text: str, file: str) -> _Node:
                 node, anchor = stack.pop()
                 node.size = 1 + sum(child.size for child in node.children)
                 node.height = 1 + max((child.height for child in node.children), default=0)
-                if node.size > limits.MAX_YAML_NODES:
-                    raise SpecError.at(
-                        Location(file, node.line, node.column),
-                        f"the document expands to more than {limits.MAX_YAML_NODES:,} values",
-                        "aliases (`*name`) are expanded where they are used; this looks like an alias bomb",
-                    )
                 _remember_anchor(anchors, anchor, node)
                 root = _attach(stack, node, root)
+    except yaml.reader.ReaderError as error:
+        raise _reader_error(text, file, error) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         problem = getattr(error, "problem", None) or str(error)
@@ -211,6 +220,45 @@ def _compose(text: str, file: str) -> _Node:
     if root is None:
         raise SpecError.at(Location(file, 1, 1), "the spec is empty", "a spec needs at least `input:` and `layers:`")
     return root
+
+
+def _size_error(file: str, mark: Any, aliases: bool) -> SpecError:
+    if aliases:
+        return SpecError.at(
+            _mark_location(file, mark),
+            f"the document expands to more than {limits.MAX_YAML_NODES:,} values",
+            "aliases (`*name`) are expanded where they are used; this looks like an alias bomb",
+        )
+    return SpecError.at(
+        _mark_location(file, mark),
+        f"the document holds more than {limits.MAX_YAML_NODES:,} values",
+        "a spec describes layers, not data; no real network needs a spec this large",
+    )
+
+
+def _reader_error(text: str, file: str, error: yaml.reader.ReaderError) -> SpecError:
+    """A character YAML does not accept (NUL, other control characters); PyYAML gives no line for it."""
+    position = error.position if isinstance(error.position, int) else 0
+    # libyaml counts the position in UTF-8 bytes of the text, the pure-Python reader in characters.
+    if _Loader is not yaml.SafeLoader:
+        before = text.encode("utf-8", errors="surrogatepass")[:position].decode("utf-8", errors="replace")
+    else:
+        before = text[:position]
+    line = before.count("\n") + 1
+    column = len(before) - (before.rfind("\n") + 1) + 1
+    character = error.character
+    code = f"U+{character:04X}" if isinstance(character, int) else repr(character)
+    return SpecError.at(
+        Location(file, line, column),
+        f"invalid YAML: the character {code} is not allowed ({error.reason})",
+        "remove control characters such as NUL; a spec is plain text",
+    )
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """repr() of a value, shortened so that a huge scalar does not flood the message."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]} ({len(text):,} characters)"
 
 
 def _remember_anchor(anchors: dict[str, _Node], anchor: str | None, node: _Node) -> None:
@@ -230,12 +278,20 @@ def _scalar_node(event: Any, file: str) -> _Node:
     mark = event.start_mark
     tag = event.tag
     if tag is None or tag == "!":
-        tag = _resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+        tag = None  # resolved on use (_tag_of): cheaper for documents refused by the size limit
     elif tag not in _CORE_TAGS:
         raise _tag_error(file, mark, tag)
     node = _Node("scalar", tag, mark.line + 1, mark.column + 1)
     node.value = event.value
+    node.implicit = event.implicit
     return node
+
+
+def _tag_of(node: _Node) -> str:
+    """The tag of a node; an untagged scalar gets the core-schema tag its text implies (int, bool, ...)."""
+    if node.tag is None:
+        node.tag = _resolver.resolve(yaml.ScalarNode, node.value, node.implicit)
+    return node.tag
 
 
 def _tag_error(file: str, mark: Any, tag: str) -> SpecError:
@@ -255,7 +311,7 @@ def _depth_error(file: str, mark: Any) -> SpecError:
 
 
 def _scalar_value(node: _Node, file: str) -> Any:
-    scalar = yaml.ScalarNode(node.tag, node.value)
+    scalar = yaml.ScalarNode(_tag_of(node), node.value)
     try:
         if node.tag == "tag:yaml.org,2002:int":
             return _constructor.construct_yaml_int(scalar)
@@ -265,9 +321,9 @@ def _scalar_value(node: _Node, file: str) -> Any:
             return _constructor.construct_yaml_bool(scalar)
         if node.tag == "tag:yaml.org,2002:null":
             return None
-    except (ValueError, yaml.YAMLError):
+    except (ValueError, KeyError, TypeError, yaml.YAMLError):  # e.g. `!!bool maybe` fails with a KeyError
         raise SpecError.at(
-            Location(file, node.line, node.column), f"cannot read {node.value!r} as {node.tag.rsplit(':', 1)[-1]}"
+            Location(file, node.line, node.column), f"cannot read {_short(node.value)} as {node.tag.rsplit(':', 1)[-1]}"
         ) from None
     return node.value
 
@@ -288,17 +344,19 @@ def _to_python(node: _Node, path: PathKey, source: SourceMap, file: str) -> Any:
                 Location(file, key_node.line, key_node.column),
                 "mapping keys must be plain names, not lists or mappings",
             )
-        if key_node.tag == _MERGE_TAG:
+        if _tag_of(key_node) == _MERGE_TAG:
             for extra_key, extra_value in _merge_sources(value_node, path, source, file):
                 merged.setdefault(extra_key, extra_value)
             continue
         key = _scalar_value(key_node, file)
         if not isinstance(key, (str, int)) or isinstance(key, bool):
-            raise SpecError.at(Location(file, key_node.line, key_node.column), f"mapping key {key!r} must be a name")
+            raise SpecError.at(
+                Location(file, key_node.line, key_node.column), f"mapping key {_short(key)} must be a name"
+            )
         if key in result:
             raise SpecError.at(
                 Location(file, key_node.line, key_node.column),
-                f"duplicate key {key!r}",
+                f"duplicate key {_short(key)}",
                 "each key may appear once in a mapping; remove or rename one of them",
             )
         source.keys[(*path, key)] = (key_node.line, key_node.column)
@@ -314,7 +372,9 @@ def _merge_sources(node: _Node, path: PathKey, source: SourceMap, file: str) -> 
     pairs: list[tuple[Any, Any]] = []
     for item in sources:
         if item.kind != "map":
-            raise SpecError.at(Location(file, item.line, item.column), "`<<:` must merge a mapping or a list of mappings")
+            raise SpecError.at(
+                Location(file, item.line, item.column), "`<<:` must merge a mapping or a list of mappings"
+            )
         value = _to_python(item, path, source, file)
         pairs.extend(value.items())
     return pairs

@@ -196,8 +196,21 @@ def main() -> None:
         if len(result.layers) != layers:
             raise SystemExit(f"expected {layers} layer rows, got {len(result.layers)}")
         n = repeats_for(warmup, args.repeats)
-        times = [_util.timed(lambda: analyze_text(text, f"<flat {layers}>")) for _ in range(n)]
-        yaml_times = [_util.timed(lambda: load_yaml(text, f"<flat {layers}>")) for _ in range(max(1, min(n, 3)))]
+        times, times_no_gc, yaml_times = [], [], []
+        for i in range(n):
+            # Each timed call starts from a collected heap, so that one call's garbage is not charged to the next.
+            gc.collect()
+            times.append(_util.timed(lambda: analyze_text(text, f"<flat {layers}>")))
+            # Side by side: the same call with the cyclic garbage collector paused (a diagnostic, not a target).
+            gc.collect()
+            gc.disable()
+            try:
+                times_no_gc.append(_util.timed(lambda: analyze_text(text, f"<flat {layers}>")))
+            finally:
+                gc.enable()
+            if i < 3:
+                gc.collect()
+                yaml_times.append(_util.timed(lambda: load_yaml(text, f"<flat {layers}>")))
         t = _util.median(times)
         results[layers] = t
         if phases is not None:
@@ -210,26 +223,29 @@ def main() -> None:
                 f'{_util.ms(spent["gc"])} ({spent["gc_passes"]})',
             ))
         rows.append((layers, len(text.encode()), n, t, min(times), max(times), _util.median(yaml_times), warmup,
-                     result.totals.params, result.totals.macs))
+                     _util.median(times_no_gc), result.totals.params, result.totals.macs))
 
     base = rows[0]
     table_rows = []
     previous = None
-    for layers, size, n, t, lo, hi, ty, warm, _params, _macs in rows:
+    for layers, size, n, t, lo, hi, ty, warm, t_no_gc, _params, _macs in rows:
         per_layer = t / layers * 1e6
         exponent = "" if previous is None else f"{math.log(t / previous[1]) / math.log(layers / previous[0]):.2f}"
         table_rows.append((
             f"{layers:,}", f"{size / 1024:.0f} KiB", n, _util.ms(t), f"{_util.ms(lo)} / {_util.ms(hi)}",
             f"{ty * 1000:.1f} ms ({ty / t:.0%})", f"{per_layer:.1f} µs",
             f"{per_layer / (base[3] / base[0] * 1e6):.2f}x", exponent or "-", _util.ms(warm),
+            f"{_util.ms(t_no_gc)} ({t_no_gc / layers * 1e6:.1f} µs/layer)",
         ))
         previous = (layers, t)
     print(_util.table(
         ["layers", "spec", "runs", "median", "min / max", "YAML load (share)", "per layer",
-         "per layer vs smallest", "growth exponent", "warm-up"],
+         "per layer vs smallest", "growth exponent", "warm-up", "median with GC paused"],
         table_rows,
     ))
     print("\ngrowth exponent = log(t2/t1) / log(n2/n1) against the previous size: 1.0 is linear, 2.0 quadratic.")
+    print("median with GC paused: the same call, timed alternately with the others, under gc.disable() "
+          "(diagnostic only; every timed call starts after gc.collect()).")
     for layers, *_rest, params, macs in rows:
         print(f"  {layers:,} layers: params {params:,}, MACs {macs:,}")
     if phase_rows:

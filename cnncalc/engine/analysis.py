@@ -96,6 +96,8 @@ def _assemble(
                 path=node.path,
                 kind=node.kind,
                 inputs=tuple("input" if ref == NETWORK_INPUT else nodes[ref].path for ref in node.inputs),
+                input_indices=node.inputs,
+                spec=node.spec,
                 output_shape=output.shape,
                 params=result.params,
                 trainable=not node.frozen,

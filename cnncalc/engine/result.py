@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from cnncalc.engine.tensor import AxisField
 from cnncalc.errors import Location, SpecIssue
+from cnncalc.layers.base import LayerSchema
 
 CONVENTION = (
     "cnncalc: MACs of conv, linear and attention matmuls (bias excluded, transposed conv on its input grid); "
@@ -19,6 +20,8 @@ class LayerRow:
     path: str  # block path, e.g. "layer3.2.conv2"
     kind: str
     inputs: tuple[str, ...]  # paths of the layers it reads ("input" for the network input)
+    input_indices: tuple[int, ...]  # their row indices; -1 is the network input
+    spec: LayerSchema  # the validated fields of this layer (what a torch builder needs)
     output_shape: tuple[int, ...]
     params: int
     trainable: bool

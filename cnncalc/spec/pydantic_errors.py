@@ -59,6 +59,11 @@ def _outmatched(loc: tuple[Any, ...], path: PathKey, tag: int | None,
     return False
 
 
+def _on_key(error: dict[str, Any]) -> bool:
+    """Whether pydantic blames a mapping key rather than its value (`loc` ends with '[key]')."""
+    return bool(error["loc"]) and error["loc"][-1] == "[key]"
+
+
 def _short(value: Any, limit: int = 60) -> str:
     """repr() of a value, shortened so that a huge input does not flood the message."""
     text = repr(value)
@@ -72,6 +77,8 @@ def _describe(error: dict[str, Any], fields: Iterable[str]) -> tuple[str, str]:
         return f"unknown field {field!r}", did_you_mean(field, fields)
     if kind == "missing":
         return f"missing required field {field!r}", ""
+    if kind == "invalid_key" or field == "[key]":
+        return "a key must be a name (text), not a number", "quote the key or rename it"
     message = error["msg"]
     if message.startswith("Input should"):
         message = "should" + message[len("Input should") :]
@@ -81,7 +88,9 @@ def _describe(error: dict[str, Any], fields: Iterable[str]) -> tuple[str, str]:
 def _given(error: dict[str, Any]) -> str:
     """' (got VALUE)' for a scalar input, shortened; '' otherwise."""
     given = error.get("input")
-    if error["type"] not in ("extra_forbidden", "missing") and isinstance(given, (str, int, float, bool)):
+    if _on_key(error) or error["type"] in ("extra_forbidden", "missing", "invalid_key"):
+        return ""
+    if isinstance(given, (str, int, float, bool)):
         return f" (got {_short(given)})"
     return ""
 
@@ -96,7 +105,7 @@ def issues_from_validation_error(
     """One issue per located problem; the alternatives of a union at the same place become one line."""
     grouped: dict[PathKey, list[dict[str, Any]]] = {}
     absent: dict[PathKey, bool] = {}
-    located = []
+    located: list[tuple[dict[str, Any], tuple[Any, ...], PathKey, bool, int | None]] = []
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
         located.append((item, loc, *_data_path(loc, data, missing=item["type"] == "missing")))
@@ -109,7 +118,7 @@ def issues_from_validation_error(
     issues: list[SpecIssue] = []
     for path, items in grouped.items():
         full_path = (*base, *path)
-        on_key = items[0]["type"] == "extra_forbidden" or absent[path]
+        on_key = items[0]["type"] in ("extra_forbidden", "invalid_key") or absent[path] or _on_key(items[0])
         location = source.locate(full_path, key=on_key)
         messages: list[str] = []
         hints: list[str] = []
@@ -120,7 +129,7 @@ def issues_from_validation_error(
                 messages.append(message)
             if hint and hint not in hints:
                 hints.append(hint)
-        where = ".".join(str(part) for part in path if not (on_key and part == path[-1]))
+        where = ".".join(str(part) for part in (path[:-1] if on_key else path))
         text = " or ".join(messages) + next((_given(item) for item in items if _given(item)), "")
         if where and not on_key:
             text = f"{where}: {text}"

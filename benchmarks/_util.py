@@ -34,16 +34,20 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A small Markdown table; numbers are expected to be formatted already."""
     cells = [[str(h) for h in headers], *[[str(c) for c in row] for row in rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(cells[0], widths)) + " |",
-             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
-    lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in cells[1:]]
+    lines = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(cells[0], widths, strict=True)) + " |",
+        "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+    ]
+    lines += ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in cells[1:]]
     return "\n".join(lines)
 
 
 def machine_line() -> str:
     load = os.getloadavg() if hasattr(os, "getloadavg") else ("?", "?", "?")
-    return (f"Python {platform.python_version()} ({sys.executable}), {platform.machine()}, "
-            f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    return (
+        f"Python {platform.python_version()} ({sys.executable}), {platform.machine()}, "
+        f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    )
 
 
 def timed(function: Callable[[], object]) -> float:

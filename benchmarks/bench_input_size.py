@@ -38,8 +38,10 @@ def main() -> None:
 
     print("# bench_input_size: resnet50 analysis time vs input size and batch\n")
     print(_util.machine_line())
-    print(f"analyze_file({SPEC.relative_to(_util.REPO)}, overrides): 1 warm-up call each, then {args.runs} "
-          "calls of each, alternating.\n")
+    print(
+        f"analyze_file({SPEC.relative_to(_util.REPO)}, overrides): 1 warm-up call each, then {args.runs} "
+        "calls of each, alternating.\n"
+    )
 
     results = {label: analyze_file(SPEC, overrides) for label, overrides in CASES.items()}  # warm-up
     times: dict[str, list[float]] = {label: [] for label in CASES}
@@ -50,15 +52,22 @@ def main() -> None:
     (small_label, large_label) = list(CASES)
     small, large = _util.median(times[small_label]), _util.median(times[large_label])
     rows = [
-        (label, len(times[label]), _util.ms(_util.median(times[label])), _util.ms(min(times[label])),
-         _util.ms(max(times[label])))
+        (
+            label,
+            len(times[label]),
+            _util.ms(_util.median(times[label])),
+            _util.ms(min(times[label])),
+            _util.ms(max(times[label])),
+        )
         for label in CASES
     ]
     print(_util.table(["input", "runs", "median", "min", "max"], rows))
     ratio = large / small
     verdict = "MET" if abs(ratio - 1) <= RATIO_TOLERANCE else "MISSED"
-    print(f"\nRatio of medians (8192x8192 b1024 / 224x224 b1): {ratio:.3f} -> {verdict} "
-          f"(accepted: within {RATIO_TOLERANCE:.0%} of 1.0)")
+    print(
+        f"\nRatio of medians (8192x8192 b1024 / 224x224 b1): {ratio:.3f} -> {verdict} "
+        f"(accepted: within {RATIO_TOLERANCE:.0%} of 1.0)"
+    )
 
     print("\nTotals (exact integers; 2**53 = 9,007,199,254,740,992 is where float64 stops being exact):\n")
     fields = [

@@ -20,6 +20,7 @@ a few `identity` layers before the head.
 from __future__ import annotations
 
 import argparse
+import functools
 import gc
 import math
 import time
@@ -59,13 +60,14 @@ def generate_spec(layers: int) -> str:
     per_stage = [blocks // len(STAGES) + (1 if i < blocks % len(STAGES) else 0) for i in range(len(STAGES))]
     previous = "stem_pool"
     in_channels = 64
-    for stage, ((channels, stride), n_blocks) in enumerate(zip(STAGES, per_stage), start=1):
+    for stage, ((channels, stride), n_blocks) in enumerate(zip(STAGES, per_stage, strict=True), start=1):
         for block in range(n_blocks):
             p = f"s{stage}b{block}"
             s = stride if block == 0 else 1
             project = s != 1 or in_channels != channels
             lines += [
-                f"  - {{name: {p}_conv1, type: conv2d, out: {channels}, kernel: 3, stride: {s}, padding: 1, bias: false}}",
+                f"  - {{name: {p}_conv1, type: conv2d, out: {channels}, kernel: 3, stride: {s}, padding: 1, "
+                "bias: false}",
                 f"  - {{name: {p}_bn1, type: batchnorm}}",
                 f"  - {{name: {p}_relu1, type: relu}}",
                 f"  - {{name: {p}_conv2, type: conv2d, out: {channels}, kernel: 3, padding: 1, bias: false}}",
@@ -74,7 +76,8 @@ def generate_spec(layers: int) -> str:
             shortcut = previous
             if project:
                 lines += [
-                    f"  - {{name: {p}_down, type: conv2d, from: {previous}, out: {channels}, kernel: 1, stride: {s}, bias: false}}",
+                    f"  - {{name: {p}_down, type: conv2d, from: {previous}, out: {channels}, kernel: 1, "
+                    f"stride: {s}, bias: false}}",
                     f"  - {{name: {p}_down_bn, type: batchnorm}}",
                 ]
                 shortcut = f"{p}_down_bn"
@@ -136,6 +139,7 @@ class Phases:
                     return function(*args, **kwargs)
                 finally:
                     spent[name] += time.perf_counter() - start
+
             return wrapper
 
         collections = {"started": 0.0}
@@ -174,8 +178,10 @@ def main() -> None:
 
     print("# bench_scale: in-process analyze_text on flat generated specs\n")
     print(_util.machine_line())
-    print(f"Each size: 1 warm-up call, then the median of up to {args.repeats} timed calls of "
-          "analyze_text(text) (YAML parsing included); YAML load alone timed separately.\n")
+    print(
+        f"Each size: 1 warm-up call, then the median of up to {args.repeats} timed calls of "
+        "analyze_text(text) (YAML parsing included); YAML load alone timed separately.\n"
+    )
 
     try:
         phases = Phases()
@@ -190,40 +196,67 @@ def main() -> None:
         if args.write_spec and layers == max(args.sizes):
             with open(args.write_spec, "w") as handle:
                 handle.write(text)
+        label = f"<flat {layers}>"
+        analyze = functools.partial(analyze_text, text, label)
+        load = functools.partial(load_yaml, text, label)
         start = time.perf_counter()
-        result = analyze_text(text, f"<flat {layers}>")
+        result = analyze()
         warmup = time.perf_counter() - start
         if len(result.layers) != layers:
             raise SystemExit(f"expected {layers} layer rows, got {len(result.layers)}")
+        params, macs = result.totals.params, result.totals.macs
+        del result  # keep the timed calls' heap the same as a fresh caller's
         n = repeats_for(warmup, args.repeats)
         times, times_no_gc, yaml_times = [], [], []
         for i in range(n):
             # Each timed call starts from a collected heap, so that one call's garbage is not charged to the next.
             gc.collect()
-            times.append(_util.timed(lambda: analyze_text(text, f"<flat {layers}>")))
+            times.append(_util.timed(analyze))
             # Side by side: the same call with the cyclic garbage collector paused (a diagnostic, not a target).
             gc.collect()
             gc.disable()
             try:
-                times_no_gc.append(_util.timed(lambda: analyze_text(text, f"<flat {layers}>")))
+                times_no_gc.append(_util.timed(analyze))
             finally:
                 gc.enable()
             if i < 3:
                 gc.collect()
-                yaml_times.append(_util.timed(lambda: load_yaml(text, f"<flat {layers}>")))
+                yaml_times.append(_util.timed(load))
         t = _util.median(times)
         results[layers] = t
         if phases is not None:
-            spent = phases.measure(lambda: analyze_text(text, f"<flat {layers}>"))
-            other = spent["total"] - spent["load_yaml"] - spent["parse_document"] - spent["build_graph"] - spent["_assemble"]
-            phase_rows.append((
-                f"{layers:,}", _util.ms(spent["total"]), _util.ms(spent["load_yaml"]), _util.ms(spent["parse_document"]),
-                _util.ms(spent["build_graph"]), _util.ms(spent["dependency_order"]),
-                _util.ms(spent["build_graph"] - spent["dependency_order"]), _util.ms(spent["_assemble"]), _util.ms(other),
-                f'{_util.ms(spent["gc"])} ({spent["gc_passes"]})',
-            ))
-        rows.append((layers, len(text.encode()), n, t, min(times), max(times), _util.median(yaml_times), warmup,
-                     _util.median(times_no_gc), result.totals.params, result.totals.macs))
+            spent = phases.measure(analyze)
+            staged = ("load_yaml", "parse_document", "build_graph", "_assemble")
+            other = spent["total"] - sum(spent[name] for name in staged)
+            phase_rows.append(
+                (
+                    f"{layers:,}",
+                    _util.ms(spent["total"]),
+                    _util.ms(spent["load_yaml"]),
+                    _util.ms(spent["parse_document"]),
+                    _util.ms(spent["build_graph"]),
+                    _util.ms(spent["dependency_order"]),
+                    _util.ms(spent["build_graph"] - spent["dependency_order"]),
+                    _util.ms(spent["_assemble"]),
+                    _util.ms(other),
+                    f"{_util.ms(spent['gc'])} ({spent['gc_passes']})",
+                )
+            )
+        rows.append(
+            (
+                layers,
+                len(text.encode()),
+                n,
+                t,
+                min(times),
+                max(times),
+                _util.median(yaml_times),
+                warmup,
+                _util.median(times_no_gc),
+                params,
+                macs,
+            )
+        )
 
     base = rows[0]
     table_rows = []
@@ -231,32 +264,70 @@ def main() -> None:
     for layers, size, n, t, lo, hi, ty, warm, t_no_gc, _params, _macs in rows:
         per_layer = t / layers * 1e6
         exponent = "" if previous is None else f"{math.log(t / previous[1]) / math.log(layers / previous[0]):.2f}"
-        table_rows.append((
-            f"{layers:,}", f"{size / 1024:.0f} KiB", n, _util.ms(t), f"{_util.ms(lo)} / {_util.ms(hi)}",
-            f"{ty * 1000:.1f} ms ({ty / t:.0%})", f"{per_layer:.1f} µs",
-            f"{per_layer / (base[3] / base[0] * 1e6):.2f}x", exponent or "-", _util.ms(warm),
-            f"{_util.ms(t_no_gc)} ({t_no_gc / layers * 1e6:.1f} µs/layer)",
-        ))
+        table_rows.append(
+            (
+                f"{layers:,}",
+                f"{size / 1024:.0f} KiB",
+                n,
+                _util.ms(t),
+                f"{_util.ms(lo)} / {_util.ms(hi)}",
+                f"{ty * 1000:.1f} ms ({ty / t:.0%})",
+                f"{per_layer:.1f} µs",
+                f"{per_layer / (base[3] / base[0] * 1e6):.2f}x",
+                exponent or "-",
+                _util.ms(warm),
+                f"{_util.ms(t_no_gc)} ({t_no_gc / layers * 1e6:.1f} µs/layer)",
+            )
+        )
         previous = (layers, t)
-    print(_util.table(
-        ["layers", "spec", "runs", "median", "min / max", "YAML load (share)", "per layer",
-         "per layer vs smallest", "growth exponent", "warm-up", "median with GC paused"],
-        table_rows,
-    ))
+    print(
+        _util.table(
+            [
+                "layers",
+                "spec",
+                "runs",
+                "median",
+                "min / max",
+                "YAML load (share)",
+                "per layer",
+                "per layer vs smallest",
+                "growth exponent",
+                "warm-up",
+                "median with GC paused",
+            ],
+            table_rows,
+        )
+    )
     print("\ngrowth exponent = log(t2/t1) / log(n2/n1) against the previous size: 1.0 is linear, 2.0 quadratic.")
-    print("median with GC paused: the same call, timed alternately with the others, under gc.disable() "
-          "(diagnostic only; every timed call starts after gc.collect()).")
+    print(
+        "median with GC paused: the same call, timed alternately with the others, under gc.disable() "
+        "(diagnostic only; every timed call starts after gc.collect())."
+    )
     for layers, *_rest, params, macs in rows:
         print(f"  {layers:,} layers: params {params:,}, MACs {macs:,}")
     if phase_rows:
-        print("\nWhere the time goes: one extra instrumented call per size (after the timed runs), "
-              "wall time of each stage of analyze_text; 'GC inside' is the time the cyclic garbage collector ran "
-              "during the call, whichever stage it interrupted.\n")
-        print(_util.table(
-            ["layers", "total", "load_yaml", "parse_document", "build_graph", "of which dependency_order",
-             "build_graph w/o dependency_order", "_assemble", "other", "GC inside (passes)"],
-            phase_rows,
-        ))
+        print(
+            "\nWhere the time goes: one extra instrumented call per size (after the timed runs), "
+            "wall time of each stage of analyze_text; 'GC inside' is the time the cyclic garbage collector ran "
+            "during the call, whichever stage it interrupted.\n"
+        )
+        print(
+            _util.table(
+                [
+                    "layers",
+                    "total",
+                    "load_yaml",
+                    "parse_document",
+                    "build_graph",
+                    "of which dependency_order",
+                    "build_graph w/o dependency_order",
+                    "_assemble",
+                    "other",
+                    "GC inside (passes)",
+                ],
+                phase_rows,
+            )
+        )
 
     if 10000 in results:
         t = results[10000]
@@ -266,8 +337,10 @@ def main() -> None:
     if len(per_layer) > 1:
         spread = max(per_layer) / min(per_layer)
         verdict = "MET" if spread <= 1.5 else "MISSED"
-        print(f"Target linear growth (per-layer time roughly constant): max/min per-layer time = {spread:.2f}x "
-              f"-> {verdict} (threshold used here: 1.5x)")
+        print(
+            f"Target linear growth (per-layer time roughly constant): max/min per-layer time = {spread:.2f}x "
+            f"-> {verdict} (threshold used here: 1.5x)"
+        )
 
     if args.profile:
         text = generate_spec(args.profile)

@@ -84,19 +84,24 @@ def make_venv(venv: Path, with_torch: bool, env: dict[str, str], cwd: Path) -> t
     created = time.perf_counter() - start
     requirement = f"{_util.REPO}[torch]" if with_torch else str(_util.REPO)
     start = time.perf_counter()
-    run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         requirement], cwd, env)
+    run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", requirement],
+        cwd,
+        env,
+    )
     return created, time.perf_counter() - start
 
 
 def check_install(venv: Path, env: dict[str, str], cwd: Path) -> list[str]:
     """Where cnncalc is imported from, that it is not editable, that its .pyc files exist; what is installed."""
     python = str(venv / "bin" / "python")
-    code = ("import cnncalc, importlib.util, sys, pydantic, typer, yaml; print(cnncalc.__file__); "
-            "print(sys.implementation.cache_tag); "
-            "print(*(m for m in ('torch', 'rich') if importlib.util.find_spec(m)), sep=','); "
-            "print(f'typer {typer.__version__}, pydantic {pydantic.VERSION}, PyYAML {yaml.__version__} "
-            "(libyaml: {yaml.__with_libyaml__})')")
+    code = (
+        "import cnncalc, importlib.util, sys, pydantic, typer, yaml; print(cnncalc.__file__); "
+        "print(sys.implementation.cache_tag); "
+        "print(*(m for m in ('torch', 'rich') if importlib.util.find_spec(m)), sep=','); "
+        "print(f'typer {typer.__version__}, pydantic {pydantic.VERSION}, PyYAML {yaml.__version__} "
+        "(libyaml: {yaml.__with_libyaml__})')"
+    )
     out = run([python, "-c", code], cwd, env).stdout.splitlines()
     package = Path(out[0]).parent
     tag = out[1]
@@ -125,7 +130,7 @@ def import_list(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[list[tu
     for line in result.stderr.splitlines():
         if not line.startswith("import time:") or "|" not in line:
             continue
-        self_us, cumulative_us, name = line[len("import time:"):].split("|")
+        self_us, cumulative_us, name = line[len("import time:") :].split("|")
         if self_us.strip().isdigit():
             imports.append((int(self_us), int(cumulative_us), name.rstrip()))
     return imports, result.stdout
@@ -156,8 +161,10 @@ def main() -> None:
     try:
         if not (venv / "bin" / "cnncalc").exists():
             created, installed = make_venv(venv, args.with_torch, env, work)
-            print(f"venv: {venv} (created in {created:.1f} s; `pip install {_util.REPO}"
-                  f"{'[torch]' if args.with_torch else ''}` in {installed:.1f} s, not editable)")
+            print(
+                f"venv: {venv} (created in {created:.1f} s; `pip install {_util.REPO}"
+                f"{'[torch]' if args.with_torch else ''}` in {installed:.1f} s, not editable)"
+            )
         else:
             print(f"venv: {venv} (reused)")
         for line in check_install(venv, env, work):
@@ -179,11 +186,12 @@ def main() -> None:
         times: dict[str, list[float]] = {label: [] for label in commands}
         labels = list(commands)
         for round_ in range(args.runs):
-            order = labels[round_ % 3:] + labels[:round_ % 3]
+            order = labels[round_ % 3 :] + labels[: round_ % 3]
             for label in order:
                 start = time.perf_counter()
-                code = subprocess.call(commands[label], cwd=work, env=env, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)
+                code = subprocess.call(
+                    commands[label], cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
                 elapsed = time.perf_counter() - start
                 if code != 0:
                     raise SystemExit(f"{label} exited with {code}")
@@ -195,14 +203,27 @@ def main() -> None:
         for label in labels:
             values = sorted(times[label])
             p90 = values[min(len(values) - 1, round(0.9 * (len(values) - 1)))]
-            rows.append((f"`{label}`", len(values), _util.ms(medians[label]), _util.ms(values[0]), _util.ms(p90),
-                         _util.ms(values[-1]), f"{medians[label] / floor_pass:.1f}x"))
-        print(f"\n{args.runs} rounds after 3 warm-up rounds; each round runs the three commands once (rotating "
-              "order); wall time per process from the parent (fork/exec/wait included).\n")
+            rows.append(
+                (
+                    f"`{label}`",
+                    len(values),
+                    _util.ms(medians[label]),
+                    _util.ms(values[0]),
+                    _util.ms(p90),
+                    _util.ms(values[-1]),
+                    f"{medians[label] / floor_pass:.1f}x",
+                )
+            )
+        print(
+            f"\n{args.runs} rounds after 3 warm-up rounds; each round runs the three commands once (rotating "
+            "order); wall time per process from the parent (fork/exec/wait included).\n"
+        )
         print(_util.table(["command (venv)", "runs", "median", "min", "p90", "max", "vs `python -c pass`"], rows))
         t = medians[labels[0]]
-        print(f"\ncnncalc above `python -c pass`: {_util.ms(t - floor_pass)}; above the typer+yaml+pydantic import "
-              f"floor: {_util.ms(t - floor_import)} (cnncalc's own imports, the analysis and JSON output).")
+        print(
+            f"\ncnncalc above `python -c pass`: {_util.ms(t - floor_pass)}; above the typer+yaml+pydantic import "
+            f"floor: {_util.ms(t - floor_import)} (cnncalc's own imports, the analysis and JSON output)."
+        )
         print(f"resnet50 params in the JSON output: {params:,}")
         verdict = "MET" if t <= TARGET_S else "MISSED"
         print(f"\nTarget median <= {TARGET_S} s: {t:.3f} s -> {verdict}")
@@ -210,10 +231,21 @@ def main() -> None:
         # What the command imports
         print("\n## Imports on this path (python -X importtime)\n")
         checks = {
-            "python -X importtime -m cnncalc analyze resnet50 --format json":
-                [python, "-X", "importtime", "-m", "cnncalc", *ARGS],
-            "python -X importtime <venv>/bin/cnncalc analyze resnet50 --format json":
-                [python, "-X", "importtime", cnncalc, *ARGS],
+            "python -X importtime -m cnncalc analyze resnet50 --format json": [
+                python,
+                "-X",
+                "importtime",
+                "-m",
+                "cnncalc",
+                *ARGS,
+            ],
+            "python -X importtime <venv>/bin/cnncalc analyze resnet50 --format json": [
+                python,
+                "-X",
+                "importtime",
+                cnncalc,
+                *ARGS,
+            ],
         }
         check_rows = []
         imports_main: list[tuple[int, int, str]] = []
@@ -222,9 +254,13 @@ def main() -> None:
             json.loads(stdout)  # the command still did its job
             imports_main = imports_main or imports
             found = forbidden_imported(imports)
-            check_rows.append((f"`{label}`", len(imports),
-                               *("NOT imported" if not found[m] else f"IMPORTED ({', '.join(found[m][:3])})"
-                                 for m in FORBIDDEN)))
+            check_rows.append(
+                (
+                    f"`{label}`",
+                    len(imports),
+                    *("NOT imported" if not found[m] else f"IMPORTED ({', '.join(found[m][:3])})" for m in FORBIDDEN),
+                )
+            )
         print(_util.table(["command", "modules imported", *FORBIDDEN], check_rows))
         by_package: dict[str, list[int]] = {}
         for own, _, name in imports_main:
@@ -232,9 +268,15 @@ def main() -> None:
             entry[0] += own
             entry[1] += 1
         print("\nImport time by top-level package (sum of -X importtime self times, which importtime inflates):\n")
-        print(_util.table(["package", "self time", "modules"],
-                          [(package, f"{own / 1000:.1f} ms", count) for package, (own, count)
-                           in sorted(by_package.items(), key=lambda item: -item[1][0])[:12]]))
+        print(
+            _util.table(
+                ["package", "self time", "modules"],
+                [
+                    (package, f"{own / 1000:.1f} ms", count)
+                    for package, (own, count) in sorted(by_package.items(), key=lambda item: -item[1][0])[:12]
+                ],
+            )
+        )
         total_import = sum(own for own, _, _ in imports_main)
         print(f"\nSum of all import self-times: {total_import / 1000:.1f} ms over {len(imports_main)} modules.")
 

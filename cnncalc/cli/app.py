@@ -12,6 +12,7 @@ from cnncalc import __version__
 from cnncalc.cli.analyze import analyze
 from cnncalc.cli.kinds import kinds
 from cnncalc.cli.validate import validate
+from cnncalc.cli.verify import verify
 from cnncalc.cli.zoo import zoo
 
 app = typer.Typer(
@@ -45,6 +46,7 @@ app.command("analyze")(analyze)
 app.command("validate")(validate)
 app.command("zoo")(zoo)
 app.command("kinds")(kinds)
+app.command("verify")(verify)
 
 
 def run(args: list[str] | None = None) -> int:

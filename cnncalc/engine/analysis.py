@@ -99,6 +99,7 @@ def _assemble(
                 input_indices=node.inputs,
                 spec=node.spec,
                 output_shape=output.shape,
+                channel_axis=output.channel_axis,
                 params=result.params,
                 trainable=not node.frozen,
                 buffers=result.buffers,

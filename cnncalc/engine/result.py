@@ -23,6 +23,7 @@ class LayerRow:
     input_indices: tuple[int, ...]  # their row indices; -1 is the network input
     spec: LayerSchema  # the validated fields of this layer (what a torch builder needs)
     output_shape: tuple[int, ...]
+    channel_axis: int | None  # of the output (channels-last layouts move it)
     params: int
     trainable: bool
     buffers: int

@@ -208,10 +208,17 @@ def _compose(text: str, file: str) -> _Node:
     except yaml.reader.ReaderError as error:
         raise _reader_error(text, file, error) from None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        problem_mark = getattr(error, "problem_mark", None)
+        context_mark = getattr(error, "context_mark", None)
+        mark = problem_mark or context_mark
         problem = getattr(error, "problem", None) or str(error)
         context = getattr(error, "context", None)
-        message = f"invalid YAML: {problem}" + (f" ({context})" if context else "")
+        message = f"invalid YAML: {problem}"
+        if context and context_mark is not None and problem_mark is not None and context_mark.line != problem_mark.line:
+            # e.g. an unclosed bracket: the error shows where parsing failed, this says where the bracket opened
+            message += f" ({context} that starts at line {context_mark.line + 1}, column {context_mark.column + 1})"
+        elif context:
+            message += f" ({context})"
         raise SpecError.at(
             _mark_location(file, mark),
             message,

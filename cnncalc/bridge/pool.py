@@ -1,0 +1,77 @@
+"""Torch builders for pooling."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from cnncalc.bridge.registry import BuildContext, builds
+from cnncalc.layers.base import per_axis
+from cnncalc.layers.pool import AdaptivePoolSpec, AvgPoolSpec, GlobalPoolSpec, MaxPoolSpec
+
+_MAX = {1: nn.MaxPool1d, 2: nn.MaxPool2d, 3: nn.MaxPool3d}
+_AVG = {1: nn.AvgPool1d, 2: nn.AvgPool2d, 3: nn.AvgPool3d}
+_ADAPTIVE_AVG = {1: nn.AdaptiveAvgPool1d, 2: nn.AdaptiveAvgPool2d, 3: nn.AdaptiveAvgPool3d}
+_ADAPTIVE_MAX = {1: nn.AdaptiveMaxPool1d, 2: nn.AdaptiveMaxPool2d, 3: nn.AdaptiveMaxPool3d}
+
+
+def _windows(spec: MaxPoolSpec | AvgPoolSpec, rank: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    kernel = per_axis(spec.kernel, rank, "kernel")
+    stride = per_axis(spec.stride if spec.stride is not None else spec.kernel, rank, "stride")
+    padding = per_axis(spec.padding, rank, "padding")
+    return kernel, stride, padding
+
+
+@builds("maxpool", "maxpool1d", "maxpool2d", "maxpool3d")
+def build_maxpool(spec: MaxPoolSpec, context: BuildContext) -> nn.Module:
+    rank = len(context.spatial)
+    kernel, stride, padding = _windows(spec, rank)
+    dilation = per_axis(spec.dilation, rank, "dilation")
+    return _MAX[rank](kernel, stride, padding, dilation, ceil_mode=spec.ceil_mode)
+
+
+@builds("avgpool", "avgpool1d", "avgpool2d", "avgpool3d")
+def build_avgpool(spec: AvgPoolSpec, context: BuildContext) -> nn.Module:
+    rank = len(context.spatial)
+    kernel, stride, padding = _windows(spec, rank)
+    options = dict(ceil_mode=spec.ceil_mode, count_include_pad=spec.count_include_pad)
+    if rank > 1:  # AvgPool1d has no divisor_override
+        options["divisor_override"] = spec.divisor_override
+    return _AVG[rank](kernel, stride, padding, **options)
+
+
+@builds("adaptive_avgpool", "adaptive_avgpool1d", "adaptive_avgpool2d", "adaptive_avgpool3d")
+def build_adaptive_avg(spec: AdaptivePoolSpec, context: BuildContext) -> nn.Module:
+    rank = len(context.spatial)
+    return _ADAPTIVE_AVG[rank](tuple(per_axis(spec.output_size, rank, "output_size")))  # type: ignore[arg-type]
+
+
+@builds("adaptive_maxpool", "adaptive_maxpool1d", "adaptive_maxpool2d", "adaptive_maxpool3d")
+def build_adaptive_max(spec: AdaptivePoolSpec, context: BuildContext) -> nn.Module:
+    rank = len(context.spatial)
+    return _ADAPTIVE_MAX[rank](tuple(per_axis(spec.output_size, rank, "output_size")))  # type: ignore[arg-type]
+
+
+class GlobalPool(nn.Module):
+    """Mean or max over every spatial axis."""
+
+    def __init__(self, mode: str, keepdim: bool) -> None:
+        super().__init__()
+        self.mode = mode
+        self.keepdim = keepdim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        axes = tuple(range(2, x.dim()))
+        if self.mode == "avg":
+            return x.mean(dim=axes, keepdim=self.keepdim)
+        return x.amax(dim=axes, keepdim=self.keepdim)
+
+
+@builds("global_avgpool")
+def build_global_avg(spec: GlobalPoolSpec, context: BuildContext) -> nn.Module:
+    return GlobalPool("avg", spec.keepdim)
+
+
+@builds("global_maxpool")
+def build_global_max(spec: GlobalPoolSpec, context: BuildContext) -> nn.Module:
+    return GlobalPool("max", spec.keepdim)

@@ -1,0 +1,47 @@
+"""One torch builder per layer kind, registered by a decorator; a kind can be registered only once.
+
+A builder receives the layer's validated spec and the shapes the engine computed for it, and returns an
+`nn.Module` whose forward takes the layer's inputs in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from torch import nn
+
+from cnncalc.layers.base import LayerSchema
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a builder may need besides the spec."""
+
+    input_shapes: tuple[tuple[int, ...], ...]  # batch first, as the engine computed them
+    output_shape: tuple[int, ...]
+    channel_axes: tuple[int | None, ...]  # channel axis of each input (channels-last after a permute)
+    for_counting: bool = False  # build attention on its explicit path so FlopCounterMode sees its matmuls
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return self.input_shapes[0]
+
+    @property
+    def spatial(self) -> tuple[int, ...]:
+        return self.input_shape[2:]
+
+
+Builder = Callable[[LayerSchema, BuildContext], nn.Module]
+BUILDERS: dict[str, Builder] = {}
+
+
+def builds(*kinds: str) -> Callable[[Builder], Builder]:
+    def register(builder: Builder) -> Builder:
+        for kind in kinds:
+            if kind in BUILDERS:
+                raise RuntimeError(f"layer kind {kind!r} has two torch builders")
+            BUILDERS[kind] = builder
+        return builder
+
+    return register

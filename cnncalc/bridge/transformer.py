@@ -1,0 +1,115 @@
+"""Torch builders for the vision-transformer layers, laid out as torchvision's VisionTransformer."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from cnncalc.bridge.registry import BuildContext, builds
+from cnncalc.layers.base import LayerSchema, per_axis
+from cnncalc.layers.transformer import AttentionSpec, MlpSpec, PatchEmbedSpec, TakeTokenSpec
+
+_CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
+
+
+def _patch_embedding(base: type[nn.Module]) -> type[nn.Module]:
+    class PatchEmbedding(base):  # type: ignore[misc, valid-type]
+        """Conv with kernel = stride = patch, flattened to tokens (B, N, D); params named weight/bias."""
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return super().forward(x).flatten(2).transpose(1, 2)
+
+    return PatchEmbedding
+
+
+_PATCH = {rank: _patch_embedding(cls) for rank, cls in _CONV.items()}
+
+
+@builds("patch_embed")
+def build_patch_embed(spec: PatchEmbedSpec, context: BuildContext) -> nn.Module:
+    rank = len(context.spatial)
+    patch = per_axis(spec.patch, rank, "patch")
+    return _PATCH[rank](context.input_shape[1], spec.dim, patch, stride=patch, bias=spec.bias)
+
+
+class ClassToken(nn.Module):
+    def __init__(self, dim: int) -> None:
+        super().__init__()
+        self.token = nn.Parameter(torch.zeros(1, 1, dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.token.expand(x.shape[0], -1, -1), x], dim=1)
+
+
+class PositionEmbedding(nn.Module):
+    def __init__(self, tokens: int, dim: int) -> None:
+        super().__init__()
+        self.embedding = nn.Parameter(torch.zeros(1, tokens, dim))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.embedding
+
+
+@builds("class_token")
+def build_class_token(spec: LayerSchema, context: BuildContext) -> nn.Module:
+    return ClassToken(context.input_shape[-1])
+
+
+@builds("pos_embed")
+def build_pos_embed(spec: LayerSchema, context: BuildContext) -> nn.Module:
+    _, tokens, dim = context.input_shape
+    return PositionEmbedding(tokens, dim)
+
+
+class SelfAttention(nn.MultiheadAttention):
+    """Self-attention on (B, N, D).
+
+    `explicit` routes through the unfused path (Q Kᵀ and A V as bmm), which FlopCounterMode can see;
+    the fused kernels PyTorch prefers at inference are invisible to it on some devices.
+    """
+
+    def __init__(self, *args, explicit: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.explicit = explicit
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
+        output, _ = super().forward(x, x, x, need_weights=self.explicit, average_attn_weights=False)
+        return output
+
+
+@builds("attention")
+def build_attention(spec: AttentionSpec, context: BuildContext) -> nn.Module:
+    dim = context.input_shape[-1]
+    return SelfAttention(
+        dim, spec.heads, dropout=spec.dropout, bias=spec.bias, batch_first=True, explicit=context.for_counting
+    )
+
+
+_ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh}
+
+
+@builds("mlp")
+def build_mlp(spec: MlpSpec, context: BuildContext) -> nn.Module:
+    width = context.input_shape[-1]
+    out = spec.out or width
+    return nn.Sequential(  # indices as torchvision's MLPBlock: 0 linear, 1 act, 2 dropout, 3 linear, 4 dropout
+        nn.Linear(width, spec.hidden, bias=spec.bias),
+        _ACTIVATIONS[spec.activation](),
+        nn.Dropout(spec.dropout),
+        nn.Linear(spec.hidden, out, bias=spec.bias),
+        nn.Dropout(spec.dropout),
+    )
+
+
+class TakeToken(nn.Module):
+    def __init__(self, index: int) -> None:
+        super().__init__()
+        self.index = index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, self.index]
+
+
+@builds("take_token")
+def build_take_token(spec: TakeTokenSpec, context: BuildContext) -> nn.Module:
+    return TakeToken(spec.index)

@@ -1,0 +1,399 @@
+"""Hostile and broken input: every case ends quickly, with exit 1 (2 for usage errors), a located message that
+says what is wrong, and never a Python traceback, a hang or an exhausted memory.
+
+Each case is run through the real command line in a subprocess (`python -m cnncalc analyze FILE`), where a
+traceback, a hang (timeout) or a crash is visible as it would be to a user; `validate` is run on every case
+in-process (CliRunner), and once more in a single subprocess over all the files together (text and JSON).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cnncalc import limits
+from cnncalc.cli.app import app
+
+TIMEOUT_S = 10  # a case that has not ended by then hangs
+BUDGET_S = 5.0  # wall time a refusal may take, interpreter start-up included (generous for shared machines)
+ENV = {**os.environ, "NO_COLOR": "1", "COLUMNS": "160", "PYTHONDONTWRITEBYTECODE": "1"}
+runner = CliRunner()
+
+HEAD = "input: {shape: [3, 32, 32]}\nlayers:\n"  # lines 1-2; a layer entry written after it is on line 3
+
+
+@dataclass
+class Run:
+    code: int
+    stdout: str
+    stderr: str
+    seconds: float
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = TIMEOUT_S) -> Run:
+    """The command line in a fresh interpreter, as a user runs it."""
+    start = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "cnncalc", *args],
+        capture_output=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=ENV,
+    )
+    seconds = time.monotonic() - start
+    return Run(
+        proc.returncode,
+        proc.stdout.decode("utf-8", errors="replace"),
+        proc.stderr.decode("utf-8", errors="replace"),
+        seconds,
+    )
+
+
+def invoke(*args: str) -> Run:
+    """The command line in-process (fast); an exception escaping cnncalc fails the check below."""
+    start = time.monotonic()
+    result = runner.invoke(app, list(args), env={"NO_COLOR": "1", "COLUMNS": "160"})
+    seconds = time.monotonic() - start
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError(f"cnncalc {' '.join(args)} raised {result.exception!r}") from result.exception
+    return Run(result.exit_code, result.stdout, result.stderr, seconds)
+
+
+def assert_clean_failure(run: Run, code: int = 1, budget: float = BUDGET_S) -> None:
+    assert "Traceback" not in run.stderr, run.stderr[-3000:]
+    assert "Traceback" not in run.stdout, run.stdout[-3000:]
+    assert run.code == code, f"exit {run.code}, expected {code}\n{run.stderr[-3000:]}"
+    assert run.seconds < budget, f"took {run.seconds:.1f} s (budget {budget} s)"
+
+
+# ------------------------------------------------------------------------------------------------ the cases
+@dataclass(frozen=True)
+class Case:
+    """A hostile spec: its content (bytes, or a function that creates the file), what the error must say
+    (a regex) and where it must point (line and column; None: anywhere on that line / no line at all)."""
+
+    id: str
+    content: bytes | Callable[[Path], None]
+    message: str
+    line: int | None
+    column: int | None = None
+    budget: float = BUDGET_S
+
+    def create(self, directory: Path) -> Path:
+        path = directory / f"{self.id}.yaml"
+        if callable(self.content):
+            self.content(path)
+        else:
+            path.write_bytes(self.content)
+        return path
+
+    def location_pattern(self, path: Path) -> str:
+        if self.line is None:
+            return re.escape(f"{path}: error: ")
+        column = r"\d+" if self.column is None else str(self.column)
+        return re.escape(f"{path}:{self.line}:") + column + re.escape(": error: ")
+
+
+def _billion_laughs() -> bytes:
+    lines = ['lol0: &lol0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, 10):
+        aliases = ", ".join([f"*lol{level - 1}"] * 9)
+        lines.append(f"lol{level}: &lol{level} [{aliases}]")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _blocks_chain(depth: int) -> bytes:
+    """Block b0 uses b1, which uses b2, ... down to b{depth-1}: line 5 + 3 i holds b{i}'s use of b{i+1}."""
+    text = "input: {shape: [3, 32, 32]}\nblocks:\n"
+    for index in range(depth):
+        inner = "{type: relu}" if index == depth - 1 else f"{{block: b{index + 1}}}"
+        text += f"  b{index}:\n    layers:\n      - {inner}\n"
+    return (text + "layers:\n  - {block: b0}\n").encode()
+
+
+def _sparse_file(size: int) -> Callable[[Path], None]:
+    def create(path: Path) -> None:
+        with path.open("wb") as handle:  # sparse: no disk space is used
+            handle.truncate(size)
+
+    return create
+
+
+def _binary_garbage() -> bytes:
+    # NUL (valid UTF-8, refused by YAML) then 0xff, which is never valid UTF-8: the first problem is byte 2.
+    return b"\x00\xff" + random.Random(1234).randbytes(4096)
+
+
+EXPRESSION_100KB = "1+" * 50_000 + "1"
+
+CASES = [
+    # --- malformed YAML
+    Case("bad_indentation", b"input:\n  shape: [3, 32, 32]\n   batch: 1\nlayers:\n  - {type: relu}\n",
+         r"invalid YAML: .*block mapping", 3, 4),
+    Case("unclosed_bracket", b"input:\n  shape: [3, 32, 32\nlayers:\n  - {type: relu}\n",
+         r"invalid YAML: did not find expected ',' or '\]'.*starts at line 2, column 10", 3, 7),
+    Case("unclosed_quote", b'name: "abc\ninput: {shape: [3, 32, 32]}\n',
+         r"invalid YAML: .*quoted scalar that starts at line 1, column 7", 3, 1),
+    Case("tab_indentation", b"input:\n\tshape: [3, 32, 32]\nlayers:\n  - {type: relu}\n",
+         r"invalid YAML: found character that cannot start any token", 2, 1),
+    Case("undefined_alias", HEAD.encode() + b"  - *conv\n", r"alias \*conv refers to an anchor that is not defined", 3, 5),
+    # --- nothing, or not text
+    Case("empty", b"", r"the spec is empty", 1, 1),
+    Case("whitespace_only", b"   \n\n\t\n  \n", r"the spec is empty", 1, 1),
+    Case("comments_only", b"# input: {shape: [3, 32, 32]}\n", r"the spec is empty", 1, 1),
+    Case("binary_garbage", _binary_garbage(), r"not UTF-8 text \(byte 0xff", 1, 2),
+    Case("latin1_text", "name: café\ninput: {shape: [3, 32, 32]}\n".encode("latin-1"),
+         r"not UTF-8 text \(byte 0xe9", 1, 10),
+    Case("latin1_after_utf8", "name: ééé\ndescription: naïve\n".encode() + b"x: caf\xe9\n",
+         r"not UTF-8 text \(byte 0xe9", 3, 7),
+    Case("nul_in_utf8_text", HEAD.encode() + b"  - {type: relu, name: a\x00b}\n",
+         r"character U\+0000 is not allowed", 3, 25),
+    Case("escape_character", b"name: a\x1bb\n" + HEAD.encode(), r"character U\+001B is not allowed", 1, 8),
+    # --- YAML features that attack the loader
+    Case("alias_bomb", _billion_laughs(), r"expands to more than 500,000 values.*\n(.*\n)*.*alias bomb", 6),
+    Case("python_object_apply", b'input: !!python/object/apply:os.system ["echo pwned"]\nlayers: []\n',
+         r"YAML tag 'tag:yaml.org,2002:python/object/apply:os.system' is not allowed", 1, 8),
+    Case("python_name", HEAD.encode() + b"  - !!python/name:os.system\n", r"YAML tag .*python/name:os.system.* not allowed", 3, 5),
+    Case("custom_tag", HEAD.encode() + b"  - !conv {out: 8}\n", r"YAML tag '!conv' is not allowed", 3, 5),
+    Case("bad_bool_tag", b"input: {shape: [3, !!bool maybe, 32]}\nlayers:\n  - {type: relu}\n",
+         r"cannot read 'maybe' as bool", 1, 20),
+    Case("two_documents", (HEAD + "  - {type: relu}\n---\n" + HEAD + "  - {type: relu}\n").encode(),
+         r"more than one YAML document", 4, 1),
+    Case("duplicate_key", b"input: {shape: [3, 32, 32]}\ninput: {shape: [3, 64, 64]}\nlayers:\n  - {type: relu}\n",
+         r"duplicate key 'input'", 2, 1),
+    Case("duplicate_layer_key", HEAD.encode() + b"  - {type: conv2d, out: 8, kernel: 3, out: 16}\n",
+         r"duplicate key 'out'", 3, 39),
+    Case("top_level_list", b"- {type: conv2d, out: 8, kernel: 3}\n- {type: relu}\n",
+         r"a spec must be a mapping with `input:` and `layers:`, not a list", 1, 1),
+    Case("top_level_scalar", b"resnet50\n", r"a spec must be a mapping .*, not a str", 1, 1),
+    Case("numeric_key", b"1: one\ninput: {shape: [3, 32, 32]}\nlayers:\n  - {type: relu}\n",
+         r"a key must be a name", 1, 1),
+    # --- sizes: nesting, counts, numbers, expressions, bytes
+    Case("deep_yaml_list", ("x: " + "[" * 10_000 + "]" * 10_000 + "\n").encode(),
+         rf"nested more than {limits.MAX_YAML_DEPTH} levels deep", 1, 3 + limits.MAX_YAML_DEPTH),
+    Case("deep_yaml_mapping", ("{a: " * 10_000 + "1" + "}" * 10_000 + "\n").encode(),
+         rf"nested more than {limits.MAX_YAML_DEPTH} levels deep", 1, 4 * limits.MAX_YAML_DEPTH + 1),
+    Case("many_values", ("x: [" + "1," * 1_100_000 + "1]\n").encode(),
+         r"more than 500,000 values", 1, budget=8.0),
+    Case("repeat_billion", HEAD.encode() + b"  - {type: relu, repeat: 1000000000}\n",
+         r"repeat must be a whole number from 1 to 10,000, got 1000000000", 3, 26),
+    Case("repeat_expression_billion", b"vars: {n: 10**9}\n" + HEAD.encode() + b"  - {type: relu, repeat: n}\n",
+         r"repeat must be a whole number from 1 to 10,000", 4, 26),
+    Case("nested_repeats", HEAD.encode() + b"  - layers:\n      - {type: relu, repeat: 10000}\n    repeat: 10000\n",
+         r"expands to more than 200,000 layers", 3, 5, budget=9.0),
+    Case("block_uses_itself",
+         b"input: {shape: [3, 32, 32]}\nblocks:\n  b:\n    layers:\n      - {block: b}\nlayers:\n  - {block: b}\n",
+         r"block 'b' uses itself", 5, 9),
+    Case("blocks_use_each_other",
+         b"input: {shape: [3, 32, 32]}\nblocks:\n  a:\n    layers:\n      - {block: b}\n"
+         b"  b:\n    layers:\n      - {block: a}\nlayers:\n  - {block: a}\n",
+         r"block 'a' uses itself \(a -> b -> a\)", 8, 9),
+    Case("blocks_100_deep", _blocks_chain(100), rf"blocks are nested more than {limits.MAX_BLOCK_DEPTH} deep",
+         5 + 3 * (limits.MAX_BLOCK_DEPTH - 1), 9),
+    Case("out_1e30", HEAD.encode() + b"  - {type: conv2d, out: 1000000000000000000000000000000, kernel: 3}\n",
+         r"out: should be less than or equal to 2147483647", 3, 25),
+    Case("input_1e12", b"input: {shape: [3, 1000000000000, 1000000000000]}\nlayers:\n  - {type: relu}\n",
+         r"input.shape.1: should be less than or equal to 2147483647", 1, 20),
+    Case("batch_1e30", b"input: {shape: [3, 32, 32], batch: 1000000000000000000000000000000}\nlayers:\n  - {type: relu}\n",
+         r"input.batch: should be less than or equal to 2147483647", 1, 36),
+    Case("float_overflow", HEAD.encode() + b"  - {type: conv2d, out: 1e400, kernel: 3}\n", r"not a finite number", 3, 25),
+    Case("power_tower", HEAD.encode() + b'  - {type: conv2d, out: "9**9**9**9", kernel: 3}\n',
+         r"power is too large", 3, 25),
+    Case("expression_100kb", (HEAD + f'  - {{type: conv2d, out: "{EXPRESSION_100KB}", kernel: 3}}\n').encode(),
+         rf"expression is longer than {limits.MAX_EXPRESSION_CHARS} characters", 3, 25),
+    Case("round_huge_digits", HEAD.encode() + b'  - {type: conv2d, out: "round(5, -4000000000000000000)", kernel: 3}\n',
+         r"round\(\): digits must be a whole number", 3, 25),
+    Case("complex_number", HEAD.encode() + b'  - {type: conv2d, out: 8, kernel: 3, when: "(-8) ** 0.5 < 1"}\n',
+         r"not a real number", 3, 45),
+    Case("bit_shift", HEAD.encode() + b'  - {type: conv2d, out: "1 << 40", kernel: 3}\n',
+         r"operator << is not allowed", 3, 25),
+    Case("attribute_access", HEAD.encode() + b'  - {type: conv2d, out: "().__class__", kernel: 3}\n',
+         r"is not allowed in expressions|not a valid expression", 3, 25),
+    Case("file_300mb", _sparse_file(300 * 1024 * 1024), r"file is larger than 8 MiB", None),
+]
+CASE_IDS = [case.id for case in CASES]
+
+
+@pytest.fixture(scope="module")
+def hostile_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    directory = tmp_path_factory.mktemp("hostile")
+    return {case.id: case.create(directory) for case in CASES}
+
+
+def check_report(case: Case, path: Path, stderr: str) -> None:
+    """The report names the file, line and column and says what is wrong."""
+    location = case.location_pattern(path)
+    assert re.search(location, stderr), f"no {location!r} in:\n{stderr[:3000]}"
+    assert re.search(case.message, stderr), f"no {case.message!r} in:\n{stderr[:3000]}"
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_analyze_refuses_hostile_input(case: Case, hostile_files: dict[str, Path]) -> None:
+    path = hostile_files[case.id]
+    run = run_cli("analyze", str(path))
+    assert_clean_failure(run, budget=case.budget)
+    check_report(case, path, run.stderr)
+    assert run.stdout == ""
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_validate_refuses_hostile_input(case: Case, hostile_files: dict[str, Path]) -> None:
+    path = hostile_files[case.id]
+    run = invoke("validate", str(path))
+    assert_clean_failure(run, budget=case.budget)
+    check_report(case, path, run.stderr)
+    assert re.search(re.escape(str(path)) + r": \d+ errors?", run.stdout), run.stdout
+
+
+def test_validate_all_hostile_files_in_one_process(hostile_files: dict[str, Path]) -> None:
+    """One real process over every file: each gets its own located errors and the run ends with exit 1."""
+    paths = [str(hostile_files[case.id]) for case in CASES]
+    run = run_cli("validate", "--format", "json", *paths, timeout=60)
+    assert_clean_failure(run, budget=40)
+    report = json.loads(run.stdout)
+    assert report["valid"] is False
+    by_file = {entry["file"]: entry for entry in report["files"]}
+    assert set(by_file) == set(paths)
+    for case in CASES:
+        entry = by_file[str(hostile_files[case.id])]
+        assert entry["valid"] is False, case.id
+        assert entry["errors"], case.id
+        first = entry["errors"][0]
+        assert re.search(case.message, "\n".join(e["message"] + "\n" + e["hint"] for e in entry["errors"])), case.id
+        if case.line is None:
+            assert first["line"] == 0, case.id
+        else:
+            assert first["line"] == case.line, (case.id, first)
+            if case.column is not None:
+                assert first["column"] == case.column, (case.id, first)
+
+
+# ----------------------------------------------------------------------------------------- code must not run
+PAYLOADS = [
+    "input: !!python/object/apply:os.system [{command}]\nlayers: []\n",
+    "input: !!python/object/apply:subprocess.call [[sh, -c, {command}]]\nlayers: []\n",
+    "input: !!python/object/new:os.system [{command}]\nlayers: []\n",
+    'input: !<tag:yaml.org,2002:python/object/apply:os.system> [{command}]\nlayers: []\n',
+    "input: {shape: [3, 32, 32]}\nlayers:\n  - {type: relu, name: !!python/object/apply:os.system [{command}]}\n",
+    "a: &x !!python/object/apply:os.system [{command}]\ninput: {shape: [3, 32, 32]}\nlayers: [*x]\n",
+    "input: !!python/module:os\nlayers: []\n",
+    "input: !!python/object:os.system {}\nlayers: []\n",
+]
+
+
+def test_python_tags_are_refused_and_never_executed(tmp_path: Path) -> None:
+    marker = tmp_path / "MARKER"
+    command = json.dumps(f"touch {marker}")
+    paths = []
+    for index, payload in enumerate(PAYLOADS):
+        path = tmp_path / f"payload{index}.yaml"
+        path.write_text(payload.replace("{command}", command))
+        paths.append(str(path))
+    validate = run_cli("validate", *paths, cwd=tmp_path)
+    analyze = run_cli("analyze", paths[0], cwd=tmp_path)
+    assert not marker.exists(), "a !!python tag ran a command"
+    assert_clean_failure(validate)
+    assert_clean_failure(analyze)
+    for path in paths:
+        assert re.search(re.escape(path) + r":\d+:\d+: error: the YAML tag '[^']*python/[^']*' is not allowed",
+                         validate.stderr), path
+    assert f"{paths[0]}:1:8: error: the YAML tag" in analyze.stderr
+    assert "plain YAML values only" in analyze.stderr  # the hint
+
+
+# ------------------------------------------------------------------------------------ paths that are no spec
+def test_directory_as_spec(tmp_path: Path) -> None:
+    for command in ("analyze", "validate"):
+        run = run_cli(command, str(tmp_path))
+        assert_clean_failure(run, code=1)
+        assert f"{tmp_path}: error: is a directory, not a spec file" in run.stderr
+
+
+def test_nonexistent_path_is_a_usage_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.yaml"
+    run = run_cli("analyze", str(missing))
+    assert_clean_failure(run, code=2)
+    assert f"'{missing}' is neither a file nor a bundled spec" in run.stderr
+    run = invoke("validate", str(missing))
+    assert_clean_failure(run, code=2)
+    assert f"{missing}: error: no such file or bundled spec" in run.stderr
+
+
+def test_dev_null_is_an_empty_spec() -> None:
+    run = invoke("analyze", os.devnull)
+    assert_clean_failure(run)
+    assert f"{os.devnull}:1:1: error: the spec is empty" in run.stderr
+
+
+# ------------------------------------------------------------------------------ found bugs outside spec/ code
+def _expanding_blocks(levels: int) -> str:
+    """Block b{i} uses b{i+1} twice: 2**(levels-1) relu layers, far beyond limits.MAX_NODES."""
+    text = "input: {shape: [3, 8, 8]}\nblocks:\n"
+    for index in range(levels):
+        body = "      - {type: relu}\n" if index == levels - 1 else f"      - {{block: b{index + 1}}}\n" * 2
+        text += f"  b{index}:\n    layers:\n{body}"
+    return text + "layers:\n  - {block: b0}\n"
+
+
+@pytest.mark.xfail(strict=True, reason="engine/builder.py: MAX_NODES counts only layers, not block expansions; "
+                   "a binary tree of block uses takes ~15 s (not 1-2 s) to reach the 200,000-layer limit")
+def test_exponential_block_expansion_is_refused_quickly(tmp_path: Path) -> None:
+    path = tmp_path / "blocks_tree.yaml"
+    path.write_text(_expanding_blocks(30))
+    run = run_cli("analyze", str(path), timeout=6)
+    assert_clean_failure(run)
+    assert "more than 200,000 layers" in run.stderr
+
+
+def _groups_in_blocks(blocks: int, groups: int) -> str:
+    """Each of `blocks` chained blocks wraps its content in `groups` nested inline groups (no limit is exceeded:
+    blocks nest 8 < MAX_BLOCK_DEPTH deep and the YAML < MAX_YAML_DEPTH levels)."""
+    text = "input: {shape: [3, 8, 8]}\nblocks:\n"
+    for index in range(blocks):
+        inner = "{type: relu}" if index == blocks - 1 else f"{{block: b{index + 1}}}"
+        text += f"  b{index}:\n    layers:\n"
+        indent = 6
+        for _ in range(groups):
+            text += " " * indent + "- layers:\n"
+            indent += 4
+        text += " " * indent + f"- {inner}\n"
+    return text + "layers:\n  - {block: b0}\n"
+
+
+@pytest.mark.xfail(strict=True, reason="engine/builder.py: expansion recurses per group and block level with no "
+                   "overall bound; 8 blocks x 29 nested groups raise RecursionError (traceback)")
+def test_groups_nested_in_blocks_do_not_overflow_the_stack(tmp_path: Path) -> None:
+    path = tmp_path / "deep_groups.yaml"
+    path.write_text(_groups_in_blocks(8, 29))
+    run = run_cli("validate", str(path))
+    assert "Traceback" not in run.stderr, run.stderr[-1500:]
+    assert run.code in (0, 1)
+
+
+@pytest.mark.xfail(strict=True, reason="engine/builder.py: validate_fields and evaluate_expression quote the "
+                   "whole raw value ({raw!r}) in the message, here 100 KB of expression")
+def test_huge_expression_is_not_echoed_in_full(hostile_files: dict[str, Path]) -> None:
+    run = invoke("validate", str(hostile_files["expression_100kb"]))
+    assert_clean_failure(run)
+    assert len(run.stderr) < 2_000, f"{len(run.stderr):,} characters of error message"
+
+
+@pytest.mark.xfail(strict=True, reason="render/terminal.py: layer_table passes the spec's `name` (and the file "
+                   "path) to rich as markup in the table title; `name: '[/bold]'` raises rich.errors.MarkupError")
+def test_markup_in_the_network_name_is_shown_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "markup.yaml"
+    path.write_text('name: "[/bold] net"\n' + HEAD + "  - {type: relu}\n")
+    run = invoke("analyze", str(path))
+    assert run.code == 0
+    assert "[/bold] net" in run.stdout

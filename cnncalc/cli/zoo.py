@@ -46,6 +46,7 @@ def zoo(
     else:
         from rich.console import Console
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(title="Bundled specs (cnncalc analyze NAME)", title_justify="left", show_edge=False)
         for title, justify in (
@@ -59,7 +60,7 @@ def zoo(
             table.add_column(title, justify=justify)  # type: ignore[arg-type]
         for entry in entries:
             if "error" in entry:
-                table.add_row(entry["name"], "", "", "", "", f"[red]invalid: {entry['error']}[/red]")
+                table.add_row(entry["name"], "", "", "", "", Text(f"invalid: {entry['error']}", style="red"))
                 continue
             table.add_row(
                 entry["name"],
@@ -67,7 +68,7 @@ def zoo(
                 human(entry["params"]),
                 human(entry["macs"]),
                 entry["receptive_field"],
-                entry["description"],
+                Text(entry["description"]),  # free text from the spec, never rich markup
             )
         Console(width=None if stdout_is_terminal() else 160).print(table)
     if broken:

@@ -130,7 +130,7 @@ class Builder:
         try:
             return evaluate(value, variables)
         except ExpressionError as error:
-            self.error(self.locate(path), f"cannot evaluate {value!r}: {error}")
+            self.error(self.locate(path), f"cannot evaluate {shorten(value)}: {error}")
             return None
 
     # ---------------------------------------------------------------------------- structural checking
@@ -512,6 +512,13 @@ class Builder:
         frozen: bool,
     ) -> Ref:
         """Create one instance of an entry (a layer, composite, block use or group)."""
+        if full_path.count(".") >= limits.MAX_NESTING:
+            self.error(
+                location,
+                f"blocks and groups are nested more than {limits.MAX_NESTING} levels deep here ({full_path[:80]}...)",
+                "flatten the structure; real networks nest a few levels",
+            )
+            raise _TooLarge
         if len(self.nodes) >= limits.MAX_NODES:
             self.error(
                 location,
@@ -640,7 +647,8 @@ class Builder:
             try:
                 values[key] = evaluate_value(raw, string_keywords(schema, key), variables)
             except ExpressionError as error:
-                self.error(self.locate((*path, key)) if path else location, f"{key}: cannot evaluate {raw!r}: {error}")
+                message = f"{key}: cannot evaluate {shorten(raw)}: {error}"
+                self.error(self.locate((*path, key)) if path else location, message)
                 ok = False
         if not ok:
             return None
@@ -703,6 +711,74 @@ class Builder:
         return node.index
 
 
+def shorten(value: Any, limit: int = 60) -> str:
+    """repr() of a value for a message, cut short so a hostile 100 KB expression is not echoed whole."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class LayerCountEstimate:
+    """An upper bound on the layers a spec expands to, computed before expanding anything.
+
+    Repeats are multiplied out (when their count can be evaluated from the global variables) and `when`
+    is ignored, so a spec that multiplies blocks into billions of layers is refused at once instead of
+    after expanding the first 100,000.
+    """
+
+    def __init__(self, document: SpecDocument, variables: Mapping[str, Any]) -> None:
+        self.blocks = document.blocks
+        self.variables = variables
+        self.block_sizes: dict[str, int] = {}
+        self.open_blocks: list[str] = []
+
+    def entries(self, entries: list[Any]) -> int:
+        total = 0
+        for entry in entries:
+            if not isinstance(entry, dict):
+                continue
+            total += self.repeat(entry) * self.body(entry)
+            if total > limits.MAX_NODES:
+                break
+        return total
+
+    def first_entry_over_limit(self, entries: list[Any]) -> int | None:
+        """Position of the top-level entry at which the running total passes the limit, if it does."""
+        total = 0
+        for position, entry in enumerate(entries):
+            if isinstance(entry, dict):
+                total += self.repeat(entry) * self.body(entry)
+            if total > limits.MAX_NODES:
+                return position
+        return None
+
+    def repeat(self, entry: dict[str, Any]) -> int:
+        count = entry.get("repeat", 1)
+        if isinstance(count, str):
+            try:
+                count = evaluate(count, self.variables)
+            except ExpressionError:
+                return 1  # depends on block arguments: the limit during expansion still applies
+        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= limits.MAX_REPEAT:
+            return 1  # an invalid count: reported, with its location, during expansion
+        return count
+
+    def body(self, entry: dict[str, Any]) -> int:
+        if "type" in entry:
+            return 2 if entry["type"] in COMPOSITES else 1
+        if "layers" in entry:
+            return self.entries(entry["layers"]) if isinstance(entry["layers"], list) else 0
+        name = entry.get("block")
+        if not isinstance(name, str) or name not in self.blocks or name in self.open_blocks:
+            return 0  # unknown or recursive: reported elsewhere
+        if len(self.open_blocks) >= limits.MAX_BLOCK_DEPTH:
+            return 0
+        if name not in self.block_sizes:
+            self.open_blocks.append(name)
+            self.block_sizes[name] = self.entries(self.blocks[name].layers)
+            self.open_blocks.pop()
+        return self.block_sizes[name]
+
+
 class _TooLarge(Exception):
     """Raised to stop expansion once the node limit is reached (already reported)."""
 
@@ -715,7 +791,14 @@ def build_graph(document: SpecDocument, source: SourceMap, input_tensor: Tensor)
         builder.check_structure(document.layers, ("layers",))
         for name, block in document.blocks.items():
             builder.check_structure(block.layers, ("blocks", name, "layers"))
-        if variables is not None:
+        too_large = LayerCountEstimate(document, variables or {}).first_entry_over_limit(document.layers)
+        if too_large is not None:
+            builder.error(
+                builder.locate(("layers", too_large)),
+                f"the network expands to more than {limits.MAX_NODES:,} layers",
+                "check the repeat counts and nested block uses; no real network is this large",
+            )
+        elif variables is not None:
             scope = Scope(prefix="", variables=variables)
             scope.names["input"] = NETWORK_INPUT
             builder.output_ref = builder.expand_entries(document.layers, ("layers",), scope, NETWORK_INPUT)

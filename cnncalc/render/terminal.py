@@ -17,7 +17,7 @@ _NUMERIC = {Column.PARAMS, Column.MACS, Column.FLOPS}
 
 def layer_table(result: AnalysisResult, rows: list[DisplayRow]) -> Table:
     table = Table(
-        title=f"{result.name}  ({result.file})",
+        title=Text(f"{result.name}  ({result.file})"),  # Text: a spec's name is never read as rich markup
         title_justify="left",
         header_style="bold",
         show_edge=False,

@@ -15,4 +15,5 @@ MAX_EXPRESSION_NODES = 200  # syntax-tree nodes in one expression
 MAX_DIMENSION = 2**31 - 1  # any single axis (batch, channels, spatial size, features)
 MAX_NUMEL = 2**63 - 1  # elements in one tensor: PyTorch indexes tensors with int64
 MAX_INTEGER = 2**62  # any integer an expression produces
+MAX_NUMBER_DIGITS = 100  # decimal digits of an integer written in a spec (0x... literals can be far longer)
 MAX_SPATIAL_AXES = 3

@@ -214,6 +214,10 @@ CASES = [
     Case("batch_1e30",
          b"input: {shape: [3, 32, 32], batch: 1000000000000000000000000000000}\nlayers:\n  - {type: relu}\n",
          r"input.batch: should be less than or equal to 2147483647", 1, 36, spawn=IN),
+    Case("hex_literal_huge", HEAD.encode() + b"  - {type: conv2d, out: 0x" + b"f" * 5000 + b", kernel: 3}\n",
+         r"the number '0xfff.*\(5,004 characters\) is too large for any real network", 3, 25),
+    Case("hex_repeat_huge", HEAD.encode() + b"  - {type: relu, repeat: 0x" + b"f" * 5000 + b"}\n",
+         r"too large for any real network", 3, 26, spawn=IN),
     Case("float_overflow", HEAD.encode() + b"  - {type: conv2d, out: 1e400, kernel: 3}\n", r"not a finite number",
          3, 25, spawn=IN),
     Case("power_tower", HEAD.encode() + b'  - {type: conv2d, out: "9**9**9**9", kernel: 3}\n',
@@ -394,8 +398,8 @@ def test_exponential_block_expansion_is_refused_quickly(tmp_path: Path) -> None:
 
 
 def _groups_in_blocks(blocks: int, groups: int) -> str:
-    """Each of `blocks` chained blocks wraps its content in `groups` nested inline groups (no limit is exceeded:
-    blocks nest 8 < MAX_BLOCK_DEPTH deep and the YAML < MAX_YAML_DEPTH levels)."""
+    """Each of `blocks` chained blocks wraps its content in `groups` nested inline groups: blocks nest less than
+    MAX_BLOCK_DEPTH deep and the YAML less than MAX_YAML_DEPTH levels, but together they nest over 200 levels."""
     text = "input: {shape: [3, 8, 8]}\nblocks:\n"
     for index in range(blocks):
         inner = "{type: relu}" if index == blocks - 1 else f"{{block: b{index + 1}}}"

@@ -103,7 +103,7 @@ BAD = [
     Bad("kernel_item_zero", HEAD + "  - {type: conv2d, out: 8, kernel: [3, 0]}\n", 3, 40,
         r"kernel.1: should be greater than or equal to 1 \(got 0\)"),
     Bad("out_fraction", HEAD + "  - {type: conv2d, out: 2.5, kernel: 3}\n", 3, 25, r"out: .*integer.*\(got 2.5\)"),
-    Bad("bias_not_bool", HEAD + "  - {type: conv2d, out: 8, kernel: 3, bias: [1]}\n", 3, 44, r"bias: .*bool"),
+    Bad("bias_not_bool", HEAD + "  - {type: conv2d, out: 8, kernel: 3, bias: [1]}\n", 3, 45, r"bias: .*bool"),
     Bad("shape_as_text", "input: {shape: 3x32x32}\nlayers:\n  - {type: relu}\n", 1, 16,
         r"input.shape: should be a valid list \(got '3x32x32'\)"),
     Bad("shape_too_short", "input: {shape: [3]}\nlayers:\n  - {type: relu}\n", 1, 16, r"input.shape: .*at least 2"),
@@ -127,7 +127,7 @@ BAD = [
         HEAD + "  - {name: conv1, type: conv2d, out: 8, kernel: 3}\n  - {type: relu, from: conv1x}\n", 4, 24,
         r"unknown reference 'conv1x'", r"did you mean 'conv1'\?"),
     Bad("unknown_reference_in_list",
-        HEAD + "  - {name: conv1, type: conv2d, out: 8, kernel: 1}\n  - {type: add, from: [conv1, inptu]}\n", 4, 32,
+        HEAD + "  - {name: conv1, type: conv2d, out: 8, kernel: 1}\n  - {type: add, from: [conv1, inptu]}\n", 4, 31,
         r"unknown reference 'inptu'", r"did you mean 'input'\?"),
     Bad("cycle",
         HEAD + "  - {name: a, type: relu, from: b}\n  - {name: b, type: relu, from: a}\n", 3, 5,
@@ -136,18 +136,23 @@ BAD = [
         r"name 'p' is already used", r"unique"),
     Bad("reserved_name", HEAD + "  - {name: input, type: relu}\n", 3, 12, r"'input' is a reserved name", r"\S"),
     # blocks
-    Bad("unknown_block", BLOCKS + "  - {block: botleneck, args: {width: 8}}\n", 8, 14,
+    Bad("unknown_block", BLOCKS + "  - {block: botleneck, args: {width: 8}}\n", 8, 13,
         r"unknown block 'botleneck'", r"did you mean 'bottleneck'\?"),
-    Bad("unknown_block_no_blocks", HEAD + "  - {block: bottleneck}\n", 3, 14,
+    Bad("unknown_block_no_blocks", HEAD + "  - {block: bottleneck}\n", 3, 13,
         r"unknown block 'bottleneck'", r"blocks:"),
-    Bad("missing_block_arg", BLOCKS + "  - {block: bottleneck, args: {stride: 2}}\n", 8, 35,
+    Bad("missing_block_arg", BLOCKS + "  - {block: bottleneck, args: {stride: 2}}\n", 8, 31,
         r"block 'bottleneck' needs argument 'width'"),
     Bad("missing_block_args", BLOCKS + "  - {block: bottleneck}\n", 8, 5, r"block 'bottleneck' needs argument 'width'"),
-    Bad("unknown_block_arg", BLOCKS + "  - {block: bottleneck, args: {width: 8, strid: 2}}\n", 8, 45,
+    Bad("unknown_block_arg", BLOCKS + "  - {block: bottleneck, args: {width: 8, strid: 2}}\n", 8, 42,
         r"block 'bottleneck' has no argument 'strid'", r"did you mean 'stride'\?"),
-    Bad("error_inside_block_use", "input: {shape: [3, 8, 8]}\n" + BLOCKS.split("\n", 1)[1]
-        + "  - {name: stage, block: bottleneck, args: {width: 8, stride: 9}}\n", 6, 9,
-        r"stage.0 \(conv2d\)|stage\.\S* \(conv2d\)", r"\S"),
+    # an error in an instance of a block is shown in the block's definition
+    Bad("error_inside_block_use", BLOCKS + "  - {name: stage, block: bottleneck, args: {width: 0}}\n", 6, 29,
+        r"out: should be greater than or equal to 1 \(got 0\)"),
+    Bad("error_inside_block_shape",
+        "input: {shape: [3, 4, 4]}\nblocks:\n  pair:\n    args: {kernel: 3}\n    layers:\n"
+        "      - {name: conv, type: conv2d, out: 8, kernel: kernel}\n"
+        "layers:\n  - {name: small, block: pair}\n  - {name: large, block: pair, args: {kernel: 7}, from: input}\n",
+        6, 9, r"large\.conv \(conv2d\): .*kernel 7", r"\S"),
 ]
 
 
@@ -186,9 +191,9 @@ def test_caret_points_at_the_column(tmp_path: Path) -> None:
     path = write(tmp_path, "caret", HEAD + "  - {type: conv2d, out: 8, kernel: 3, strid: 2}\n")
     result = invoke("validate", str(path))
     report = result.stderr.splitlines()
-    assert report[0] == f"{path}:3:40: error: unknown field 'strid' for layer type 'conv2d'"
+    assert report[0] == f"{path}:3:39: error: unknown field 'strid' for layer type 'conv2d'"
     assert report[1] == "  3 |   - {type: conv2d, out: 8, kernel: 3, strid: 2}"
-    assert report[2] == "    | " + " " * 39 + "^"
+    assert report[2] == "    | " + " " * 38 + "^"
     assert report[3] == "  hint: did you mean 'stride'?"
 
 
@@ -210,8 +215,8 @@ layers:
 SEVERAL_ERRORS = {
     (6, 36): r"unknown field 'kernal'",  # in a block that no layer uses
     (8, 65): r"unknown field 'strid'",
-    (9, 27): r"unknown layer type 'rellu'",
-    (11, 55): r"unknown reference 'pol'",
+    (9, 23): r"unknown layer type 'rellu'",
+    (11, 58): r"unknown reference 'pol'",
     (12, 5): r"wide \(conv2d\): .*kernel 64",
 }
 
@@ -227,8 +232,8 @@ def test_validate_reports_every_error_of_a_file(tmp_path: Path) -> None:
     hints = {(e["line"], e["column"]): e["hint"] for e in errors}
     assert hints[6, 36] == "did you mean 'kernel'?"
     assert hints[8, 65] == "did you mean 'stride'?"
-    assert hints[9, 27] == "did you mean 'relu'?"
-    assert hints[11, 55] == "did you mean 'pool'?"
+    assert hints[9, 23] == "did you mean 'relu'?"
+    assert hints[11, 58] == "did you mean 'pool'?"
 
 
 def test_analyze_reports_every_error_at_the_same_places(tmp_path: Path) -> None:
@@ -259,7 +264,7 @@ def test_json_structure(tmp_path: Path) -> None:
         "severity": "error",
         "file": str(bad),
         "line": 3,
-        "column": 40,
+        "column": 39,
         "message": "unknown field 'strid' for layer type 'conv2d'",
         "hint": "did you mean 'stride'?",
     }
@@ -304,7 +309,7 @@ def test_several_files_in_one_call(tmp_path: Path) -> None:
     assert result.stdout.splitlines() == [f"{first}: valid", f"{second}: 2 errors", f"{third}: valid"]
     assert [line.split(": error: ")[0] for line in located_lines(result.stderr)] == [
         f"{second}:3:12",
-        f"{second}:4:40",
+        f"{second}:4:39",
     ]
 
 
@@ -356,3 +361,13 @@ def test_bundled_specs_by_name() -> None:
     assert result.code == 0, result.stderr
     assert len(result.stdout.splitlines()) == len(names)
     assert all(line.endswith(": valid") for line in result.stdout.splitlines())
+
+
+def test_field_error_in_a_block_names_the_block_use(tmp_path: Path) -> None:
+    path = write(tmp_path, "use", BLOCKS + "  - {name: fine, block: bottleneck, args: {width: 8}}\n"
+                 "  - {name: stage, block: bottleneck, args: {width: 0}, from: input}\n")
+    code, report = validate_json(path)
+    assert code == 1
+    [error] = report["files"][0]["errors"]
+    assert (error["line"], error["column"]) == (6, 29)
+    assert "stage" in error["message"] or "stage" in error["hint"], error

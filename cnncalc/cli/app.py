@@ -10,6 +10,8 @@ import typer
 
 from cnncalc import __version__
 from cnncalc.cli.analyze import analyze
+from cnncalc.cli.bench import bench
+from cnncalc.cli.calc import calc_app
 from cnncalc.cli.kinds import kinds
 from cnncalc.cli.validate import validate
 from cnncalc.cli.verify import verify
@@ -46,7 +48,9 @@ app.command("analyze")(analyze)
 app.command("validate")(validate)
 app.command("zoo")(zoo)
 app.command("kinds")(kinds)
+app.add_typer(calc_app, name="calc")
 app.command("verify")(verify)
+app.command("bench")(bench)
 
 
 def run(args: list[str] | None = None) -> int:

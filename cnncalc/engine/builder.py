@@ -569,7 +569,7 @@ class Builder:
         location: Location,
     ) -> Ref:
         composite = COMPOSITES[entry["type"]]
-        spec = self.validate_fields(composite.schema, entry, path, variables, location)
+        spec = self.validate_fields(composite.schema, entry, path, variables, location, child.prefix)
         if spec is None:
             return None
         expanded = composite.expand(spec)
@@ -638,7 +638,11 @@ class Builder:
         path: PathKey | None,
         variables: Mapping[str, Any],
         location: Location,
+        full_path: str,
     ) -> LayerSchema | None:
+        """Evaluate an entry's expressions and validate its fields; errors name the instance (`layer2.0.conv1`),
+        since the same block definition may be used in several places with different arguments."""
+        prefix = f"{full_path} ({entry.get('type')}): "
         values: dict[str, Any] = {}
         ok = True
         for key, raw in entry.items():
@@ -647,7 +651,7 @@ class Builder:
             try:
                 values[key] = evaluate_value(raw, string_keywords(schema, key), variables)
             except ExpressionError as error:
-                message = f"{key}: cannot evaluate {shorten(raw)}: {error}"
+                message = f"{prefix}{key}: cannot evaluate {shorten(raw)}: {error}"
                 self.error(self.locate((*path, key)) if path else location, message)
                 ok = False
         if not ok:
@@ -659,9 +663,7 @@ class Builder:
             for issue in issues_from_validation_error(
                 error, base, self.source, values, lambda _: list(schema.model_fields)
             ):
-                if path is None:
-                    issue = type(issue)(f"{entry.get('type')}: {issue.message}", location, issue.hint)
-                self.error(issue.location, issue.message, issue.hint)
+                self.error(issue.location if path is not None else location, prefix + issue.message, issue.hint)
             return None
 
     def add_layer(
@@ -675,7 +677,7 @@ class Builder:
         frozen: bool,
     ) -> Ref:
         kind = REGISTRY[entry["type"]]
-        spec = self.validate_fields(kind.schema, entry, path, variables, location)
+        spec = self.validate_fields(kind.schema, entry, path, variables, location, full_path)
         if spec is None:
             return None
         count = len(inputs)

@@ -12,7 +12,7 @@ into plain dicts, lists and scalars, while:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,37 +35,63 @@ _CORE_TAGS = {
 }
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
+_MAX_LITERAL = 10**limits.MAX_NUMBER_DIGITS
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _resolver = yaml.resolver.Resolver()
 _constructor = yaml.constructor.SafeConstructor()
 
 
-@dataclass
 class SourceMap:
-    """Where each value of a loaded document came from.
+    """Where each value of a loaded document came from, found on demand by walking the composed nodes.
 
-    `values[path]` is the (line, column) of the value at `path` (a tuple of keys and indices);
-    `keys[path]` is the position of the mapping key that leads to it. Both are 1-based.
+    Positions are looked up only when something needs one (an error, a layer's location), so loading
+    records nothing per value. `locate(path)` gives the 1-based line and column of the value at `path`
+    (a tuple of keys and indices), or of the mapping key leading to it with `key=True`; a path that does
+    not exist (a missing field) resolves to its nearest existing parent.
     """
 
-    file: str
-    values: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
-    keys: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    def __init__(self, file: str, root: _Node | None = None) -> None:
+        self.file = file
+        self.root = root
 
     def locate(self, path: PathKey, *, key: bool = False) -> Location:
-        """The position of `path`, or of its nearest recorded parent when it has none (e.g. a missing field)."""
-        path = tuple(path)
-        while True:
-            table = self.keys if key else self.values
-            if path in table:
-                line, column = table[path]
-                return Location(self.file, line, column)
-            if key and path in self.values:
-                line, column = self.values[path]
-                return Location(self.file, line, column)
-            if not path:
-                return Location(self.file, 1, 1)
-            path = path[:-1]
+        node = self.root
+        if node is None:
+            return Location(self.file, 1, 1)
+        key_node: _Node | None = None
+        for part in path:
+            found = _child(node, part, self.file)
+            if found is None:
+                return Location(self.file, node.line, node.column)
+            key_node, node = found
+        chosen = key_node if key and key_node is not None else node
+        return Location(self.file, chosen.line, chosen.column)
+
+
+def _child(node: _Node, part: str | int, file: str) -> tuple[_Node | None, _Node] | None:
+    """The (key node, value node) that `part` selects inside `node`, looking through `<<:` merges."""
+    if node.kind == "seq":
+        if isinstance(part, int) and 0 <= part < len(node.children):
+            return None, node.children[part]
+        return None
+    if node.kind != "map":
+        return None
+    merges: list[_Node] = []
+    children = node.children
+    for index in range(0, len(children), 2):
+        key_node = children[index]
+        if key_node.kind != "scalar":
+            continue
+        if _tag_of(key_node) == _MERGE_TAG:
+            merges.append(children[index + 1])
+        elif key_node.value == part or (not isinstance(part, str) and _scalar_value(key_node, file) == part):
+            return key_node, children[index + 1]
+    for merged in merges:
+        for source in merged.children if merged.kind == "seq" else [merged]:
+            found = _child(source, part, file)
+            if found is not None:
+                return found
+    return None
 
 
 @dataclass
@@ -133,9 +159,8 @@ def load_yaml(text: str, file: str) -> LoadedDocument:
     if not text.strip():
         raise SpecError.at(Location(file, 1, 1), "the spec is empty", "a spec needs at least `input:` and `layers:`")
     root = _compose(text, file)
-    source = SourceMap(file)
-    data = _to_python(root, (), source, file)
-    return LoadedDocument(data, source, text)
+    data = _to_python(root, file)
+    return LoadedDocument(data, SourceMap(file, root), text)
 
 
 def _mark_location(file: str, mark: Any) -> Location:
@@ -321,7 +346,14 @@ def _scalar_value(node: _Node, file: str) -> Any:
     scalar = yaml.ScalarNode(_tag_of(node), node.value)
     try:
         if node.tag == "tag:yaml.org,2002:int":
-            return _constructor.construct_yaml_int(scalar)
+            number = _constructor.construct_yaml_int(scalar)
+            if abs(number) >= _MAX_LITERAL:  # 0xfff... escapes Python's 4300-digit limit, then repr() fails
+                raise SpecError.at(
+                    Location(file, node.line, node.column),
+                    f"the number {_short(node.value, 40)} is too large for any real network",
+                    f"integers in a spec have at most {limits.MAX_NUMBER_DIGITS} digits",
+                )
+            return number
         if node.tag == "tag:yaml.org,2002:float":
             return _constructor.construct_yaml_float(scalar)
         if node.tag == "tag:yaml.org,2002:bool":
@@ -335,12 +367,11 @@ def _scalar_value(node: _Node, file: str) -> Any:
     return node.value
 
 
-def _to_python(node: _Node, path: PathKey, source: SourceMap, file: str) -> Any:
-    source.values[path] = (node.line, node.column)
+def _to_python(node: _Node, file: str) -> Any:
     if node.kind == "scalar":
         return _scalar_value(node, file)
     if node.kind == "seq":
-        return [_to_python(child, (*path, index), source, file) for index, child in enumerate(node.children)]
+        return [_to_python(child, file) for child in node.children]
     result: dict[Any, Any] = {}
     merged: dict[Any, Any] = {}
     children = node.children
@@ -352,7 +383,7 @@ def _to_python(node: _Node, path: PathKey, source: SourceMap, file: str) -> Any:
                 "mapping keys must be plain names, not lists or mappings",
             )
         if _tag_of(key_node) == _MERGE_TAG:
-            for extra_key, extra_value in _merge_sources(value_node, path, source, file):
+            for extra_key, extra_value in _merge_sources(value_node, file):
                 merged.setdefault(extra_key, extra_value)
             continue
         key = _scalar_value(key_node, file)
@@ -366,14 +397,13 @@ def _to_python(node: _Node, path: PathKey, source: SourceMap, file: str) -> Any:
                 f"duplicate key {_short(key)}",
                 "each key may appear once in a mapping; remove or rename one of them",
             )
-        source.keys[(*path, key)] = (key_node.line, key_node.column)
-        result[key] = _to_python(value_node, (*path, key), source, file)
+        result[key] = _to_python(value_node, file)
     for key, value in merged.items():
         result.setdefault(key, value)
     return result
 
 
-def _merge_sources(node: _Node, path: PathKey, source: SourceMap, file: str) -> list[tuple[Any, Any]]:
+def _merge_sources(node: _Node, file: str) -> list[tuple[Any, Any]]:
     """The entries a `<<:` merge key brings in (a mapping, or a list of mappings, earlier ones winning)."""
     sources = node.children if node.kind == "seq" else [node]
     pairs: list[tuple[Any, Any]] = []
@@ -382,6 +412,6 @@ def _merge_sources(node: _Node, path: PathKey, source: SourceMap, file: str) -> 
             raise SpecError.at(
                 Location(file, item.line, item.column), "`<<:` must merge a mapping or a list of mappings"
             )
-        value = _to_python(item, path, source, file)
+        value = _to_python(item, file)
         pairs.extend(value.items())
     return pairs

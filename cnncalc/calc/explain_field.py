@@ -1,0 +1,107 @@
+"""Worked receptive fields: the Distill recurrence, layer by layer, checked against the engine's fields.
+
+    r_out = r_in + (k_eff - 1) * j_in      j_out = j_in * s      start_out = start_in + p_left * j_in
+
+with k_eff = d * (k - 1) + 1. `start` is the effective padding: unit 0 of a feature map sees input pixels
+from -start to -start + r - 1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from cnncalc.calc.geometry import TRANSPOSED_KINDS, AxisWindow, input_field_of, input_shape_of, windows_of
+from cnncalc.calc.worked import Worked, group_axes, num
+from cnncalc.engine.result import AnalysisResult, LayerRow
+from cnncalc.engine.tensor import AxisField
+from cnncalc.render.view import axis_names
+
+RECURRENCE = "r = r_in + (k_eff − 1) × j_in;  j = j_in × s;  start = start_in + p_left × j_in"
+
+
+def field_step_text(window: AxisWindow, before: AxisField, after: AxisField, worked: Worked) -> str:
+    """One application of the recurrence, with the numbers substituted; checked against `after`."""
+    k_eff = window.effective_kernel
+    size = before.size + (k_eff - 1) * before.jump
+    jump = before.jump * window.stride
+    start = before.padding + window.pad_left * before.jump
+    worked.check("receptive field size", size, after.size)
+    worked.check("jump", jump, after.jump)
+    worked.check("effective padding", start, after.padding)
+    kernel = f"k_eff = {window.dilation}·({window.kernel} − 1) + 1 = {k_eff}; " if window.dilation > 1 else ""
+    return (
+        f"{kernel}r = {num(before.size)} + ({k_eff} − 1) × {num(before.jump)} = {num(size)};  "
+        f"j = {num(before.jump)} × {window.stride} = {num(jump)};  "
+        f"start = {num(before.padding)} + {window.pad_left} × {num(before.jump)} = {num(start)}"
+    )
+
+
+def field_summary(field: tuple[AxisField, ...]) -> str:
+    """'7 (jump 2, start 3)' when every axis agrees, else 'H 7 (jump 2, start 3); W 5 (jump 1, start 2)'."""
+
+    def one(axis: AxisField) -> str:
+        return f"{num(axis.size)} (jump {num(axis.jump)}, start {num(axis.padding)})"
+
+    groups = group_axes(axis_names(len(field)), list(field))
+    if len(groups) == 1:
+        return one(field[0])
+    return "; ".join(f"{label} {one(field[first])}" for label, first in groups)
+
+
+def explain_row_field(result: AnalysisResult, row: LayerRow, worked: Worked, indent: int = 0) -> None:
+    """The receptive field of one row's units, from the field of what it reads."""
+    before = input_field_of(result, row)
+    if row.global_field:
+        worked.say("global: every unit depends on the whole input (global pooling or attention)", indent)
+        return
+    if row.field is None or before is None:
+        worked.say("no spatial receptive field (the spatial axes are gone)", indent)
+        return
+    in_shape = input_shape_of(result, row)
+    windows = windows_of(row, in_shape)
+    names = axis_names(len(row.field))
+    if windows is not None:
+        steps = [(windows[i], before[i], row.field[i]) for i in range(len(windows))]
+        for label, first in group_axes(names, steps):
+            prefix = f"{label}: " if len(names) > 1 else ""
+            worked.say(prefix + field_step_text(*steps[first], worked), indent)
+        return
+    if row.kind in TRANSPOSED_KINDS:
+        for label, first in group_axes(names, [(before[i], row.field[i]) for i in range(len(names))]):
+            prefix = f"{label}: " if len(names) > 1 else ""
+            after = row.field[first]
+            worked.say(
+                f"{prefix}upsampling divides the jump by the stride: j = {num(before[first].jump)} / "
+                f"{row.spec.stride if isinstance(row.spec.stride, int) else row.spec.stride[first]} = "
+                f"{num(after.jump)}; r = {num(after.size)} (the most inputs one output reads), "
+                f"start = {num(after.padding)}",
+                indent,
+            )
+        return
+    if row.field == before:
+        worked.say(f"unchanged: {field_summary(row.field)} (the layer works pixel by pixel)", indent)
+        return
+    worked.say(f"{field_summary(row.field)} (resampling; see the README's receptive-field rules)", indent)
+
+
+def explain_field_stack(result: AnalysisResult, labels: Mapping[int, str] | None = None) -> Worked:
+    """The recurrence through every row of a result, from the input pixel (r = 1, j = 1, start = 0)."""
+    labels = labels or {}
+    worked = Worked()
+    worked.say("Receptive field, layer by layer (r = size in input pixels, j = jump, start = effective padding):")
+    worked.say(RECURRENCE, 1)
+    worked.say("input: r = 1, j = 1, start = 0", 1)
+    for row in result.layers:
+        label = labels.get(row.index, f"{row.path} ({row.kind})")
+        step = Worked()
+        explain_row_field(result, row, step)
+        if len(step.lines) == 1:
+            worked.say(f"{label}: {step.lines[0]}", 1)
+        else:
+            worked.say(f"{label}:", 1)
+            worked.extend(step, 2)
+    if result.receptive_field is not None:
+        deepest = next(row for row in result.layers if row.path == result.receptive_field_layer)
+        label = labels.get(deepest.index, f"{deepest.path} ({deepest.kind})")
+        worked.say(f"Receptive field after {label}: {field_summary(result.receptive_field)}")
+    return worked

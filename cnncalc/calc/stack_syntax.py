@@ -1,0 +1,283 @@
+"""The inline stack syntax of `cnncalc calc stack`: a short network written on one line.
+
+    conv3, conv3, pool2/2, conv3 d2          three 3x3 convs and a 2x2/2 max-pool, the last conv dilated
+
+Layers are separated by commas (or semicolons, newlines, '->' or '→'). Each layer is a name, optionally
+followed directly by its kernel and stride (`conv7/2`, `conv1x7`, `pool3/2`), then options in any order:
+
+    s2  stride 2       p1  padding 1 (also `same`, `valid`)      d2  dilation 2 (`dilated 2` works too)
+    c64 64 output channels (default: keep the channels)          g32 32 groups
+    op1 output_padding 1 (transposed conv)                        ceil  ceil_mode (pooling)
+    nobias             x4  repeat the layer 4 times
+
+Long forms are accepted too: `stride 2`, `stride=2`, `padding 1`, `dilation 2`, `out 64`, `groups 32`.
+Defaults follow PyTorch: stride 1 (pooling: stride = kernel), padding 0, dilation 1, bias on.
+
+Names: conv, dw (depthwise), pw (pointwise 1x1), sep (separable), tconv (transposed conv), pool or
+maxpool, avgpool, gap (global average pool), flatten, fc/linear (`fc1000`: 1000 outputs), bn, and any
+activation (relu, gelu, silu, ...).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+HELP_TABLE = """\
+conv3            3x3 convolution, stride 1, padding 0 (PyTorch's defaults)
+conv7/2 p3 c64   7x7, stride 2, padding 3, 64 output channels
+conv3 d2         3x3 dilated by 2 (also: conv3 dilated 2, conv3 dilation=2)
+conv1x7 p0x3     per-axis kernel and padding (H x W)
+pool2/2          2x2 max-pool, stride 2 (pool3/2 p1 ceil: padding 1, ceil_mode)
+avgpool2         2x2 average pool (stride = kernel by default)
+dw3 s2 / pw64    depthwise 3x3 stride 2 / pointwise 1x1 to 64 channels
+sep3 c128        depthwise-separable 3x3 to 128 channels
+tconv4/2 p1      transposed conv 4x4 stride 2 padding 1 (op1: output_padding 1)
+bn, relu, gap, flatten, fc1000     batchnorm, activation, global average pool, flatten, linear
+conv3 x4         the same layer 4 times"""
+
+_SEPARATORS = re.compile(r",|;|\n|->|→")
+_HEAD = re.compile(r"^(?P<name>[a-z_]+?)(?P<kernel>\d+(?:x\d+)*)?(?:/(?P<stride>\d+(?:x\d+)*))?$")
+_COMPACT = re.compile(r"^(?P<key>op|s|p|d|c|g|k|m)(?P<value>\d+(?:x\d+)*)$")
+_REPEAT = re.compile(r"^[x×*](?P<count>\d+)$")
+_NUMBER = re.compile(r"^\d+(?:x\d+)*$")
+
+_NAMES = {
+    "conv": "conv",
+    "convolution": "conv",
+    "dw": "depthwise",
+    "dwconv": "depthwise",
+    "depthwise": "depthwise",
+    "pw": "pointwise",
+    "pointwise": "pointwise",
+    "sep": "separable",
+    "separable": "separable",
+    "tconv": "conv_transpose",
+    "deconv": "conv_transpose",
+    "convt": "conv_transpose",
+    "transposed": "conv_transpose",
+    "pool": "maxpool",
+    "maxpool": "maxpool",
+    "max": "maxpool",
+    "avgpool": "avgpool",
+    "avg": "avgpool",
+    "gap": "global_avgpool",
+    "gmp": "global_maxpool",
+    "flatten": "flatten",
+    "fc": "linear",
+    "linear": "linear",
+    "dense": "linear",
+    "bn": "batchnorm",
+    "batchnorm": "batchnorm",
+    "dropout": "dropout",
+    "identity": "identity",
+    "swish": "silu",
+}
+_ACTIVATIONS = frozenset(
+    {"relu", "relu6", "gelu", "silu", "mish", "sigmoid", "tanh", "elu", "hardswish", "hardsigmoid"}
+)
+_LONG_OPTIONS = {
+    "stride": "s",
+    "padding": "p",
+    "pad": "p",
+    "dilation": "d",
+    "dilated": "d",
+    "dil": "d",
+    "out": "c",
+    "channels": "c",
+    "groups": "g",
+    "kernel": "k",
+    "output_padding": "op",
+    "multiplier": "m",
+}
+_WINDOW_KINDS = {"conv", "depthwise", "separable", "conv_transpose", "maxpool", "avgpool"}
+# Which option letters each kind accepts, and the spec field each one sets.
+_FIELDS = {
+    "conv": {"k": "kernel", "s": "stride", "p": "padding", "d": "dilation", "c": "out", "g": "groups"},
+    "depthwise": {"k": "kernel", "s": "stride", "p": "padding", "d": "dilation", "m": "multiplier"},
+    "separable": {"k": "kernel", "s": "stride", "p": "padding", "d": "dilation", "c": "out", "m": "multiplier"},
+    "pointwise": {"c": "out", "s": "stride", "g": "groups", "k": "out"},
+    "conv_transpose": {
+        "k": "kernel",
+        "s": "stride",
+        "p": "padding",
+        "d": "dilation",
+        "c": "out",
+        "g": "groups",
+        "op": "output_padding",
+    },
+    "maxpool": {"k": "kernel", "s": "stride", "p": "padding", "d": "dilation"},
+    "avgpool": {"k": "kernel", "s": "stride", "p": "padding"},
+    "linear": {"c": "out", "k": "out"},
+}
+_LETTER_NAMES = {
+    "k": "kernel",
+    "s": "stride",
+    "p": "padding",
+    "d": "dilation",
+    "c": "channels",
+    "g": "groups",
+    "op": "output_padding",
+    "m": "multiplier",
+}
+MAX_LAYERS = 1000
+
+
+class StackSyntaxError(ValueError):
+    """A stack the parser cannot read; the message names the layer and the word at fault."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class StackLayer:
+    """One layer of a parsed stack: the text it came from and the spec entry it stands for."""
+
+    text: str
+    entry: dict[str, Any] = field(hash=False)
+
+
+def parse_stack(text: str) -> list[StackLayer]:
+    """Parse the inline stack syntax into spec entries (repeats expanded), in order."""
+    layers: list[StackLayer] = []
+    items = [item.strip() for item in _SEPARATORS.split(text)]
+    if not any(items):
+        raise StackSyntaxError("the stack is empty", 'write layers separated by commas, e.g. "conv3, conv3, pool2/2"')
+    for position, item in enumerate(items, start=1):
+        if not item:
+            continue
+        entry, repeat = _parse_item(item.lower(), position, item)
+        for copy in range(repeat):
+            label = item if repeat == 1 else f"{item} ({copy + 1}/{repeat})"
+            layers.append(StackLayer(label, dict(entry)))
+        if len(layers) > MAX_LAYERS:
+            raise StackSyntaxError(f"the stack has more than {MAX_LAYERS} layers", "use a YAML spec for big networks")
+    return layers
+
+
+def _parse_item(item: str, position: int, original: str) -> tuple[dict[str, Any], int]:
+    where = f"layer {position} ({original!r})"
+    tokens = item.replace("=", " ").split()
+    values: dict[str, str] = {}
+    flags: set[str] = set()
+    if tokens[0] in _NAMES or tokens[0] in _ACTIVATIONS:  # whole-word names first: relu6 is not relu + 6
+        name = tokens[0]
+    else:
+        head = _HEAD.match(tokens[0])
+        if head is None:
+            hint = "start with a name such as conv3, pool2/2, relu"
+            raise StackSyntaxError(f"{where}: cannot read {tokens[0]!r}", hint)
+        name = head["name"]
+        if head["kernel"]:
+            values["k"] = head["kernel"]
+        if head["stride"]:
+            values["s"] = head["stride"]
+    kind = _NAMES.get(name) or (name if name in _ACTIVATIONS else None)
+    if kind is None:
+        raise StackSyntaxError(f"{where}: unknown layer name {name!r}", _name_hint(name))
+    repeat = 1
+    index = 1
+    while index < len(tokens):
+        token = tokens[index]
+        index += 1
+        compact = _COMPACT.match(token)
+        repeat_match = _REPEAT.match(token)
+        if repeat_match:
+            repeat = int(repeat_match["count"])
+            if not 1 <= repeat <= MAX_LAYERS:
+                raise StackSyntaxError(f"{where}: repeat count {repeat} is out of range (1 to {MAX_LAYERS})")
+        elif compact:
+            values[compact["key"]] = compact["value"]
+        elif token in _LONG_OPTIONS:
+            if index >= len(tokens) or not (_NUMBER.match(tokens[index]) or tokens[index] in ("same", "valid")):
+                raise StackSyntaxError(f"{where}: {token!r} needs a number after it", f"e.g. {token} 2")
+            values[_LONG_OPTIONS[token]] = tokens[index]
+            index += 1
+        elif token in ("same", "valid"):
+            values["p"] = token
+        elif token in ("ceil", "ceil_mode"):
+            flags.add("ceil")
+        elif token in ("nobias", "no_bias", "no-bias"):
+            flags.add("nobias")
+        else:
+            raise StackSyntaxError(f"{where}: unknown option {token!r}", _option_hint(kind))
+    return _entry(kind, values, flags, where), repeat
+
+
+def _entry(kind: str, values: dict[str, str], flags: set[str], where: str) -> dict[str, Any]:
+    allowed = _FIELDS.get(kind, {})
+    for key in values:
+        if key not in allowed:
+            raise StackSyntaxError(
+                f"{where}: {kind} takes no {_LETTER_NAMES[key]}", _option_hint(kind) or f"{kind} has no options"
+            )
+    entry: dict[str, Any] = {"type": kind}
+    for key, value in values.items():
+        entry[allowed[key]] = _value(value)
+    if "ceil" in flags:
+        if kind not in ("maxpool", "avgpool"):
+            raise StackSyntaxError(f"{where}: ceil (ceil_mode) applies to pooling only")
+        entry["ceil_mode"] = True
+    if "nobias" in flags:
+        if kind not in ("conv", "depthwise", "separable", "pointwise", "conv_transpose", "linear"):
+            raise StackSyntaxError(f"{where}: {kind} has no bias")
+        entry["bias"] = False
+    if kind in _WINDOW_KINDS and "kernel" not in entry:
+        raise StackSyntaxError(f"{where}: {kind} needs a kernel size", f"e.g. {_example(kind)}")
+    if kind in ("conv", "separable", "conv_transpose") and "out" not in entry:
+        entry["out"] = "in_channels"  # an engine expression: keep the channel count of the layer's input
+    if kind == "linear" and "out" not in entry:
+        raise StackSyntaxError(f"{where}: a linear layer needs its output size", "e.g. fc1000")
+    if kind == "pointwise" and "out" not in entry:
+        raise StackSyntaxError(f"{where}: a pointwise conv needs its output channels", "e.g. pw64")
+    return entry
+
+
+def _value(text: str) -> int | str | list[int]:
+    """'3' -> 3, '1x7' -> [1, 7] (one per axis), 'same'/'valid' unchanged."""
+    if text in ("same", "valid"):
+        return text
+    parts = [int(part) for part in text.split("x")]
+    return parts[0] if len(parts) == 1 else parts
+
+
+def _example(kind: str) -> str:
+    return {
+        "conv": "conv3",
+        "depthwise": "dw3",
+        "separable": "sep3 c128",
+        "conv_transpose": "tconv4/2 p1",
+        "maxpool": "pool2/2",
+        "avgpool": "avgpool2",
+    }.get(kind, kind)
+
+
+def _option_hint(kind: str) -> str:
+    letters = _FIELDS.get(kind, {})
+    if not letters:
+        return ""
+    options = ", ".join(f"{letter}N ({_LETTER_NAMES[letter]})" for letter in letters if letter != "k")
+    return f"{kind} takes {options}; see `cnncalc calc stack --help`"
+
+
+def _name_hint(name: str) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, [*_NAMES, *_ACTIVATIONS], n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "names: conv, dw, pw, sep, tconv, pool, avgpool, gap, flatten, fc, bn, relu, ..."
+
+
+def labels_by_row(layers: list[StackLayer], paths: list[str]) -> dict[int, str]:
+    """Row index -> the stack text it came from ('sep3 c128 [pointwise]' for the rows of a composite)."""
+    labels: dict[int, str] = {}
+    for row_index, path in enumerate(paths):
+        top, _, inner = path.partition(".")
+        text = layers[int(top)].text if top.isdigit() and int(top) < len(layers) else path
+        labels[row_index] = f"{text} [{inner}]" if inner else text
+    return labels

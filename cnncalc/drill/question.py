@@ -1,0 +1,71 @@
+"""A drill question: what is asked, the engine's answer, and the worked solution."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from cnncalc.drill.answers import AnswerKind, Expected, Grade, grade, read_answer
+
+
+class Level(str, enum.Enum):
+    """Difficulty: easy (stride 1-2, canonical sizes), medium (odd sizes, groups, batches, ceil_mode),
+    hard (dilation, rectangular inputs, output_padding, mixed dtypes, longer stacks)."""
+
+    easy = "easy"
+    medium = "medium"
+    hard = "hard"
+
+
+SHAPE_FORMAT = "a shape such as 8x64x56x56 or (64, 56, 56); the batch axis may be left out"
+COUNT_FORMAT = "an exact number: 9472, 9,472, 9_472 or 9.472K"
+RATIO_FORMAT = "a fraction or a decimal: 1/9, 0.111 or 11.1%"
+
+
+def approx_format(unit: str, tolerance: Fraction) -> str:
+    unit_text = f"in {unit} (a bare number is read in {unit}), or" if unit else "a number such as"
+    return f"approximately, within {float(tolerance):.0%}: {unit_text} 1.5e9, 151M, 1.5G"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question. `facts` hold what the question is about (sizes, kernel, ...) so that the answer can
+    be recomputed independently (the tests do) and reported in JSON."""
+
+    id: str  # stable: the topic, the variant and the numbers, e.g. "conv-output/shape/64x56x56/..."
+    topic: str
+    level: str
+    prompt: str
+    expected: Expected
+    solution: str  # the worked solution, numbers from the engine
+    answer_format: str
+    facts: Mapping[str, Any] = field(default_factory=dict)
+    source: str = ""  # for the study notes' own examples: where they come from
+    command: str = ""  # the `cnncalc calc` command that shows the same solution
+    mistakes: tuple[tuple[Fraction | tuple[int, ...], str], ...] = ()  # typical wrong answers, explained
+
+    def grade(self, text: str) -> Grade:
+        """Grade a typed answer; a known wrong answer gets its explanation as the note."""
+        result = grade(self.expected, text)
+        if result.correct:
+            return result
+        given = read_answer(self.expected, text)
+        for value, note in self.mistakes:
+            if given == value:
+                return Grade(False, result.understood, note)
+        return result
+
+
+def exact_number(value: int | Fraction) -> Expected:
+    return Expected(AnswerKind.NUMBER, Fraction(value))
+
+
+def approximate_number(value: int | Fraction, tolerance: Fraction, unit: str = "", memory: bool = False) -> Expected:
+    return Expected(AnswerKind.NUMBER, Fraction(value), tolerance, unit, memory)
+
+
+def shape_answer(shape: tuple[int, ...]) -> Expected:
+    return Expected(AnswerKind.SHAPE, tuple(shape))

@@ -15,7 +15,7 @@ from cnncalc.bridge.module import build_module  # noqa: E402
 from cnncalc.bridge.registry import BUILDERS  # noqa: E402
 from cnncalc.bridge.verify import verify  # noqa: E402
 from cnncalc.cli.app import app  # noqa: E402
-from cnncalc.engine import analyze_file, analyze_text  # noqa: E402
+from cnncalc.engine import InputOverrides, analyze_file  # noqa: E402
 from cnncalc.layers import REGISTRY  # noqa: E402
 from cnncalc.zoo import zoo_specs  # noqa: E402
 
@@ -52,8 +52,8 @@ def test_module_parameter_names_follow_spec_paths():
 
 
 def test_verify_runs_real_kernels_on_cpu():
-    result = analyze_file(SPECS["resnet18"], overrides=None)
-    small = analyze_text(open(SPECS["resnet18"]).read().replace("shape: [3, 224, 224]", "shape: [3, 64, 64]"))
+    result = analyze_file(SPECS["resnet18"])
+    small = analyze_file(SPECS["resnet18"], InputOverrides(shape=(3, 64, 64)))
     assert small.input_shape == (1, 3, 64, 64)
     report = verify(small, "cpu")
     assert report.ok, report.mismatches()[:5]
@@ -121,9 +121,8 @@ def test_bench_batch_sweep_on_cpu():
         assert 0 < latency["p10"] <= latency["median"] <= latency["p90"]
         assert run["iterations"] >= 3
         assert run["peak_memory_bytes"] is None  # measured on CUDA only
-        assert run["flops_per_step"] == run["batch"] * analyze_text(
-            open(SPECS["resnet18"]).read().replace("shape: [3, 224, 224]", "shape: [3, 32, 32]")
-        ).totals.flops
+        small = analyze_file(SPECS["resnet18"], InputOverrides(shape=(3, 32, 32), batch=run["batch"]))
+        assert run["flops_per_step"] == small.totals.flops
         assert run["achieved_tflops"] == pytest.approx(run["flops_per_step"] / (latency["median"] / 1e3) / 1e12)
         assert run["throughput_per_s"] == pytest.approx(run["batch"] / (latency["median"] / 1e3))
 

@@ -12,6 +12,7 @@ import ast
 import difflib
 import math
 import operator
+import warnings
 from collections.abc import Callable, Mapping
 
 from cnncalc import limits
@@ -118,7 +119,7 @@ def evaluate(text: str, variables: Mapping[str, Number]) -> Number:
     if len(text) > limits.MAX_EXPRESSION_CHARS:
         raise ExpressionError(f"expression is longer than {limits.MAX_EXPRESSION_CHARS} characters")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = _parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         raise ExpressionError(f"{text!r} is not a valid expression") from None
     nodes = list(ast.walk(tree))
@@ -134,10 +135,17 @@ def evaluate(text: str, variables: Mapping[str, Number]) -> Number:
     return _Evaluator(variables).visit(tree.body)
 
 
+def _parse(text: str) -> ast.Expression:
+    # Python warns on stderr about oddities such as `0else` ("invalid decimal literal"): not for spec authors.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text.strip(), mode="eval")
+
+
 def names_in(text: str) -> set[str]:
     """Variable names an expression mentions (for error messages); empty if it does not parse."""
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = _parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return set()
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} - set(FUNCTIONS)

@@ -84,6 +84,7 @@ class Expected:
     tolerance:  relative tolerance for "approximately" questions; 0 means exact.
     unit:       the unit a bare number is read in (the question says "in MiB"): a key of UNIT_SCALES.
     memory:     a byte count, so that a lone 'B' means bytes rather than billion.
+    batch_axis: the shape's first axis is a batch, which the answer may leave out.
     """
 
     kind: AnswerKind
@@ -91,6 +92,7 @@ class Expected:
     tolerance: Fraction = Fraction(0)
     unit: str = ""
     memory: bool = False
+    batch_axis: bool = True
 
     def describe(self) -> str:
         """The answer as the feedback shows it: '9,472', '32x64x112x112', '73/576 ≈ 0.1267'."""
@@ -223,7 +225,7 @@ def grade(expected: Expected, text: str) -> Grade:
     """Compare a typed answer with the expected one; raises AnswerFormatError if it cannot be read."""
     if expected.kind is AnswerKind.SHAPE:
         assert isinstance(expected.value, tuple)
-        return _grade_shape(expected.value, text)
+        return _grade_shape(expected.value, text, expected.batch_axis)
     assert isinstance(expected.value, Fraction)
     value = read_number(expected, text)
     understood = _understood(value, expected)
@@ -246,14 +248,15 @@ def _understood(value: Fraction, expected: Expected) -> str:
     return f"{float(value):.6g}"
 
 
-def _grade_shape(target: tuple[int, ...], text: str) -> Grade:
+def _grade_shape(target: tuple[int, ...], text: str, batch_axis: bool) -> Grade:
     sizes, symbolic = parse_shape(text)
     understood = ("B" + "x" if symbolic else "") + "x".join(str(size) for size in sizes)
     if sizes == target and not symbolic:
         return Grade(True, understood)
-    if sizes == target[1:]:
+    if batch_axis and sizes == target[1:]:
         # The batch axis passes through every layer unchanged; leaving it out (or writing B) is fine.
         return Grade(True, understood, "" if symbolic else "batch axis left out; it is unchanged")
-    if len(sizes) not in (len(target), len(target) - 1):
-        return Grade(False, understood, f"the answer has {len(target)} axes (batch first), yours {len(sizes)}")
+    if len(sizes) not in (len(target), len(target) - batch_axis):
+        axes = f"{len(target)} axes" + (" (batch first)" if batch_axis else "")
+        return Grade(False, understood, f"the answer has {axes}, yours {len(sizes)}")
     return Grade(False, understood)

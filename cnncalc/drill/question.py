@@ -67,5 +67,5 @@ def approximate_number(value: int | Fraction, tolerance: Fraction, unit: str = "
     return Expected(AnswerKind.NUMBER, Fraction(value), tolerance, unit, memory)
 
 
-def shape_answer(shape: tuple[int, ...]) -> Expected:
-    return Expected(AnswerKind.SHAPE, tuple(shape))
+def shape_answer(shape: tuple[int, ...], batch_axis: bool = True) -> Expected:
+    return Expected(AnswerKind.SHAPE, tuple(shape), batch_axis=batch_axis)

@@ -10,7 +10,7 @@ from typing import Any
 from cnncalc import __version__
 from cnncalc.engine.result import AnalysisResult
 from cnncalc.render.units import grouped, human, human_bytes
-from cnncalc.render.view import DisplayRow, field_axes, field_text, shape_text
+from cnncalc.render.view import DisplayRow, field_axes, field_text, number_text, shape_text
 
 
 def to_dict(result: AnalysisResult, rows: list[DisplayRow]) -> dict[str, Any]:
@@ -91,7 +91,7 @@ def render_csv(result: AnalysisResult, rows: list[DisplayRow]) -> str:
         if row.global_field:
             rf = ["global", "", ""]
         elif row.field:
-            rf = ["x".join(str(getattr(axis, attr)) for axis in row.field) for attr in ("size", "jump", "padding")]
+            rf = ["x".join(number_text(getattr(axis, attr)) for axis in row.field) for attr in ("size", "jump", "padding")]
         writer.writerow(
             [
                 row.name,

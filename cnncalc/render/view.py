@@ -149,10 +149,17 @@ def field_text(field: tuple[AxisField, ...] | None, global_field: bool, with_sta
 
     def join(values: list[int | Fraction]) -> str:
         if all(value == values[0] for value in values):
-            return str(values[0])
-        return "x".join(str(value) for value in values)
+            return number_text(values[0])
+        return "x".join(number_text(value) for value in values)
 
     return "/".join(join(values) for values in parts)
+
+
+def number_text(value: int | Fraction) -> str:
+    """An integer as is; a fraction (jumps after upsampling) as a short decimal, never "1/2" next to a "/"."""
+    if isinstance(value, Fraction) and value.denominator != 1:
+        return f"{float(value):.4g}"
+    return str(int(value))
 
 
 def shape_text(shape: tuple[int, ...], separator: str = "x") -> str:

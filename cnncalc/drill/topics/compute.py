@@ -47,7 +47,7 @@ def macs_flops(rng: random.Random, level: Level) -> Question:
     stride = 1 if level is Level.easy else rng.choice((1, 1, 2))
     groups = 1
     if level is Level.hard and channels > 3 and rng.random() < 0.4:
-        groups = rng.choice((g for g in (2, 4, 8, 32) if channels % g == 0 and out % g == 0))
+        groups = rng.choice(tuple(g for g in (1, 2, 4, 8, 32) if channels % g == 0 and out % g == 0))
     ask = "macs" if level is Level.easy else rng.choice(("macs", "flops"))
     approximate = level is Level.hard or (level is Level.medium and rng.random() < 0.5)
     padding = kernel // 2
@@ -60,14 +60,15 @@ def macs_flops(rng: random.Random, level: Level) -> Question:
     expected = approximate_number(value, APPROX, unit) if approximate else exact_number(value)
     what = "MACs" if ask == "macs" else "FLOPs"
     whole = "for the whole batch" if batch > 1 else "for this one image"
+    how_many = (
+        f"Approximately how many {what} does it take {whole}, in {unit}{what}?"
+        if approximate
+        else (f"How many {what} does it take {whole}?")
+    )
     prompt = (
         f"{torch_conv(channels, out, kernel, stride, padding, groups=groups)} runs on an input of shape "
-        f"{tensor((batch, channels, height, width))}. How many {what} does it take {whole}? ({CONVENTION})"
+        f"{tensor((batch, channels, height, width))}. {how_many} ({CONVENTION})"
     )
-    if approximate:
-        prompt = prompt.replace("How many", "Approximately how many").replace(
-            f"{what} does", f"{unit}{what} (in {unit}) does"
-        )
     mistakes: list[tuple[Fraction, str]] = []
     if ask == "macs":
         mistakes.append((Fraction(row.flops), "that is the FLOP count: MACs are half of it"))
@@ -158,7 +159,11 @@ def separable_ratio_question(rng: random.Random, level: Level) -> Question:
 
 # ------------------------------------------------------------------------------------------ activation-memory
 
-_DTYPES = {Level.easy: ("float32",), Level.medium: ("float32", "float16"), Level.hard: ("float32", "bfloat16", "float16")}
+_DTYPES = {
+    Level.easy: ("float32",),
+    Level.medium: ("float32", "float16"),
+    Level.hard: ("float32", "bfloat16", "float16"),
+}
 _DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
 
 

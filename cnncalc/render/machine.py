@@ -91,7 +91,9 @@ def render_csv(result: AnalysisResult, rows: list[DisplayRow]) -> str:
         if row.global_field:
             rf = ["global", "", ""]
         elif row.field:
-            rf = ["x".join(number_text(getattr(axis, attr)) for axis in row.field) for attr in ("size", "jump", "padding")]
+            rf = [
+                "x".join(number_text(getattr(axis, attr)) for axis in row.field) for attr in ("size", "jump", "padding")
+            ]
         writer.writerow(
             [
                 row.name,

@@ -1,0 +1,174 @@
+"""Receptive-field questions: size and jump through a stack, and how many layers reach a given field."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+from cnncalc.calc.explain_field import explain_field_stack
+from cnncalc.calc.worked import Worked
+from cnncalc.drill.building import run, solution
+from cnncalc.drill.question import COUNT_FORMAT, Level, Question, exact_number
+from cnncalc.engine.result import AnalysisResult
+
+# A large input keeps every stack's feature maps non-empty; the receptive field does not depend on it.
+STACK_INPUT = (8, 1024, 1024)
+
+_TEMPLATES = {
+    Level.easy: (
+        "conv3, conv3",
+        "conv3, conv3, conv3",
+        "conv5, conv3",
+        "conv3, conv3, pool2/2",
+        "conv3, pool2/2, conv3",
+    ),
+    Level.medium: (
+        "conv3, conv3, pool2/2, conv3, conv3, pool2/2",
+        "conv7/2, pool3/2, conv3, conv3",
+        "conv3, conv3, pool2/2, conv3 d2",
+        "conv5, pool2/2, conv5, pool2/2",
+        "conv3/2, conv3, conv3/2, conv3",
+        "conv3, conv3/2, conv3, pool2/2, conv3",
+    ),
+    Level.hard: (
+        "conv11/4, pool3/2, conv5, pool3/2, conv3, conv3, conv3",
+        "conv7/2, pool3/2, conv3, conv3, conv3, conv3, conv3/2, conv3",
+        "conv3 d1, conv3 d2, conv3 d4, conv3 d8",
+        "conv3/2, conv3, conv3/2, conv3 d2, conv3 d4",
+        "conv3, conv3, pool2/2, conv3, conv3, pool2/2, conv3, conv3, conv3, pool2/2",
+        "conv7/2, pool3/2, conv3 x4, conv3/2, conv3 x3, conv3 d2 x2",
+    ),
+}
+
+
+def stack_layers(text: str) -> list[dict[str, Any]]:
+    """'conv3/2, pool2/2, conv3 d2' -> [{kind, kernel, stride, dilation}, ...], repeats expanded."""
+    from cnncalc.calc.stack_syntax import parse_stack
+
+    layers = []
+    for layer in parse_stack(text):
+        entry = layer.entry
+        kind = "conv" if entry["type"] == "conv" else "maxpool"
+        kernel = entry["kernel"]
+        stride = entry.get("stride", 1 if kind == "conv" else kernel)
+        layers.append({"kind": kind, "kernel": kernel, "stride": stride, "dilation": entry.get("dilation", 1)})
+    return layers
+
+
+def stack_text(layers: Sequence[dict[str, Any]]) -> str:
+    """The inline form: conv3, conv3/2, pool2/2, conv3 d2."""
+    parts = []
+    for layer in layers:
+        name = "conv" if layer["kind"] == "conv" else "pool"
+        text = f"{name}{layer['kernel']}"
+        default_stride = 1 if layer["kind"] == "conv" else layer["kernel"]
+        if layer["stride"] != default_stride or layer["kind"] != "conv":
+            text += f"/{layer['stride']}"
+        if layer["dilation"] != 1:
+            text += f" d{layer['dilation']}"
+        parts.append(text)
+    return ", ".join(parts)
+
+
+def stack_words(layers: Sequence[dict[str, Any]]) -> str:
+    """conv 3x3 (stride 1) → max-pool 2x2 (stride 2) → conv 3x3 (stride 1, dilation 2)."""
+    parts = []
+    for layer in layers:
+        name = "conv" if layer["kind"] == "conv" else "max-pool"
+        details = f"stride {layer['stride']}" + (f", dilation {layer['dilation']}" if layer["dilation"] != 1 else "")
+        parts.append(f"{name} {layer['kernel']}x{layer['kernel']} ({details})")
+    return " → ".join(parts)
+
+
+def analyze_stack(layers: Sequence[dict[str, Any]]) -> AnalysisResult:
+    """The engine's analysis of a stack; convs are padded to keep sizes (padding never changes r or j)."""
+    entries = []
+    for layer in layers:
+        if layer["kind"] == "conv":
+            span = layer["dilation"] * (layer["kernel"] - 1) + 1
+            entries.append(
+                {
+                    "type": "conv2d",
+                    "out": STACK_INPUT[0],
+                    "kernel": layer["kernel"],
+                    "stride": layer["stride"],
+                    "padding": (span - 1) // 2,
+                    "dilation": layer["dilation"],
+                }
+            )
+        else:
+            entries.append({"type": "maxpool2d", "kernel": layer["kernel"], "stride": layer["stride"]})
+    return run(STACK_INPUT, entries)
+
+
+def receptive_field(rng: random.Random, level: Level) -> Question:
+    if level is not Level.easy and rng.random() < 0.25:
+        return _layers_needed(rng, level)
+    layers = stack_layers(rng.choice(_TEMPLATES[level]))
+    ask = "jump" if level is Level.hard and rng.random() < 0.3 else "size"
+    result = analyze_stack(layers)
+    labels = {index: stack_text([layer]) for index, layer in enumerate(layers)}
+    worked = explain_field_stack(result, labels)
+    field = result.receptive_field[0] if result.receptive_field else None
+    assert field is not None
+    value = field.size if ask == "size" else field.jump
+    mistakes: list[tuple[Fraction, str]] = []
+    if ask == "size":
+        ignoring_jump = 1 + sum(layer["dilation"] * (layer["kernel"] - 1) for layer in layers)
+        mistakes.append((Fraction(ignoring_jump), "that ignores the jump: after stride s, later taps are s× apart"))
+        if any(layer["dilation"] != 1 for layer in layers):
+            plain = analyze_stack([{**layer, "dilation": 1} for layer in layers]).receptive_field
+            assert plain is not None
+            mistakes.append((Fraction(plain[0].size), "that ignores the dilation: k_eff = d·(k − 1) + 1"))
+        question = "How large is the receptive field of one unit of the last layer (in input pixels, per side)?"
+    else:
+        question = "What is the jump (effective stride: input pixels between neighbouring units) of the last layer?"
+    inline = stack_text(layers)
+    prompt = f"A stack: {stack_words(layers)}. {question}\n(Inline: {inline})"
+    return Question(
+        id=f"receptive-field/{ask}/{inline}",
+        topic="receptive-field",
+        level=level.value,
+        prompt=prompt,
+        expected=exact_number(value),
+        solution=solution(worked, str(value)),
+        answer_format=COUNT_FORMAT,
+        facts={"ask": ask, "layers": layers},
+        command=f'cnncalc calc stack "{inline}" --explain',
+        mistakes=tuple((mistake, note) for mistake, note in mistakes if mistake != value),
+    )
+
+
+def _layers_needed(rng: random.Random, level: Level) -> Question:
+    kernel = rng.choice((3, 3, 5)) if level is Level.hard else 3
+    target = rng.choice((7, 11, 15, 19, 25, 31, 51))
+    count = 0
+    fields: list[int] = []
+    while not fields or fields[-1] < target:
+        count += 1
+        result = analyze_stack([{"kind": "conv", "kernel": kernel, "stride": 1, "dilation": 1}] * count)
+        assert result.receptive_field is not None
+        size = result.receptive_field[0].size
+        assert isinstance(size, int)
+        fields.append(size)
+    worked = Worked()
+    worked.say(f"Each {kernel}x{kernel} stride-1 conv adds (k − 1) × j = {kernel - 1} × 1 = {kernel - 1} pixels:")
+    worked.say(f"r_n = 1 + n × {kernel - 1}; the engine's fields for n = 1 … {count}: {', '.join(map(str, fields))}", 1)
+    worked.say(f"The first n with r_n ≥ {target} is {count} (r = {fields[-1]})", 1)
+    prompt = (
+        f"How many stacked {kernel}x{kernel} convolutions (stride 1, no pooling) does it take for the receptive "
+        f"field to reach at least {target}x{target} input pixels?"
+    )
+    return Question(
+        id=f"receptive-field/layers-needed/k{kernel}/r{target}",
+        topic="receptive-field",
+        level=level.value,
+        prompt=prompt,
+        expected=exact_number(count),
+        solution=solution(worked, str(count)),
+        answer_format=COUNT_FORMAT,
+        facts={"ask": "layers-needed", "kernel": kernel, "target": target},
+        command=f'cnncalc calc stack "conv{kernel} x{count}" --explain',
+    )

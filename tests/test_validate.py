@@ -371,3 +371,13 @@ def test_field_error_in_a_block_names_the_block_use(tmp_path: Path) -> None:
     [error] = report["files"][0]["errors"]
     assert (error["line"], error["column"]) == (6, 29)
     assert "stage" in error["message"] or "stage" in error["hint"], error
+
+
+@pytest.mark.parametrize("value", ["[relu]", "{name: relu}"])
+def test_layer_type_that_is_not_a_name(value: str, tmp_path: Path) -> None:
+    path = write(tmp_path, "type_list", HEAD + f"  - {{type: {value}}}\n")
+    code, report = validate_json(path)
+    assert code == 1
+    [error] = report["files"][0]["errors"]
+    assert (error["line"], error["column"]) == (3, 12)
+    assert "unknown layer type" in error["message"]

@@ -12,6 +12,7 @@ from cnncalc import __version__
 from cnncalc.cli.analyze import analyze
 from cnncalc.cli.bench import bench
 from cnncalc.cli.calc import calc_app
+from cnncalc.cli.drill import drill_app
 from cnncalc.cli.kinds import kinds
 from cnncalc.cli.validate import validate
 from cnncalc.cli.verify import verify
@@ -49,6 +50,7 @@ app.command("validate")(validate)
 app.command("zoo")(zoo)
 app.command("kinds")(kinds)
 app.add_typer(calc_app, name="calc")
+app.add_typer(drill_app, name="drill")
 app.command("verify")(verify)
 app.command("bench")(bench)
 

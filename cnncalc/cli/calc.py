@@ -6,10 +6,11 @@ calculators load the engine when one of them runs.
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated, Any
 
 import typer
+
+from cnncalc.cli.common import Dtype  # already loaded at start-up by `analyze`
 
 # Typer keeps the line breaks of a help text: paragraphs are single lines (joined below), table rows short.
 STACK_HELP = (
@@ -43,14 +44,6 @@ calc_app = typer.Typer(
 )
 
 
-class Dtype(str, enum.Enum):
-    float64 = "float64"
-    float32 = "float32"
-    float16 = "float16"
-    bfloat16 = "bfloat16"
-    int8 = "int8"
-
-
 InputOption = Annotated[
     str, typer.Option("--input", "-i", help="Input without the batch: channels x sizes, e.g. 3x224x224.")
 ]
@@ -62,7 +55,9 @@ DilationOption = Annotated[str, typer.Option("--dilation", "-d", help="Dilation:
 GroupsOption = Annotated[int, typer.Option("--groups", "-g", min=1, help="Groups (C_in / groups inputs per filter).")]
 BiasOption = Annotated[bool, typer.Option("--bias/--no-bias", help="Learned bias (PyTorch's default: on).")]
 BatchOption = Annotated[int, typer.Option("--batch", "-b", min=1, help="Batch size (MACs are for the batch).")]
-DtypeOption = Annotated[Dtype, typer.Option("--dtype", help="Element type for the memory figure.")]
+DtypeOption = Annotated[
+    Dtype, typer.Option("--dtype", help="Element type for the memory figure.", case_sensitive=False)
+]
 ExplainOption = Annotated[
     bool, typer.Option("--explain", "-e", help="Print the worked solution: each formula with its numbers.")
 ]

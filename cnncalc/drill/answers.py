@@ -62,7 +62,8 @@ _NUMBER = re.compile(
 _SCALE_WORD = re.compile(
     r"^(?P<scale>kib|mib|gib|tib|kb|mb|gb|tb|thousand|million|billion|trillion|bn|mn|k|m|g|b|t)?\s*(?P<unit>.*)$"
 )
-_FRACTION_TERM = re.compile(r"^\s*(?P<top>\d+(?:\.\d+)?)\s*(?:/\s*(?P<bottom>\d+(?:\.\d+)?))?\s*$")
+_DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:_\d+)*)(?:\.\d+)?"
+_FRACTION_TERM = re.compile(rf"^\s*(?P<top>{_DIGITS})\s*(?:/\s*(?P<bottom>{_DIGITS}))?\s*$")
 _HEDGES = ("approximately", "approx.", "approx", "about", "around", "roughly", "≈", "~")
 UNIT_SCALES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
 
@@ -177,12 +178,16 @@ def _fraction_sum(text: str) -> Fraction:
         match = _FRACTION_TERM.match(term)
         if match is None:
             raise AnswerFormatError(f"{term.strip()!r} is not a fraction (write 1/9, 0.111 or 1/256 + 1/9)")
-        top = Fraction(Decimal(match["top"]))
-        bottom = Fraction(Decimal(match["bottom"])) if match["bottom"] else Fraction(1)
+        top = Fraction(Decimal(_ungrouped(match["top"])))
+        bottom = Fraction(Decimal(_ungrouped(match["bottom"]))) if match["bottom"] else Fraction(1)
         if bottom == 0:
             raise AnswerFormatError("division by zero")
         total += top / bottom
     return total
+
+
+def _ungrouped(digits: str) -> str:
+    return digits.replace(",", "").replace("_", "")
 
 
 def parse_shape(text: str) -> tuple[tuple[int, ...], bool]:

@@ -25,9 +25,12 @@ COUNT_FORMAT = "an exact number: 9472, 9,472, 9_472 or 9.472K"
 RATIO_FORMAT = "a fraction or a decimal: 1/9, 0.111 or 11.1%"
 
 
-def approx_format(unit: str, tolerance: Fraction) -> str:
-    unit_text = f"in {unit} (a bare number is read in {unit}), or" if unit else "a number such as"
-    return f"approximately, within {float(tolerance):.0%}: {unit_text} 1.5e9, 151M, 1.5G"
+def approx_format(unit: str, tolerance: Fraction, examples: str = "1.5e9, 151M, 1.5G") -> str:
+    unit_text = f"in {unit} (a bare number is read in {unit}), or as" if unit else "a number such as"
+    return f"approximately, within {float(tolerance):.0%}: {unit_text} {examples}"
+
+
+TIMES_EXAMPLES = "16.9 or 16.9x"
 
 
 @dataclass(frozen=True)

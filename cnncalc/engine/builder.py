@@ -766,7 +766,7 @@ class LayerCountEstimate:
 
     def body(self, entry: dict[str, Any]) -> int:
         if "type" in entry:
-            return 2 if entry["type"] in COMPOSITES else 1
+            return 2 if isinstance(entry["type"], str) and entry["type"] in COMPOSITES else 1
         if "layers" in entry:
             return self.entries(entry["layers"]) if isinstance(entry["layers"], list) else 0
         name = entry.get("block")

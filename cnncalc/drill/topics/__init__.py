@@ -25,8 +25,16 @@ TOPICS: dict[str, Topic] = {
     for topic in (
         Topic("conv-output", "conv output size (stride, padding, dilation) and 'same' padding", shapes.conv_output),
         Topic("pool-output", "pooling output size, with and without ceil_mode", shapes.pool_output),
-        Topic("transposed-output", "transposed-conv output size (stride, padding, output_padding)", shapes.transposed_output),
-        Topic("conv-params", "parameters of standard, grouped, depthwise, pointwise, separable convs", parameters.conv_params),
+        Topic(
+            "transposed-output",
+            "transposed-conv output size (stride, padding, output_padding)",
+            shapes.transposed_output,
+        ),
+        Topic(
+            "conv-params",
+            "parameters of standard, grouped, depthwise, pointwise, separable convs",
+            parameters.conv_params,
+        ),
         Topic("batchnorm", "BatchNorm parameters vs buffers", parameters.batchnorm),
         Topic("linear-head", "classifier heads: global-average-pool head vs flatten head", parameters.linear_head),
         Topic("macs-flops", "MACs and FLOPs of a layer", compute.macs_flops),

@@ -24,6 +24,7 @@ from cnncalc.drill.question import (
     COUNT_FORMAT,
     RATIO_FORMAT,
     SHAPE_FORMAT,
+    TIMES_EXAMPLES,
     Level,
     Question,
     approx_format,
@@ -141,7 +142,7 @@ def separable_ratio_question(rng: random.Random, level: Level) -> Question:
             f"({in_channels}→{out} channels, same output size, no bias) need than a standard one? Approximately."
         )
         mistakes.append((Fraction(kernel_size**2), f"K² = {kernel_size**2} is the limit for large C_out only"))
-        answer_format = approx_format("", Fraction(1, 100))
+        answer_format = approx_format("", Fraction(1, 100), TIMES_EXAMPLES)
     return Question(
         id=f"separable-ratio/{ask}/{in_channels}-{out}/k{kernel_size}/{size}",
         topic="separable-ratio",
@@ -210,7 +211,7 @@ def activation_memory(rng: random.Random, level: Level) -> Question:
         prompt=prompt,
         expected=expected,
         solution=solution(worked, expected.describe()),
-        answer_format=approx_format(unit, APPROX),
+        answer_format=approx_format(unit, APPROX, f"12.5, 12.5 {unit}, or a byte count"),
         facts={
             "block": block,
             "input": [channels, height, width],

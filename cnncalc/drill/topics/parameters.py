@@ -12,6 +12,7 @@ from cnncalc.drill.building import batch_size, conv_command, grid, run, solution
 from cnncalc.drill.question import (
     COUNT_FORMAT,
     SHAPE_FORMAT,
+    TIMES_EXAMPLES,
     Level,
     Question,
     approx_format,
@@ -30,9 +31,9 @@ def _params_worked(result: AnalysisResult, sections: tuple[str, ...] = ("params"
         if position:
             worked.say("")
         worked.extend(explain_row(result, row, sections))
-    if len(result.layers) > 1:
-        parts = " + ".join(num(row.params) for row in result.layers if row.params)
-        worked.say(f"Total = {parts} = {num(result.totals.params)}")
+    counted = [row.params for row in result.layers if row.params]
+    if len(counted) > 1:
+        worked.say(f"Total = {' + '.join(num(params) for params in counted)} = {num(result.totals.params)}")
     return worked
 
 
@@ -132,7 +133,8 @@ def _conv_params_command(
         return f"cnncalc calc depthwise --input {in_channels}x56x56 -k {kernel} -m {multiplier}{no_bias} --explain"
     if variant == "separable":
         return f"cnncalc calc separable --input {in_channels}x56x56 --out {out} -k {kernel}{no_bias} --explain"
-    return conv_command((in_channels, 56, 56), out, kernel, groups=groups, bias=bias)
+    padding = kernel // 2 if isinstance(kernel, int) else [value // 2 for value in kernel]
+    return conv_command((in_channels, 56, 56), out, kernel, padding=padding, groups=groups, bias=bias)
 
 
 # ------------------------------------------------------------------------------------------ batchnorm
@@ -253,7 +255,7 @@ def linear_head(rng: random.Random, level: Level) -> Question:
             f"A {name} backbone ends at {features}, with {classes} classes. How many times more parameters does a "
             "flatten + linear head have than a global-average-pooling + linear head (approximately)?"
         )
-        answer_format = approx_format("", Fraction(1, 100))
+        answer_format = approx_format("", Fraction(1, 100), TIMES_EXAMPLES)
     worked = Worked()
     worked.say("GAP head:")
     worked.extend(_params_worked(gap), 1)
@@ -409,7 +411,7 @@ def bottleneck(rng: random.Random, level: Level) -> Question:
             f"3x3 {width}→{width}, 1x1 {width}→{channels}) have than two plain 3x3 convs {channels}→{channels}? "
             "(No bias, ignore BatchNorm; approximately.)"
         )
-        answer_format = approx_format("", Fraction(1, 100))
+        answer_format = approx_format("", Fraction(1, 100), TIMES_EXAMPLES)
     else:
         value = Fraction(block.totals.macs)
         expected = approximate_number(value, APPROX, "M")
@@ -493,7 +495,7 @@ def dense_vs_conv(rng: random.Random, level: Level) -> Question:
         prompt=prompt,
         expected=expected,
         solution=solution(worked, expected.describe()),
-        answer_format=approx_format("", APPROX),
+        answer_format=approx_format("", APPROX, TIMES_EXAMPLES if ask == "ratio" else "1.2e11, 121B, 121 billion"),
         facts={
             "ask": ask,
             "input": list(input_shape),

@@ -1,0 +1,66 @@
+"""Conventions and their rules: one small function per (convention, layer kind), registered by a decorator.
+
+A convention covers every layer kind explicitly (a test enumerates them), so a kind added to the engine
+without a decision for each tool fails loudly instead of being counted as zero by accident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from cnncalc.conventions.model import LayerView, Part, Term
+
+Rule = Callable[[LayerView], list[Term]]
+Headline = Callable[[list[Term], int, int], int]  # (terms in execution order, batch, core_scale) -> headline
+
+
+@dataclass
+class Convention:
+    """One tool's way of counting: its rules per layer kind and how it turns them into its headline."""
+
+    name: str
+    tool: str  # the tool and the version whose rules are reproduced
+    distribution: str | None  # the package that provides the tool, for version checks
+    unit: str  # "MACs" or "FLOPs": what the headline really counts
+    label: str  # what the tool calls its number
+    core_scale: int  # 2 where a multiply-accumulate counts as two FLOPs
+    batch_handling: str
+    summary: str  # its rules in one sentence, for the `conventions` table
+    headline: Headline
+    rules: dict[str, Rule] = field(default_factory=dict)
+
+    def rule(self, *kinds: str | Iterable[str]) -> Callable[[Rule], Rule]:
+        """Register `rule` for the given kinds (names or groups of names); each kind only once."""
+        names: list[str] = []
+        for kind in kinds:
+            names.extend([kind] if isinstance(kind, str) else sorted(kind))
+
+        def register(rule: Rule) -> Rule:
+            for name in names:
+                if name in self.rules:
+                    raise RuntimeError(f"convention {self.name!r} has two rules for {name!r}")
+                self.rules[name] = rule
+            return rule
+
+        return register
+
+
+def zero(view: LayerView) -> list[Term]:
+    """The tool sees no work in this layer."""
+    return []
+
+
+def whole_batch_headline(terms: list[Term], batch: int, core_scale: int) -> int:
+    """Tools that count the whole batch in exact integers."""
+    return int(sum(_scaled(term, core_scale) for term in terms))
+
+
+def per_image_headline(terms: list[Term], batch: int, core_scale: int) -> int:
+    """Tools that report one image: the whole-batch count divided by the batch."""
+    total = sum(_scaled(term, core_scale) for term in terms)
+    return int(total) // batch
+
+
+def _scaled(term: Term, core_scale: int) -> int | float:
+    return term.amount * core_scale if term.part is Part.CORE else term.amount

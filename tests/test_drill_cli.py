@@ -1,0 +1,281 @@
+"""`cnncalc drill` end to end: the interactive loop, worksheets, piped JSON answers, stats and progress."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cnncalc.cli.app import app
+from cnncalc.drill.plan import SessionRequest, build_questions
+from cnncalc.drill.question import Level, Question
+
+runner = CliRunner()
+
+
+def drill(*args: str, stdin: str = "", env: dict[str, str] | None = None):
+    return runner.invoke(app, ["drill", *args], input=stdin, env={"NO_COLOR": "1", **(env or {})})
+
+
+def questions(topics: tuple[str, ...], count: int, seed: int, level: Level = Level.medium) -> list[Question]:
+    return build_questions(SessionRequest(topics, level, count, seed))
+
+
+def right_answer(question: Question) -> str:
+    return question.expected.describe().split(" (")[0].split(" ≈")[0]
+
+
+def rows(db: Path, query: str) -> list[tuple]:
+    connection = sqlite3.connect(db)
+    try:
+        return connection.execute(query).fetchall()
+    finally:
+        connection.close()
+
+
+SESSION = ("--topic", "conv-params,rf", "--count", "3", "--seed", "5")
+
+
+def test_interactive_right_wrong_and_malformed_answers(tmp_path: Path) -> None:
+    db = tmp_path / "progress.sqlite3"
+    asked = questions(("conv-params", "receptive-field"), 3, 5)
+    script = "\n".join(
+        [
+            right_answer(asked[0]),
+            "twelve",  # malformed: asked again, not graded
+            "?",  # the expected format
+            "123456789",  # wrong
+            "skip",
+        ]
+    )
+    result = drill(*SESSION, "--db", str(db), stdin=script + "\n")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert f"[1/3] {asked[0].topic}" in out and asked[0].prompt in out
+    assert f"✓ right: {right_answer(asked[0])}" in out
+    assert "Could not read that: 'twelve' is not a number" in out
+    assert f"Answer with {asked[1].answer_format}" in out
+    assert f"✗ wrong: you said 123,456,789; the answer is {asked[1].expected.describe()}" in out
+    assert f"– skipped; the answer is {asked[2].expected.describe()}" in out
+    assert out.count("Worked solution:") == 3
+    assert asked[0].solution.splitlines()[-1] in out
+    assert "Score: 1/3 (33%)" in out
+    assert "time/question" in out and "Time per question: 1 ✓" in out
+    saved = rows(db, "SELECT number, question_id, correct FROM answers ORDER BY number")
+    assert saved == [(1, asked[0].id, 1), (2, asked[1].id, 0), (3, asked[2].id, 0)]
+    assert rows(db, "SELECT status FROM sessions") == [("finished",)]
+
+
+def test_ctrl_c_keeps_the_answers_given_and_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "progress.sqlite3"
+    asked = questions(("conv-params", "receptive-field"), 3, 5)
+    typed = iter([right_answer(asked[0]), "1"])
+
+    def keyboard(prompt: str = "") -> str:
+        """Types two answers, then Ctrl-C arrives while the third is awaited."""
+        print(prompt, end="")
+        for answer in typed:
+            return answer
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("builtins.input", keyboard)
+    result = drill(*SESSION, "--db", str(db))
+    assert result.exit_code == 130
+    assert "Interrupted after 2 of 3 questions; every answer given is saved." in result.stdout
+    assert rows(db, "SELECT number, correct FROM answers ORDER BY number") == [(1, 1), (2, 0)]
+    assert rows(db, "SELECT status FROM sessions") == [("interrupted",)]
+    assert rows(db, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_end_of_input_ends_the_session_as_a_quit(tmp_path: Path) -> None:
+    db = tmp_path / "progress.sqlite3"
+    asked = questions(("conv-params", "receptive-field"), 3, 5)
+    result = drill(*SESSION, "--db", str(db), stdin=right_answer(asked[0]) + "\n")
+    assert result.exit_code == 0
+    assert "Stopped after 1 of 3 questions." in result.stdout
+    assert rows(db, "SELECT status FROM sessions") == [("quit",)]
+    result = drill(*SESSION, "--db", str(db), stdin="quit\n")
+    assert "No questions answered." in result.stdout
+
+
+def test_progress_goes_to_xdg_data_home_or_the_environment_variable(tmp_path: Path) -> None:
+    result = drill(*SESSION, stdin="skip\n", env={"XDG_DATA_HOME": str(tmp_path / "xdg"), "CNNCALC_DRILL_DB": ""})
+    assert result.exit_code == 0
+    assert (tmp_path / "xdg" / "cnncalc" / "drill.sqlite3").is_file()
+    chosen = tmp_path / "chosen.sqlite3"
+    result = drill(*SESSION, stdin="skip\n", env={"XDG_DATA_HOME": str(tmp_path / "xdg"), "CNNCALC_DRILL_DB": str(chosen)})
+    assert chosen.is_file()
+    assert f"progress is saved in {chosen}" in result.stdout
+
+
+def test_no_save_touches_no_database(tmp_path: Path) -> None:
+    result = drill(*SESSION, "--no-save", stdin="skip\n", env={"XDG_DATA_HOME": str(tmp_path)})
+    assert result.exit_code == 0 and "progress is not saved" in result.stdout
+    assert not any(tmp_path.iterdir())
+
+
+def test_piped_answers_give_a_json_report(tmp_path: Path) -> None:
+    db = tmp_path / "progress.sqlite3"
+    asked = questions((), 4, 11)
+    piped = f"{right_answer(asked[0])}\n1\nnot a number\n"  # the fourth answer is missing
+    result = drill("--json", "--seed", "11", "--count", "4", "--db", str(db), stdin=piped)
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert report["seed"] == 11 and report["database"] == str(db)
+    assert report["summary"] | {"seconds": 0, "seconds_per_question": 0, "by_topic": {}} == {
+        "status": "quit",
+        "questions": 4,
+        "answered": 3,
+        "correct": 1,
+        "score": 0.25,
+        "seconds": 0,
+        "seconds_per_question": 0,
+        "by_topic": {},
+    }
+    graded = report["questions"]
+    assert [entry["id"] for entry in graded] == [question.id for question in asked]
+    assert [entry["correct"] for entry in graded] == [True, False, False, False]
+    assert graded[2]["error"] is not None and graded[3]["given"] is None
+    assert graded[0]["expected"] == asked[0].expected.machine_value()
+    assert graded[0]["solution"] == asked[0].solution
+    assert rows(db, "SELECT COUNT(*) FROM answers") == [(3,)]  # the unanswered question is not recorded
+
+
+def test_worksheet_with_answer_key(tmp_path: Path) -> None:
+    env = {"XDG_DATA_HOME": str(tmp_path), "CNNCALC_DRILL_DB": ""}
+    result = drill("--print", "--seed", "7", "--count", "5", "--level", "hard", env=env)
+    assert result.exit_code == 0
+    sheet = result.stdout
+    asked = questions((), 5, 7, Level.hard)
+    assert sheet.startswith("# cnncalc drill worksheet")
+    assert "`cnncalc drill --print --seed 7 --count 5 --level hard`" in sheet
+    questions_part, key = sheet.split("## Answer key")
+    for number, question in enumerate(asked, start=1):
+        assert f"**{number}.** `{question.topic}`" in questions_part
+        assert f"**{number}.** {question.expected.describe()}" in key
+        assert question.solution.splitlines()[-1] in key
+    assert drill("--print", "--seed", "7", "--count", "5", "--level", "hard", env=env).stdout == sheet
+    plain = drill("--print", "--seed", "7", "--count", "5", "--level", "hard", "--format", "plain", env=env).stdout
+    assert "ANSWER KEY" in plain and "#" not in plain.splitlines()[0]
+    listed = json.loads(drill("--print", "--seed", "7", "--count", "5", "--level", "hard", "-f", "json", env=env).stdout)
+    assert [entry["expected"] for entry in listed["questions"]] == [q.expected.machine_value() for q in asked]
+    assert not any(tmp_path.iterdir())  # a worksheet never creates a progress database
+
+
+def test_notes_only_session_asks_the_notes_examples() -> None:
+    result = drill("--notes", "--topic", "linear-head", "--print", "--seed", "1")
+    assert "2,049,000" in result.stdout and "100,353,000" in result.stdout
+    assert "study notes 003 §7" in result.stdout
+
+
+def test_unknown_topic_is_a_usage_error() -> None:
+    result = drill("--topic", "recepive", "--no-save")
+    assert result.exit_code == 2
+    assert "unknown topic 'recepive'" in result.stderr and "receptive" in result.stderr
+
+
+def test_topics_are_listed_in_help_and_by_the_topics_command() -> None:
+    from cnncalc.drill.topics import TOPICS
+
+    listing = drill("topics").stdout
+    help_text = " ".join(drill("--help", env={"COLUMNS": "200"}).stdout.split())
+    for name in TOPICS:
+        assert listing.count(name) >= 1
+        assert name in help_text
+
+
+def test_stats_show_history_and_weak_topics(tmp_path: Path) -> None:
+    db = tmp_path / "progress.sqlite3"
+    assert "No drill progress yet" in drill("stats", "--db", str(db)).stdout
+    assert not db.exists()  # stats never creates the database
+    asked = questions(("conv-params", "receptive-field"), 3, 5)
+    drill(*SESSION, "--db", str(db), stdin=f"{right_answer(asked[0])}\n1\n1\n")
+    result = drill("stats", "--db", str(db))
+    assert result.exit_code == 0
+    assert "1 sessions, 3 answers, 1 right (33%)" in result.stdout
+    assert "Weak topics: receptive-field" in result.stdout
+    data = json.loads(drill("stats", "--db", str(db), "--format", "json").stdout)
+    boxes = {topic["topic"]: topic["box"] for topic in data["topics"]}
+    assert boxes == {"conv-params": 1, "receptive-field": 1}  # conv-params: right, then wrong -> back to box 1
+    assert data["weak_topics"][0] in ("conv-params", "receptive-field")
+    assert data["answers"] == 3 and data["correct"] == 1
+
+
+def test_spaced_repetition_brings_wrong_topics_back(tmp_path: Path) -> None:
+    """After topics are mastered (box 5) and one is failed (box 1), the failed one dominates the next plan."""
+    from cnncalc.drill.leitner import Card
+    from cnncalc.drill.plan import build_questions as plan
+
+    cards = {name: Card(5, 100) for name in ("conv-output", "pool-output", "batchnorm")}
+    cards["im2col"] = Card(1, 2)
+    request = SessionRequest(("conv-output", "pool-output", "batchnorm", "im2col"), Level.easy, 40, None)
+    topics = [question.topic for question in plan(request, cards, session_number=2)]
+    assert topics.count("im2col") >= 17  # about half: no topic twice in a row, the rest barely weighted
+    assert topics.count("conv-output") < topics.count("im2col")
+
+
+# ---------------------------------------------------------------------------------- damaged and foreign files
+
+
+def _foreign_sqlite(path: Path) -> None:
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)")
+    connection.execute("INSERT INTO users (name) VALUES ('ada')")
+    connection.commit()
+    connection.close()
+
+
+def _marked_sqlite(path: Path) -> None:
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA application_id = 1234")
+    connection.execute("CREATE TABLE t (x)")
+    connection.commit()
+    connection.close()
+
+
+def _damaged_drill_database(path: Path) -> None:
+    asked = questions(("conv-params", "receptive-field"), 3, 5)
+    drill(*SESSION, "--db", str(path), stdin=f"{right_answer(asked[0])}\n1\n1\n")
+    data = bytearray(path.read_bytes())
+    assert len(data) >= 3 * 4096
+    data[2 * 4096 : 3 * 4096] = bytes(range(256)) * 16  # a page of the tables overwritten
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda path: path.write_text("my notes, not a database\n" * 50), "not an SQLite file"),
+        (_foreign_sqlite, "an SQLite database of another program (tables: users)"),
+        (_marked_sqlite, "another program (application_id 0x4d2)"),
+        (_damaged_drill_database, "is damaged"),
+        (lambda path: path.write_bytes(b"SQLite format 3\x00" + bytes(200)), "damaged or not a database"),
+    ],
+)
+def test_corrupt_or_foreign_files_are_refused_and_left_byte_for_byte(tmp_path: Path, make, message: str) -> None:
+    path = tmp_path / "drill.sqlite3"
+    make(path)
+    before = path.read_bytes()
+    siblings = sorted(item.name for item in tmp_path.iterdir())
+    for args in (("--count", "1", "--db", str(path)), ("stats", "--db", str(path)), ("--json", "--db", str(path))):
+        result = drill(*args, stdin="1\n")
+        assert result.exit_code == 2, result.output
+        assert message in result.stderr and "left untouched" in result.stderr
+        assert "hint:" in result.stderr
+    assert path.read_bytes() == before
+    assert sorted(item.name for item in tmp_path.iterdir()) == siblings
+
+
+def test_an_empty_file_becomes_a_new_database(tmp_path: Path) -> None:
+    path = tmp_path / "drill.sqlite3"
+    path.touch()
+    assert drill("--count", "1", "--seed", "1", "--db", str(path), stdin="skip\n").exit_code == 0
+    assert rows(path, "SELECT COUNT(*) FROM answers") == [(1,)]
+
+
+def test_a_directory_is_refused(tmp_path: Path) -> None:
+    result = drill("--count", "1", "--db", str(tmp_path), stdin="1\n")
+    assert result.exit_code == 2 and "is a directory" in result.stderr

@@ -1,0 +1,74 @@
+"""Leitner scheduling, the progress store's transactions, and the drill's import cost at start-up."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cnncalc.drill.leitner import Card, after_answer, even_topics, interval, plan_topics
+from cnncalc.drill.paths import data_directory, database_path
+from cnncalc.drill.store import DrillDatabaseError, ProgressStore, inspect
+
+
+def test_leitner_boxes_move_up_on_right_answers_and_reset_on_wrong_ones() -> None:
+    card = Card()
+    for expected_box in (2, 3, 4, 5, 5):
+        card = after_answer(card, correct=True, session=10)
+        assert card.box == expected_box
+        assert card.due_session == 10 + interval(expected_box)
+    assert [interval(box) for box in range(1, 6)] == [1, 2, 4, 8, 16]
+    assert after_answer(card, correct=False, session=12) == Card(1, 13)
+
+
+def test_due_low_box_topics_are_drawn_most() -> None:
+    cards = {"weak": Card(1, 3), "strong": Card(5, 40), "middle": Card(3, 3)}
+    plan = plan_topics(["weak", "strong", "middle"], cards, session=3, count=3000, rng=random.Random(1))
+    assert plan.count("weak") > plan.count("middle") > plan.count("strong")
+    assert all(first != second for first, second in zip(plan, plan[1:], strict=False))
+
+
+def test_even_plan_covers_every_topic_before_repeating() -> None:
+    plan = even_topics(["a", "b", "c"], 7, random.Random(0))
+    assert sorted(plan[:3]) == ["a", "b", "c"] and sorted(plan[3:6]) == ["a", "b", "c"]
+
+
+def test_store_records_sessions_answers_and_cards_together(tmp_path: Path) -> None:
+    store = ProgressStore.open(tmp_path / "a" / "drill.sqlite3")  # parent directories are created
+    session = store.start_session("hard", 7, "interactive", 2, "all")
+    store.record_answer(session, 1, "q1", "im2col", "hard", "27x9", "27x9", True, 3.5, Card(2, session + 2))
+    store.finish_session(session, "finished")
+    assert store.totals() == (1, 1, 1)
+    assert store.cards() == {"im2col": Card(2, session + 2)}
+    assert store.next_session_number() == session + 1
+    [summary] = store.sessions()
+    assert (summary.status, summary.answered, summary.correct, summary.planned) == ("finished", 1, 1, 2)
+    with pytest.raises(DrillDatabaseError):  # a duplicate answer number violates the schema: nothing half-saved
+        store.record_answer(session, 1, "q1", "im2col", "hard", "1", "27x9", False, 1.0, Card(1, 9))
+    assert store.cards() == {"im2col": Card(2, session + 2)}
+    store.close()
+    assert inspect(tmp_path / "a" / "drill.sqlite3")
+
+
+def test_database_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.delenv("CNNCALC_DRILL_DB", raising=False)
+    assert database_path() == tmp_path / "cnncalc" / "drill.sqlite3"
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/ignored")
+    assert data_directory() != Path("relative/ignored") / "cnncalc"
+    monkeypatch.setenv("CNNCALC_DRILL_DB", str(tmp_path / "env.sqlite3"))
+    assert database_path() == tmp_path / "env.sqlite3"
+    assert database_path(str(tmp_path / "option.sqlite3")) == tmp_path / "option.sqlite3"
+
+
+def test_start_up_imports_neither_the_drill_nor_sqlite() -> None:
+    """cnncalc.cli.app imports every command module at start-up; the drill and calculators load lazily."""
+    code = (
+        "import sys, cnncalc.cli.app; "
+        "print(sorted(m for m in sys.modules if m.startswith(('sqlite3', 'cnncalc.drill', 'cnncalc.calc'))))"
+    )
+    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert output.strip() == "[]"

@@ -33,7 +33,9 @@ def field_lines(text: str) -> dict[str, str]:
 
 
 def test_conv2d_stem_from_the_notes() -> None:
-    code, out, _ = calc("conv2d", "--input", "3x224x224", "--out", "64", "-k", "7", "-s", "2", "-p", "3", "--batch", "32")
+    code, out, _ = calc(
+        "conv2d", "--input", "3x224x224", "--out", "64", "-k", "7", "-s", "2", "-p", "3", "--batch", "32"
+    )
     assert code == 0
     figures = field_lines(out)
     assert out.splitlines()[0] == "conv2d 3 → 64, kernel 7x7, stride 2, padding 3, bias"

@@ -106,7 +106,9 @@ def test_progress_goes_to_xdg_data_home_or_the_environment_variable(tmp_path: Pa
     assert result.exit_code == 0
     assert (tmp_path / "xdg" / "cnncalc" / "drill.sqlite3").is_file()
     chosen = tmp_path / "chosen.sqlite3"
-    result = drill(*SESSION, stdin="skip\n", env={"XDG_DATA_HOME": str(tmp_path / "xdg"), "CNNCALC_DRILL_DB": str(chosen)})
+    result = drill(
+        *SESSION, stdin="skip\n", env={"XDG_DATA_HOME": str(tmp_path / "xdg"), "CNNCALC_DRILL_DB": str(chosen)}
+    )
     assert chosen.is_file()
     assert f"progress is saved in {chosen}" in result.stdout
 
@@ -160,7 +162,9 @@ def test_worksheet_with_answer_key(tmp_path: Path) -> None:
     assert drill("--print", "--seed", "7", "--count", "5", "--level", "hard", env=env).stdout == sheet
     plain = drill("--print", "--seed", "7", "--count", "5", "--level", "hard", "--format", "plain", env=env).stdout
     assert "ANSWER KEY" in plain and "#" not in plain.splitlines()[0]
-    listed = json.loads(drill("--print", "--seed", "7", "--count", "5", "--level", "hard", "-f", "json", env=env).stdout)
+    listed = json.loads(
+        drill("--print", "--seed", "7", "--count", "5", "--level", "hard", "-f", "json", env=env).stdout
+    )
     assert [entry["expected"] for entry in listed["questions"]] == [q.expected.machine_value() for q in asked]
     assert not any(tmp_path.iterdir())  # a worksheet never creates a progress database
 

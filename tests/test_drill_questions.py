@@ -193,7 +193,9 @@ def _shortcut(facts: dict[str, Any]) -> int:
     assert facts["projection"] == (stride != 1 or in_channels != out)
     if not facts["projection"]:
         return 0
-    result = engine([in_channels, size, size], [conv(out, 1, stride, bias=False), {"type": "batchnorm2d"}], facts["batch"])
+    result = engine(
+        [in_channels, size, size], [conv(out, 1, stride, bias=False), {"type": "batchnorm2d"}], facts["batch"]
+    )
     return params(result) if facts["ask"] == "params" else macs(result)
 
 

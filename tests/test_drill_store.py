@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import subprocess
 import sys
@@ -28,7 +29,7 @@ def test_due_low_box_topics_are_drawn_most() -> None:
     cards = {"weak": Card(1, 3), "strong": Card(5, 40), "middle": Card(3, 3)}
     plan = plan_topics(["weak", "strong", "middle"], cards, session=3, count=3000, rng=random.Random(1))
     assert plan.count("weak") > plan.count("middle") > plan.count("strong")
-    assert all(first != second for first, second in zip(plan, plan[1:], strict=False))
+    assert all(first != second for first, second in itertools.pairwise(plan))
 
 
 def test_even_plan_covers_every_topic_before_repeating() -> None:
@@ -68,7 +69,8 @@ def test_start_up_imports_neither_the_drill_nor_sqlite() -> None:
     """cnncalc.cli.app imports every command module at start-up; the drill and calculators load lazily."""
     code = (
         "import sys, cnncalc.cli.app; "
-        "print(sorted(m for m in sys.modules if m.startswith(('sqlite3', 'cnncalc.drill', 'cnncalc.calc'))))"
+        "print(sorted(m for m in sys.modules if m.startswith(('sqlite3', 'cnncalc.drill', 'cnncalc.calc', "
+        "'cnncalc.cli.calc_commands', 'cnncalc.cli.drill_commands'))))"
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip() == "[]"

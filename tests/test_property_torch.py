@@ -119,10 +119,13 @@ class Limits:
     ch: int  # soft cap on channels and widths the generator writes
     inp: dict[int, int]  # largest input size per axis, by spatial rank
     cap: dict[int, int]  # soft cap on spatial sizes after upsampling layers, by spatial rank
+    kernel: int = 5  # largest convolution kernel
+    stride: int = 3  # largest convolution stride
+    dilation: int = 3  # largest convolution dilation
 
 
 CPU = Limits("cpu", 3, 16, {1: 24, 2: 24, 3: 8}, {1: 48, 2: 32, 3: 12})
-META = Limits("meta", 4, 64, {1: 160, 2: 96, 3: 24}, {1: 320, 2: 160, 3: 40})
+META = Limits("meta", 4, 64, {1: 160, 2: 96, 3: 24}, {1: 320, 2: 160, 3: 40}, kernel=7, stride=4, dilation=4)
 
 
 def product(values) -> int:
@@ -224,7 +227,7 @@ class Net:
         self.metas: dict[str, Meta] = {"input": x}
         self.name = "input"
         self.count = 0
-        self.layers = 0  # entries that are not skipped by `when`
+        self.nodes = 0  # layers the engine should expand the entries to
 
     @property
     def meta(self) -> Meta:
@@ -239,7 +242,8 @@ class Net:
                 return special
         return f"n{self.count}"
 
-    def add(self, entry: dict, meta: Meta, src: str | list[str] | None = None) -> str:
+    def add(self, entry: dict, meta: Meta, src: str | list[str] | None = None, nodes: int | None = None) -> str:
+        """Append a named entry producing `meta`; `nodes`: the layers it expands to (counted here unless a block)."""
         name = self.fresh()
         full = {"name": name}
         if src is not None:
@@ -250,7 +254,7 @@ class Net:
         if self.g.rare() and "when" not in full:
             full["frozen"] = True
         self.entries.append(full)
-        self.layers += full.get("when", True) not in FALSE_WHEN
+        self.nodes += count_nodes(full) if nodes is None else nodes
         self.metas[name] = meta
         self.name = name
         return name
@@ -270,6 +274,17 @@ class Net:
             document["blocks"] = self.blocks
         document["layers"] = self.entries
         return yaml.safe_dump(document, sort_keys=False)
+
+
+def count_nodes(entry: dict) -> int:
+    """How many layer rows an entry (not a block use) expands to."""
+    if entry.get("when", True) in FALSE_WHEN:
+        return 0
+    if "layers" in entry:
+        count = sum(count_nodes(inner) for inner in entry["layers"])
+    else:
+        count = 2 if entry["type"] == "separable" else 1
+    return entry.get("repeat", 1) * count
 
 
 Make = Callable[[G, Meta], tuple[dict, Meta]]
@@ -298,13 +313,14 @@ def is_image(rank: int | None = None) -> Callable[[Meta], bool]:
 # --- convolutions ----------------------------------------------------------------------------------
 
 
-def conv_geometry(g: G, x: Meta, kernel_max: int = 5) -> tuple[dict, tuple[int, ...], list[tuple[int, int]]]:
+def conv_geometry(g: G, x: Meta) -> tuple[dict, tuple[int, ...], list[tuple[int, int]]]:
     """kernel, stride, padding (any form) and dilation for a convolution on image x; the output spatial sizes."""
     sizes = x.spatial
     rank = len(sizes)
     cap = g.lim.cap[rank]
-    dilation_field, dilation = axes(g, [(1, 3)] * rank)
-    stride_field, stride = axes(g, [(1, 3)] * rank)
+    kernel_max = g.lim.kernel
+    dilation_field, dilation = axes(g, [(1, g.lim.dilation)] * rank)
+    stride_field, stride = axes(g, [(1, g.lim.stride)] * rank)
     room = [max(0, min(3, (cap - size) // 2)) for size in sizes]
     form = g.pick(["default", "int", "axis", "pairs", "same", "valid"])
     fields: dict = {}
@@ -657,6 +673,9 @@ def make_channel_split(g: G, x: Meta) -> tuple[dict, Meta]:
 
 # --- normalization ---------------------------------------------------------------------------------
 
+# ENGINE BUG (norm-rank-6): the engine accepts batchnorm and instancenorm on a rank-6 tensor (4 axes after the
+# channels, e.g. after a reshape); no torch BatchNorm/InstanceNorm module takes one and the bridge fails
+# (KeyError: 6). Only ranks 2..5 (instancenorm 3..5) are generated.
 BATCHNORM_RANKS = {"batchnorm": (2, 3, 4, 5), "batchnorm1d": (2, 3), "batchnorm2d": (4,), "batchnorm3d": (5,)}
 
 
@@ -820,7 +839,7 @@ def make_flatten(g: G, x: Meta) -> tuple[dict, Meta]:
 
 def make_reshape(g: G, x: Meta) -> tuple[dict, Meta]:
     remaining = product(x.shape[1:])
-    count = g.int(1, 4)
+    count = g.int(1, 5)  # up to (B, C, 4 more axes): beyond what convolutions take
     sizes = []
     for _ in range(count - 1):
         size = g.pick([d for d in divisors(remaining) if d <= 64])
@@ -970,6 +989,8 @@ def branch(g: G, net: Net, src: str) -> str:
         entry, meta = preserving_entry(g, x)
         return net.add(entry, meta, src=src)
     entries, meta = preserving_chain(g, x, g.int(1, 3))
+    if g.rare():  # a name inside the group that clashes with an nn.Module attribute
+        entries[0] = {"name": g.pick(["forward", "weight", "type", "eval"]), **entries[0]}
     return net.add({"layers": entries}, meta, src=src)
 
 
@@ -1091,7 +1112,12 @@ def emit_block(g: G, net: Net) -> None:
     if repeat > 1 or g.bool():
         entry["repeat"] = repeat
     out = tuple((n - 1) // stride + 1 for n in x.spatial)
-    net.add(entry, image(x.batch, width, out))
+    norm = args.get("norm", True)
+    nodes = 0
+    for index in range(repeat):  # conv1, bn1?, act1, conv2, shortcut (conv, bn?) when projecting, add, act2
+        project = index == 0 and (stride != 1 or x.channels != width)  # later copies: stride 1, width in and out
+        nodes += 5 + norm + project * (1 + norm)
+    net.add(entry, image(x.batch, width, out), nodes=nodes)
 
 
 def emit_fuse(g: G, net: Net) -> None:
@@ -1110,18 +1136,18 @@ def emit_fuse(g: G, net: Net) -> None:
     }
     other = branch(g, net, src)
     width = g.int(1, g.lim.ch)
-    net.add({"block": "fuse", "from": [src, other], "args": {"width": width}}, image(x.batch, width, x.spatial))
+    net.add({"block": "fuse", "from": [src, other], "args": {"width": width}}, image(x.batch, width, x.spatial), nodes=3)
 
 
 def emit_repeat(g: G, net: Net) -> None:
     """One shape-preserving entry repeated; the conv variant widens its dilation with `index`."""
-    x = net.meta
-    if x.image and g.bool():
+    meta = net.meta
+    if meta.image and g.bool():
         entry = {"type": "conv", "out": "in_channels", "kernel": 3, "dilation": "1 + index", "padding": "1 + index"}
     else:
-        entry, _ = preserving_entry(g, x)
+        entry, meta = preserving_entry(g, meta)  # attention moves the channel axis: do it once more, no change
     entry["repeat"] = g.int(2, 3)
-    net.add(entry, x)
+    net.add(entry, meta)
 
 
 def emit_skipped(g: G, net: Net) -> None:
@@ -1263,6 +1289,7 @@ KINDS["groupnorm"] = Kind(
     groupnorm_applies, make_groupnorm, prepare=to_channels(lambda g: g.pick([2, 4, 6, 8, 12, 16]), always=True)
 )
 # ENGINE BUG (instancenorm-2d): the engine accepts instancenorm on a (B, C) tensor; no InstanceNorm takes it.
+# ENGINE BUG (norm-rank-6): nor rank 6, see BATCHNORM_RANKS.
 KINDS["instancenorm"] = Kind(lambda x: x.ch == 1 and 3 <= x.rank <= 5, make_instancenorm)
 for _kind, _options in SIMPLE_OPTIONS.items():
     _applies = (lambda x: x.ch is not None) if _kind == "layer_scale" else any_tensor
@@ -1357,7 +1384,7 @@ def network_case(draw, lim: Limits, steps: int) -> tuple[Net, str]:
     net = Net(g, random_input(g, g.pick([1, 2, 2, 3])))
     for _ in range(g.int(2, steps)):
         random_step(g, net, structures=True)
-    if not net.layers:  # every entry was skipped: a spec without layers is invalid
+    if not net.nodes:  # every entry was skipped: a spec without layers is invalid
         net.add({"type": "identity"}, net.meta)
     return net, net.text()
 
@@ -1399,6 +1426,7 @@ def check(net: Net, text: str, device: str, kind: str | None = None) -> None:
     except SpecError as error:
         pytest.fail(f"the generator wrote a spec the engine refuses:\n{text}\n{error}")
     assert result.output_shape == net.meta.shape, f"generator and engine disagree on the output shape:\n{text}"
+    assert len(result.layers) == net.nodes, f"generator and engine disagree on the number of layers:\n{text}"
     if kind is not None:
         assert kind in kinds_of(result), text
     assume(known_bug(result, device) is None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cnncalc.engine.arithmetic import effective_kernel
 from cnncalc.engine.result import AnalysisResult, LayerRow
 from cnncalc.engine.tensor import IDENTITY_FIELD, AxisField
 from cnncalc.layers.base import per_axis
@@ -32,8 +33,6 @@ class AxisWindow:
 
     @property
     def effective_kernel(self) -> int:
-        from cnncalc.engine.arithmetic import effective_kernel
-
         return effective_kernel(self.kernel, self.dilation)
 
 

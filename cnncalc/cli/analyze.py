@@ -42,6 +42,14 @@ def analyze(
     dtype: Annotated[
         Dtype | None, typer.Option("--dtype", help="Element type for memory figures.", case_sensitive=False)
     ] = None,
+    convention: Annotated[
+        str | None,
+        typer.Option(
+            "--convention",
+            help="Also give the headline another tool prints: cnncalc, torchvision, torch, torchinfo, fvcore, "
+            "ptflops, thop, deepspeed, calflops (see `cnncalc conventions`).",
+        ),
+    ] = None,
 ) -> None:
     """Shapes, parameters, MACs/FLOPs, memory and receptive field of every layer.
 
@@ -49,6 +57,10 @@ def analyze(
     (bias excluded) and FLOPs = 2 x MACs.
     """
     path = resolve_or_fail(spec)
+    if convention is not None:
+        from cnncalc.cli.conventions import convention_or_fail  # the conventions load only when asked for
+
+        convention_or_fail(convention)
     overrides = InputOverrides(parse_input_shape(input_shape), batch, dtype.value if dtype else None)
     sources = SourceCache()
     try:
@@ -58,20 +70,25 @@ def analyze(
     except SpecError as error:
         raise spec_failure(error, sources) from None
     rows = display_rows(result, depth)
+    headline = None
+    if convention is not None:
+        from cnncalc.conventions import count_as
+
+        headline = count_as(result, convention)
     if output_format is OutputFormat.table:
         from rich.console import Console  # only the table needs rich
 
         from cnncalc.render.terminal import print_analysis
 
         console = Console(width=None if stdout_is_terminal() else 160)
-        print_analysis(console, result, rows)
+        print_analysis(console, result, rows, headline)
         return
     from cnncalc.render import machine
 
     renderers = {
-        OutputFormat.json: machine.render_json,
-        OutputFormat.csv: machine.render_csv,
-        OutputFormat.markdown: machine.render_markdown,
+        OutputFormat.json: lambda: machine.render_json(result, rows, headline),
+        OutputFormat.csv: lambda: machine.render_csv(result, rows),  # per-layer rows only: no headline
+        OutputFormat.markdown: lambda: machine.render_markdown(result, rows, headline),
     }
-    text_out = renderers[output_format](result, rows)
+    text_out = renderers[output_format]()
     sys.stdout.write(text_out if text_out.endswith("\n") else text_out + "\n")

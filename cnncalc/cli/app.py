@@ -11,8 +11,8 @@ import typer
 from cnncalc import __version__
 from cnncalc.cli.analyze import analyze
 from cnncalc.cli.bench import bench
-from cnncalc.cli.calc import calc_app
-from cnncalc.cli.drill import drill_app
+from cnncalc.cli.calc import CALC_SETTINGS, calc
+from cnncalc.cli.drill import DRILL_SETTINGS, drill
 from cnncalc.cli.kinds import kinds
 from cnncalc.cli.validate import validate
 from cnncalc.cli.verify import verify
@@ -49,8 +49,8 @@ app.command("analyze")(analyze)
 app.command("validate")(validate)
 app.command("zoo")(zoo)
 app.command("kinds")(kinds)
-app.add_typer(calc_app, name="calc")
-app.add_typer(drill_app, name="drill")
+app.command("calc", **CALC_SETTINGS)(calc)
+app.command("drill", **DRILL_SETTINGS)(drill)
 app.command("verify")(verify)
 app.command("bench")(bench)
 

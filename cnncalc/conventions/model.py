@@ -65,7 +65,11 @@ class LayerView:
 class LayerCount:
     path: str
     kind: str
+    engine_macs: int  # what cnncalc counts for the layer, to compare with
     terms: tuple[Term, ...]
+
+    def amount(self, part: Part) -> Fraction:
+        return sum((Fraction(term.amount) for term in self.terms if term.part is part), Fraction(0))
 
 
 @dataclass(frozen=True)
@@ -77,13 +81,17 @@ class NetworkCount:
     """
 
     convention: str
-    headline: int
+    tool: str  # the tool and version whose rules are reproduced
+    headline: int | None  # None when the tool fails on the network (see `failure`)
     unit: str  # "MACs" or "FLOPs": what the number really counts
     label: str  # what the tool calls it ("GMac", "flops", "Total mult-adds", ...)
+    batch_handling: str  # "whole batch", "per image", ...
+    summary: str  # the convention's rules in one sentence
     batch: int
     core_scale: int  # 2 where the tool counts a multiply-accumulate as two FLOPs
     parts: dict[Part, Fraction]
     layers: tuple[LayerCount, ...]
+    failure: str | None = None  # why the tool cannot count this network
 
     @property
     def whole_batch(self) -> Fraction:

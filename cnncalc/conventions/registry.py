@@ -10,9 +10,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from cnncalc.conventions.model import LayerView, Part, Term
+from cnncalc.engine.result import AnalysisResult
 
 Rule = Callable[[LayerView], list[Term]]
 Headline = Callable[[list[Term], int, int], int]  # (terms in execution order, batch, core_scale) -> headline
+Refusal = Callable[[AnalysisResult], str | None]  # why the tool fails on a whole network, or None
 
 
 @dataclass
@@ -28,6 +30,7 @@ class Convention:
     batch_handling: str
     summary: str  # its rules in one sentence, for the `conventions` table
     headline: Headline
+    refuses: Refusal | None = None
     rules: dict[str, Rule] = field(default_factory=dict)
 
     def rule(self, *kinds: str | Iterable[str]) -> Callable[[Rule], Rule]:

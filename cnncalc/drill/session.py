@@ -14,7 +14,7 @@ from cnncalc.drill.leitner import Card, after_answer
 from cnncalc.drill.question import Question
 from cnncalc.drill.store import ProgressStore
 
-SKIP_WORDS = frozenset({"skip", "s", "pass", "next", "idk", "?!"})
+SKIP_WORDS = frozenset({"skip", "s", "pass", "next", "idk"})
 QUIT_WORDS = frozenset({"quit", "q", "exit", ":q"})
 HELP_WORDS = frozenset({"?", "help", "h", "hint", "format"})
 

@@ -111,6 +111,7 @@ def record_data(record: AnswerRecord) -> dict[str, Any]:
         "seconds": round(record.seconds, 4),
         "solution": question.solution,
         "command": question.command or None,
+        "facts": dict(question.facts),
     }
 
 

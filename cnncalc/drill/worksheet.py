@@ -90,6 +90,7 @@ def json_worksheet(questions: Sequence[Question], request: SessionRequest, seed:
                 "tolerance": float(question.expected.tolerance),
                 "solution": question.solution,
                 "command": question.command or None,
+                "facts": dict(question.facts),
             }
             for number, question in enumerate(questions, start=1)
         ],

@@ -57,6 +57,30 @@ def _quiet() -> Iterator[None]:
         logging.disable(previous)
 
 
+@contextlib.contextmanager
+def _torch_restored() -> Iterator[None]:
+    """Put back whatever a tool monkey-patched in torch, torch.nn.functional and torch.Tensor.
+
+    ptflops, DeepSpeed and calflops replace functions there while they count, and calflops leaves its
+    patches in place when it fails; the next tool would then count through them.
+    """
+    import torch.nn.functional as functional
+
+    namespaces = [functional, torch]
+    saved = [(namespace, dict(vars(namespace))) for namespace in namespaces]
+    saved_tensor = dict(vars(torch.Tensor))
+    try:
+        yield
+    finally:
+        for namespace, attributes in saved:
+            for name, value in attributes.items():
+                if vars(namespace).get(name) is not value:
+                    setattr(namespace, name, value)
+        for name, value in saved_tensor.items():
+            if vars(torch.Tensor).get(name) is not value:
+                setattr(torch.Tensor, name, value)
+
+
 def _input(shape: tuple[int, ...]) -> torch.Tensor:
     return torch.zeros(shape)
 
@@ -140,5 +164,5 @@ PEER_TOOLS: dict[str, PeerTool] = {
 
 def run_peer(name: str, module: nn.Module, shape: tuple[int, ...]) -> int:
     """The headline number tool `name` reports for `module` on an input of `shape` (batch first)."""
-    with _quiet():
+    with _quiet(), _torch_restored():
         return PEER_TOOLS[name].run(module, shape)

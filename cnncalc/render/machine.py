@@ -5,15 +5,19 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cnncalc import __version__
 from cnncalc.engine.result import AnalysisResult
+from cnncalc.render.headline import headline_keys, headline_lines
 from cnncalc.render.units import grouped, human, human_bytes
 from cnncalc.render.view import DisplayRow, field_axes, field_text, number_text, shape_text
 
+if TYPE_CHECKING:
+    from cnncalc.conventions import NetworkCount
 
-def to_dict(result: AnalysisResult, rows: list[DisplayRow]) -> dict[str, Any]:
+
+def to_dict(result: AnalysisResult, rows: list[DisplayRow], headline: NetworkCount | None = None) -> dict[str, Any]:
     """The JSON document. Keys documented in the README are stable; new keys may be added."""
     totals = result.totals
     batch = totals.batch
@@ -39,6 +43,7 @@ def to_dict(result: AnalysisResult, rows: list[DisplayRow]) -> dict[str, Any]:
             "buffer_bytes": totals.buffer_bytes,
             "activation_bytes": totals.activation_bytes,
             "peak_activation_bytes": totals.peak_activation_bytes,
+            **headline_keys(result, headline),
         },
         "receptive_field": field_axes(result.receptive_field),
         "receptive_field_layer": result.receptive_field_layer,
@@ -63,8 +68,8 @@ def to_dict(result: AnalysisResult, rows: list[DisplayRow]) -> dict[str, Any]:
     }
 
 
-def render_json(result: AnalysisResult, rows: list[DisplayRow]) -> str:
-    return json.dumps(to_dict(result, rows), indent=2)
+def render_json(result: AnalysisResult, rows: list[DisplayRow], headline: NetworkCount | None = None) -> str:
+    return json.dumps(to_dict(result, rows, headline), indent=2)
 
 
 CSV_COLUMNS = [
@@ -110,7 +115,7 @@ def render_csv(result: AnalysisResult, rows: list[DisplayRow]) -> str:
     return buffer.getvalue()
 
 
-def summary_lines(result: AnalysisResult) -> list[tuple[str, str]]:
+def summary_lines(result: AnalysisResult, headline: NetworkCount | None = None) -> list[tuple[str, str]]:
     """(label, value) pairs of the totals, shared by the Markdown and terminal renderers."""
     totals = result.totals
     batch = totals.batch
@@ -126,6 +131,7 @@ def summary_lines(result: AnalysisResult) -> list[tuple[str, str]]:
         ("Buffers", f"{grouped(totals.buffers)} (BatchNorm running statistics)"),
         ("MACs", f"{grouped(totals.macs)} ({human(totals.macs)}){per_sample}"),
         ("FLOPs", f"{grouped(totals.flops)} ({human(totals.flops)}) = 2 x MACs"),
+        *headline_lines(headline),
         ("Parameter memory", f"{human_bytes(totals.param_bytes)} (+ {human_bytes(totals.buffer_bytes)} buffers)"),
         (
             "Activation memory",
@@ -144,7 +150,7 @@ def summary_lines(result: AnalysisResult) -> list[tuple[str, str]]:
     return lines
 
 
-def render_markdown(result: AnalysisResult, rows: list[DisplayRow]) -> str:
+def render_markdown(result: AnalysisResult, rows: list[DisplayRow], headline: NetworkCount | None = None) -> str:
     out = [
         f"## {result.name}",
         "",
@@ -157,7 +163,7 @@ def render_markdown(result: AnalysisResult, rows: list[DisplayRow]) -> str:
             f"{grouped(row.macs)} | {grouped(row.flops)} | {field_text(row.field, row.global_field)} |"
         )
     out.append("")
-    out.extend(f"- **{label}**: {value}" for label, value in summary_lines(result))
+    out.extend(f"- **{label}**: {value}" for label, value in summary_lines(result, headline))
     out.append(f"- **Convention**: {result.convention}")
     for issue in result.warnings:
         out.append(f"- **Warning** ({issue.location}): {issue.message}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
@@ -11,6 +13,9 @@ from cnncalc.engine.result import AnalysisResult
 from cnncalc.render.machine import summary_lines
 from cnncalc.render.units import grouped
 from cnncalc.render.view import Column, DisplayRow, field_text, shape_text
+
+if TYPE_CHECKING:
+    from cnncalc.conventions import NetworkCount
 
 _NUMERIC = {Column.PARAMS, Column.MACS, Column.FLOPS}
 
@@ -46,18 +51,20 @@ def layer_table(result: AnalysisResult, rows: list[DisplayRow]) -> Table:
     return table
 
 
-def totals_panel(result: AnalysisResult) -> Panel:
+def totals_panel(result: AnalysisResult, headline: NetworkCount | None = None) -> Panel:
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold")
     grid.add_column()
-    for label, value in summary_lines(result):
+    for label, value in summary_lines(result, headline):
         grid.add_row(label, value)
     return Panel(grid, title="Totals", title_align="left", expand=False)
 
 
-def print_analysis(console: Console, result: AnalysisResult, rows: list[DisplayRow]) -> None:
+def print_analysis(
+    console: Console, result: AnalysisResult, rows: list[DisplayRow], headline: NetworkCount | None = None
+) -> None:
     console.print(layer_table(result, rows))
-    console.print(totals_panel(result))
+    console.print(totals_panel(result, headline))
     console.print(Text(f"Convention: {result.convention}", style="dim"))
     for issue in result.warnings:
         console.print(Text(f"warning: {issue.location}: {issue.message}", style="yellow"))

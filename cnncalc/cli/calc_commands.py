@@ -1,0 +1,434 @@
+"""`cnncalc calc ...`: one-line calculators for a single layer or an inline stack, no YAML file needed.
+
+Loaded only when `cnncalc calc` runs (see cnncalc.cli.calc); the engine is imported when a calculator runs.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from cnncalc.cli.common import Dtype
+
+# Typer keeps the line breaks of a help text: paragraphs are single lines (joined below), table rows short.
+STACK_HELP = (
+    "Receptive field, shapes and counts of a short stack written inline.\n\n"
+    "Layers are separated by commas; each is a name with its kernel and stride (conv3, conv7/2, pool2/2), "
+    "then options in any order. Defaults are PyTorch's (stride 1, padding 0; pooling stride = kernel); "
+    "a conv keeps its input's channel count unless given cN.\n\n"
+    "  conv3           3x3 convolution, stride 1, padding 0\n"
+    "  conv7/2 p3 c64  7x7, stride 2, padding 3, 64 output channels\n"
+    "  conv3 d2        3x3 dilated by 2 (or: conv3 dilated 2, conv3 dilation=2)\n"
+    "  conv1x7 p0x3    per-axis kernel and padding (H x W)\n"
+    "  pool2/2         2x2 max-pool, stride 2\n"
+    "  pool3/2 p1 ceil 3x3 max-pool, stride 2, padding 1, ceil_mode\n"
+    "  avgpool2        2x2 average pool\n"
+    "  dw3 s2, pw64    depthwise 3x3 stride 2; pointwise 1x1 to 64 channels\n"
+    "  sep3 c128       depthwise-separable 3x3 to 128 channels\n"
+    "  tconv4/2 p1     transposed conv 4x4, stride 2, padding 1\n"
+    "  bn, relu, gap   batchnorm, any activation, global average pool\n"
+    "  flatten, fc10   flatten, linear layer with 10 outputs\n"
+    "  conv3 x4        the same layer 4 times\n\n"
+    "Options: sN stride, pN padding (or same, valid), dN dilation, cN channels, gN groups, "
+    "opN output_padding, ceil (ceil_mode), nobias, xN repeat.\n\n"
+    'Example: cnncalc calc stack "conv3, conv3, pool2/2, conv3 d2" --explain'
+)
+
+calc_app = typer.Typer(
+    help="One-line calculators: shape, params, MACs/FLOPs and receptive field of one layer or an inline "
+    "stack. Add --explain for the worked solution.",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+InputOption = Annotated[
+    str, typer.Option("--input", "-i", help="Input without the batch: channels x sizes, e.g. 3x224x224.")
+]
+OutOption = Annotated[int, typer.Option("--out", "-o", min=1, help="Output channels.")]
+KernelOption = Annotated[str, typer.Option("--kernel", "-k", help="Kernel size: 3, or one per axis: 1x7.")]
+StrideOption = Annotated[str, typer.Option("--stride", "-s", help="Stride: 2, or one per axis.")]
+PaddingOption = Annotated[str, typer.Option("--padding", "-p", help="Padding: 1, one per axis (0x3), same or valid.")]
+DilationOption = Annotated[str, typer.Option("--dilation", "-d", help="Dilation: 2, or one per axis.")]
+GroupsOption = Annotated[int, typer.Option("--groups", "-g", min=1, help="Groups (C_in / groups inputs per filter).")]
+BiasOption = Annotated[bool, typer.Option("--bias/--no-bias", help="Learned bias (PyTorch's default: on).")]
+BatchOption = Annotated[int, typer.Option("--batch", "-b", min=1, help="Batch size (MACs are for the batch).")]
+DtypeOption = Annotated[
+    Dtype, typer.Option("--dtype", help="Element type for the memory figure.", case_sensitive=False)
+]
+ExplainOption = Annotated[
+    bool, typer.Option("--explain", "-e", help="Print the worked solution: each formula with its numbers.")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the analysis as JSON (as `analyze --format json`).")]
+
+
+def conv(
+    input_shape: InputOption,
+    out: OutOption,
+    kernel: KernelOption,
+    stride: StrideOption = "1",
+    padding: PaddingOption = "0",
+    dilation: DilationOption = "1",
+    groups: GroupsOption = 1,
+    bias: BiasOption = True,
+    batch: BatchOption = 1,
+    dtype: DtypeOption = Dtype.float32,
+    explain: ExplainOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Convolution (torch.nn.Conv2d; 1-d or 3-d from --input): output shape, params, MACs/FLOPs, receptive field.
+
+    Example: cnncalc calc conv2d --input 3x224x224 --out 64 -k 7 -s 2 -p 3 --explain
+    """
+    entry = {
+        "type": "conv",
+        "out": out,
+        "kernel": _axes(kernel, "--kernel"),
+        "stride": _axes(stride, "--stride"),
+        "padding": _padding(padding),
+        "dilation": _axes(dilation, "--dilation"),
+        "groups": groups,
+        "bias": bias,
+    }
+    _calculate(input_shape, [entry], batch, dtype, explain, as_json)
+
+
+def depthwise(
+    input_shape: InputOption,
+    kernel: KernelOption,
+    stride: StrideOption = "1",
+    padding: PaddingOption = "0",
+    dilation: DilationOption = "1",
+    multiplier: Annotated[int, typer.Option("--multiplier", "-m", min=1, help="Filters per input channel.")] = 1,
+    bias: BiasOption = True,
+    batch: BatchOption = 1,
+    dtype: DtypeOption = Dtype.float32,
+    explain: ExplainOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Depthwise convolution (groups = C_in): one k x k filter per input channel.
+
+    Example: cnncalc calc depthwise --input 32x112x112 -k 3 -p 1
+    """
+    entry = {
+        "type": "depthwise",
+        "kernel": _axes(kernel, "--kernel"),
+        "stride": _axes(stride, "--stride"),
+        "padding": _padding(padding),
+        "dilation": _axes(dilation, "--dilation"),
+        "multiplier": multiplier,
+        "bias": bias,
+    }
+    _calculate(input_shape, [entry], batch, dtype, explain, as_json)
+
+
+def pointwise(
+    input_shape: InputOption,
+    out: OutOption,
+    stride: StrideOption = "1",
+    groups: GroupsOption = 1,
+    bias: BiasOption = True,
+    batch: BatchOption = 1,
+    dtype: DtypeOption = Dtype.float32,
+    explain: ExplainOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Pointwise (1x1) convolution: channel mixing only.
+
+    Example: cnncalc calc pointwise --input 256x56x56 --out 64 --no-bias
+    """
+    entry = {"type": "pointwise", "out": out, "stride": _axes(stride, "--stride"), "groups": groups, "bias": bias}
+    _calculate(input_shape, [entry], batch, dtype, explain, as_json)
+
+
+def separable(
+    input_shape: InputOption,
+    out: OutOption,
+    kernel: KernelOption,
+    stride: StrideOption = "1",
+    padding: PaddingOption = "0",
+    dilation: DilationOption = "1",
+    multiplier: Annotated[int, typer.Option("--multiplier", "-m", min=1, help="Depthwise filters per channel.")] = 1,
+    bias: BiasOption = True,
+    batch: BatchOption = 1,
+    dtype: DtypeOption = Dtype.float32,
+    explain: ExplainOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Depthwise-separable convolution (depthwise k x k, then pointwise 1x1), compared with a standard conv.
+
+    Prints the cost ratio separable / standard, 1/C_out + 1/K² (MACs, bias excluded).
+    Example: cnncalc calc separable --input 32x112x112 --out 64 -k 3 -p 1 --explain
+    """
+    entry = {
+        "type": "separable",
+        "out": out,
+        "kernel": _axes(kernel, "--kernel"),
+        "stride": _axes(stride, "--stride"),
+        "padding": _padding(padding),
+        "dilation": _axes(dilation, "--dilation"),
+        "multiplier": multiplier,
+        "bias": bias,
+    }
+    standard = {key: value for key, value in entry.items() if key != "multiplier"} | {"type": "conv"}
+    _calculate(input_shape, [entry], batch, dtype, explain, as_json, compare_with=standard)
+
+
+def conv_transpose(
+    input_shape: InputOption,
+    out: OutOption,
+    kernel: KernelOption,
+    stride: StrideOption = "1",
+    padding: Annotated[str, typer.Option("--padding", "-p", help="Padding: 1, or one per axis.")] = "0",
+    output_padding: Annotated[
+        str, typer.Option("--output-padding", help="Extra size on one side: 1, or one per axis (< stride).")
+    ] = "0",
+    dilation: DilationOption = "1",
+    groups: GroupsOption = 1,
+    bias: BiasOption = True,
+    batch: BatchOption = 1,
+    dtype: DtypeOption = Dtype.float32,
+    explain: ExplainOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Transposed convolution (torch.nn.ConvTranspose2d): upsampling output size, params, MACs (input grid).
+
+    Example: cnncalc calc conv-transpose --input 64x56x56 --out 32 -k 4 -s 2 -p 1
+    """
+    entry = {
+        "type": "conv_transpose",
+        "out": out,
+        "kernel": _axes(kernel, "--kernel"),
+        "stride": _axes(stride, "--stride"),
+        "padding": _axes(padding, "--padding", minimum=0),
+        "output_padding": _axes(output_padding, "--output-padding", minimum=0),
+        "dilation": _axes(dilation, "--dilation"),
+        "groups": groups,
+        "bias": bias,
+    }
+    _calculate(input_shape, [entry], batch, dtype, explain, as_json)
+
+
+def maxpool(
+    input_shape: InputOption,
+    kernel: KernelOption,
+    stride: Annotated[str | None, typer.Option("--stride", "-s", help="Stride (default: the kernel).")] = None,
+    padding: Annotated[str, typer.Option("--padding", "-p", help="Padding (at most half the kernel).")] = "0",
+    dilation: DilationOption = "1",
+    ceil_mode: Annotated[bool, typer.Option("--ceil-mode", help="Round the output size up (PyTorch's rule).")] = False,
+    batch: BatchOption = 1,
+    dtype: DtypeOption = Dtype.float32,
+    explain: ExplainOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Max pooling (torch.nn.MaxPool2d), with ceil_mode exactly as PyTorch rounds it.
+
+    Example: cnncalc calc maxpool --input 64x112x112 -k 3 -s 2 -p 1
+    """
+    entry = _pool_entry("maxpool", kernel, stride, padding, ceil_mode) | {"dilation": _axes(dilation, "--dilation")}
+    _calculate(input_shape, [entry], batch, dtype, explain, as_json)
+
+
+def avgpool(
+    input_shape: InputOption,
+    kernel: KernelOption,
+    stride: Annotated[str | None, typer.Option("--stride", "-s", help="Stride (default: the kernel).")] = None,
+    padding: Annotated[str, typer.Option("--padding", "-p", help="Padding (at most half the kernel).")] = "0",
+    ceil_mode: Annotated[bool, typer.Option("--ceil-mode", help="Round the output size up (PyTorch's rule).")] = False,
+    batch: BatchOption = 1,
+    dtype: DtypeOption = Dtype.float32,
+    explain: ExplainOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Average pooling (torch.nn.AvgPool2d), with ceil_mode exactly as PyTorch rounds it.
+
+    Example: cnncalc calc avgpool --input 256x56x56 -k 2
+    """
+    entry = _pool_entry("avgpool", kernel, stride, padding, ceil_mode)
+    _calculate(input_shape, [entry], batch, dtype, explain, as_json)
+
+
+def linear(
+    input_shape: Annotated[
+        str,
+        typer.Option("--input", "-i", help="Features (2048), or a feature map to flatten first (2048x7x7)."),
+    ],
+    out: Annotated[int, typer.Option("--out", "-o", min=1, help="Output features (e.g. classes).")],
+    bias: BiasOption = True,
+    batch: BatchOption = 1,
+    dtype: DtypeOption = Dtype.float32,
+    explain: ExplainOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Fully connected layer (torch.nn.Linear); a C x H x W input is flattened first (a flatten head).
+
+    Example: cnncalc calc linear --input 2048 --out 1000
+    """
+    layers = [{"type": "flatten"}, {"type": "linear", "out": out, "bias": bias}]
+    _calculate(input_shape, layers, batch, dtype, explain, as_json, features_only_ok=True)
+
+
+def batchnorm(
+    input_shape: Annotated[str, typer.Option("--input", "-i", help="Channels (256) or a feature map (256x56x56).")],
+    affine: Annotated[bool, typer.Option("--affine/--no-affine", help="Learned scale and shift (γ, β).")] = True,
+    running_stats: Annotated[
+        bool, typer.Option("--running-stats/--no-running-stats", help="Running mean and variance buffers.")
+    ] = True,
+    batch: BatchOption = 1,
+    dtype: DtypeOption = Dtype.float32,
+    explain: ExplainOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """BatchNorm: parameters (γ, β) apart from buffers (running mean and variance).
+
+    Example: cnncalc calc batchnorm --input 256x56x56 --explain
+    """
+    entry = {"type": "batchnorm", "affine": affine, "track_running_stats": running_stats}
+    _calculate(input_shape, [entry], batch, dtype, explain, as_json, features_only_ok=True)
+
+
+def patch_embed(
+    input_shape: InputOption,
+    patch: Annotated[int, typer.Option("--patch", "-P", min=1, help="Patch size (16 for ViT-B/16).")],
+    dim: Annotated[int, typer.Option("--dim", "-D", min=1, help="Embedding width D (768 for ViT-B).")],
+    class_token: Annotated[bool, typer.Option("--class-token", help="Prepend a class token (N + 1).")] = False,
+    batch: BatchOption = 1,
+    dtype: DtypeOption = Dtype.float32,
+    explain: ExplainOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """ViT patch embedding: tokens N = (H/p)·(W/p), shape (B, N, D), params D·C·p² + D.
+
+    Example: cnncalc calc patch-embed --input 3x224x224 --patch 16 --dim 768 --class-token
+    """
+    layers: list[dict[str, Any]] = [{"type": "patch_embed", "patch": patch, "dim": dim}]
+    if class_token:
+        layers.append({"type": "class_token"})
+    _calculate(input_shape, layers, batch, dtype, explain, as_json)
+
+
+def stack(
+    layers: Annotated[str, typer.Argument(help='The stack, e.g. "conv3, conv3, pool2/2, conv3 d2".')],
+    input_shape: Annotated[
+        str, typer.Option("--input", "-i", help="Input without the batch: channels x sizes.")
+    ] = "3x224x224",
+    batch: BatchOption = 1,
+    dtype: DtypeOption = Dtype.float32,
+    explain: ExplainOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Receptive field, shapes and counts of a short stack written inline (help: STACK_HELP)."""
+    from cnncalc.calc.stack_syntax import StackSyntaxError, parse_stack
+
+    try:
+        parsed = parse_stack(layers)
+    except StackSyntaxError as error:
+        raise _usage(error.message, error.hint or "see `cnncalc calc stack --help`") from None
+    _calculate(input_shape, [layer.entry for layer in parsed], batch, dtype, explain, as_json, stack_layers=parsed)
+
+
+calc_app.command("conv2d")(conv)
+for _alias in ("conv", "conv1d", "conv3d"):
+    calc_app.command(_alias, hidden=True)(conv)
+calc_app.command("depthwise")(depthwise)
+calc_app.command("pointwise")(pointwise)
+calc_app.command("separable")(separable)
+calc_app.command("conv-transpose")(conv_transpose)
+for _alias in ("conv_transpose", "conv-transpose2d", "deconv", "tconv"):
+    calc_app.command(_alias, hidden=True)(conv_transpose)
+calc_app.command("maxpool")(maxpool)
+calc_app.command("pool", hidden=True)(maxpool)
+calc_app.command("avgpool")(avgpool)
+calc_app.command("linear")(linear)
+calc_app.command("batchnorm")(batchnorm)
+calc_app.command("patch-embed")(patch_embed)
+calc_app.command("stack", help=STACK_HELP)(stack)
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _usage(message: str, hint: str = "") -> typer.Exit:
+    from cnncalc.cli.common import fail
+    from cnncalc.errors import ExitCode
+
+    return fail(message, ExitCode.USAGE, hint)
+
+
+def _axes(text: str, what: str, minimum: int = 1) -> int | list[int]:
+    from cnncalc.calc.options import OptionValueError, parse_axes
+
+    try:
+        return parse_axes(text, what, minimum)
+    except OptionValueError as error:
+        raise _usage(str(error)) from None
+
+
+def _padding(text: str) -> int | str | list[int]:
+    from cnncalc.calc.options import OptionValueError, parse_padding
+
+    try:
+        return parse_padding(text)
+    except OptionValueError as error:
+        raise _usage(str(error)) from None
+
+
+def _pool_entry(kind: str, kernel: str, stride: str | None, padding: str, ceil_mode: bool) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "type": kind,
+        "kernel": _axes(kernel, "--kernel"),
+        "padding": _axes(padding, "--padding", minimum=0),
+        "ceil_mode": ceil_mode,
+    }
+    if stride is not None:
+        entry["stride"] = _axes(stride, "--stride")
+    return entry
+
+
+def _input(text: str, features_only_ok: bool) -> tuple[tuple[int, ...], bool]:
+    """The input shape, and whether it is a bare feature count (then a flatten row is scaffolding)."""
+    from cnncalc.cli.common import parse_input_shape
+
+    word = text.strip()
+    if features_only_ok and word.isdigit() and int(word) >= 1:
+        return (int(word), 1), True
+    shape = parse_input_shape(word)
+    assert shape is not None  # parse_input_shape returns None only for None
+    return shape, False
+
+
+def _calculate(
+    input_text: str,
+    layers: list[dict[str, Any]],
+    batch: int,
+    dtype: Dtype,
+    explain: bool,
+    as_json: bool,
+    *,
+    compare_with: dict[str, Any] | None = None,
+    features_only_ok: bool = False,
+    stack_layers: list[Any] | None = None,
+) -> None:
+    """Run the layers through the engine and print the figures (and the worked solution)."""
+    from cnncalc.calc.network import analyze_layers
+    from cnncalc.errors import ExitCode, SpecError
+
+    input_shape, features_only = _input(input_text, features_only_ok)
+    if features_only and layers[0]["type"] != "flatten":
+        layers = [{"type": "flatten"}, *layers]
+    try:
+        result = analyze_layers(input_shape, layers, batch, dtype.value)
+        standard = analyze_layers(input_shape, [compare_with], batch, dtype.value) if compare_with else None
+    except SpecError as error:
+        from cnncalc.cli.common import fail
+
+        issue = error.issues[0]
+        message = issue.message.split(": ", 1)[-1] if issue.message[:1].isdigit() else issue.message
+        raise fail(f"{message} (input {input_text})", ExitCode.INVALID_SPEC, issue.hint) from None
+    shown = list(range(1 if features_only else 0, len(result.layers)))
+    from cnncalc.calc.render_calc import render_calculation
+
+    text = render_calculation(result, shown, explain, as_json, standard=standard, stack_layers=stack_layers)
+    print(text)

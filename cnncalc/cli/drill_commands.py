@@ -1,0 +1,196 @@
+"""`cnncalc drill`: interview practice, `drill stats` and `drill topics`.
+
+Loaded only when `cnncalc drill` runs (see cnncalc.cli.drill); the question bank, SQLite and the engine are
+imported when a drill command runs.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from cnncalc.drill.command import DrillOptions
+
+drill_app = typer.Typer(  # its help is DRILL_HELP, on the callback below
+    add_completion=False, context_settings={"help_option_names": ["-h", "--help"]}
+)
+
+
+class Level(str, enum.Enum):
+    easy = "easy"
+    medium = "medium"
+    hard = "hard"
+
+
+class WorksheetFormat(str, enum.Enum):
+    markdown = "markdown"
+    plain = "plain"
+    json = "json"
+
+
+class StatsFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Progress database file. Default: $CNNCALC_DRILL_DB, else drill.sqlite3 in $XDG_DATA_HOME/cnncalc "
+        "(~/.local/share/cnncalc).",
+    ),
+]
+
+
+# Typer keeps a help text's line breaks, so paragraphs are single lines here (joined from short pieces).
+DRILL_HELP = (
+    "Practise CNN arithmetic for interviews: shapes, params, MACs/FLOPs, receptive fields and more.\n\n"
+    "Each answer is graded against the engine and followed by the worked solution; the session ends with the "
+    "score, accuracy per topic and time per question. Progress is kept in a SQLite database, with spaced "
+    "repetition: topics you get wrong come back sooner (`cnncalc drill stats` shows them).\n\n"
+    "Answers are read forgivingly: 9472, 9,472, 9_472, 9.472K, 1.5e9, 1.5G, 64x112x112, (64, 112, 112), "
+    "1/9, 0.111, 11%. Type ? for the expected format, skip, or quit.\n\n"
+    "Topics: conv-output, pool-output, transposed-output, conv-params, batchnorm, linear-head, macs-flops, "
+    "separable-ratio, receptive-field, shortcut, bottleneck, activation-memory, im2col, dense-vs-conv, vit-patch "
+    "(`cnncalc drill topics` lists them with their aliases).\n\n"
+    "Examples: cnncalc drill --topic rf --level hard;  cnncalc drill --print --seed 7 --count 20;  "
+    "printf '9472\\n' | cnncalc drill --json --seed 7 --count 1"
+)
+
+
+@drill_app.callback(invoke_without_command=True, help=DRILL_HELP)
+def drill(
+    ctx: typer.Context,
+    topic: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--topic",
+            "-t",
+            help="Only these topics (repeat, or separate with commas; aliases like rf, flops, bn work). "
+            "`cnncalc drill topics` lists them.",
+        ),
+    ] = None,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, max=500, help="How many questions.")] = 10,
+    level: Annotated[Level, typer.Option("--level", "-l", help="Difficulty.", case_sensitive=False)] = Level.medium,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Reproducible questions: the same seed gives the same set.")
+    ] = None,
+    notes: Annotated[bool, typer.Option("--notes", help="Only the study notes' own worked examples.")] = False,
+    print_worksheet: Annotated[
+        bool, typer.Option("--print", help="Print a worksheet with an answer key instead of asking.")
+    ] = False,
+    worksheet_format: Annotated[
+        WorksheetFormat, typer.Option("--format", "-f", help="Worksheet format (with --print).", case_sensitive=False)
+    ] = WorksheetFormat.markdown,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Non-interactive: read one answer per line from stdin, print a JSON report."),
+    ] = False,
+    db: DbOption = None,
+    no_save: Annotated[bool, typer.Option("--no-save", help="Do not record this session's progress.")] = False,
+) -> None:
+    """Practise CNN arithmetic (see DRILL_HELP)."""
+    ctx.obj = {"db": db}
+    if ctx.invoked_subcommand is not None:
+        return
+    from cnncalc.drill.command import DrillOptions
+
+    options = DrillOptions(
+        topics=tuple(topic or ()),
+        count=count,
+        level=level.value,
+        seed=seed,
+        notes_only=notes,
+        worksheet=worksheet_format.value if print_worksheet else None,
+        piped_json=as_json,
+        db=db,
+        save=not no_save,
+    )
+    raise typer.Exit(_run(options))
+
+
+@drill_app.command("stats")
+def stats(
+    ctx: typer.Context,
+    db: DbOption = None,
+    output_format: Annotated[StatsFormat, typer.Option("--format", "-f", case_sensitive=False)] = StatsFormat.text,
+) -> None:
+    """History, accuracy per topic, Leitner boxes and the weakest topics."""
+    import json
+
+    from cnncalc.drill.paths import database_path
+    from cnncalc.drill.stats import no_database_text, stats_data, stats_text
+    from cnncalc.drill.store import DrillDatabaseError, ProgressStore, inspect
+
+    path = database_path(db or (ctx.obj or {}).get("db"))
+    try:
+        if not inspect(path):  # read-only: stats never creates a database
+            if output_format is StatsFormat.json:
+                print(json.dumps({"database": str(path), "sessions": 0, "answers": 0}))
+            else:
+                print(no_database_text(path))
+            return
+        store = ProgressStore.open(path)
+    except DrillDatabaseError as error:
+        raise _database_failure(error) from None
+    try:
+        print(json.dumps(stats_data(store), indent=2) if output_format is StatsFormat.json else stats_text(store))
+    finally:
+        store.close()
+
+
+@drill_app.command("topics")
+def topics() -> None:
+    """The question families, with the aliases --topic accepts."""
+    from cnncalc.drill.topics import ALIASES, TOPICS
+
+    width = max(len(name) for name in TOPICS)
+    for name, topic in TOPICS.items():
+        aliases = sorted(alias for alias, target in ALIASES.items() if target == name)
+        also = f" (also: {', '.join(aliases)})" if aliases else ""
+        print(f"{name:<{width}}  {topic.summary}{also}")
+
+
+def _run(options: DrillOptions) -> int:
+    import contextlib
+    import sys
+
+    from cnncalc.drill.command import run_drill
+    from cnncalc.drill.store import DrillDatabaseError
+    from cnncalc.drill.topics import UnknownTopicError
+
+    def write(text: str) -> None:
+        print(text, flush=True)  # flushed: a reader on a pipe sees each question and each verdict at once
+
+    echo = not sys.stdin.isatty()
+
+    def read(prompt: str) -> str:
+        text = input(prompt)
+        if echo:  # piped answers are not echoed by a terminal: show them, so the transcript reads right
+            print(text, flush=True)
+        return text
+
+    if sys.stdin.isatty():
+        with contextlib.suppress(ImportError):
+            import readline  # noqa: F401  (line editing and history for input())
+    try:
+        return run_drill(options, read, write)
+    except UnknownTopicError as error:
+        from cnncalc.cli.common import fail
+        from cnncalc.errors import ExitCode
+
+        raise fail(str(error), ExitCode.USAGE, error.hint) from None
+    except DrillDatabaseError as error:
+        raise _database_failure(error) from None
+
+
+def _database_failure(error: Exception) -> typer.Exit:
+    """A progress database that cannot be used ends like an unusable path argument: exit code 2."""
+    from cnncalc.cli.common import fail
+    from cnncalc.errors import ExitCode
+
+    return fail(getattr(error, "message", str(error)), ExitCode.USAGE, getattr(error, "hint", ""))

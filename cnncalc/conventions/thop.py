@@ -1,0 +1,121 @@
+"""thop 0.1.1 (pytorch-OpCounter): profile(model, inputs) MACs, for the whole batch.
+
+Forward hooks on modules whose exact type is in its table (profile.py, vision/basic_hooks.py):
+- convolutions and transposed convolutions: output numel x (C_in / groups) x prod(kernel), no bias;
+  for a transposed convolution that is its output grid, stride^d times its real work;
+- Linear: in_features x output numel, no bias;
+- BatchNorm, LayerNorm, InstanceNorm: 2 x input numel, doubled again when affine; GroupNorm is not in
+  the table (0);
+- PReLU: input numel (in eval); Softmax: (numel / n) x (3n - 1) along its dim; ReLU, ReLU6, LeakyReLU
+  and everything else 0;
+- AvgPool: output numel; AdaptiveAvgPool: (prod(in / out) + 1) x output numel, in float64 then
+  truncated; max pooling 0;
+- Upsample: output numel x 1 (nearest), 5 (linear), 11 (bilinear), 259 (bicubic); other modes 0.
+A module of any other type (the bridge's padded-conv and patch-embedding subclasses, MultiheadAttention
+and its out_proj) counts 0; nn.Sequential is looked into.
+"""
+
+from __future__ import annotations
+
+from cnncalc.conventions import kinds
+from cnncalc.conventions.model import LayerView, Part, Term
+from cnncalc.conventions.registry import Convention, whole_batch_headline, zero
+from cnncalc.layers.base import normalize_axis, per_axis, product
+
+THOP = Convention(
+    name="thop",
+    tool="thop 0.1.1",
+    distribution="thop",
+    unit="MACs",
+    label="MACs",
+    core_scale=1,
+    batch_handling="whole batch",
+    summary="conv and linear MACs (no bias), transposed conv on its output grid; BatchNorm numel x 4; "
+    "avg pooling; ReLU and max pooling 0; subclassed modules and attention 0",
+    headline=whole_batch_headline,
+)
+
+
+@THOP.rule(kinds.CONVOLUTIONS)
+def conv(view: LayerView) -> list[Term]:
+    return [Term(Part.CORE, view.macs)] if kinds.is_plain_conv(view) else []
+
+
+@THOP.rule(kinds.TRANSPOSED)
+def transposed_conv(view: LayerView) -> list[Term]:
+    kernel = per_axis(view.spec.kernel, kinds.spatial_rank(view), "kernel")
+    per_output = view.input_shape[1] // view.spec.groups * product(kernel)
+    return [Term(Part.CORE, kinds.numel(view.output_shape) * per_output)]
+
+
+@THOP.rule("linear", "mlp")
+def linear(view: LayerView) -> list[Term]:
+    return [Term(Part.CORE, view.macs)]
+
+
+@THOP.rule(kinds.BATCH_NORMS, "instancenorm")
+def batch_or_instance_norm(view: LayerView) -> list[Term]:
+    return [Term(Part.NORM, 2 * kinds.numel(view.input_shape) * (2 if view.spec.affine else 1))]
+
+
+@THOP.rule("layernorm")
+def layer_norm(view: LayerView) -> list[Term]:
+    if view.spec.channels_first:  # the bridge's channels-first LayerNorm is a subclass: not matched
+        return []
+    return [Term(Part.NORM, 2 * kinds.numel(view.input_shape) * (2 if view.spec.elementwise_affine else 1))]
+
+
+@THOP.rule("prelu")
+def prelu(view: LayerView) -> list[Term]:
+    return [Term(Part.ACTIVATION, kinds.numel(view.input_shape))]
+
+
+@THOP.rule("softmax")
+def softmax(view: LayerView) -> list[Term]:
+    shape = view.input_shape
+    features = shape[normalize_axis(view.spec.dim, len(shape))]
+    return [Term(Part.ACTIVATION, kinds.numel(shape) // features * (3 * features - 1))]
+
+
+@THOP.rule(kinds.AVG_POOLS)
+def average_pool(view: LayerView) -> list[Term]:
+    return [Term(Part.POOLING, kinds.numel(view.output_shape))]
+
+
+@THOP.rule(kinds.ADAPTIVE_AVG_POOLS)
+def adaptive_average_pool(view: LayerView) -> list[Term]:
+    window = 1.0  # the mean window size, as thop computes it in float64
+    for size_in, size_out in zip(view.input_shape[2:], view.output_shape[2:], strict=True):
+        window *= size_in / size_out
+    return [Term(Part.POOLING, int((window + 1) * kinds.numel(view.output_shape)))]
+
+
+_UPSAMPLE_FACTORS = {"nearest": 1, "linear": 5, "bilinear": 11, "bicubic": 259}
+
+
+@THOP.rule("upsample")
+def upsample(view: LayerView) -> list[Term]:
+    factor = _UPSAMPLE_FACTORS.get(view.spec.mode, 0)
+    return [Term(Part.OTHER, kinds.numel(view.output_shape) * factor)] if factor else []
+
+
+THOP.rule(
+    kinds.ZERO_WORK,
+    kinds.MAX_POOLS,
+    kinds.ADAPTIVE_MAX_POOLS,
+    "patch_embed",
+    "attention",
+    "groupnorm",
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "silu",
+    "mish",
+    "sigmoid",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "tanh",
+)(zero)

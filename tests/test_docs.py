@@ -22,6 +22,6 @@ def test_readme_documents_every_layer_type():
 def test_ci_runs_the_readme_test_command():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
-    command = 'python3 -m pip install "torch==2.13.0" -e ".[test]" && python3 -m pytest'
+    command = 'python3 -m pip install "torch==2.13.0" -e ".[test,bench]" && python3 -m pytest'
     assert command in readme
     assert command in ci

@@ -42,8 +42,8 @@ class SpecModule(nn.Module):
                 module.requires_grad_(False)
             self.module_names.append(self._attach(row.path, module))
             self.layer_modules.append(module)
-        self._frees_after = _last_uses(result.layers)
-        self._output_index = len(result.layers) - 1 if result.layers else -1
+        self._output_index = result.output_index
+        self._frees_after = _last_uses(result.layers, self._output_index)
 
     def _attach(self, path: str, module: nn.Module) -> str:
         """Place `module` at `path`, creating plain container modules for the prefixes; returns its name."""
@@ -79,14 +79,13 @@ def _safe_name(parent: nn.Module, part: str) -> str:
     return name
 
 
-def _last_uses(rows: Sequence[LayerRow]) -> list[list[int]]:
+def _last_uses(rows: Sequence[LayerRow], output: int) -> list[list[int]]:
     """For each row, the values that can be dropped after it runs (their last reader)."""
     last_reader: dict[int, int] = {}
     for row in rows:
         for index in row.input_indices:
             last_reader[index] = row.index
     frees: list[list[int]] = [[] for _ in rows]
-    output = len(rows) - 1
     for value, reader in last_reader.items():
         if value != output:
             frees[reader].append(value)

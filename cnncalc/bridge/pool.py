@@ -40,16 +40,20 @@ def build_avgpool(spec: AvgPoolSpec, context: BuildContext) -> nn.Module:
     return _AVG[rank](kernel, stride, padding, **options)
 
 
+def _adaptive_size(spec: AdaptivePoolSpec, context: BuildContext) -> tuple[int, ...]:
+    """Output size per axis, `null` (keep the axis) replaced by the input size: the 1-d modules refuse None."""
+    wanted = per_axis(spec.output_size, len(context.spatial), "output_size")  # type: ignore[arg-type]
+    return tuple(size if want is None else want for size, want in zip(context.spatial, wanted, strict=True))
+
+
 @builds("adaptive_avgpool", "adaptive_avgpool1d", "adaptive_avgpool2d", "adaptive_avgpool3d")
 def build_adaptive_avg(spec: AdaptivePoolSpec, context: BuildContext) -> nn.Module:
-    rank = len(context.spatial)
-    return _ADAPTIVE_AVG[rank](tuple(per_axis(spec.output_size, rank, "output_size")))  # type: ignore[arg-type]
+    return _ADAPTIVE_AVG[len(context.spatial)](_adaptive_size(spec, context))
 
 
 @builds("adaptive_maxpool", "adaptive_maxpool1d", "adaptive_maxpool2d", "adaptive_maxpool3d")
 def build_adaptive_max(spec: AdaptivePoolSpec, context: BuildContext) -> nn.Module:
-    rank = len(context.spatial)
-    return _ADAPTIVE_MAX[rank](tuple(per_axis(spec.output_size, rank, "output_size")))  # type: ignore[arg-type]
+    return _ADAPTIVE_MAX[len(context.spatial)](_adaptive_size(spec, context))
 
 
 class GlobalPool(nn.Module):

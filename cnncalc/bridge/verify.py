@@ -105,9 +105,16 @@ def verify(result: AnalysisResult, device: str = "auto") -> VerifyReport:
         )
         return output
 
-    with torch.no_grad():
-        network_input = torch.zeros(result.input_shape, device=device)
-        module(network_input, observer=observe)
+    # nn.MultiheadAttention takes a fused "fast path" at inference whatever need_weights says, and
+    # FlopCounterMode counts nothing inside it: switch it off so the explicit matmuls are what runs.
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with torch.no_grad():
+            network_input = torch.zeros(result.input_shape, device=device)
+            module(network_input, observer=observe)
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
     trainable = sum(parameter.numel() for parameter in module.parameters() if parameter.requires_grad)
     totals = {
         "params": (result.totals.params, sum(parameter.numel() for parameter in module.parameters())),

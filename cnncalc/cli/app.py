@@ -12,6 +12,7 @@ from cnncalc import __version__
 from cnncalc.cli.analyze import analyze
 from cnncalc.cli.bench import bench
 from cnncalc.cli.calc import CALC_SETTINGS, calc
+from cnncalc.cli.conventions import conventions
 from cnncalc.cli.drill import DRILL_SETTINGS, drill
 from cnncalc.cli.kinds import kinds
 from cnncalc.cli.validate import validate
@@ -46,6 +47,7 @@ def root(
 
 
 app.command("analyze")(analyze)
+app.command("conventions")(conventions)
 app.command("validate")(validate)
 app.command("zoo")(zoo)
 app.command("kinds")(kinds)

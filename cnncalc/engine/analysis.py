@@ -138,7 +138,9 @@ def _assemble(
                 location=node.location,
             )
         )
-    output_ref = builder.output_ref if builder.output_ref is not None and builder.output_ref >= 0 else len(nodes) - 1
+    # The network output is what the last top-level entry yields: usually the last layer, but it may be
+    # an earlier one (a skipped entry stands for its input), or the network input itself.
+    output_ref = builder.output_ref if builder.output_ref is not None else len(nodes) - 1
     params = sum(row.params for row in rows)
     trainable = sum(row.params for row in rows if row.trainable)
     buffers = sum(row.buffers for row in rows)
@@ -163,7 +165,8 @@ def _assemble(
         name=document.name or Path(file).stem,
         file=file,
         input_shape=input_tensor.shape,
-        output_shape=nodes[output_ref].result.output.shape,
+        output_shape=input_tensor.shape if output_ref == NETWORK_INPUT else nodes[output_ref].result.output.shape,
+        output_index=output_ref,
         dtype=dtype,
         dtype_bytes=dtype_bytes,
         layers=tuple(rows),

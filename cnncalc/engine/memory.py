@@ -25,6 +25,8 @@ def peak_live_bytes(
                 last_use[source] = max(last_use[source], node)
     if 0 <= network_output < count:
         last_use[network_output] = count
+    elif network_output < 0:
+        input_last_use = count  # the network returns its input: it lives to the end
     frees_at: list[int] = [0] * (count + 1)
     for node, step in enumerate(last_use):
         frees_at[step] += output_bytes[node]

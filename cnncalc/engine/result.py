@@ -70,6 +70,7 @@ class AnalysisResult:
     file: str
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
+    output_index: int  # the row that is the network output; -1 when the output is the input itself
     dtype: str
     dtype_bytes: int
     layers: tuple[LayerRow, ...]

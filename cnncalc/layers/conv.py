@@ -104,6 +104,17 @@ def resolve_padding(
     return tuple(pairs)
 
 
+def check_padding_mode(mode: str, padding: tuple[tuple[int, int], ...], spatial: tuple[int, ...]) -> None:
+    """PyTorch: reflection needs pad < size; circular padding may wrap around at most once (pad <= size)."""
+    for axis, ((left, right), size) in enumerate(zip(padding, spatial, strict=True)):
+        widest = max(left, right)
+        if (mode == "reflect" and widest >= size) or (mode == "circular" and widest > size):
+            raise LayerError(
+                f"{mode} padding {widest} on axis {axis} is too large for an input of {size}",
+                "use zeros or replicate padding, or a larger input",
+            )
+
+
 def convolve(
     kind: str,
     tensor: Tensor,
@@ -167,17 +178,7 @@ def _conv_rule(kind: str, rank: int | None):
         strides = per_axis(spec.stride, spatial_rank, "stride")
         dilations = per_axis(spec.dilation, spatial_rank, "dilation")
         padding = resolve_padding(spec.padding, tensor.spatial, kernels, strides, dilations)
-        if spec.padding_mode != "zeros":
-            for axis, ((left, right), size) in enumerate(zip(padding, tensor.spatial, strict=True)):
-                widest = max(left, right)
-                # PyTorch: reflection needs pad < size; circular may wrap around at most once (pad <= size).
-                if (spec.padding_mode == "reflect" and widest >= size) or (
-                    spec.padding_mode == "circular" and widest > size
-                ):
-                    raise LayerError(
-                        f"{spec.padding_mode} padding {widest} on axis {axis} is too large for an input of {size}",
-                        "use zeros or replicate padding, or a larger input",
-                    )
+        check_padding_mode(spec.padding_mode, padding, tensor.spatial)
         return convolve(kind, tensor, spec.out, kernels, strides, padding, dilations, spec.groups, spec.bias, ctx)
 
     return rule
@@ -208,6 +209,7 @@ def depthwise(spec: DepthwiseSpec, inputs: list[Tensor], ctx: RuleContext) -> La
     strides = per_axis(spec.stride, spatial_rank, "stride")
     dilations = per_axis(spec.dilation, spatial_rank, "dilation")
     padding = resolve_padding(spec.padding, tensor.spatial, kernels, strides, dilations)
+    check_padding_mode(spec.padding_mode, padding, tensor.spatial)
     channels = tensor.shape[1]
     return convolve(
         "depthwise", tensor, channels * spec.multiplier, kernels, strides, padding, dilations, channels, spec.bias, ctx

@@ -61,16 +61,35 @@ def _channels_first(tensor: Tensor, kind: str) -> int:
     return tensor.shape[1]
 
 
-def _batchnorm_rule(kind: str, ranks: tuple[int, ...] | None):
+def _values_per_channel(tensor: Tensor) -> int:
+    """Values a batch statistic averages per channel: batch x spatial sizes."""
+    return tensor.numel // tensor.shape[1]
+
+
+def _check_rank(tensor: Tensor, kind: str, ranks: tuple[int, ...], hint: str) -> None:
+    if tensor.rank not in ranks:
+        expected = " or ".join(f"{rank}-d" for rank in ranks)
+        raise LayerError(f"{kind} expects a {expected} input (batch included), got {format_shape(tensor.shape)}", hint)
+
+
+def _batchnorm_rule(kind: str, ranks: tuple[int, ...]):
     def rule(spec: BatchNormSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
         tensor = inputs[0]
-        if ranks is not None and tensor.rank not in ranks:
-            expected = " or ".join(f"{rank}-d" for rank in ranks)
-            raise LayerError(
-                f"{kind} expects a {expected} input (batch included), got {format_shape(tensor.shape)}",
-                "use `batchnorm` to pick the variant from the input",
-            )
+        _check_rank(tensor, kind, ranks, "BatchNorm1d/2d/3d take (B, C), (B, C, L), (B, C, H, W), (B, C, D, H, W)")
         channels = _channels_first(tensor, kind)
+        if _values_per_channel(tensor) == 1:
+            # PyTorch refuses batch statistics over a single value (division by zero in the variance).
+            if not spec.track_running_stats:
+                raise LayerError(
+                    f"{kind} without running statistics needs more than one value per channel; "
+                    f"{format_shape(tensor.shape)} has one",
+                    "use a batch > 1 or a larger feature map, or keep track_running_stats",
+                )
+            ctx.warning(
+                f"{kind}: one value per channel at {format_shape(tensor.shape)}: fine at inference, but "
+                "PyTorch refuses to train it (batch statistics need more than one value)",
+                "train with a batch > 1",
+            )
         return LayerResult(
             output=tensor,
             params=2 * channels if spec.affine else 0,
@@ -85,7 +104,7 @@ layer_kind(
     BatchNormSpec,
     family="normalization",
     summary="Batch normalization over axis 1 (1d/2d/3d from the input).",
-)(_batchnorm_rule("batchnorm", None))
+)(_batchnorm_rule("batchnorm", (2, 3, 4, 5)))
 for _name, _ranks in (("batchnorm1d", (2, 3)), ("batchnorm2d", (4,)), ("batchnorm3d", (5,))):
     layer_kind(
         _name, BatchNormSpec, family="normalization", summary=f"torch.nn.{_name.replace('batchnorm', 'BatchNorm')}."
@@ -118,6 +137,11 @@ def groupnorm(spec: GroupNormSpec, inputs: list[Tensor], ctx: RuleContext) -> La
     channels = _channels_first(tensor, "groupnorm")
     if channels % spec.groups:
         ctx.error(f"groups={spec.groups} does not divide the {channels} channels", "pick a divisor of the channels")
+    elif _values_per_channel(tensor) * channels // spec.groups == 1:
+        raise LayerError(
+            f"each group of {format_shape(tensor.shape)} holds a single value; PyTorch refuses that",
+            "use fewer groups, a larger feature map or a larger batch",
+        )
     return LayerResult(output=tensor, params=2 * channels if spec.affine else 0)
 
 
@@ -126,7 +150,13 @@ def groupnorm(spec: GroupNormSpec, inputs: list[Tensor], ctx: RuleContext) -> La
 )
 def instancenorm(spec: InstanceNormSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]
+    _check_rank(tensor, "instancenorm", (3, 4, 5), "InstanceNorm1d/2d/3d take (B, C, L), (B, C, H, W), (B, C, D, H, W)")
     channels = _channels_first(tensor, "instancenorm")
+    if tensor.numel // (tensor.shape[0] * channels) == 1 and not spec.track_running_stats:
+        raise LayerError(
+            f"instancenorm needs more than one spatial element per channel; {format_shape(tensor.shape)} has one",
+            "normalize a larger feature map, or use track_running_stats",
+        )
     return LayerResult(
         output=tensor,
         params=2 * channels if spec.affine else 0,

@@ -58,6 +58,12 @@ def _pool(kind: str, rank: int | None, tensor: Tensor, spec: MaxPoolSpec | AvgPo
                 f"padding {padding} on axis {axis} is more than half the kernel ({kernel})",
                 "PyTorch requires pad <= kernel / 2 for pooling",
             )
+        if kind in ("avgpool", "avgpool3d") and spatial_rank == 3 and size < kernel:
+            # PyTorch's 3-d average pooling (alone) compares the unpadded input with the kernel.
+            raise LayerError(
+                f"spatial axis {axis} has size {size}, smaller than the kernel {kernel}",
+                "3-d average pooling needs an input at least as large as the kernel, padding aside",
+            )
         size_out = pool_output_size(size, kernel, stride, padding, dilation, spec.ceil_mode)
         if size_out < 1:
             raise LayerError(

@@ -14,12 +14,15 @@ from cnncalc.layers.base import (
     LayerSchema,
     Positive,
     RuleContext,
+    format_shape,
     layer_kind,
     per_axis,
     require_image,
 )
 
 # How many input samples one output sample reads along an axis, per interpolation mode.
+# Spatial axes each interpolation mode works on (nearest works on any).
+_MODE_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
 _SPAN = {"nearest": 1, "nearest-exact": 1, "linear": 2, "bilinear": 2, "trilinear": 2, "bicubic": 4}
 
 
@@ -55,6 +58,12 @@ def upsample(spec: UpsampleSpec, inputs: list[Tensor], ctx: RuleContext) -> Laye
     rank = require_image(tensor, "upsample")
     if (spec.scale is None) == (spec.size is None):
         raise LayerError("upsample needs exactly one of `scale` and `size`", "e.g. `scale: 2` or `size: [64, 64]`")
+    needed = _MODE_RANK.get(spec.mode)
+    if needed is not None and needed != rank:
+        raise LayerError(
+            f"mode {spec.mode!r} interpolates {needed} spatial axes, but the input has {rank}",
+            "use linear for 1-d, bilinear or bicubic for 2-d, trilinear for 3-d inputs, or nearest for any",
+        )
     if spec.align_corners is not None and spec.mode in ("nearest", "nearest-exact"):
         raise LayerError("align_corners applies to linear, bilinear, bicubic and trilinear modes only")
     if spec.size is not None:
@@ -136,8 +145,11 @@ def pixel_unshuffle(spec: FactorSpec, inputs: list[Tensor], ctx: RuleContext) ->
 )
 def channel_shuffle(spec: ChannelShuffleSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]
-    if tensor.channel_axis != 1:
-        raise LayerError("channel_shuffle needs channels on axis 1")
+    if tensor.channel_axis != 1 or tensor.rank < 3:
+        raise LayerError(
+            f"channel_shuffle needs (batch, channels, *spatial), channels on axis 1; got {format_shape(tensor.shape)}",
+            "PyTorch's channel_shuffle expects more than two dimensions",
+        )
     if tensor.shape[1] % spec.groups:
         raise LayerError(f"groups={spec.groups} does not divide the {tensor.shape[1]} channels")
     return LayerResult(output=tensor)

@@ -40,5 +40,5 @@ def headline_lines(headline: NetworkCount | None) -> list[tuple[str, str]]:
     value = headline.headline
     return [
         (title, f"{grouped(value)} ({human(value)}) {headline.unit}, {headline.batch_handling}"),
-        ("Counted as", f"{headline.tool} counts ({headline.label!r}): {headline.summary}"),
+        ("Counted as", f"{headline.tool} ({headline.label!r}): {headline.summary}"),
     ]

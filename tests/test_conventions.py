@@ -1,0 +1,354 @@
+"""Each tool's convention, checked without torch: figures from the tools' own test suites
+(../shared/reference/peer_conventions.md), whole zoo networks as the tools report them, coverage of every
+layer kind, the breakdown that explains the differences, and the command line.
+
+The zoo figures were read from the tools themselves (torchinfo 1.8.0, fvcore 0.1.5, ptflops 0.7.5, thop
+0.1.1, torch 2.13 FlopCounterMode, DeepSpeed 0.19.8, calflops 0.3.2) on the modules cnncalc's bridge
+builds; tests/test_conventions_live.py runs the tools again wherever the `bench` extra is installed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from convention_cases import CASES, uncovered_kinds
+from typer.testing import CliRunner
+
+from cnncalc.cli.app import app
+from cnncalc.conventions import CONVENTIONS, Part, count_all, count_as
+from cnncalc.conventions.breakdown import Cause, differences
+from cnncalc.engine.analysis import InputOverrides, analyze_file, analyze_text
+from cnncalc.layers import REGISTRY
+from cnncalc.spec.yaml_source import load_yaml, read_spec_text
+from cnncalc.zoo import resolve_spec
+
+runner = CliRunner()
+
+
+def headline(text: str, convention: str, batch: int | None = None) -> int | None:
+    result = analyze_text(text, overrides=InputOverrides(batch=batch))
+    return count_as(result, convention).headline
+
+
+# ------------------------------------------------------------------ figures from the tools' own tests
+
+# ptflops, torchinfo, thop, fvcore, FlopCounterMode and DeepSpeed all test one Conv2d(3, 2, 3) with bias
+# on a 224x224 RGB image (output 222x222).
+ONE_CONV = """
+input: {shape: [3, 224, 224]}
+layers:
+  - {type: conv2d, out: 2, kernel: 3}
+"""
+
+
+@pytest.mark.parametrize(
+    ("convention", "expected"),
+    [
+        ("ptflops", 2_759_904),  # MACs + one add per output for the bias
+        ("torchinfo", 2_759_904),  # (weight + bias) x output positions
+        ("thop", 2_661_336),  # MACs only
+        ("fvcore", 2_661_336),
+        ("torch", 5_322_672),  # 2 x MACs
+        ("deepspeed", 5_421_240),  # 2 x MACs + bias
+        ("calflops", 5_421_240),
+        ("cnncalc", 2_661_336),
+        ("torchvision", 2_661_336),
+    ],
+)
+def test_one_convolution_as_every_tool_counts_it(convention, expected):
+    assert headline(ONE_CONV, convention) == expected
+
+
+def test_ptflops_linear_on_one_vector():
+    # ptflops test_fc: Linear(3, 2) with bias on one 3-vector = 3 x 2 + 2.
+    text = "input: {shape: [3, 1]}\nlayers:\n  - {type: flatten}\n  - {type: linear, out: 2}\n"
+    assert headline(text, "ptflops") == 8
+
+
+def test_ptflops_transposed_convolution():
+    # ConvTranspose2d(3, 2, 3, stride 2) on 3x224x224: MACs on the 224x224 input grid (2,709,504) plus the
+    # bias on the 449x449 output grid (403,202).
+    text = "input: {shape: [3, 224, 224]}\nlayers:\n  - {type: conv_transpose2d, out: 2, kernel: 3, stride: 2}\n"
+    assert headline(text, "ptflops") == 3_112_706
+    assert headline(text, "cnncalc") == 2_709_504
+
+
+@pytest.mark.parametrize("bias", ["true", "false"])
+def test_thop_convolution_with_or_without_bias(bias):
+    # thop's test: Conv2d(3, 12, 5, padding 1) on 1x3x32x32 is 810,000 MACs whatever the bias.
+    text = f"input: {{shape: [3, 32, 32]}}\nlayers:\n  - {{type: conv2d, out: 12, kernel: 5, padding: 1, bias: {bias}}}\n"
+    assert headline(text, "thop") == 810_000
+
+
+def test_flop_counter_mode_figures():
+    # PyTorch's test_flop_counter: mm(4x5, 5x6) = 240; conv2d(2x3x6x6, weight 6x3x4x4, padding 1) = 28,800.
+    matmul = "input: {shape: [5, 1], batch: 4}\nlayers:\n  - {type: flatten}\n  - {type: linear, out: 6, bias: false}\n"
+    assert headline(matmul, "torch") == 240
+    conv = "input: {shape: [3, 6, 6], batch: 2}\nlayers:\n  - {type: conv2d, out: 6, kernel: 4, padding: 1}\n"
+    assert headline(conv, "torch") == 28_800
+
+
+def test_flop_counter_mode_resnet18_layer1():
+    # PyTorch's test_flop_counter: resnet18's layer1 convolutions forward = 924,844,032 FLOPs.
+    convs = "\n".join("  - {type: conv2d, out: 64, kernel: 3, padding: 1, bias: false}" for _ in range(4))
+    text = f"input: {{shape: [64, 56, 56]}}\nlayers:\n{convs}\n"
+    assert headline(text, "torch") == 924_844_032
+
+
+# DeepSpeed's flops profiler test: LeNet-5 at batch 1024, ending in F.softmax over the 10 logits.
+DEEPSPEED_LENET = """
+input: {shape: [1, 32, 32], batch: 1024}
+layers:
+  - {type: conv2d, out: 6, kernel: 5}
+  - {type: tanh}
+  - {type: avgpool2d, kernel: 2}
+  - {type: conv2d, out: 16, kernel: 5}
+  - {type: tanh}
+  - {type: avgpool2d, kernel: 2}
+  - {type: conv2d, out: 120, kernel: 5}
+  - {type: tanh}
+  - {type: flatten}
+  - {type: linear, out: 84}
+  - {type: tanh}
+  - {type: linear, out: 10}
+  - {type: softmax, dim: 1}
+"""
+
+
+def test_deepspeed_lenet5():
+    result = analyze_text(DEEPSPEED_LENET)
+    count = count_as(result, "deepspeed")
+    assert count.headline == 866_076_672  # FLOPs: 2 x MACs + conv bias + pooling input + softmax
+    assert count.parts[Part.CORE] == 426_516_480  # its MACs
+    assert result.totals.macs == 426_516_480 == 1024 * 416_520
+    assert result.totals.params == 61_706
+
+
+def test_torchinfo_grouped_convolution():
+    # torchinfo's test output: Conv2d(16, 32, 3, groups=4) on 7x16x28x28: 1,184 params, 5,602,688 mult-adds.
+    text = "input: {shape: [16, 28, 28], batch: 7}\nlayers:\n  - {type: conv2d, out: 32, kernel: 3, groups: 4}\n"
+    result = analyze_text(text)
+    assert result.totals.params == 1_184
+    assert count_as(result, "torchinfo").headline == 5_602_688
+
+
+# ------------------------------------------------------------- whole networks, as each tool reports them
+
+ZOO_HEADLINES = {
+    "resnet50": {
+        "cnncalc": 4_089_184_256,
+        "torchvision": 4_089_184_256,
+        "torch": 8_178_368_512,
+        "torchinfo": 4_089_238_376,
+        "fvcore": 4_111_512_576,
+        "ptflops": 4_132_436_968,
+        "thop": 4_133_742_592,
+        "deepspeed": 8_211_108_352,
+        "calflops": 8_211_108_352,
+    },
+    "vit_b_16": {
+        "cnncalc": 17_563_828_224,
+        "torchvision": 17_563_828_224,
+        "torch": 35_127_656_448,
+        "torchinfo": 58_067_176,
+        "fvcore": 17_582_740_224,
+        "ptflops": 11_903_821_048,
+        "thop": 11_170_649_088,
+        "deepspeed": 35_159_569_680,
+        "calflops": 33_728_914_704,
+    },
+    "unet": {
+        "cnncalc": 48_171_581_440,
+        "torchvision": 48_171_581_440,
+        "torch": 96_343_162_880,
+        "torchinfo": 54_622_039_552,
+        "fvcore": 48_235_544_576,
+        "ptflops": 48_323_231_744,
+        "thop": 54_741_958_656,
+        "deepspeed": 96_454_967_296,
+        "calflops": 96_447_594_496,
+    },
+    "mobilenet_v3_large": {
+        "cnncalc": 216_589_760,
+        "torchvision": 216_589_760,
+        "torch": 433_179_520,
+        "torchinfo": 216_621_520,
+        "fvcore": 226_033_824,
+        "ptflops": 231_316_416,
+        "thop": 234_838_456,
+        "deepspeed": 444_944_056,
+        "calflops": 444_944_056,
+    },
+    "imagenet_walkthrough": {  # ResNet-18 at batch 32
+        "cnncalc": 58_050_347_008,
+        "torchvision": 1_814_073_344,
+        "torch": 116_100_694_016,
+        "torchinfo": 58_050_686_208,
+        "fvcore": 58_209_304_576,
+        "ptflops": 1_921_701_864,
+        "thop": 58_368_262_144,
+        "deepspeed": 116_359_200_768,
+        "calflops": 116_359_200_768,
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(ZOO_HEADLINES))
+def test_zoo_headlines_as_the_tools_print_them(name):
+    result = analyze_file(resolve_spec(name))
+    assert {count.convention: count.headline for count in count_all(result)} == ZOO_HEADLINES[name]
+
+
+# Published figures beside the repository, as in tests/test_zoo.py (CNNCALC_REFERENCE_DIR overrides).
+REFERENCE = (
+    Path(os.environ.get("CNNCALC_REFERENCE_DIR", Path(__file__).resolve().parents[2] / "shared" / "reference"))
+    / "torchvision_models.json"
+)
+
+
+def test_torchvision_convention_is_the_published_gflops():
+    if not REFERENCE.exists():
+        pytest.skip(f"reference figures not found at {REFERENCE}")
+    models = json.loads(REFERENCE.read_text())["models"]
+    checked = 0
+    for path in sorted(Path(__file__).resolve().parents[1].glob("specs/*.yaml")):
+        reference = (load_yaml(read_spec_text(path), str(path)).data.get("reference") or {}).get("torchvision")
+        if reference not in models:
+            continue
+        published = models[reference]
+        count = count_as(analyze_file(path, InputOverrides(batch=4)), "torchvision")  # one image, whatever the batch
+        assert count.headline == published["exact_macs_conv_linear_matmul"], path.stem
+        assert round(count.headline / 1e9, 3) == published["gmacs"], path.stem
+        checked += 1
+    assert checked >= 15
+
+
+def test_per_image_tools_divide_the_batch():
+    result = analyze_file(resolve_spec("resnet50"), InputOverrides(batch=8))
+    assert count_as(result, "torchvision").headline == 4_089_184_256
+    assert count_as(result, "cnncalc").headline == 8 * 4_089_184_256
+    assert count_as(result, "torchinfo").headline == 8 * 4_089_238_376
+    # ptflops divides its module hooks by the batch but adds its patched functions (ReLU, pooling) whole.
+    assert count_as(result, "ptflops").headline == 4_132_436_968 + 7 * (9_608_704 + 903_168)
+
+
+# ------------------------------------------------------------------------------ coverage and structure
+
+
+@pytest.mark.parametrize("name", sorted(CONVENTIONS))
+def test_every_convention_decides_every_layer_kind(name):
+    assert set(CONVENTIONS[name].rules) == set(REGISTRY)
+
+
+def test_the_small_cases_cover_every_layer_kind():
+    assert uncovered_kinds() == []
+
+
+def test_calflops_fails_on_a_network_without_parameters():
+    count = count_as(analyze_text(CASES["pooling_2d"]), "calflops")
+    assert count.headline is None
+    assert "without parameters" in count.failure
+
+
+@pytest.mark.parametrize("name", ["resnet50", "vit_b_16", "unet", "efficientnet_b0", "imagenet_walkthrough"])
+def test_the_breakdown_adds_up_to_each_headline(name):
+    result = analyze_file(resolve_spec(name), InputOverrides(batch=3))
+    for count in count_all(result):
+        parts = differences(count, result.totals.macs)
+        assert result.totals.macs + sum(parts.values(), Fraction(0)) == count.headline, count.convention
+
+
+def _elements(result, *kinds: str) -> int:
+    return sum(math.prod(row.output_shape) for row in result.layers if row.kind in kinds)
+
+
+def test_breakdown_of_resnet50_names_the_causes():
+    result = analyze_file(resolve_spec("resnet50"))
+    batch_norms, relus = _elements(result, "batchnorm"), _elements(result, "relu")
+    assert (batch_norms, relus) == (11_113_984, 9_608_704)
+    ptflops = differences(count_as(result, "ptflops"), result.totals.macs)
+    assert ptflops[Cause.BIAS] == 1_000  # the classifier's bias; the convolutions have none
+    assert ptflops[Cause.NORMS] == 2 * batch_norms  # input numel x 2 (affine)
+    assert ptflops[Cause.ACTIVATIONS] == 2 * relus  # each ReLU counted by its hook and by F.relu
+    assert ptflops[Cause.POOLING] == 2 * (802_816 + 100_352)  # max pool and average pool inputs, twice each
+    thop = differences(count_as(result, "thop"), result.totals.macs)
+    assert thop[Cause.NORMS] == 4 * batch_norms
+    assert thop[Cause.POOLING] == (49 + 1) * 2048  # adaptive average pooling: (window + 1) x outputs
+    torch = differences(count_as(result, "torch"), result.totals.macs)
+    assert torch[Cause.FLOPS] == result.totals.macs
+
+
+def test_conventions_never_import_torch():
+    code = (
+        "import sys, cnncalc.conventions as c; from cnncalc.engine.analysis import analyze_text; "
+        "c.count_all(analyze_text(open('specs/resnet50.yaml').read())); "
+        "print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+# --------------------------------------------------------------------------------------- command line
+
+
+def test_analyze_json_has_the_headline_of_a_convention():
+    result = runner.invoke(app, ["analyze", "resnet50", "--convention", "fvcore", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    totals = json.loads(result.output)["totals"]
+    assert (totals["convention"], totals["headline"], totals["headline_unit"]) == ("fvcore", 4_111_512_576, "MACs")
+    assert totals["macs"] == 4_089_184_256  # the engine's own keys are unchanged
+
+
+def test_analyze_json_default_headline_is_cnncalc_macs():
+    result = runner.invoke(app, ["analyze", "lenet5", "--format", "json"])
+    totals = json.loads(result.output)["totals"]
+    assert (totals["convention"], totals["headline"], totals["headline_unit"]) == ("cnncalc", 416_520, "MACs")
+
+
+def test_analyze_table_and_markdown_show_the_headline():
+    table = runner.invoke(app, ["analyze", "resnet50", "--depth", "1", "--convention", "torch"])
+    assert "Headline (torch)" in table.output and "8,178,368,512" in table.output
+    markdown = runner.invoke(app, ["analyze", "resnet50", "-f", "markdown", "--convention", "thop"])
+    assert "**Headline (thop)**: 4,133,742,592 (4.13 G) MACs" in markdown.output
+
+
+def test_unknown_convention_is_a_usage_error():
+    result = runner.invoke(app, ["analyze", "lenet5", "--convention", "ptflop"])
+    assert result.exit_code == 2
+    assert "ptflops" in result.output
+
+
+def test_conventions_command_json():
+    result = runner.invoke(app, ["conventions", "resnet50", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    by_name = {entry["name"]: entry for entry in document["conventions"]}
+    assert list(by_name) == list(CONVENTIONS)
+    assert by_name["ptflops"]["headline"] == 4_132_436_968
+    assert by_name["torch"]["headline_unit"] == "FLOPs"
+    assert by_name["thop"]["differences"]["norms"] == 4 * 11_113_984
+
+
+def test_conventions_command_table_and_markdown():
+    table = runner.invoke(app, ["conventions", "vit_b_16"])
+    assert table.exit_code == 0, table.output
+    for text in ("torchinfo", "58,067,176", "attention", "missed layers"):
+        assert text in table.output
+    markdown = runner.invoke(app, ["conventions", "resnet50", "-f", "markdown"])
+    assert "| ptflops | ptflops 0.7.5 (pytorch backend) | 4,132,436,968 (4.13 G) | MACs |" in markdown.output
+
+
+def test_analyze_without_convention_does_not_load_the_conventions():
+    code = (
+        "import sys; from cnncalc.cli.app import run; run(['analyze', 'resnet50', '--format', 'json']); "
+        "print('cnncalc.conventions' in sys.modules, 'torch' in sys.modules, file=sys.stderr)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr.strip() == "False False"

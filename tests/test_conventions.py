@@ -83,7 +83,8 @@ def test_ptflops_transposed_convolution():
 @pytest.mark.parametrize("bias", ["true", "false"])
 def test_thop_convolution_with_or_without_bias(bias):
     # thop's test: Conv2d(3, 12, 5, padding 1) on 1x3x32x32 is 810,000 MACs whatever the bias.
-    text = f"input: {{shape: [3, 32, 32]}}\nlayers:\n  - {{type: conv2d, out: 12, kernel: 5, padding: 1, bias: {bias}}}\n"
+    layer = f"{{type: conv2d, out: 12, kernel: 5, padding: 1, bias: {bias}}}"
+    text = f"input: {{shape: [3, 32, 32]}}\nlayers:\n  - {layer}\n"
     assert headline(text, "thop") == 810_000
 
 

@@ -14,11 +14,11 @@ from convention_cases import CASES
 
 pytest.importorskip("torch", reason="the live comparisons build modules in PyTorch (the torch extra)")
 
-from cnncalc.bridge.module import build_module  # noqa: E402  (needs torch)
-from cnncalc.conventions import count_as  # noqa: E402
-from cnncalc.engine.analysis import InputOverrides, analyze_file, analyze_text  # noqa: E402
-from cnncalc.peers import PEER_TOOLS, run_peer  # noqa: E402
-from cnncalc.zoo import resolve_spec  # noqa: E402
+from cnncalc.bridge.module import build_module
+from cnncalc.conventions import count_as
+from cnncalc.engine.analysis import InputOverrides, analyze_file, analyze_text
+from cnncalc.peers import PEER_TOOLS, run_peer
+from cnncalc.zoo import resolve_spec
 
 # The package each tool is imported from (FlopCounterMode ships with torch itself).
 IMPORTS = {

@@ -41,7 +41,6 @@ sys.path.insert(0, str(HERE.parent))
 import _util  # noqa: E402
 import bench_startup  # noqa: E402
 from _results import write_subsection  # noqa: E402
-
 from bench_scale import generate_spec  # noqa: E402
 
 TARGET_SPEED_224 = 10
@@ -80,6 +79,16 @@ def run_once(command: list[str], env: dict[str, str], cwd: Path) -> tuple[float,
     return elapsed, usage.ru_maxrss  # KiB on Linux
 
 
+def snapshot_checkout(work: Path) -> Path:
+    """A copy of this checkout's package and specs, which the peers' children import: both sides of the
+    comparison then use the code as it was when the benchmark started (the venv holds the same snapshot)."""
+    snapshot = work / "checkout"
+    ignore = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(_util.REPO / "cnncalc", snapshot / "cnncalc", ignore=ignore)
+    shutil.copytree(_util.REPO / "specs", snapshot / "specs", ignore=ignore)
+    return snapshot
+
+
 def commands_for(scenario: Scenario, cnncalc: Path, python: str) -> dict[str, list[str]]:
     overrides = ["--input", scenario.shape, "--batch", str(scenario.batch)]
     child = [python, str(HERE / "_child.py")]
@@ -93,16 +102,21 @@ def commands_for(scenario: Scenario, cnncalc: Path, python: str) -> dict[str, li
     return commands
 
 
-def measure(scenario: Scenario, env: dict[str, str], cwd: Path, warmup: int) -> dict[str, Sample]:
+def measure(scenario: Scenario, envs: dict[bool, dict[str, str]], cwd: Path, warmup: int) -> dict[str, Sample]:
+    """`envs[True]` for cnncalc's own commands, `envs[False]` for the peers' children."""
     labels = list(scenario.commands)
     samples = {label: Sample() for label in labels}
+
+    def env_for(label: str) -> dict[str, str]:
+        return envs[label.startswith("cnncalc")]
+
     for _ in range(warmup):
         for label in labels:
-            run_once(scenario.commands[label], env, cwd)
+            run_once(scenario.commands[label], env_for(label), cwd)
     for round_ in range(scenario.runs):
         shift = round_ % len(labels)
         for label in labels[shift:] + labels[:shift]:
-            seconds, peak = run_once(scenario.commands[label], env, cwd)
+            seconds, peak = run_once(scenario.commands[label], env_for(label), cwd)
             samples[label].seconds.append(seconds)
             samples[label].peak_kib.append(peak)
         print(f"  {scenario.title}: round {round_ + 1}/{scenario.runs} done", file=sys.stderr, flush=True)
@@ -139,6 +153,7 @@ def report(scenario: Scenario, samples: dict[str, Sample]) -> tuple[str, dict[st
     )
     ratios = {
         "speed": time_median[fastest] / time_median[reference],
+        "speed_json": time_median[fastest] / time_median["cnncalc analyze --format json"],
         "memory": peak_median[leanest] / peak_median[reference],
         "fastest": fastest,
         "leanest": leanest,
@@ -161,7 +176,7 @@ def main() -> None:
 
     print("# Peers: cold-process speed and memory\n")
     print(_util.machine_line())
-    env = bench_startup.clean_env()  # the peers' interpreter has this checkout installed (-e ".[bench]")
+    env = bench_startup.clean_env()
     work = Path(tempfile.mkdtemp(prefix="cnncalc-peers-"))
     venv = args.venv or work / "venv"
     try:
@@ -169,9 +184,11 @@ def main() -> None:
             bench_startup.make_venv(venv, False, bench_startup.clean_env(), work)
         for line in bench_startup.check_install(venv, bench_startup.clean_env(), work):
             print(f"  {line}")
+        snapshot = snapshot_checkout(work)
+        envs = {True: env, False: {**env, "PYTHONPATH": str(snapshot)}}
         deep = work / "flat_resnet_1000.yaml"
         deep.write_text(generate_spec(1000))
-        resnet50 = _util.REPO / "specs" / "resnet50.yaml"
+        resnet50 = snapshot / "specs" / "resnet50.yaml"
         scenarios = [
             Scenario("resnet50, 3x224x224, batch 1", resnet50, "3x224x224", 1, args.runs),
             Scenario("1000-layer network, 3x224x224, batch 1", deep, "3x224x224", 1, args.runs),
@@ -184,15 +201,16 @@ def main() -> None:
         sections = []
         for index, scenario in enumerate(scenarios):
             scenario.commands = commands_for(scenario, cnncalc, args.python)
-            samples = measure(scenario, {**env}, work, warmup=1 if index == 0 else 0)
+            samples = measure(scenario, envs, work, warmup=1 if index == 0 else 0)
             table, ratios = report(scenario, samples)
             target = TARGET_SPEED_1024 if scenario.batch == 8 else TARGET_SPEED_224
             speed_ok = ratios["speed"] >= target
             memory_ok = ratios["memory"] >= TARGET_MEMORY
             verdict = (
                 f"Fastest peer ({ratios['fastest']}) / cnncalc: **{ratios['speed']:.1f}x** (target >= {target}x: "
-                f"{'MET' if speed_ok else 'MISSED'}); leanest peer ({ratios['leanest']}) / cnncalc peak memory: "
-                f"**{ratios['memory']:.1f}x** (target >= {TARGET_MEMORY}x: {'MET' if memory_ok else 'MISSED'})."
+                f"{'MET' if speed_ok else 'MISSED'}; {ratios['speed_json']:.1f}x against `--format json`); "
+                f"leanest peer ({ratios['leanest']}) / cnncalc peak memory: **{ratios['memory']:.1f}x** "
+                f"(target >= {TARGET_MEMORY}x: {'MET' if memory_ok else 'MISSED'})."
             )
             sections.append(f"**{scenario.title}**\n\n{table}\n\n{verdict}")
             print(f"\n## {scenario.title}\n\n{table}\n\n{verdict}", flush=True)

@@ -1,10 +1,10 @@
 """Why a tool's headline differs from cnncalc's MACs: the difference split into causes that add up exactly.
 
-    headline = cnncalc MACs (whole batch)
-             + bias + norms + activations + pooling + other ops    (work cnncalc does not count)
-             + transposed conv + attention + missed layers          (multiply-accumulates counted differently)
-             + x2 FLOPs                                              (a multiply-accumulate as two operations)
-             + per image                                             (dividing by the batch, and rounding)
+headline = cnncalc MACs (whole batch)
+         + bias + norms + activations + pooling + other ops    (work cnncalc does not count)
+         + transposed conv + attention + missed layers          (multiply-accumulates counted differently)
+         + x2 FLOPs                                              (a multiply-accumulate as two operations)
+         + per image                                             (dividing by the batch, and rounding)
 """
 
 from __future__ import annotations

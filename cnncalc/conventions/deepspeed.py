@@ -18,9 +18,11 @@ it forgets to multiply (input numel); and it fails outright on a network without
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cnncalc.conventions import kinds
 from cnncalc.conventions.model import LayerView, Part, Term
-from cnncalc.conventions.registry import Convention, Refusal, whole_batch_headline, zero
+from cnncalc.conventions.registry import Convention, Refusal, Rule, whole_batch_headline, zero
 from cnncalc.engine.result import AnalysisResult
 from cnncalc.layers.base import per_axis, product
 
@@ -40,7 +42,6 @@ def _convention(name: str, tool: str, matmuls: str, refuses: Refusal | None = No
     return Convention(
         name=name,
         tool=tool,
-        distribution=name,
         unit="FLOPs",
         label="FLOPs",
         core_scale=2,
@@ -58,8 +59,10 @@ CALFLOPS = _convention(
 BOTH = (DEEPSPEED, CALFLOPS)
 
 
-def _for_both(*kinds_or_groups: str | frozenset[str]):
-    def register(rule):
+def _for_both(*kinds_or_groups: str | frozenset[str]) -> Callable[[Rule], Rule]:
+    """Register one rule for DeepSpeed and calflops alike (calflops copied most of DeepSpeed's functions)."""
+
+    def register(rule: Rule) -> Rule:
         for convention in BOTH:
             convention.rule(*kinds_or_groups)(rule)
         return rule
@@ -69,9 +72,8 @@ def _for_both(*kinds_or_groups: str | frozenset[str]):
 
 @_for_both(kinds.CONVOLUTIONS, "patch_embed")
 def conv(view: LayerView) -> list[Term]:
-    channels = view.output_shape[1] if view.kind != "patch_embed" else view.output_shape[2]
-    positions = kinds.numel(view.output_shape) // channels
-    bias = channels * positions if kinds.has_bias(view) else 0
+    # One bias add per output element: the output numel, tokens x width for the patch embedding.
+    bias = kinds.numel(view.output_shape) if kinds.has_bias(view) else 0
     return [Term(Part.CORE, view.macs), Term(Part.BIAS, bias)]
 
 
@@ -137,12 +139,7 @@ def attention_calflops(view: LayerView) -> list[Term]:
 
 @_for_both(kinds.BATCH_NORMS)
 def batch_norm(view: LayerView) -> list[Term]:
-    affine = view.spec.affine
-    if view.spec.track_running_stats:
-        factor = 2 if affine else 1
-    else:
-        factor = 5 if affine else 4  # no running statistics: F.batch_norm is called with training=True
-    return [Term(Part.NORM, kinds.numel(view.input_shape) * factor)]
+    return [Term(Part.NORM, kinds.numel(view.input_shape) * kinds.batch_norm_factor(view))]
 
 
 @_for_both("layernorm")

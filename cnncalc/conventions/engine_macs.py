@@ -24,7 +24,6 @@ CNNCALC = _all_kinds(
     Convention(
         name="cnncalc",
         tool="cnncalc",
-        distribution="cnncalc",
         unit="MACs",
         label="MACs",
         core_scale=1,
@@ -39,7 +38,6 @@ TORCHVISION = _all_kinds(
     Convention(
         name="torchvision",
         tool="torchvision model docs (_ops)",
-        distribution=None,
         unit="MACs",
         label="GFLOPS",
         core_scale=1,
@@ -53,7 +51,6 @@ TORCH = _all_kinds(
     Convention(
         name="torch",
         tool="torch.utils.flop_counter.FlopCounterMode",
-        distribution="torch",
         unit="FLOPs",
         label="FLOPs",
         core_scale=2,

@@ -23,7 +23,6 @@ from cnncalc.conventions.registry import Convention, whole_batch_headline, zero
 FVCORE = Convention(
     name="fvcore",
     tool="fvcore 0.1.5",
-    distribution="fvcore",
     unit="MACs",
     label="flops",
     core_scale=1,
@@ -38,12 +37,7 @@ FVCORE.rule(kinds.CONVOLUTIONS, kinds.TRANSPOSED, "patch_embed", "linear", "mlp"
 
 @FVCORE.rule(kinds.BATCH_NORMS)
 def batch_norm(view: LayerView) -> list[Term]:
-    affine = view.spec.affine
-    if view.spec.track_running_stats:
-        factor = 2 if affine else 1
-    else:
-        factor = 5 if affine else 4  # no running statistics: the call runs in training mode
-    return [Term(Part.NORM, kinds.numel(view.input_shape) * factor)]
+    return [Term(Part.NORM, kinds.numel(view.input_shape) * kinds.batch_norm_factor(view))]
 
 
 @FVCORE.rule("layernorm")

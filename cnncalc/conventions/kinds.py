@@ -22,11 +22,11 @@ MAX_POOLS = _ranked("maxpool")
 AVG_POOLS = _ranked("avgpool")
 ADAPTIVE_AVG_POOLS = _ranked("adaptive_avgpool")
 ADAPTIVE_MAX_POOLS = _ranked("adaptive_maxpool")
-GLOBAL_POOLS = frozenset({"global_avgpool", "global_maxpool"})
 BATCH_NORMS = _ranked("batchnorm")
 
-# Kinds every tool counts as zero: reshaping, routing, identities at inference, and merges that the bridge
-# writes as Python operators (`a + b`, `a * b`, torch.cat), which no hook or patched function sees.
+# Kinds every peer tool counts as zero: reshaping, routing, identities at inference, and what the bridge
+# writes as plain tensor code (`a + b`, `a * b`, torch.cat, x.mean() for global pooling, a learned scale or
+# token), which no module hook, patched function or handled operator sees.
 ZERO_WORK = frozenset(
     {
         "flatten",
@@ -92,11 +92,6 @@ def conv_weights(view: LayerView) -> int:
     return view.params - (channels if has_bias(view) else 0)
 
 
-def weights_per_output(view: LayerView) -> int:
-    """Multiply-accumulates one output element of a convolution takes: (C_in / groups) * prod(kernel)."""
-    return view.macs // numel(view.output_shape)
-
-
 def linear_widths(view: LayerView) -> tuple[int, int]:
     """(in_features, out_features) of a linear layer."""
     return view.input_shape[-1], view.output_shape[-1]
@@ -110,6 +105,15 @@ def mlp_widths(view: LayerView) -> tuple[int, int, int]:
 def positions(shape: tuple[int, ...]) -> int:
     """Number of vectors a layer acting on the last axis sees: every axis but the last, batch included."""
     return numel(shape[:-1])
+
+
+def batch_norm_factor(view: LayerView) -> int:
+    """Operations per element fvcore and DeepSpeed give a BatchNorm: 2 (1 without affine) in eval, but 5 (4)
+    when it normalizes with batch statistics, as it does in eval too when it tracks no running statistics."""
+    affine = view.spec.affine
+    if view.spec.track_running_stats:
+        return 2 if affine else 1
+    return 5 if affine else 4
 
 
 def attention_shapes(view: LayerView) -> tuple[int, int, int, int]:

@@ -9,8 +9,9 @@ Two mechanisms add up (pytorch_engine.py, pytorch_ops.py):
   and divided by the batch size;
 - patched functions, counted whole (never divided by the batch): F.relu, F.elu, F.prelu, F.gelu,
   F.silu, F.softmax, every F.*pool*, F.interpolate (output numel for a size; input numel x scale^d for a
-  scale, each per-axis scale truncated to an integer), and torch.bmm/matmul (multiply-accumulates). Since nn.ReLU, nn.GELU and the pooling modules call those functions, they are
-  counted twice: once by the hook, once by the patch.
+  scale, each per-axis scale truncated to an integer), and torch.bmm/matmul (multiply-accumulates).
+  Since nn.ReLU, nn.GELU and the pooling modules call those functions, they are counted twice: once by
+  the hook, once by the patch.
 The headline is int(hooks / batch + functions). What the bridge builds matters: asymmetric padding and
 the patch embedding are Conv2d subclasses, so they count 0; attention is a MultiheadAttention subclass,
 so only its two bmm (Q K^T and A V) and its softmax count, not its projections.
@@ -36,7 +37,6 @@ def ptflops_headline(terms: list[Term], batch: int, core_scale: int) -> int:
 PTFLOPS = Convention(
     name="ptflops",
     tool="ptflops 0.7.5 (pytorch backend)",
-    distribution="ptflops",
     unit="MACs",
     label="GMac",
     core_scale=1,
@@ -86,7 +86,7 @@ def _activation_numel(activation: str, elements: int) -> list[Term]:
 
 @PTFLOPS.rule("mlp")
 def mlp(view: LayerView) -> list[Term]:
-    width, hidden, out = kinds.mlp_widths(view)
+    _, hidden, out = kinds.mlp_widths(view)
     rows = kinds.positions(view.input_shape)
     bias = rows * (hidden + out) if kinds.has_bias(view) else 0
     terms = [_hook(Part.CORE, view.macs), _hook(Part.BIAS, bias)]

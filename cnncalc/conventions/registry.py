@@ -23,7 +23,6 @@ class Convention:
 
     name: str
     tool: str  # the tool and the version whose rules are reproduced
-    distribution: str | None  # the package that provides the tool, for version checks
     unit: str  # "MACs" or "FLOPs": what the headline really counts
     label: str  # what the tool calls its number
     core_scale: int  # 2 where a multiply-accumulate counts as two FLOPs

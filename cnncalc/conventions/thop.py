@@ -25,7 +25,6 @@ from cnncalc.layers.base import normalize_axis, per_axis, product
 THOP = Convention(
     name="thop",
     tool="thop 0.1.1",
-    distribution="thop",
     unit="MACs",
     label="MACs",
     core_scale=1,

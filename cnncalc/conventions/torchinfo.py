@@ -23,7 +23,6 @@ from cnncalc.conventions.registry import Convention, whole_batch_headline, zero
 TORCHINFO = Convention(
     name="torchinfo",
     tool="torchinfo 1.8.0",
-    distribution="torchinfo",
     unit="MACs",
     label="Total mult-adds",
     core_scale=1,

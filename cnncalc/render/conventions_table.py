@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cnncalc.conventions import CONVENTIONS, NetworkCount
 from cnncalc.conventions.breakdown import CAUSE_HELP, Cause, differences
 from cnncalc.engine.result import AnalysisResult
 from cnncalc.render.units import grouped, human
 from cnncalc.render.view import shape_text
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 @dataclass(frozen=True)
@@ -128,8 +131,8 @@ def conventions_markdown(result: AnalysisResult, counts: list[NetworkCount]) -> 
     return "\n".join(out) + "\n"
 
 
-def print_conventions(console: Any, result: AnalysisResult, counts: list[NetworkCount]) -> None:
-    from rich.table import Table
+def print_conventions(console: Console, result: AnalysisResult, counts: list[NetworkCount]) -> None:
+    from rich.table import Table  # only the table needs rich
     from rich.text import Text
 
     header, cells = table_cells(result, counts)

@@ -19,7 +19,6 @@ from cnncalc.engine.arithmetic import (
     transposed_output_size,
 )
 from cnncalc.engine.receptive_field import (
-    describe,
     merge,
     through_adaptive,
     through_affine,
@@ -299,5 +298,17 @@ def test_merge_misaligned():
     assert merge([field(3, 2, 1), field(3, 1, 1)])[1] is False
 
 
-def test_describe():
-    assert describe(field(7, 2, 3)) == "size 7, jump 2, effective padding 3"
+def test_adaptive_widest_window_in_closed_form():
+    """The widest adaptive-pooling window, checked against the windows themselves (past 4096 outputs too)."""
+    for size, output in [(7, 3), (9003, 9001), (224, 6), (10, 4), (5, 5)]:
+        widest = max(end - start for start, end in adaptive_windows(size, output))
+        assert through_adaptive(IDENTITY_FIELD, size, output).size == widest
+
+
+def test_fields_after_upsampling_are_marked_inexact_only_where_units_differ():
+    upsampled = through_transposed(IDENTITY_FIELD, kernel=2, stride=2, pad_left=0)
+    assert upsampled.exact  # each output reads exactly one input
+    assert through_window(upsampled, 1, 1, 0).exact
+    spread = through_window(upsampled, 3, 1, 1)
+    assert not spread.exact  # a 3-tap window on a half-pixel jump: units read 1 or 2 input pixels
+    assert through_window(spread, 3, 1, 1).exact is False

@@ -13,6 +13,7 @@ fractional step, so jump and effective padding become exact fractions.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from math import ceil, gcd
 
@@ -28,10 +29,15 @@ def _normal(value: Fraction | int) -> Scalar:
 def through_affine(field: AxisField, step: Fraction | int, offset: Fraction | int, span: Fraction | int) -> AxisField:
     size = field.size + (Fraction(span) - 1) * field.jump
     center = field.center + Fraction(offset) * field.jump
+    # With an integer jump, neighbouring units' fields tile the input and the union of `span` of them is
+    # exactly r + (span - 1) j. After upsampling (fractional jump) units read different pixel counts, and
+    # this formula gives their average: still a fine figure, but no longer exact.
+    exact = field.exact and (Fraction(field.jump).denominator == 1 or span == 1)
     return AxisField(
         size=_normal(size),
         jump=_normal(Fraction(field.jump) * Fraction(step)),
         padding=_normal((size - 1) / 2 - center),
+        exact=exact,
     )
 
 
@@ -44,6 +50,7 @@ def through_window(field: AxisField, kernel: int, stride: int, pad_left: int, di
             size=field.size + (effective_kernel - 1) * field.jump,
             jump=field.jump * stride,
             padding=field.padding + pad_left * field.jump,
+            exact=field.exact,
         )
     return through_affine(field, stride, Fraction(effective_kernel - 1, 2) - pad_left, effective_kernel)
 
@@ -74,7 +81,8 @@ def through_adaptive(field: AxisField, in_size: int, out_size: int) -> AxisField
     if in_size % out_size == 0:
         window = in_size // out_size
         return through_window(field, window, window, 0)
-    widest = max(-((-(i + 1) * in_size) // out_size) - (i * in_size) // out_size for i in range(min(out_size, 4096)))
+    # The widest window, in closed form: ceil((n + m - gcd(n, m)) / m) for n inputs and m outputs.
+    widest = -(-(out_size - gcd(in_size, out_size) + in_size) // out_size)
     first_window = -((-in_size) // out_size)
     return through_affine(field, Fraction(in_size, out_size), Fraction(first_window - 1, 2), widest)
 
@@ -92,8 +100,6 @@ def merge(fields: list[AxisField]) -> tuple[AxisField, bool]:
     """
     widest = max(fields, key=lambda field: Fraction(field.size))
     aligned = all(field.jump == widest.jump and field.center == widest.center for field in fields)
+    if not all(field.exact for field in fields):
+        widest = replace(widest, exact=False)
     return widest, aligned
-
-
-def describe(field: AxisField) -> str:
-    return f"size {field.size}, jump {field.jump}, effective padding {field.padding}"

@@ -20,11 +20,14 @@ class AxisField:
     padding: effective padding P, the "start" of the Distill tables: unit 0's field begins at input pixel -P.
 
     Upsampling layers make the jump fractional, so jump and padding may be Fractions.
+    exact:   False once a layer that reads several units is applied after upsampling: units then read
+             different numbers of input pixels, and `size` is an average over them rather than the largest.
     """
 
     size: Scalar
     jump: Scalar
     padding: Scalar
+    exact: bool = True
 
     @property
     def center(self) -> Fraction:

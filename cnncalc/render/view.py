@@ -129,6 +129,7 @@ def field_axes(field: tuple[AxisField, ...] | None) -> list[dict[str, object]] |
             "size": plain_number(axis.size),
             "jump": plain_number(axis.jump),
             "start": plain_number(axis.padding),
+            "exact": axis.exact,
         }
         for name, axis in zip(names, field, strict=True)
     ]
@@ -152,7 +153,9 @@ def field_text(field: tuple[AxisField, ...] | None, global_field: bool, with_sta
             return number_text(values[0])
         return "x".join(number_text(value) for value in values)
 
-    return "/".join(join(values) for values in parts)
+    text = "/".join(join(values) for values in parts)
+    # After upsampling the size is an average over units (see AxisField.exact): say so.
+    return text if all(axis.exact for axis in field) else "~" + text
 
 
 def number_text(value: int | Fraction) -> str:

@@ -75,6 +75,10 @@ class SpecError(Exception):
         return "\n".join(str(issue) for issue in self.issues)
 
 
+class SpecPathError(SpecError):
+    """The spec file itself cannot be read (missing, a directory, no permission): a usage error, exit code 2."""
+
+
 class IssueCollector:
     """Gathers issues so that a whole spec can be checked, not just up to its first error."""
 

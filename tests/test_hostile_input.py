@@ -359,7 +359,7 @@ def test_python_tags_are_refused_and_never_executed(tmp_path: Path) -> None:
 def test_directory_as_spec(tmp_path: Path) -> None:
     for command in ("analyze", "validate"):
         run = run_cli(command, str(tmp_path))
-        assert_clean_failure(run, code=1)
+        assert_clean_failure(run, code=2)  # the path is wrong, not the spec: a usage error
         assert f"{tmp_path}: error: is a directory, not a spec file" in run.stderr
 
 

@@ -51,8 +51,14 @@ def _write_cache(path: Path, data: dict[str, dict[str, float]]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as handle:
-            json.dump(data, handle, indent=2)
-        os.replace(handle.name, path)
+            temporary = handle.name
+            try:
+                json.dump(data, handle, indent=2)
+            except BaseException:
+                handle.close()
+                os.unlink(temporary)
+                raise
+        os.replace(temporary, path)
     except OSError:
         pass  # an unwritable cache only means measuring again next time
 

@@ -12,6 +12,8 @@ followed directly by its kernel and stride (`conv7/2`, `conv1x7`, `pool3/2`), th
 
 Long forms are accepted too: `stride 2`, `stride=2`, `padding 1`, `dilation 2`, `out 64`, `groups 32`.
 Defaults follow PyTorch: stride 1 (pooling: stride = kernel), padding 0, dilation 1, bias on.
+A value no layer can take (a stride of 0, `fc0`, a size above 2,147,483,647) is a StackSyntaxError, like a
+misspelt name: the command line reports both as usage errors (exit 2), before the engine runs.
 
 Names: conv, dw (depthwise), pw (pointwise 1x1), sep (separable), tconv (transposed conv), pool or
 maxpool, avgpool, gap (global average pool), flatten, fc/linear (`fc1000`: 1000 outputs), bn, and any
@@ -24,18 +26,35 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-HELP_TABLE = """\
-conv3            3x3 convolution, stride 1, padding 0 (PyTorch's defaults)
-conv7/2 p3 c64   7x7, stride 2, padding 3, 64 output channels
-conv3 d2         3x3 dilated by 2 (also: conv3 dilated 2, conv3 dilation=2)
-conv1x7 p0x3     per-axis kernel and padding (H x W)
-pool2/2          2x2 max-pool, stride 2 (pool3/2 p1 ceil: padding 1, ceil_mode)
-avgpool2         2x2 average pool (stride = kernel by default)
-dw3 s2 / pw64    depthwise 3x3 stride 2 / pointwise 1x1 to 64 channels
-sep3 c128        depthwise-separable 3x3 to 128 channels
-tconv4/2 p1      transposed conv 4x4 stride 2 padding 1 (op1: output_padding 1)
-bn, relu, gap, flatten, fc1000     batchnorm, activation, global average pool, flatten, linear
-conv3 x4         the same layer 4 times"""
+from cnncalc.limits import MAX_DIMENSION, MAX_SPATIAL_AXES
+
+# The syntax's reference, shown by `cnncalc calc stack --help` (and restated in the README): (example, meaning).
+HELP_ROWS = (
+    ("conv3", "3x3 convolution, stride 1, padding 0 (PyTorch's defaults)"),
+    ("conv7/2 p3 c64", "7x7, stride 2, padding 3, 64 output channels"),
+    ("conv3 d2", "3x3 dilated by 2 (also: conv3 dilated 2, conv3 dilation=2)"),
+    ("conv1x7 p0x3", "per-axis kernel and padding (H x W)"),
+    ("pool2/2", "2x2 max-pool, stride 2"),
+    ("pool3/2 p1 ceil", "3x3 max-pool, stride 2, padding 1, ceil_mode"),
+    ("avgpool2", "2x2 average pool (stride = kernel by default)"),
+    ("dw3 s2, pw64", "depthwise 3x3 stride 2; pointwise 1x1 to 64 channels"),
+    ("sep3 c128", "depthwise-separable 3x3 to 128 channels"),
+    ("tconv4/2 p1 op1", "transposed conv 4x4, stride 2, padding 1, output_padding 1"),
+    ("bn, relu, gap", "batchnorm, any activation, global average pool"),
+    ("flatten, fc10", "flatten, linear layer with 10 outputs"),
+    ("conv3 x4", "the same layer 4 times"),
+)
+OPTIONS_HELP = (
+    "Options: sN stride, pN padding (or same, valid), dN dilation, cN channels, gN groups, "
+    "opN output_padding, ceil (ceil_mode), nobias, xN repeat."
+)
+
+
+def help_table(indent: str = "") -> str:
+    """HELP_ROWS as aligned lines, one per row."""
+    width = max(len(example) for example, _ in HELP_ROWS) + 2
+    return "\n".join(f"{indent}{example:<{width}}{meaning}" for example, meaning in HELP_ROWS)
+
 
 _SEPARATORS = re.compile(r",|;|\n|->|→")
 _HEAD = re.compile(r"^(?P<name>[a-z_]+?)(?P<kernel>\d+(?:x\d+)*)?(?:/(?P<stride>\d+(?:x\d+)*))?$")
@@ -122,6 +141,20 @@ _LETTER_NAMES = {
     "m": "multiplier",
 }
 MAX_LAYERS = 1000
+# The smallest value of each field (PyTorch refuses less); every value is at most MAX_DIMENSION.
+_MINIMUM = {
+    "kernel": 1,
+    "stride": 1,
+    "padding": 0,
+    "dilation": 1,
+    "out": 1,
+    "groups": 1,
+    "output_padding": 0,
+    "multiplier": 1,
+}
+_SCALAR_FIELDS = frozenset({"out", "groups", "multiplier"})  # one number, never one per axis
+_MAX_DIGITS = len(str(MAX_DIMENSION))
+_SHOWN_CHARS = 40
 
 
 class StackSyntaxError(ValueError):
@@ -135,10 +168,23 @@ class StackSyntaxError(ValueError):
 
 @dataclass(frozen=True)
 class StackLayer:
-    """One layer of a parsed stack: the text it came from and the spec entry it stands for."""
+    """One layer of a parsed stack: the text it came from and the spec entry it stands for.
+
+    text:     its label in tables ('conv3 x2 (1/2)' for a copy of a repeated layer)
+    position: where it is in the stack as written (1-based, counting the layers between separators)
+    written:  the layer as written ('conv3 x2')
+    """
 
     text: str
     entry: dict[str, Any] = field(hash=False)
+    position: int = 0
+    written: str = ""
+
+    @property
+    def name(self) -> str:
+        """How messages name it: 'layer 2 "fc10"', or 'layer 1 "conv3 x2" (copy 2 of 2)'."""
+        copy = self.text[len(self.written) :].strip(" ()").replace("/", " of ")
+        return layer_name(self.position, self.written or self.text) + (f" (copy {copy})" if copy else "")
 
 
 def parse_stack(text: str) -> list[StackLayer]:
@@ -153,14 +199,22 @@ def parse_stack(text: str) -> list[StackLayer]:
         entry, repeat = _parse_item(item.lower(), position, item)
         for copy in range(repeat):
             label = item if repeat == 1 else f"{item} ({copy + 1}/{repeat})"
-            layers.append(StackLayer(label, dict(entry)))
+            layers.append(StackLayer(label, dict(entry), position, item))
         if len(layers) > MAX_LAYERS:
             raise StackSyntaxError(f"the stack has more than {MAX_LAYERS} layers", "use a YAML spec for big networks")
     return layers
 
 
+def layer_name(position: int, text: str) -> str:
+    """How messages name a layer: 'layer 2 "fc0"' (1-based position, the text as written, cut short)."""
+    text = text.strip()
+    if len(text) > _SHOWN_CHARS:
+        text = f"{text[: _SHOWN_CHARS - 10]}…{text[-9:]}"
+    return f'layer {position} "{text}"'
+
+
 def _parse_item(item: str, position: int, original: str) -> tuple[dict[str, Any], int]:
-    where = f"layer {position} ({original!r})"
+    where = layer_name(position, original)
     tokens = item.replace("=", " ").split()
     values: dict[str, str] = {}
     flags: set[str] = set()
@@ -170,7 +224,7 @@ def _parse_item(item: str, position: int, original: str) -> tuple[dict[str, Any]
         head = _HEAD.match(tokens[0])
         if head is None:
             hint = "start with a name such as conv3, pool2/2, relu"
-            raise StackSyntaxError(f"{where}: cannot read {tokens[0]!r}", hint)
+            raise StackSyntaxError(f"{where}: cannot read {_short(tokens[0])!r}", hint)
         name = head["name"]
         if head["kernel"]:
             values["k"] = head["kernel"]
@@ -178,7 +232,7 @@ def _parse_item(item: str, position: int, original: str) -> tuple[dict[str, Any]
             values["s"] = head["stride"]
     kind = _NAMES.get(name) or (name if name in _ACTIVATIONS else None)
     if kind is None:
-        raise StackSyntaxError(f"{where}: unknown layer name {name!r}", _name_hint(name))
+        raise StackSyntaxError(f"{where}: unknown layer name {_short(name)!r}", _name_hint(name))
     repeat = 1
     index = 1
     while index < len(tokens):
@@ -187,9 +241,13 @@ def _parse_item(item: str, position: int, original: str) -> tuple[dict[str, Any]
         compact = _COMPACT.match(token)
         repeat_match = _REPEAT.match(token)
         if repeat_match:
-            repeat = int(repeat_match["count"])
+            count = repeat_match["count"]
+            repeat = int(count) if len(count) <= len(str(MAX_LAYERS)) else MAX_LAYERS + 1
             if not 1 <= repeat <= MAX_LAYERS:
-                raise StackSyntaxError(f"{where}: repeat count {repeat} is out of range (1 to {MAX_LAYERS})")
+                raise StackSyntaxError(
+                    f"{where}: repeat count {_short(count)} is out of range (1 to {MAX_LAYERS})",
+                    "use a YAML spec for big networks" if repeat > MAX_LAYERS else "",
+                )
         elif compact:
             values[compact["key"]] = compact["value"]
         elif token in _LONG_OPTIONS:
@@ -204,7 +262,7 @@ def _parse_item(item: str, position: int, original: str) -> tuple[dict[str, Any]
         elif token in ("nobias", "no_bias", "no-bias"):
             flags.add("nobias")
         else:
-            raise StackSyntaxError(f"{where}: unknown option {token!r}", _option_hint(kind))
+            raise StackSyntaxError(f"{where}: unknown option {_short(token)!r}", _option_hint(kind))
     return _entry(kind, values, flags, where), repeat
 
 
@@ -217,7 +275,7 @@ def _entry(kind: str, values: dict[str, str], flags: set[str], where: str) -> di
             )
     entry: dict[str, Any] = {"type": kind}
     for key, value in values.items():
-        entry[allowed[key]] = _value(value)
+        entry[allowed[key]] = _value(value, allowed[key], where)
     if "ceil" in flags:
         if kind not in ("maxpool", "avgpool"):
             raise StackSyntaxError(f"{where}: ceil (ceil_mode) applies to pooling only")
@@ -237,12 +295,32 @@ def _entry(kind: str, values: dict[str, str], flags: set[str], where: str) -> di
     return entry
 
 
-def _value(text: str) -> int | str | list[int]:
-    """'3' -> 3, '1x7' -> [1, 7] (one per axis), 'same'/'valid' unchanged."""
+def _value(text: str, name: str, where: str) -> int | str | list[int]:
+    """'3' -> 3, '1x7' -> [1, 7] (one per axis), 'same'/'valid' unchanged; out-of-range values are refused here,
+    as usage errors, before any engine sees them: a stride of 0, 'fc0', a number no tensor axis can have."""
     if text in ("same", "valid"):
+        if name != "padding":
+            raise StackSyntaxError(f"{where}: {name} cannot be {text!r}")
         return text
-    parts = [int(part) for part in text.split("x")]
-    return parts[0] if len(parts) == 1 else parts
+    parts = text.split("x")
+    if len(parts) > 1 and name in _SCALAR_FIELDS:
+        raise StackSyntaxError(f"{where}: {name} takes one number, not {_short(text)!r}")
+    if len(parts) > MAX_SPATIAL_AXES:
+        raise StackSyntaxError(f"{where}: {name} {_short(text)!r} has more than {MAX_SPATIAL_AXES} axes")
+    minimum = _MINIMUM.get(name, 0)
+    values = []
+    for part in parts:
+        value = int(part) if len(part) <= _MAX_DIGITS else MAX_DIMENSION + 1  # a 5,000-digit int() is an error
+        if value > MAX_DIMENSION:
+            raise StackSyntaxError(f"{where}: {name} {_short(part)} is too large (at most {MAX_DIMENSION:,})")
+        if value < minimum:
+            raise StackSyntaxError(f"{where}: {name} should be ≥ {minimum}")
+        values.append(value)
+    return values[0] if len(values) == 1 else values
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= _SHOWN_CHARS else f"{text[: _SHOWN_CHARS - 10]}…{text[-9:]} ({len(text):,} characters)"
 
 
 def _example(kind: str) -> str:

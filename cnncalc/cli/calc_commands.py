@@ -5,33 +5,28 @@ Loaded only when `cnncalc calc` runs (see cnncalc.cli.calc); the engine is impor
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import re
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cnncalc.calc.stack_syntax import OPTIONS_HELP, help_table
 from cnncalc.cli.common import Dtype
+from cnncalc.limits import MAX_DIMENSION
+
+if TYPE_CHECKING:
+    from cnncalc.calc.stack_syntax import StackLayer
+    from cnncalc.errors import SpecIssue
 
 # Typer keeps the line breaks of a help text: paragraphs are single lines (joined below), table rows short.
+# The table and the options line are the stack syntax's own (cnncalc.calc.stack_syntax.HELP_ROWS).
 STACK_HELP = (
     "Receptive field, shapes and counts of a short stack written inline.\n\n"
     "Layers are separated by commas; each is a name with its kernel and stride (conv3, conv7/2, pool2/2), "
     "then options in any order. Defaults are PyTorch's (stride 1, padding 0; pooling stride = kernel); "
     "a conv keeps its input's channel count unless given cN.\n\n"
-    "  conv3           3x3 convolution, stride 1, padding 0\n"
-    "  conv7/2 p3 c64  7x7, stride 2, padding 3, 64 output channels\n"
-    "  conv3 d2        3x3 dilated by 2 (or: conv3 dilated 2, conv3 dilation=2)\n"
-    "  conv1x7 p0x3    per-axis kernel and padding (H x W)\n"
-    "  pool2/2         2x2 max-pool, stride 2\n"
-    "  pool3/2 p1 ceil 3x3 max-pool, stride 2, padding 1, ceil_mode\n"
-    "  avgpool2        2x2 average pool\n"
-    "  dw3 s2, pw64    depthwise 3x3 stride 2; pointwise 1x1 to 64 channels\n"
-    "  sep3 c128       depthwise-separable 3x3 to 128 channels\n"
-    "  tconv4/2 p1     transposed conv 4x4, stride 2, padding 1\n"
-    "  bn, relu, gap   batchnorm, any activation, global average pool\n"
-    "  flatten, fc10   flatten, linear layer with 10 outputs\n"
-    "  conv3 x4        the same layer 4 times\n\n"
-    "Options: sN stride, pN padding (or same, valid), dN dilation, cN channels, gN groups, "
-    "opN output_padding, ceil (ceil_mode), nobias, xN repeat.\n\n"
+    f"{help_table(indent='  ')}\n\n"
+    f"{OPTIONS_HELP}\n\n"
     'Example: cnncalc calc stack "conv3, conv3, pool2/2, conv3 d2" --explain'
 )
 
@@ -47,14 +42,18 @@ calc_app = typer.Typer(
 InputOption = Annotated[
     str, typer.Option("--input", "-i", help="Input without the batch: channels x sizes, e.g. 3x224x224.")
 ]
-OutOption = Annotated[int, typer.Option("--out", "-o", min=1, help="Output channels.")]
+OutOption = Annotated[int, typer.Option("--out", "-o", min=1, max=MAX_DIMENSION, help="Output channels.")]
 KernelOption = Annotated[str, typer.Option("--kernel", "-k", help="Kernel size: 3, or one per axis: 1x7.")]
 StrideOption = Annotated[str, typer.Option("--stride", "-s", help="Stride: 2, or one per axis.")]
 PaddingOption = Annotated[str, typer.Option("--padding", "-p", help="Padding: 1, one per axis (0x3), same or valid.")]
 DilationOption = Annotated[str, typer.Option("--dilation", "-d", help="Dilation: 2, or one per axis.")]
-GroupsOption = Annotated[int, typer.Option("--groups", "-g", min=1, help="Groups (C_in / groups inputs per filter).")]
+GroupsOption = Annotated[
+    int, typer.Option("--groups", "-g", min=1, max=MAX_DIMENSION, help="Groups (C_in / groups inputs per filter).")
+]
 BiasOption = Annotated[bool, typer.Option("--bias/--no-bias", help="Learned bias (PyTorch's default: on).")]
-BatchOption = Annotated[int, typer.Option("--batch", "-b", min=1, help="Batch size (MACs are for the batch).")]
+BatchOption = Annotated[
+    int, typer.Option("--batch", "-b", min=1, max=MAX_DIMENSION, help="Batch size (MACs are for the batch).")
+]
 DtypeOption = Annotated[
     Dtype, typer.Option("--dtype", help="Element type for the memory figure.", case_sensitive=False)
 ]
@@ -101,7 +100,9 @@ def depthwise(
     stride: StrideOption = "1",
     padding: PaddingOption = "0",
     dilation: DilationOption = "1",
-    multiplier: Annotated[int, typer.Option("--multiplier", "-m", min=1, help="Filters per input channel.")] = 1,
+    multiplier: Annotated[
+        int, typer.Option("--multiplier", "-m", min=1, max=MAX_DIMENSION, help="Filters per input channel.")
+    ] = 1,
     bias: BiasOption = True,
     batch: BatchOption = 1,
     dtype: DtypeOption = Dtype.float32,
@@ -150,7 +151,9 @@ def separable(
     stride: StrideOption = "1",
     padding: PaddingOption = "0",
     dilation: DilationOption = "1",
-    multiplier: Annotated[int, typer.Option("--multiplier", "-m", min=1, help="Depthwise filters per channel.")] = 1,
+    multiplier: Annotated[
+        int, typer.Option("--multiplier", "-m", min=1, max=MAX_DIMENSION, help="Depthwise filters per channel.")
+    ] = 1,
     bias: BiasOption = True,
     batch: BatchOption = 1,
     dtype: DtypeOption = Dtype.float32,
@@ -255,7 +258,7 @@ def linear(
         str,
         typer.Option("--input", "-i", help="Features (2048), or a feature map to flatten first (2048x7x7)."),
     ],
-    out: Annotated[int, typer.Option("--out", "-o", min=1, help="Output features (e.g. classes).")],
+    out: Annotated[int, typer.Option("--out", "-o", min=1, max=MAX_DIMENSION, help="Output features (e.g. classes).")],
     bias: BiasOption = True,
     batch: BatchOption = 1,
     dtype: DtypeOption = Dtype.float32,
@@ -291,8 +294,8 @@ def batchnorm(
 
 def patch_embed(
     input_shape: InputOption,
-    patch: Annotated[int, typer.Option("--patch", "-P", min=1, help="Patch size (16 for ViT-B/16).")],
-    dim: Annotated[int, typer.Option("--dim", "-D", min=1, help="Embedding width D (768 for ViT-B).")],
+    patch: Annotated[int, typer.Option("--patch", "-P", min=1, max=MAX_DIMENSION, help="Patch size (16 for ViT-B/16).")],
+    dim: Annotated[int, typer.Option("--dim", "-D", min=1, max=MAX_DIMENSION, help="Embedding width D (768 for ViT-B).")],
     class_token: Annotated[bool, typer.Option("--class-token", help="Prepend a class token (N + 1).")] = False,
     batch: BatchOption = 1,
     dtype: DtypeOption = Dtype.float32,
@@ -387,16 +390,26 @@ def _pool_entry(kind: str, kernel: str, stride: str | None, padding: str, ceil_m
     return entry
 
 
+_LONG_NUMBER = re.compile(r"[1-9][0-9]{%d,}" % len(str(MAX_DIMENSION)))
+
+
 def _input(text: str, features_only_ok: bool) -> tuple[tuple[int, ...], bool]:
     """The input shape, and whether it is a bare feature count (then a flatten row is scaffolding)."""
+    from cnncalc.calc.options import shorten
     from cnncalc.cli.common import parse_input_shape
 
     word = text.strip()
-    if features_only_ok and word.isdigit() and int(word) >= 1:
-        return (int(word), 1), True
-    shape = parse_input_shape(word)
-    assert shape is not None  # parse_input_shape returns None only for None
-    return shape, False
+    if _LONG_NUMBER.search(word):  # checked before int(): no 5,000-digit integers
+        raise _usage(f"--input {shorten(word)!r} has a size above {MAX_DIMENSION:,}", "e.g. --input 3x224x224")
+    if features_only_ok and word.isascii() and word.isdigit() and int(word) >= 1:
+        shape, features_only = (int(word), 1), True
+    else:
+        parsed = parse_input_shape(word)
+        assert parsed is not None  # parse_input_shape returns None only for None
+        shape, features_only = parsed, False
+    if max(shape) > MAX_DIMENSION:
+        raise _usage(f"--input {shorten(word)!r} has a size above {MAX_DIMENSION:,}", "e.g. --input 3x224x224")
+    return shape, features_only
 
 
 def _calculate(
@@ -409,9 +422,14 @@ def _calculate(
     *,
     compare_with: dict[str, Any] | None = None,
     features_only_ok: bool = False,
-    stack_layers: list[Any] | None = None,
+    stack_layers: list[StackLayer] | None = None,
 ) -> None:
-    """Run the layers through the engine and print the figures (and the worked solution)."""
+    """Run the layers through the engine and print the figures (and the worked solution).
+
+    Every option value was checked before this (a bad one is a usage error, exit 2); what the engine refuses now
+    is a combination that cannot apply to the input, such as a kernel larger than the padded input: exit 1, with
+    every issue printed, each naming its stack layer.
+    """
     from cnncalc.calc.network import analyze_layers
     from cnncalc.errors import ExitCode, SpecError
 
@@ -424,11 +442,32 @@ def _calculate(
     except SpecError as error:
         from cnncalc.cli.common import fail
 
-        issue = error.issues[0]
-        message = issue.message.split(": ", 1)[-1] if issue.message[:1].isdigit() else issue.message
-        raise fail(f"{message} (input {input_text})", ExitCode.INVALID_SPEC, issue.hint) from None
+        failure = typer.Exit(int(ExitCode.INVALID_SPEC))
+        for issue in error.issues:
+            failure = fail(f"{_issue_text(issue, stack_layers)} (input {input_text})", ExitCode.INVALID_SPEC, issue.hint)
+        raise failure from None
     shown = list(range(1 if features_only else 0, len(result.layers)))
     from cnncalc.calc.render_calc import render_calculation
 
     text = render_calculation(result, shown, explain, as_json, standard=standard, stack_layers=stack_layers)
     print(text)
+
+
+# The engine names a layer's issue by its path in the spec and its kind: "1 (linear): out: ...", or
+# "0.depthwise (depthwise): ..." for a part of a composite layer.
+_ENGINE_LAYER = re.compile(r"(?P<index>[0-9]+)(?:\.(?P<inner>[^\s(]+))? \((?P<kind>[^)\s]+)\): (?P<detail>.*)", re.DOTALL)
+
+
+def _issue_text(issue: SpecIssue, stack_layers: list[StackLayer] | None) -> str:
+    """An engine issue as the calculators show it: for a stack, the layer by its position and its text as written
+    ('layer 2 "conv300": spatial axis 0 has size ...'); for one layer, the message alone (there is one layer)."""
+    match = _ENGINE_LAYER.fullmatch(issue.message)
+    if match is None:
+        return issue.message  # not about one layer (the input, say): as the engine wrote it
+    if stack_layers is None:
+        return match["detail"]
+    index = int(match["index"])
+    if index >= len(stack_layers):
+        return issue.message
+    inner = f" [{match['inner']}]" if match["inner"] else ""
+    return f"{stack_layers[index].name}{inner}: {match['detail']}"

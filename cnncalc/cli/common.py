@@ -9,8 +9,9 @@ from pathlib import Path
 
 import typer
 
-from cnncalc.errors import ExitCode, SpecError
+from cnncalc.errors import ExitCode, SpecError, SpecPathError
 from cnncalc.render.issues import issues_text
+from cnncalc.spec.document import DTYPE_NAMES
 from cnncalc.spec.pydantic_errors import did_you_mean
 from cnncalc.zoo import resolve_spec, zoo_specs
 
@@ -22,16 +23,8 @@ class OutputFormat(str, enum.Enum):
     markdown = "markdown"
 
 
-class Dtype(str, enum.Enum):
-    float64 = "float64"
-    float32 = "float32"
-    float16 = "float16"
-    bfloat16 = "bfloat16"
-    int8 = "int8"
-    uint8 = "uint8"
-    fp32 = "fp32"
-    fp16 = "fp16"
-    bf16 = "bf16"
+# Every dtype name the spec accepts, aliases included, so --dtype and `input.dtype` agree.
+Dtype = enum.Enum("Dtype", {name: name for name in DTYPE_NAMES}, type=str)
 
 
 def fail(message: str, code: ExitCode, hint: str = "") -> typer.Exit:
@@ -85,9 +78,11 @@ class SourceCache:
 
 
 def spec_failure(error: SpecError, sources: SourceCache) -> typer.Exit:
-    """Print a SpecError's located issues to stderr; return the Exit (code 1) to raise."""
+    """Print a SpecError's located issues to stderr; return the Exit to raise: 1 for a bad spec, 2 when the
+    file itself cannot be read."""
     print(issues_text(error.issues, sources), file=sys.stderr)
-    return typer.Exit(int(ExitCode.INVALID_SPEC))
+    code = ExitCode.USAGE if isinstance(error, SpecPathError) else ExitCode.INVALID_SPEC
+    return typer.Exit(int(code))
 
 
 def stdout_is_terminal() -> bool:

@@ -9,7 +9,7 @@ import typer
 
 from cnncalc.cli.common import OutputFormat, SourceCache, parse_input_shape
 from cnncalc.engine.analysis import InputOverrides, check_text
-from cnncalc.errors import ExitCode, Location, SpecError, SpecIssue
+from cnncalc.errors import ExitCode, Location, SpecError, SpecIssue, SpecPathError
 from cnncalc.render.issues import issues_json, issues_text
 from cnncalc.spec.yaml_source import read_spec_text
 from cnncalc.zoo import resolve_spec
@@ -42,6 +42,7 @@ def validate(
             text = read_spec_text(path)
         except SpecError as error:
             results[str(path)] = list(error.issues)
+            missing = missing or isinstance(error, SpecPathError)  # unreadable path: a usage error
             continue
         sources.add(str(path), text)
         results[str(path)] = check_text(text, str(path), overrides)

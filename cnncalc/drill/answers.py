@@ -6,6 +6,10 @@ fractions and sums of fractions (1/9, 1/256 + 1/9), a trailing 'x' (8.7x). Shape
 
 Every number is read exactly (decimal text -> Fraction), so '9.472K' is exactly 9472 and an exact
 question is graded exactly; questions that say "approximately" carry a relative tolerance.
+
+Hostile text is refused with an AnswerFormatError, never a hang or a crash: a number has at most
+MAX_DIGITS significant digits and an exponent within ±MAX_EXPONENT (1e999999999 would build a
+billion-digit integer), a sum has at most MAX_TERMS fractions, and a shape's sizes at most MAX_SIZE_DIGITS digits.
 """
 
 from __future__ import annotations
@@ -65,6 +69,11 @@ _SCALE_WORD = re.compile(
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+(?:_\d+)*)(?:\.\d+)?"
 _FRACTION_TERM = re.compile(rf"^\s*(?P<top>{_DIGITS})\s*(?:/\s*(?P<bottom>{_DIGITS}))?\s*$")
 _HEDGES = ("approximately", "approx.", "approx", "about", "around", "roughly", "≈", "~")
+MAX_DIGITS = 40  # significant digits of one typed number
+MAX_EXPONENT = 40  # |exponent| of one typed number, as Decimal writes it (1.5e9: 8)
+MAX_TERMS = 20  # fractions in one typed sum (1/256 + 1/9)
+MAX_SIZE_DIGITS = 18  # digits of one size in a typed shape
+_SHOWN_CHARS = 40  # an answer quoted in a message is cut to this length
 UNIT_SCALES = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "KiB": 2**10, "MiB": 2**20, "GiB": 2**30}
 
 
@@ -134,21 +143,53 @@ def parse_number(text: str, memory: bool = False) -> tuple[Fraction, bool]:
     if not cleaned:
         raise AnswerFormatError("empty answer")
     if cleaned.endswith("%"):
-        value, _ = parse_number(cleaned[:-1], memory)
+        body = cleaned[:-1].strip()
+        if body.endswith("%") or not body:
+            raise AnswerFormatError(f"{_shown(text)} is not a percentage (write 11.5%)")
+        value, _ = _parse_plain(body, memory, text)
         return value / 100, True
+    return _parse_plain(cleaned, memory, text)
+
+
+def _parse_plain(cleaned: str, memory: bool, text: str) -> tuple[Fraction, bool]:
     if "/" in cleaned:
-        return _fraction_sum(cleaned), True
+        return _fraction_sum(cleaned, text), True
     match = _NUMBER.match(cleaned)
     if match is None:
-        raise AnswerFormatError(f"{text.strip()!r} is not a number (try 9472, 9,472, 9.472K, 1.5e9 or 1/9)")
+        raise AnswerFormatError(f"{_shown(text)} is not a number (try 9472, 9,472, 9.472K, 1.5e9 or 1/9)")
     digits = match["number"].replace(",", "").replace("_", "").replace(" ", "")
-    try:
-        value = Fraction(Decimal(digits))
-    except (InvalidOperation, ValueError):
-        raise AnswerFormatError(f"{text.strip()!r} is not a number") from None
+    value = _decimal_value(digits, text)
     scale, scaled = _scale(match["rest"].strip(), memory, text)
     # Scientific notation is a full value (1.5e8), never a multiple of the question's unit.
     return value * scale, scaled or "e" in digits
+
+
+def _decimal_value(digits: str, text: str) -> Fraction:
+    """The exact value of decimal text, refused (not built) when it is longer or larger than any answer."""
+    try:
+        number: Decimal | None = Decimal(digits)  # the patterns allow only digits: fails on a huge exponent alone
+    except (InvalidOperation, ValueError):
+        number = None
+    exponent = number.as_tuple().exponent if number is not None else None
+    if (
+        number is None
+        or not isinstance(exponent, int)
+        or len(number.as_tuple().digits) > MAX_DIGITS
+        or not -MAX_EXPONENT <= exponent <= MAX_EXPONENT
+    ):
+        raise AnswerFormatError(
+            f"{_shown(text)} is too long or too large to be an answer "
+            f"(at most {MAX_DIGITS} digits and an exponent within ±{MAX_EXPONENT})"
+        )
+    return Fraction(number)
+
+
+def _shown(text: str) -> str:
+    """The typed text quoted for a message, cut short: a 5,000-digit answer is not echoed whole."""
+    text = text.strip()
+    if len(text) > _SHOWN_CHARS:
+        text = f"{text[: _SHOWN_CHARS - 10]}…{text[-9:]} ({len(text):,} characters)"
+    return repr(text)
 
 
 def _scale(rest: str, memory: bool, text: str) -> tuple[int, bool]:
@@ -156,7 +197,7 @@ def _scale(rest: str, memory: bool, text: str) -> tuple[int, bool]:
         return 1, False
     if rest.startswith(","):
         raise AnswerFormatError(
-            f"cannot read {text.strip()!r}: write decimals with a dot, and commas only between groups of three digits"
+            f"cannot read {_shown(text)}: write decimals with a dot, and commas only between groups of three digits"
         )
     if rest in _UNIT_WORDS:  # 'bytes', 'flops': no scale ('bytes' is not b + 'ytes')
         return 1, True
@@ -165,21 +206,24 @@ def _scale(rest: str, memory: bool, text: str) -> tuple[int, bool]:
     scale_word, unit = match["scale"] or "", match["unit"].strip()
     if unit and unit not in _UNIT_WORDS:
         # 'mflops' reads as m + flops; a word we do not know is an error rather than a guess.
-        raise AnswerFormatError(f"cannot read the unit {rest!r} in {text.strip()!r} (try K, M, G, MiB or no unit)")
+        raise AnswerFormatError(f"cannot read the unit {_shown(rest)} in {_shown(text)} (try K, M, G, MiB or no unit)")
     # Any scale or unit word makes the number absolute; only a bare number is read in the question's unit.
     if scale_word == "b":
         return (1 if memory else 10**9), True
     return _SCALES[scale_word], True
 
 
-def _fraction_sum(text: str) -> Fraction:
+def _fraction_sum(cleaned: str, text: str) -> Fraction:
+    terms = cleaned.split("+")
+    if len(terms) > MAX_TERMS:
+        raise AnswerFormatError(f"{_shown(text)} has more than {MAX_TERMS} terms")
     total = Fraction(0)
-    for term in text.split("+"):
+    for term in terms:
         match = _FRACTION_TERM.match(term)
         if match is None:
-            raise AnswerFormatError(f"{term.strip()!r} is not a fraction (write 1/9, 0.111 or 1/256 + 1/9)")
-        top = Fraction(Decimal(_ungrouped(match["top"])))
-        bottom = Fraction(Decimal(_ungrouped(match["bottom"]))) if match["bottom"] else Fraction(1)
+            raise AnswerFormatError(f"{_shown(term)} is not a fraction (write 1/9, 0.111 or 1/256 + 1/9)")
+        top = _decimal_value(_ungrouped(match["top"]), term)
+        bottom = _decimal_value(_ungrouped(match["bottom"]), term) if match["bottom"] else Fraction(1)
         if bottom == 0:
             raise AnswerFormatError("division by zero")
         total += top / bottom
@@ -201,11 +245,13 @@ def parse_shape(text: str) -> tuple[tuple[int, ...], bool]:
         tokens = tokens[1:]
     if not tokens:
         raise AnswerFormatError("empty shape (write it like 64x112x112 or (64, 112, 112))")
+    if any(len(token) > MAX_SIZE_DIGITS for token in tokens):
+        raise AnswerFormatError(f"{_shown(text)} has a size with more than {MAX_SIZE_DIGITS} digits")
     try:
         sizes = tuple(int(token.replace("_", "")) for token in tokens)
     except ValueError:
         raise AnswerFormatError(
-            f"{text.strip()!r} is not a shape (write it like 64x112x112 or (64, 112, 112))"
+            f"{_shown(text)} is not a shape (write it like 64x112x112 or (64, 112, 112))"
         ) from None
     return sizes, symbolic
 

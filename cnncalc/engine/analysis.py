@@ -96,11 +96,9 @@ def _input_settings(document: SpecDocument, overrides: InputOverrides | None) ->
         raise SpecError.at(
             Location("--input"), f"input {shape} needs channels and 1 to 3 spatial sizes", "e.g. --input 3x224x224"
         )
-    for size in (*shape, batch):
+    for option, size in [*(("--input", size) for size in shape), ("--batch", batch)]:
         if not 1 <= size <= limits.MAX_DIMENSION:
-            raise SpecError.at(
-                Location("--input"), f"input size {size} is out of range (1 to {limits.MAX_DIMENSION:,})"
-            )
+            raise SpecError.at(Location(option), f"size {size} is out of range (1 to {limits.MAX_DIMENSION:,})")
     if dtype not in DTYPE_BYTES:
         raise SpecError.at(Location("--dtype"), f"unknown dtype {dtype!r}", f"one of: {', '.join(DTYPE_BYTES)}")
     return shape[0], shape[1:], batch, dtype
@@ -175,4 +173,5 @@ def _assemble(
         receptive_field_layer=field_row.path if field_row else None,
         warnings=tuple(builder.issues.warnings),
         group_kinds=dict(builder.group_kinds),
+        group_outputs={path: ref for path, ref in builder.group_outputs.items() if ref is not None},
     )

@@ -16,6 +16,7 @@ Scoping:
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -82,6 +83,7 @@ class Builder:
         self.document_variables: dict[str, Any] = {}
         self.output_ref: Ref = None  # the network output
         self.group_kinds: dict[str, str] = {}  # path of each block use, group, composite or repeat -> what it is
+        self.group_outputs: dict[str, Ref] = {}  # the same paths -> the node that is their output
 
     # ------------------------------------------------------------------------------------------- issues
     def error(self, location: Location, message: str, hint: str = "") -> None:
@@ -254,7 +256,7 @@ class Builder:
         """Expand one list of entries into `scope`; return the output of the last entry."""
         order, blocked = self.dependency_order(entries, path, fallback)
         outputs: dict[int, Ref] = {}
-        skipped: set[int] = set()  # positions whose `when` was false: they take no number
+        skipped: list[int] = []  # sorted positions whose `when` was false: they take no number
         for position in order:
             entry = entries[position]
             entry_path = (*path, position) if path is not None else None
@@ -398,7 +400,7 @@ class Builder:
         scope: Scope,
         previous: Ref,
         fallback: Location | None,
-        skipped: set[int],
+        skipped: list[int],
     ) -> Ref:
         location = self.locate(path) if path is not None else (fallback or self.locate(()))
 
@@ -423,7 +425,7 @@ class Builder:
                 inputs.append(ref)
         name = entry.get("name")
         # Unnamed entries are numbered like torch.nn.Sequential numbers its modules: skipped ones take no number.
-        number = position - sum(1 for other in skipped if other < position)
+        number = position - bisect.bisect_left(skipped, position)
         component = name if isinstance(name, str) else str(number)
         if any(ref is None for ref in inputs):
             self.register(scope, component, None)
@@ -439,7 +441,7 @@ class Builder:
                 self.register(scope, component, None)
                 return None
         if not when:
-            skipped.add(position)
+            bisect.insort(skipped, position)
             self.register(scope, component, inputs[0])
             return inputs[0]
 
@@ -481,6 +483,7 @@ class Builder:
                 break
             current_inputs = [output]
         holder.output = output
+        self.group_outputs[holder.prefix] = output
         return output
 
     def register(self, scope: Scope, component: str, value: Ref | Scope) -> None:
@@ -542,6 +545,7 @@ class Builder:
             child.parent = scope
             ref = self.expand_group(entry, path, child, inputs, location)
         child.output = ref
+        self.group_outputs[full_path] = ref
         scope.output = ref
         return ref
 

@@ -79,4 +79,5 @@ class AnalysisResult:
     receptive_field_layer: str | None  # the layer it belongs to
     warnings: tuple[SpecIssue, ...]
     group_kinds: dict[str, str]  # path of each block use / group -> its block name or kind, for --depth
+    group_outputs: dict[str, int]  # the same paths -> the row that is their output (-1: the network input)
     convention: str = CONVENTION

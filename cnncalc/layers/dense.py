@@ -42,19 +42,28 @@ def linear(spec: LinearSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerRes
     if tensor.rank < 2:
         raise LayerError(f"linear needs at least (batch, features), got {format_shape(tensor.shape)}")
     in_features = tensor.shape[-1]
-    last = tensor.rank - 1
-    shape = (*tensor.shape[:-1], spec.out)
-    if tensor.channel_axis == last or last not in tensor.spatial_axes:
-        output = tensor.with_shape(shape)
-    else:
-        # Mixing along a spatial axis: that axis no longer has a receptive field of its own.
-        kept = tuple(axis for axis in tensor.spatial_axes if axis != last)
-        output = Tensor(shape, tensor.channel_axis, kept, None, tensor.global_context)
+    output = last_axis_replaced(tensor, spec.out)
     return LayerResult(
         output=output,
         params=in_features * spec.out + (spec.out if spec.bias else 0),
-        macs=product(shape) * in_features,
+        macs=product(output.shape) * in_features,
     )
+
+
+def last_axis_replaced(tensor: Tensor, size: int) -> Tensor:
+    """The output of a layer that maps the last axis to `size` features (linear, token MLP).
+
+    Acting on channels (channels-last) keeps every receptive field. Acting on a spatial axis mixes all its
+    positions, so that axis stops being spatial; the other axes keep their fields.
+    """
+    shape = (*tensor.shape[:-1], size)
+    last = tensor.rank - 1
+    if last not in tensor.spatial_axes:
+        return tensor.with_shape(shape)
+    position = tensor.spatial_axes.index(last)
+    kept_axes = tensor.spatial_axes[:position] + tensor.spatial_axes[position + 1 :]
+    kept_field = None if tensor.field is None else tensor.field[:position] + tensor.field[position + 1 :]
+    return Tensor(shape, tensor.channel_axis, kept_axes, kept_field if kept_axes else None, tensor.global_context)
 
 
 @layer_kind(

@@ -9,6 +9,7 @@ mlp:         Linear(D, hidden) -> activation -> Linear(hidden, out)
 take_token:  selects one token (the class token): (B, N, D) -> (B, D)
 """
 
+from dataclasses import replace
 from typing import Literal
 
 from cnncalc.engine import receptive_field as rf
@@ -27,6 +28,7 @@ from cnncalc.layers.base import (
     product,
     require_image,
 )
+from cnncalc.layers.dense import last_axis_replaced
 
 
 class PatchEmbedSpec(LayerSchema):
@@ -145,9 +147,8 @@ def mlp(spec: MlpSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     out = spec.out or width
     positions = tensor.numel // width
     bias = (spec.hidden + out) if spec.bias else 0
-    shape = (*tensor.shape[:-1], out)
     return LayerResult(
-        output=tensor.with_shape(shape),
+        output=last_axis_replaced(tensor, out),
         params=width * spec.hidden + spec.hidden * out + bias,
         macs=positions * (width * spec.hidden + spec.hidden * out),
     )
@@ -158,4 +159,5 @@ def take_token(spec: TakeTokenSpec, inputs: list[Tensor], ctx: RuleContext) -> L
     batch, tokens, dim = _require_tokens(inputs[0], "take_token")
     if not -tokens <= spec.index < tokens:
         raise LayerError(f"index {spec.index} is out of range for {tokens} tokens")
-    return LayerResult(output=plain_tensor((batch, dim), channel_axis=1))
+    selected = plain_tensor((batch, dim), channel_axis=1)
+    return LayerResult(output=replace(selected, global_context=inputs[0].global_context))

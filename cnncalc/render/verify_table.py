@@ -24,7 +24,7 @@ def _cell(check: str, expected: object, measured: object) -> Text:
 def print_report(report: VerifyReport, console: Console | None = None) -> None:
     console = console or Console(width=None if sys.stdout.isatty() else 160)
     table = Table(
-        title=f"{report.name}: engine vs PyTorch {report.torch_version} on {report.device}",
+        title=Text(f"{report.name}: engine vs PyTorch {report.torch_version} on {report.device}"),
         title_justify="left",
         show_edge=False,
     )

@@ -56,7 +56,10 @@ def display_rows(result: AnalysisResult, depth: int | None = None) -> list[Displ
 
     def flush() -> None:
         if group_rows and group_key is not None:
-            rows.append(_collapsed(group_key, result.group_kinds.get(group_key, "group"), group_rows))
+            output_index = result.group_outputs.get(group_key)
+            output_row = result.layers[output_index] if output_index is not None and output_index >= 0 else None
+            kind = result.group_kinds.get(group_key, "group")
+            rows.append(_collapsed(group_key, kind, group_rows, output_row or group_rows[-1]))
 
     for row in result.layers:
         parts = row.path.split(".")
@@ -90,8 +93,10 @@ def _single(row: LayerRow) -> DisplayRow:
     )
 
 
-def _collapsed(name: str, kind: str, members: list[LayerRow]) -> DisplayRow:
-    last = members[-1]
+def _collapsed(name: str, kind: str, members: list[LayerRow], output: LayerRow) -> DisplayRow:
+    """One row for a block: its figures summed, its output's shape and receptive field (a block's output
+    need not be its last layer)."""
+    last = output
     return DisplayRow(
         name=name,
         kind=kind,

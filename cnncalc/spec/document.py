@@ -32,9 +32,8 @@ DTYPE_ALIASES: dict[str, str] = {
     "half": "float16",
     "bf16": "bfloat16",
 }
-DtypeName = Literal[
-    "float64", "float32", "float16", "bfloat16", "int8", "uint8", "fp64", "fp32", "fp16", "half", "bf16"
-]
+DTYPE_NAMES: tuple[str, ...] = (*DTYPE_BYTES, *DTYPE_ALIASES)
+DtypeName = Literal[DTYPE_NAMES]  # type: ignore[valid-type]  # the names above, as a type pydantic checks
 
 
 def canonical_dtype(name: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from cnncalc import limits
-from cnncalc.errors import Location, SpecError
+from cnncalc.errors import Location, SpecError, SpecPathError
 
 PathKey = tuple[str | int, ...]
 
@@ -122,14 +122,14 @@ def read_spec_text(path: Path) -> str:
     """Read a spec file as UTF-8 text, refusing oversize or undecodable input with a located message."""
     file = str(path)
     if not path.exists():
-        raise SpecError.at(Location(file), "no such file", "check the path, or run `cnncalc zoo` for bundled specs")
+        raise SpecPathError.at(Location(file), "no such file", "check the path, or run `cnncalc zoo` for bundled specs")
     if path.is_dir():
-        raise SpecError.at(Location(file), "is a directory, not a spec file")
+        raise SpecPathError.at(Location(file), "is a directory, not a spec file")
     try:
         with path.open("rb") as handle:
             raw = handle.read(limits.MAX_FILE_BYTES + 1)
     except OSError as error:
-        raise SpecError.at(Location(file), f"cannot read the file: {error.strerror or error}") from None
+        raise SpecPathError.at(Location(file), f"cannot read the file: {error.strerror or error}") from None
     return decode_spec_bytes(raw, file)
 
 

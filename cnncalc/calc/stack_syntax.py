@@ -173,18 +173,21 @@ class StackLayer:
     text:     its label in tables ('conv3 x2 (1/2)' for a copy of a repeated layer)
     position: where it is in the stack as written (1-based, counting the layers between separators)
     written:  the layer as written ('conv3 x2')
+    copy:     which copy of a repeated layer it is (1 to copies)
     """
 
     text: str
     entry: dict[str, Any] = field(hash=False)
     position: int = 0
     written: str = ""
+    copy: int = 1
+    copies: int = 1
 
     @property
     def name(self) -> str:
         """How messages name it: 'layer 2 "fc10"', or 'layer 1 "conv3 x2" (copy 2 of 2)'."""
-        copy = self.text[len(self.written) :].strip(" ()").replace("/", " of ")
-        return layer_name(self.position, self.written or self.text) + (f" (copy {copy})" if copy else "")
+        copy = f" (copy {self.copy} of {self.copies})" if self.copies > 1 else ""
+        return layer_name(self.position, self.written or self.text) + copy
 
 
 def parse_stack(text: str) -> list[StackLayer]:
@@ -199,7 +202,7 @@ def parse_stack(text: str) -> list[StackLayer]:
         entry, repeat = _parse_item(item.lower(), position, item)
         for copy in range(repeat):
             label = item if repeat == 1 else f"{item} ({copy + 1}/{repeat})"
-            layers.append(StackLayer(label, dict(entry), position, item))
+            layers.append(StackLayer(label, dict(entry), position, item, copy + 1, repeat))
         if len(layers) > MAX_LAYERS:
             raise StackSyntaxError(f"the stack has more than {MAX_LAYERS} layers", "use a YAML spec for big networks")
     return layers

@@ -294,8 +294,12 @@ def batchnorm(
 
 def patch_embed(
     input_shape: InputOption,
-    patch: Annotated[int, typer.Option("--patch", "-P", min=1, max=MAX_DIMENSION, help="Patch size (16 for ViT-B/16).")],
-    dim: Annotated[int, typer.Option("--dim", "-D", min=1, max=MAX_DIMENSION, help="Embedding width D (768 for ViT-B).")],
+    patch: Annotated[
+        int, typer.Option("--patch", "-P", min=1, max=MAX_DIMENSION, help="Patch size (16 for ViT-B/16).")
+    ],
+    dim: Annotated[
+        int, typer.Option("--dim", "-D", min=1, max=MAX_DIMENSION, help="Embedding width D (768 for ViT-B).")
+    ],
     class_token: Annotated[bool, typer.Option("--class-token", help="Prepend a class token (N + 1).")] = False,
     batch: BatchOption = 1,
     dtype: DtypeOption = Dtype.float32,
@@ -390,7 +394,7 @@ def _pool_entry(kind: str, kernel: str, stride: str | None, padding: str, ceil_m
     return entry
 
 
-_LONG_NUMBER = re.compile(r"[1-9][0-9]{%d,}" % len(str(MAX_DIMENSION)))
+_LONG_NUMBER = re.compile(rf"[1-9][0-9]{{{len(str(MAX_DIMENSION))},}}")  # more digits than MAX_DIMENSION has
 
 
 def _input(text: str, features_only_ok: bool) -> tuple[tuple[int, ...], bool]:
@@ -444,7 +448,9 @@ def _calculate(
 
         failure = typer.Exit(int(ExitCode.INVALID_SPEC))
         for issue in error.issues:
-            failure = fail(f"{_issue_text(issue, stack_layers)} (input {input_text})", ExitCode.INVALID_SPEC, issue.hint)
+            failure = fail(
+                f"{_issue_text(issue, stack_layers)} (input {input_text})", ExitCode.INVALID_SPEC, issue.hint
+            )
         raise failure from None
     shown = list(range(1 if features_only else 0, len(result.layers)))
     from cnncalc.calc.render_calc import render_calculation
@@ -455,7 +461,9 @@ def _calculate(
 
 # The engine names a layer's issue by its path in the spec and its kind: "1 (linear): out: ...", or
 # "0.depthwise (depthwise): ..." for a part of a composite layer.
-_ENGINE_LAYER = re.compile(r"(?P<index>[0-9]+)(?:\.(?P<inner>[^\s(]+))? \((?P<kind>[^)\s]+)\): (?P<detail>.*)", re.DOTALL)
+_ENGINE_LAYER = re.compile(
+    r"(?P<index>[0-9]+)(?:\.(?P<inner>[^\s(]+))? \((?P<kind>[^)\s]+)\): (?P<detail>.*)", re.DOTALL
+)
 
 
 def _issue_text(issue: SpecIssue, stack_layers: list[StackLayer] | None) -> str:

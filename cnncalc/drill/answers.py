@@ -250,9 +250,7 @@ def parse_shape(text: str) -> tuple[tuple[int, ...], bool]:
     try:
         sizes = tuple(int(token.replace("_", "")) for token in tokens)
     except ValueError:
-        raise AnswerFormatError(
-            f"{_shown(text)} is not a shape (write it like 64x112x112 or (64, 112, 112))"
-        ) from None
+        raise AnswerFormatError(f"{_shown(text)} is not a shape (write it like 64x112x112 or (64, 112, 112))") from None
     return sizes, symbolic
 
 

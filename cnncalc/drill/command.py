@@ -13,8 +13,8 @@ from pathlib import Path
 from cnncalc.drill.paths import database_path
 from cnncalc.drill.plan import SessionRequest, build_questions
 from cnncalc.drill.question import Level
-from cnncalc.drill.session import Recorder, run_interactive, run_piped
-from cnncalc.drill.store import ProgressStore
+from cnncalc.drill.session import Recorder, SessionResult, run_interactive, run_piped
+from cnncalc.drill.store import ProgressStore, interrupts_held
 from cnncalc.drill.summary import record_data, summary_data, summary_text
 from cnncalc.drill.topics import resolve_topics
 from cnncalc.drill.worksheet import json_worksheet, markdown_worksheet, plain_worksheet
@@ -36,7 +36,9 @@ class DrillOptions:
 
 
 def run_drill(options: DrillOptions, read: Callable[[str], str], write: Callable[[str], None]) -> int:
-    """Run the drill; returns the exit code. Raises UnknownTopicError and DrillDatabaseError for the CLI."""
+    """Run the drill; returns the exit code (INTERRUPTED_EXIT after Ctrl-C in a session, which is closed as
+    'interrupted'). Raises UnknownTopicError and DrillDatabaseError for the CLI, and KeyboardInterrupt from
+    outside a session (a worksheet being built)."""
     request = SessionRequest(
         topics=tuple(resolve_topics(options.topics)),
         level=Level(options.level),
@@ -75,30 +77,35 @@ def _session(
     session_number = store.next_session_number() if store is not None else 1
     questions = build_questions(request, cards if store is not None else None, session_number)
     mode = "stdin" if options.piped_json else "interactive"
-    session_id = None
-    if store is not None:
-        topics = ",".join(request.topics) or "all"
-        session_id = store.start_session(request.level.value, request.seed, mode, len(questions), topics)
-    recorder = Recorder(store, session_id, session_number, cards)
-    if options.piped_json:
-        lines = sys.stdin.read().splitlines()
-        result = run_piped(questions, recorder, lines)
+    recorder = Recorder(store, None, session_number, cards)
+    try:
+        with interrupts_held():  # Ctrl-C as the session starts: its row is written whole, then closed below
+            if store is not None:
+                topics = ",".join(request.topics) or "all"
+                recorder.session_id = store.start_session(
+                    request.level.value, request.seed, mode, len(questions), topics
+                )
+        if options.piped_json:
+            result = run_piped(questions, recorder, lambda: sys.stdin.read().splitlines())
+        else:
+            write(_banner(request, store.path if store is not None else None, len(questions)))
+            result = run_interactive(questions, recorder, read, write)
+    except KeyboardInterrupt:  # before the first question: nothing was answered
+        result = SessionResult([], "interrupted", 0.0)
+    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C while closing: the answers are saved already
         recorder.finish(result.status)
+    if options.piped_json:
         document = {
             "seed": request.seed,
             "level": request.level.value,
             "database": str(store.path) if store is not None else None,
-            "session_id": session_id,
+            "session_id": recorder.session_id,
             "summary": summary_data(result, len(questions)),
             "questions": [record_data(record) for record in result.records],
         }
         write(json.dumps(document, indent=2, ensure_ascii=False))
-        return 0
-    write(_banner(request, store.path if store is not None else None, len(questions)))
-    result = run_interactive(questions, recorder, read, write)
-    with contextlib.suppress(KeyboardInterrupt):  # a second Ctrl-C while closing: the answers are saved already
-        recorder.finish(result.status)
-    write(summary_text(result, len(questions)))
+    else:
+        write(summary_text(result, len(questions)))
     return INTERRUPTED_EXIT if result.status == "interrupted" else 0
 
 

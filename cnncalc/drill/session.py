@@ -1,6 +1,8 @@
 """A drill session: ask, read, grade, save, explain; interactively or from piped answers.
 
-Each answer is saved before its feedback is printed, so whatever the user has seen graded is on disk.
+Each answer is saved before its feedback is printed, so whatever the user has seen graded is on disk; and an
+answer counts in the session's result exactly when it is saved: Ctrl-C is held back from the commit until the
+answer is in the result too, so the printed summary and the database always agree.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from cnncalc.drill.answers import AnswerFormatError, Grade
 from cnncalc.drill.leitner import Card, after_answer
 from cnncalc.drill.question import Question
-from cnncalc.drill.store import ProgressStore
+from cnncalc.drill.store import ProgressStore, interrupts_held
 
 SKIP_WORDS = frozenset({"skip", "s", "pass", "next", "idk"})
 QUIT_WORDS = frozenset({"quit", "q", "exit", ":q"})
@@ -51,6 +53,13 @@ class Recorder:
         self.session_id = session_id
         self.session_number = session_number
         self.cards = dict(cards)
+
+    def keep(self, record: AnswerRecord, records: list[AnswerRecord]) -> None:
+        """Save `record` and add it to `records`, both or (on an error) neither; Ctrl-C arriving meanwhile is
+        delivered after both."""
+        with interrupts_held():
+            self.record(record)
+            records.append(record)
 
     def record(self, record: AnswerRecord) -> None:
         if record.given is None:
@@ -124,8 +133,7 @@ def run_interactive(
             if record is None:
                 status = "quit"
                 break
-            recorder.record(record)  # saved before the feedback is shown
-            records.append(record)
+            recorder.keep(record, records)  # saved (and counted) before the feedback is shown
             write(feedback(record))
     except EOFError:
         status = "quit"
@@ -166,26 +174,34 @@ def _ask(
 def run_piped(
     questions: Sequence[Question],
     recorder: Recorder,
-    lines: Sequence[str],
+    read_lines: Callable[[], Sequence[str]],
     clock: Callable[[], float] = time.monotonic,
 ) -> SessionResult:
-    """Grade one piped line per question, in order; unreadable lines count as wrong, missing ones as unanswered."""
+    """Grade one piped line per question, in order; unreadable lines count as wrong, missing ones as unanswered.
+    Ctrl-C (while the lines are read or graded) ends the session as an interruption: the answers graded so far
+    are kept, the rest are unanswered."""
     records: list[AnswerRecord] = []
     started = clock()
-    for number, question in enumerate(questions, start=1):
-        begun = clock()
-        if number > len(lines):
-            records.append(AnswerRecord(number, question, None, None, 0.0))
-            continue
-        text = lines[number - 1].strip()
-        if text.lower() in SKIP_WORDS or not text:
-            record = AnswerRecord(number, question, text, Grade(False, "skipped"), clock() - begun, skipped=True)
-        else:
-            try:
-                record = AnswerRecord(number, question, text, question.grade(text), clock() - begun)
-            except AnswerFormatError as error:
-                record = AnswerRecord(number, question, text, Grade(False, text), clock() - begun, error=str(error))
-        recorder.record(record)
-        records.append(record)
-    status = "finished" if len(lines) >= len(questions) else "quit"
+    status = "finished"
+    try:
+        lines = read_lines()
+        for number, question in enumerate(questions, start=1):
+            if number > len(lines):
+                status = "quit"
+                break
+            recorder.keep(_piped_answer(number, question, lines[number - 1].strip(), clock), records)
+    except KeyboardInterrupt:
+        status = "interrupted"
+    for number in range(len(records) + 1, len(questions) + 1):
+        records.append(AnswerRecord(number, questions[number - 1], None, None, 0.0))
     return SessionResult(records, status, clock() - started)
+
+
+def _piped_answer(number: int, question: Question, text: str, clock: Callable[[], float]) -> AnswerRecord:
+    begun = clock()
+    if text.lower() in SKIP_WORDS or not text:
+        return AnswerRecord(number, question, text, Grade(False, "skipped"), clock() - begun, skipped=True)
+    try:
+        return AnswerRecord(number, question, text, question.grade(text), clock() - begun)
+    except AnswerFormatError as error:
+        return AnswerRecord(number, question, text, Grade(False, text), clock() - begun, error=str(error))

@@ -169,20 +169,31 @@ def inspect(path: Path) -> bool:
     return True
 
 
+_held = False  # a hold is active (in the main thread)
+
+
 @contextmanager
 def interrupts_held() -> Iterator[None]:
-    """Hold Ctrl-C back while a commit runs, then deliver it: an answer is saved whole or not at all."""
+    """Hold Ctrl-C back while a commit runs, then deliver it: an answer is saved whole or not at all.
+
+    A hold inside a hold is part of the outer one: a caller that keeps its own account of what is saved (the
+    session's list of answers) holds Ctrl-C around the commit and its own update, and the interrupt comes after
+    both, so the two never disagree.
+    """
     import signal
     import threading
 
-    if threading.current_thread() is not threading.main_thread():
+    global _held
+    if _held or threading.current_thread() is not threading.main_thread():
         yield
         return
     received: list[int] = []
     previous = signal.signal(signal.SIGINT, lambda number, frame: received.append(number))
+    _held = True
     try:
         yield
     finally:
+        _held = False
         signal.signal(signal.SIGINT, previous)
         if received:
             raise KeyboardInterrupt

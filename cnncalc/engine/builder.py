@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import heapq
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,13 +29,14 @@ from cnncalc import limits
 from cnncalc.engine.tensor import Tensor
 from cnncalc.errors import IssueCollector, Location
 from cnncalc.layers import COMPOSITES, REGISTRY, LayerError, LayerResult, LayerSchema, RuleContext, all_kind_names
-from cnncalc.spec.document import BlockDef, SpecDocument
+from cnncalc.spec.document import IDENTIFIER_PATTERN, BlockDef, SpecDocument
 from cnncalc.spec.expressions import ExpressionError, evaluate
 from cnncalc.spec.pydantic_errors import did_you_mean, issues_from_validation_error
 from cnncalc.spec.values import evaluate_value, string_keywords
 from cnncalc.spec.yaml_source import PathKey, SourceMap
 
 NETWORK_INPUT = -1  # node reference of the network input
+IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
 ENTRY_FIELDS = {"name", "from", "when", "repeat", "frozen"}
 BLOCK_USE_FIELDS = ENTRY_FIELDS | {"block", "args"}
 GROUP_FIELDS = ENTRY_FIELDS | {"layers"}
@@ -164,11 +166,12 @@ class Builder:
             return False
         ok = True
         name = entry.get("name")
-        if name is not None and not (isinstance(name, str) and name.isidentifier()):
+        if name is not None and not (isinstance(name, str) and IDENTIFIER.match(name)):
             self.error(
                 self.locate((*path, "name")),
                 f"name {name!r} is not a valid name",
-                "use letters, digits and underscores, not starting with a digit (dots are added for nesting)",
+                "use up to 64 ASCII letters, digits and underscores, not starting with a digit "
+                "(dots are added for nesting)",
             )
             ok = False
         elif name in RESERVED_NAMES:

@@ -14,7 +14,8 @@ from cnncalc.errors import SpecError
 from cnncalc.spec.pydantic_errors import issues_from_validation_error
 from cnncalc.spec.yaml_source import LoadedDocument
 
-Identifier = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=64)]
+IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # names of variables, blocks and layers alike
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 Dimension = Annotated[int, Field(ge=1, le=limits.MAX_DIMENSION)]
 
 DTYPE_BYTES: dict[str, int] = {

@@ -183,3 +183,94 @@ def test_explanations_refuse_to_disagree_with_the_engine(monkeypatch: pytest.Mon
     monkeypatch.setattr(explain_layer.arithmetic, "conv_output_size", lambda *args: 111)
     with pytest.raises(ExplanationMismatch):
         explain_row(result, result.layers[0], ("shape",))
+
+
+# ------------------------------------------------------------------------ hostile text, exit codes, messages
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("stack", "conv3 x" + "9" * 5000), "repeat count 999"),
+        (("stack", "conv" + "9" * 5000), "kernel 999"),
+        (("stack", "conv3 p" + "9" * 5000), "padding 999"),
+        (("stack", "conv3/2x" + "9" * 30), "is too large (at most 2,147,483,647)"),
+        (("conv2d", "-i", "3x224x224", "-o", "8", "-k", "9" * 5000), "--kernel '999"),
+        (("linear", "-i", "9" * 5000, "-o", "8"), "--input '999"),
+    ],
+)
+def test_huge_numbers_are_usage_errors_not_tracebacks(args: tuple[str, ...], message: str) -> None:
+    result = runner.invoke(app, ["calc", *args], env={"NO_COLOR": "1"})
+    assert not isinstance(result.exception, ValueError), result.exception
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr
+    assert len(result.stderr) < 500  # the 5,000 digits are not echoed whole
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("stack", "conv3/0"), 'layer 1 "conv3/0": stride should be ≥ 1'),
+        (("stack", "conv3, fc0"), 'layer 2 "fc0": out should be ≥ 1'),
+        (("stack", "conv3 d0"), "dilation should be ≥ 1"),
+        (("stack", "conv3 c64x3"), "out takes one number"),
+        (("stack", "conv3x3x3x3"), "more than 3 axes"),
+        (("stack", "pool3 p99999999999"), "padding 99999999999 is too large"),
+        (("stack", "conv3 stride same"), "stride cannot be 'same'"),
+        (("conv2d", "-i", "3x99999999999999999999", "-o", "8", "-k", "3"), "has a size above 2,147,483,647"),
+        (("linear", "-i", "99999999999999999999", "-o", "8"), "has a size above 2,147,483,647"),
+        (("conv2d", "-i", "3x224x224", "-o", "8", "-k", "99999999999999999999"), "--kernel"),
+        (("conv2d", "-i", "3x224x224", "-o", "8", "-k", "3", "-s", "0"), "--stride '0' must be at least 1"),
+        (("conv2d", "-i", "3x224x224", "-o", "99999999999999999999", "-k", "3"), "--out"),
+        (("conv2d", "-i", "3x224x224", "-o", "8", "-k", "3", "-b", "99999999999999999999"), "--batch"),
+        (("patch-embed", "-i", "3x224x224", "-P", "16", "-D", "99999999999999999999"), "--dim"),
+    ],
+)
+def test_malformed_values_exit_2_before_the_engine_runs(args: tuple[str, ...], message: str) -> None:
+    result = runner.invoke(app, ["calc", *args], env={"NO_COLOR": "1", "COLUMNS": "200"})
+    assert result.exit_code == 2, result.output
+    assert message in " ".join(result.stderr.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "messages"),
+    [
+        (
+            ("stack", "conv3, conv3 c4 g3, conv300"),
+            [
+                'error: layer 2 "conv3 c4 g3": groups=3 does not divide the 4 output channels (input 3x224x224)',
+                'error: layer 3 "conv300": spatial axis 0 has size 220 (+0 padding), smaller than the effective '
+                "kernel 300",
+            ],
+        ),
+        (("stack", "conv3 x2, conv200 x2"), ['error: layer 2 "conv200 x2" (copy 2 of 2): spatial axis 0 has size 21 ']),
+        (("stack", "sep300 c8"), ['error: layer 1 "sep300 c8" [depthwise]: spatial axis 0 has size 224']),
+        (("stack", "conv3, pool3 p2"), ['error: layer 2 "pool3 p2": padding 2 on axis 0 is more than half the kernel']),
+        (
+            ("conv2d", "-i", "3x8x8", "-o", "3", "-k", "3", "-g", "2"),
+            [
+                "error: groups=2 does not divide the 3 input channels (input 3x8x8)",
+                "error: groups=2 does not divide the 3 output channels (input 3x8x8)",
+            ],
+        ),
+    ],
+)
+def test_every_engine_issue_is_shown_naming_its_stack_layer(args: tuple[str, ...], messages: list[str]) -> None:
+    code, _, err = calc(*args)
+    assert code == 1, err  # values that are each valid but cannot apply together: a spec-level error
+    for message in messages:
+        assert message in err
+    assert err.count("error: ") == len(messages)
+    assert "hint: " in err
+
+
+def test_stack_help_is_the_stack_syntax_table() -> None:
+    from cnncalc.calc.stack_syntax import HELP_ROWS, OPTIONS_HELP, help_table
+    from cnncalc.cli.calc_commands import STACK_HELP
+
+    assert help_table(indent="  ") in STACK_HELP and OPTIONS_HELP in STACK_HELP
+    for example, _ in HELP_ROWS:  # every example of the table is valid stack syntax
+        assert parse_stack(example)
+    shown = runner.invoke(app, ["calc", "stack", "--help"], env={"COLUMNS": "200"}).stdout
+    for example, meaning in HELP_ROWS:
+        assert example in shown and meaning in shown

@@ -136,3 +136,35 @@ def test_expected_answers_describe_themselves() -> None:
     assert Expected(AnswerKind.NUMBER, Fraction(73, 576), Fraction(1, 200)).describe() == "73/576 ≈ 0.1267"
     memory = Expected(AnswerKind.NUMBER, Fraction(102_760_448), Fraction(2, 100), "MiB", memory=True)
     assert memory.describe() == "98 MiB (exactly 102,760,448 bytes)"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "9" * 5000,  # a 5,000-digit integer: formatting it raised ValueError (int-to-str limit)
+        "9" * 41,
+        "1e41",
+        "1e-41",
+        "1/" + "7" * 5000,
+        "1" + "%" * 3000,  # '%' was peeled off recursively: RecursionError
+        "5%%",
+        "+".join(["1/3"] * 30),
+    ],
+)
+def test_hostile_numbers_are_format_errors(text: str) -> None:
+    expected = Expected(AnswerKind.NUMBER, Fraction(9472))
+    with pytest.raises(AnswerFormatError) as error:
+        grade(expected, text)
+    assert len(str(error.value)) < 200  # the text is quoted cut short
+
+
+def test_the_largest_accepted_numbers_are_read_exactly() -> None:
+    assert parse_number("9" * 40)[0] == 10**40 - 1
+    assert parse_number("1.5e40")[0] == 15 * 10**39
+    assert parse_number("1e-40")[0] == Fraction(1, 10**40)
+    assert grade(Expected(AnswerKind.NUMBER, Fraction(9472)), "9" * 40).understood == f"{10**40 - 1:,}"
+
+
+def test_hostile_shapes_are_format_errors() -> None:
+    with pytest.raises(AnswerFormatError, match="more than 18 digits"):
+        parse_shape("64x" + "9" * 5000)

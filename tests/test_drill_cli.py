@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import types
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,158 @@ def test_an_empty_file_becomes_a_new_database(tmp_path: Path) -> None:
 def test_a_directory_is_refused(tmp_path: Path) -> None:
     result = drill("--count", "1", "--db", str(tmp_path), stdin="1\n")
     assert result.exit_code == 2 and "is a directory" in result.stderr
+
+
+# ---------------------------------------------------------------------------------------------- Ctrl-C
+
+
+def _ctrl_c_during_commit(monkeypatch: pytest.MonkeyPatch, commit: int) -> None:
+    """Press Ctrl-C (a real SIGINT) while the `commit`-th transaction runs: the store holds it back until the
+    commit is done, then delivers it."""
+    import os
+    import signal
+    from contextlib import contextmanager
+
+    from cnncalc.drill import store
+
+    original = store._transaction
+    commits: list[int] = []
+
+    @contextmanager
+    def transaction(connection: sqlite3.Connection):
+        with original(connection):
+            yield
+            commits.append(1)
+            if len(commits) == commit:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(store, "_transaction", transaction)
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGINT"), reason="needs SIGINT")
+def test_ctrl_c_during_a_commit_keeps_the_summary_and_the_database_in_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "progress.sqlite3"
+    asked = questions(("conv-params", "receptive-field"), 3, 5)
+    _ctrl_c_during_commit(monkeypatch, commit=3)  # the session's row, answer 1, answer 2
+    result = drill(*SESSION, "--db", str(db), stdin=f"{right_answer(asked[0])}\n1\n1\n")
+    assert result.exit_code == 130, result.output
+    assert "Interrupted after 2 of 3 questions; every answer given is saved." in result.stdout
+    assert "Score: 1/2 (50%)" in result.stdout
+    assert rows(db, "SELECT number, correct FROM answers ORDER BY number") == [(1, 1), (2, 0)]
+    assert rows(db, "SELECT status FROM sessions") == [("interrupted",)]
+
+
+def test_ctrl_c_in_piped_json_mode_closes_the_session_and_exits_130(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = tmp_path / "progress.sqlite3"
+    asked = questions((), 4, 11)
+    _ctrl_c_during_commit(monkeypatch, commit=3)
+    piped = f"{right_answer(asked[0])}\n1\n1\n1\n"
+    result = drill("--json", "--seed", "11", "--count", "4", "--db", str(db), stdin=piped)
+    assert result.exit_code == 130, result.output
+    report = json.loads(result.stdout)
+    assert report["summary"]["status"] == "interrupted"
+    assert report["summary"]["answered"] == 2 and report["summary"]["correct"] == 1
+    assert [entry["given"] is not None for entry in report["questions"]] == [True, True, False, False]
+    assert rows(db, "SELECT COUNT(*) FROM answers") == [(2,)]
+    assert rows(db, "SELECT status FROM sessions") == [("interrupted",)]
+
+
+def test_ctrl_c_while_reading_piped_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "progress.sqlite3"
+
+    class InterruptedStdin:
+        def read(self) -> str:
+            raise KeyboardInterrupt
+
+        def isatty(self) -> bool:
+            return False
+
+    monkeypatch.setattr("cnncalc.drill.command.sys", types.SimpleNamespace(stdin=InterruptedStdin()))
+    result = drill("--json", "--seed", "11", "--count", "2", "--db", str(db), stdin="1\n1\n")
+    assert result.exit_code == 130, result.output
+    assert json.loads(result.stdout)["summary"]["answered"] == 0
+    assert rows(db, "SELECT status FROM sessions") == [("interrupted",)]
+
+
+def test_ctrl_c_while_a_worksheet_is_built_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("cnncalc.drill.command.build_questions", interrupted)
+    result = drill("--print", "--seed", "1")
+    assert result.exit_code == 130
+    assert "Aborted" not in result.output and "interrupted" in result.stderr
+
+
+# ---------------------------------------------------------------------------------- hand-edited progress
+
+
+@pytest.mark.parametrize("box", [0, 9, -3, 2**40, "'x'", "'3'", "2.5"])
+def test_a_hand_edited_leitner_box_is_clamped_not_a_crash(tmp_path: Path, box: object) -> None:
+    db = tmp_path / "progress.sqlite3"
+    assert drill(*SESSION, "--db", str(db), stdin="1\n1\n1\n").exit_code == 0
+    connection = sqlite3.connect(db)
+    connection.execute(f"UPDATE cards SET box = {box}, due_session = 'soon'")
+    connection.commit()
+    connection.close()
+    # Without --seed, the plan weighs topics by their boxes.
+    result = drill("--topic", "conv-params,rf", "--count", "2", "--db", str(db), stdin="skip\nskip\n")
+    assert result.exit_code == 0, result.output
+    stats = json.loads(drill("stats", "--db", str(db), "--format", "json").stdout)
+    assert all(1 <= topic["box"] <= 5 for topic in stats["topics"])
+
+
+# ------------------------------------------------------------------------------------- one source each
+
+
+def test_the_topic_list_has_one_source_and_listing_it_loads_no_engine() -> None:
+    import subprocess
+    import sys
+
+    from cnncalc.cli.drill_commands import DRILL_HELP
+    from cnncalc.drill.catalog import ALIASES, SUMMARIES
+    from cnncalc.drill.topics import TOPICS
+
+    assert list(TOPICS) == list(SUMMARIES)
+    assert [topic.summary for topic in TOPICS.values()] == list(SUMMARIES.values())
+    assert set(ALIASES.values()) <= set(SUMMARIES)
+    assert f"Topics: {', '.join(TOPICS)} (" in DRILL_HELP
+    script = (
+        "import contextlib, io, sys\n"
+        "from cnncalc.cli.app import run\n"
+        "for args in (['drill', 'topics'], ['drill', '--help']):\n"
+        "    with contextlib.redirect_stdout(io.StringIO()):\n"
+        "        assert run(args) == 0\n"
+        "loaded = [name for name in sys.modules if name.startswith(('cnncalc.drill.topics', 'cnncalc.calc'))]\n"
+        "assert not loaded, loaded\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 0, completed.stderr
+
+
+def test_shared_definitions_are_not_repeated() -> None:
+    from cnncalc.cli import calc, drill_commands, lazy
+    from cnncalc.cli import drill as drill_cli
+    from cnncalc.drill import building, notes, question
+    from cnncalc.drill.topics import compute, parameters
+
+    assert drill_commands.Level is question.Level
+    assert calc.CALC_SETTINGS is drill_cli.DRILL_SETTINGS is lazy.LAZY_GROUP_SETTINGS
+    assert notes.APPROX is compute.APPROX is parameters.APPROX is question.APPROX
+    assert not hasattr(building, "run")
+
+
+def test_worksheet_and_report_entries_are_one_question_record(tmp_path: Path) -> None:
+    from cnncalc.drill.question import question_data
+
+    asked = questions((), 3, 4)
+    sheet = json.loads(drill("--print", "--seed", "4", "--count", "3", "-f", "json").stdout)
+    report = json.loads(drill("--json", "--seed", "4", "--count", "3", "--no-save", stdin="1\n").stdout)
+    for number, question in enumerate(asked, start=1):
+        entry = question_data(number, question)
+        assert sheet["questions"][number - 1] == entry
+        assert {key: report["questions"][number - 1][key] for key in entry} == entry

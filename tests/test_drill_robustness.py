@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import signal
@@ -111,3 +112,25 @@ def test_sigkill_while_answers_stream_in(tmp_path: Path) -> None:
     assert verdicts <= saved <= COUNT
     assert connection.execute("SELECT COUNT(*) FROM answers WHERE correct = 0").fetchone() == (0,)
     connection.close()
+
+
+def test_hostile_piped_answers_are_graded_wrong_quickly(tmp_path: Path) -> None:
+    """1e999999999 once built 10**999999999 (a hang); a 5,000-digit answer crashed the JSON report."""
+    hostile = ["1e999999999", "0e999999999", "9" * 5000, "1" + "%" * 3000]
+    command = [sys.executable, "-m", "cnncalc", "drill", "--json", "--seed", "1", "--topic", "conv-params,bn"]
+    command += ["--count", str(len(hostile))]
+    completed = subprocess.run(
+        [*command, "--db", str(tmp_path / "drill.sqlite3")],
+        cwd=ROOT,
+        input="\n".join(hostile) + "\n",
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=60,
+        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
+    )
+    assert completed.returncode == 0, completed.stderr
+    report = json.loads(completed.stdout)
+    assert [entry["correct"] for entry in report["questions"]] == [False] * len(hostile)
+    assert all(entry["error"] for entry in report["questions"]), report["questions"]
+    assert report["summary"]["answered"] == len(hostile)

@@ -74,3 +74,33 @@ def test_start_up_imports_neither_the_drill_nor_sqlite() -> None:
     )
     output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert output.strip() == "[]"
+
+
+def test_cards_read_from_a_hand_edited_database_are_made_valid() -> None:
+    from cnncalc.drill.leitner import stored_card
+
+    assert stored_card(9, 3) == Card(5, 3)
+    assert stored_card(0, 3) == Card(1, 3)
+    assert stored_card(2**62, -1) == Card(5, -1)
+    assert stored_card("3", 4) == Card(3, 4)
+    assert stored_card("x", "soon") == Card(1, 0)
+    assert stored_card(None, None) == Card(1, 0)
+    # A box outside 1-5 that reaches the plan anyway is weighed as the nearest box, not a KeyError.
+    plan = plan_topics(["a", "b"], {"a": Card(9, 0), "b": Card(0, 0)}, session=1, count=4, rng=random.Random(2))
+    assert sorted(set(plan)) == ["a", "b"]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to itself")
+def test_a_hold_inside_a_hold_delivers_ctrl_c_after_the_outer_one() -> None:
+    import os
+    import signal
+
+    from cnncalc.drill.store import interrupts_held
+
+    steps: list[str] = []
+    with pytest.raises(KeyboardInterrupt), interrupts_held():
+        with interrupts_held():
+            os.kill(os.getpid(), signal.SIGINT)
+            steps.append("inner")
+        steps.append("outer")  # the commit and the session's own record of it, both done
+    assert steps == ["inner", "outer"]

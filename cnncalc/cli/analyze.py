@@ -75,13 +75,17 @@ def analyze(
         from cnncalc.conventions import count_as
 
         headline = count_as(result, convention)
-    if output_format is OutputFormat.table:
-        from rich.console import Console  # only the table needs rich
+    if output_format is OutputFormat.table and stdout_is_terminal():
+        from rich.console import Console  # only a terminal gets rich
 
         from cnncalc.render.terminal import print_analysis
 
-        console = Console(width=None if stdout_is_terminal() else 160)
-        print_analysis(console, result, rows, headline)
+        print_analysis(Console(), result, rows, headline)
+        return
+    if output_format is OutputFormat.table:
+        from cnncalc.render.plain import render_plain
+
+        sys.stdout.write(render_plain(result, rows, headline))
         return
     from cnncalc.render import machine
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import typer
 
-from cnncalc.cli.lazy import PASS_THROUGH, run_group
+from cnncalc.cli.lazy import LAZY_GROUP_SETTINGS, run_group
 
-CALC_SETTINGS = {"context_settings": PASS_THROUGH, "add_help_option": False}
+CALC_SETTINGS = LAZY_GROUP_SETTINGS  # the name cnncalc.cli.app registers it with
 
 
 def calc(ctx: typer.Context) -> None:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import typer
 
-from cnncalc.cli.lazy import PASS_THROUGH, run_group
+from cnncalc.cli.lazy import LAZY_GROUP_SETTINGS, run_group
 
-DRILL_SETTINGS = {"context_settings": PASS_THROUGH, "add_help_option": False}
+DRILL_SETTINGS = LAZY_GROUP_SETTINGS  # the name cnncalc.cli.app registers it with
 
 
 def drill(ctx: typer.Context) -> None:

@@ -11,18 +11,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cnncalc.drill.catalog import SUMMARIES
+from cnncalc.drill.question import Level
+
 if TYPE_CHECKING:
     from cnncalc.drill.command import DrillOptions
 
 drill_app = typer.Typer(  # its help is DRILL_HELP, on the callback below
     add_completion=False, context_settings={"help_option_names": ["-h", "--help"]}
 )
-
-
-class Level(str, enum.Enum):
-    easy = "easy"
-    medium = "medium"
-    hard = "hard"
 
 
 class WorksheetFormat(str, enum.Enum):
@@ -54,9 +51,7 @@ DRILL_HELP = (
     "repetition: topics you get wrong come back sooner (`cnncalc drill stats` shows them).\n\n"
     "Answers are read forgivingly: 9472, 9,472, 9_472, 9.472K, 1.5e9, 1.5G, 64x112x112, (64, 112, 112), "
     "1/9, 0.111, 11%. Type ? for the expected format, skip, or quit.\n\n"
-    "Topics: conv-output, pool-output, transposed-output, conv-params, batchnorm, linear-head, macs-flops, "
-    "separable-ratio, receptive-field, shortcut, bottleneck, activation-memory, im2col, dense-vs-conv, vit-patch "
-    "(`cnncalc drill topics` lists them with their aliases).\n\n"
+    f"Topics: {', '.join(SUMMARIES)} (`cnncalc drill topics` lists them with their aliases).\n\n"
     "Examples: cnncalc drill --topic rf --level hard;  cnncalc drill --print --seed 7 --count 20;  "
     "printf '9472\\n' | cnncalc drill --json --seed 7 --count 1"
 )
@@ -146,13 +141,13 @@ def stats(
 @drill_app.command("topics")
 def topics() -> None:
     """The question families, with the aliases --topic accepts."""
-    from cnncalc.drill.topics import ALIASES, TOPICS
+    from cnncalc.drill.catalog import ALIASES
 
-    width = max(len(name) for name in TOPICS)
-    for name, topic in TOPICS.items():
+    width = max(len(name) for name in SUMMARIES)
+    for name, summary in SUMMARIES.items():
         aliases = sorted(alias for alias, target in ALIASES.items() if target == name)
         also = f" (also: {', '.join(aliases)})" if aliases else ""
-        print(f"{name:<{width}}  {topic.summary}{also}")
+        print(f"{name:<{width}}  {summary}{also}")
 
 
 def _run(options: DrillOptions) -> int:
@@ -179,6 +174,13 @@ def _run(options: DrillOptions) -> int:
             import readline  # noqa: F401  (line editing and history for input())
     try:
         return run_drill(options, read, write)
+    except KeyboardInterrupt:
+        # Outside a session (a session closes itself as 'interrupted' and returns the code): a worksheet being
+        # built or printed, questions being drawn. The shell's code for Ctrl-C, not click's "Aborted!" and 1.
+        from cnncalc.drill.command import INTERRUPTED_EXIT
+
+        print("cnncalc drill: interrupted", file=sys.stderr)
+        return INTERRUPTED_EXIT
     except UnknownTopicError as error:
         from cnncalc.cli.common import fail
         from cnncalc.errors import ExitCode

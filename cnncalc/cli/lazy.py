@@ -14,6 +14,8 @@ import typer
 
 # The proxy takes every argument verbatim, --help included, and leaves them to the real app.
 PASS_THROUGH = {"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []}
+# How a lazy group is registered: `app.command(name, **LAZY_GROUP_SETTINGS)(proxy)`.
+LAZY_GROUP_SETTINGS = {"context_settings": PASS_THROUGH, "add_help_option": False}
 
 
 def run_group(ctx: typer.Context, module: str, attribute: str) -> None:

@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from typing import Any
 
-from cnncalc.calc.network import analyze_layers
 from cnncalc.calc.worked import Worked
 from cnncalc.drill.question import Level
-from cnncalc.engine.result import AnalysisResult
 
 # (channels, size) of feature maps that real networks have.
 _MAPS = {
@@ -77,13 +74,6 @@ def out_channels(rng: random.Random, in_channels: int) -> int:
     if in_channels <= 3:
         return rng.choice((32, 64))
     return rng.choice((in_channels, 2 * in_channels, max(16, in_channels // 2)))
-
-
-def run(
-    input_shape: Sequence[int], layers: Sequence[dict[str, Any]], batch: int = 1, dtype: str = "float32"
-) -> AnalysisResult:
-    """The engine's analysis of `layers` on (batch, *input_shape): where every answer comes from."""
-    return analyze_layers(input_shape, layers, batch, dtype)
 
 
 def tensor(shape: Sequence[int]) -> str:

@@ -3,6 +3,9 @@
 A topic starts in box 1. A right answer moves it up one box (at most 5), a wrong one sends it back to box 1.
 A topic in box b is due again 2^(b-1) sessions after it was last answered: every session in box 1, every
 16th in box 5. Sessions draw due topics first, weighted towards low boxes, so weak topics come back soon.
+
+A card read from the database goes through stored_card: a hand-edited or damaged row (box 0 or 9, text where a
+number belongs; SQLite's quick_check does not look at values) counts as the nearest valid card, never a crash.
 """
 
 from __future__ import annotations
@@ -21,6 +24,22 @@ _NOT_DUE_WEIGHT = 0.25
 class Card:
     box: int = 1
     due_session: int = 0  # the session number from which the topic is due again
+
+
+def clamp_box(box: object) -> int:
+    """`box` brought into 1..TOP_BOX; anything that is not a whole number is box 1 (the topic is practised)."""
+    if isinstance(box, bool) or not isinstance(box, int):
+        try:
+            box = int(box)  # type: ignore[call-overload]  # '3' stored as text, 2.0
+        except (TypeError, ValueError, OverflowError):
+            return 1
+    return min(max(box, 1), TOP_BOX)
+
+
+def stored_card(box: object, due_session: object) -> Card:
+    """The card of a database row, made valid: box clamped to 1..TOP_BOX, an unreadable due session is 0 (due)."""
+    due = due_session if isinstance(due_session, int) and not isinstance(due_session, bool) else 0
+    return Card(clamp_box(box), due)
 
 
 def interval(box: int) -> int:
@@ -42,7 +61,7 @@ def plan_topics(
     weights = []
     for topic in topics:
         card = cards.get(topic, Card())
-        weights.append(_DUE_WEIGHT[card.box] if card.due_session <= session else _NOT_DUE_WEIGHT)
+        weights.append(_DUE_WEIGHT[clamp_box(card.box)] if card.due_session <= session else _NOT_DUE_WEIGHT)
     chosen: list[str] = []
     for _ in range(count):
         candidates = [

@@ -21,9 +21,11 @@ from cnncalc.calc.compare import explain_separable_ratio, separable_ratio
 from cnncalc.calc.explain_field import explain_field_stack
 from cnncalc.calc.explain_layer import explain_row
 from cnncalc.calc.geometry import conv_geometry, input_shape_of
+from cnncalc.calc.network import analyze_layers
 from cnncalc.calc.worked import Worked, num, product_text
-from cnncalc.drill.building import conv_command, grid, run, solution
+from cnncalc.drill.building import conv_command, grid, solution
 from cnncalc.drill.question import (
+    APPROX,
     COUNT_FORMAT,
     RATIO_FORMAT,
     SHAPE_FORMAT,
@@ -36,7 +38,6 @@ from cnncalc.drill.question import (
 from cnncalc.drill.topics.receptive import analyze_stack, stack_layers
 from cnncalc.engine.tensor import AxisField
 
-APPROX = Fraction(2, 100)
 STEM = {"type": "conv2d", "out": 64, "kernel": 7, "stride": 2, "padding": 3}
 STAGES = ("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4")
 
@@ -49,7 +50,7 @@ def fixed_questions(topics: Iterable[str] | None = None) -> tuple[Question, ...]
 
 @cache
 def _stem_shape() -> Question:
-    result = run((3, 224, 224), [STEM], batch=32)
+    result = analyze_layers((3, 224, 224), [STEM], batch=32)
     row = result.layers[0]
     return Question(
         id="notes/stem-shape",
@@ -68,7 +69,7 @@ def _stem_shape() -> Question:
 
 @cache
 def _stem_params() -> Question:
-    result = run((3, 224, 224), [STEM], batch=32)
+    result = analyze_layers((3, 224, 224), [STEM], batch=32)
     row = result.layers[0]
     return Question(
         id="notes/stem-params",
@@ -92,7 +93,7 @@ _CONV3X3 = {"type": "conv2d", "out": 64, "kernel": 3, "stride": 1, "padding": 1}
 
 @cache
 def _conv3x3_shape() -> Question:
-    result = run((32, 64, 64), [_CONV3X3])
+    result = analyze_layers((32, 64, 64), [_CONV3X3])
     row = result.layers[0]
     return Question(
         id="notes/conv3x3-shape",
@@ -111,7 +112,7 @@ def _conv3x3_shape() -> Question:
 
 @cache
 def _conv3x3_params() -> Question:
-    result = run((32, 64, 64), [_CONV3X3])
+    result = analyze_layers((32, 64, 64), [_CONV3X3])
     row = result.layers[0]
     return Question(
         id="notes/conv3x3-params",
@@ -131,7 +132,7 @@ def _conv3x3_params() -> Question:
 
 @cache
 def _conv3x3_flops() -> Question:
-    result = run((32, 64, 64), [_CONV3X3])
+    result = analyze_layers((32, 64, 64), [_CONV3X3])
     row = result.layers[0]
     seed_value = Fraction(15, 10) * 10**9
     note = (
@@ -160,7 +161,7 @@ def _conv3x3_flops() -> Question:
 @cache
 def _micro_example_weights() -> Question:
     layer = {"type": "conv2d", "out": 128, "kernel": 3, "padding": 1, "bias": False}
-    result = run((64, 56, 56), [layer])
+    result = analyze_layers((64, 56, 56), [layer])
     row = result.layers[0]
     return Question(
         id="notes/micro-example-weights",
@@ -183,7 +184,7 @@ def _micro_example_weights() -> Question:
 @cache
 def _same_padding() -> Question:
     layer = {"type": "conv2d", "out": 64, "kernel": 5, "padding": "same"}
-    result = run((64, 56, 56), [layer])
+    result = analyze_layers((64, 56, 56), [layer])
     row = result.layers[0]
     padding = row.spec.padding
     left = conv_geometry(row, input_shape_of(result, row)).axes[0].pad_left
@@ -213,7 +214,7 @@ def _same_padding() -> Question:
 
 @cache
 def _batchnorm_stem() -> Question:
-    result = run((64, 112, 112), [{"type": "batchnorm2d"}], batch=32)
+    result = analyze_layers((64, 112, 112), [{"type": "batchnorm2d"}], batch=32)
     row = result.layers[0]
     return Question(
         id="notes/batchnorm-stem",
@@ -238,7 +239,7 @@ def _batchnorm_stem() -> Question:
 @cache
 def _maxpool_halving() -> Question:
     layer = {"type": "maxpool2d", "kernel": 2, "stride": 2}
-    result = run((256, 56, 56), [layer])
+    result = analyze_layers((256, 56, 56), [layer])
     row = result.layers[0]
     return Question(
         id="notes/maxpool-halving",
@@ -259,8 +260,8 @@ def _maxpool_halving() -> Question:
 @cache
 def _stem_maxpool() -> Question:
     layer = {"type": "maxpool2d", "kernel": 3, "stride": 2}
-    result = run((64, 112, 112), [layer], batch=32)
-    padded = run((64, 112, 112), [layer | {"padding": 1}], batch=32)
+    result = analyze_layers((64, 112, 112), [layer], batch=32)
+    padded = analyze_layers((64, 112, 112), [layer | {"padding": 1}], batch=32)
     row = result.layers[0]
     worked = explain_row(result, row, ("shape",))
     worked.say("With padding 1, as torchvision's ResNet has it:")
@@ -293,7 +294,7 @@ def _stem_maxpool() -> Question:
 
 @cache
 def _gap_head() -> Question:
-    result = run((2048, 7, 7), [{"type": "global_avgpool"}, {"type": "linear", "out": 1000}])
+    result = analyze_layers((2048, 7, 7), [{"type": "global_avgpool"}, {"type": "linear", "out": 1000}])
     row = result.layers[1]
     worked = explain_row(result, result.layers[0], ("shape",))
     worked.extend(explain_row(result, row, ("params",)))
@@ -315,8 +316,8 @@ def _gap_head() -> Question:
 
 @cache
 def _flatten_head() -> Question:
-    result = run((2048, 7, 7), [{"type": "flatten"}, {"type": "linear", "out": 1000}])
-    gap = run((2048, 7, 7), [{"type": "global_avgpool"}, {"type": "linear", "out": 1000}])
+    result = analyze_layers((2048, 7, 7), [{"type": "flatten"}, {"type": "linear", "out": 1000}])
+    gap = analyze_layers((2048, 7, 7), [{"type": "global_avgpool"}, {"type": "linear", "out": 1000}])
     worked = explain_row(result, result.layers[0], ("shape",))
     worked.extend(explain_row(result, result.layers[1], ("params",)))
     saved = 1 - Fraction(gap.totals.params, result.totals.params)
@@ -343,8 +344,8 @@ def _flatten_head() -> Question:
 @cache
 def _separable_ratio() -> Question:
     common = {"kernel": 3, "padding": 1, "bias": False}
-    separable = run((256, 56, 56), [{"type": "separable", "out": 256, **common}])
-    standard = run((256, 56, 56), [{"type": "conv2d", "out": 256, **common}])
+    separable = analyze_layers((256, 56, 56), [{"type": "separable", "out": 256, **common}])
+    standard = analyze_layers((256, 56, 56), [{"type": "conv2d", "out": 256, **common}])
     ratio = separable_ratio(separable, standard)
     worked = explain_separable_ratio(separable, standard, 3, 256, 1)
     return Question(
@@ -480,8 +481,10 @@ def _resnet_stage_rf(spec: str, stage: str, notes_value: int) -> Question:
 
 @cache
 def _dense_vs_conv() -> Question:
-    conv = run((3, 224, 224), [STEM])
-    dense = run((3, 224, 224), [{"type": "flatten"}, {"type": "linear", "out": 64 * 112 * 112, "bias": False}])
+    conv = analyze_layers((3, 224, 224), [STEM])
+    dense = analyze_layers(
+        (3, 224, 224), [{"type": "flatten"}, {"type": "linear", "out": 64 * 112 * 112, "bias": False}]
+    )
     params = dense.totals.params
     worked = Worked()
     worked.say(
@@ -520,7 +523,7 @@ def _dense_vs_conv() -> Question:
 @cache
 def _projection_shortcut() -> Question:
     layers = [{"type": "pointwise", "out": 128, "stride": 2, "bias": False}, {"type": "batchnorm2d"}]
-    result = run((64, 56, 56), layers)
+    result = analyze_layers((64, 56, 56), layers)
     worked = Worked()
     worked.say("64 → 128 channels and 56 → 28: the shapes differ, so y = F(x) + W_s·x with W_s = 1x1 conv, stride 2")
     for row in result.layers:
@@ -544,7 +547,7 @@ def _projection_shortcut() -> Question:
 
 @cache
 def _bottleneck() -> Question:
-    block = run(
+    block = analyze_layers(
         (256, 56, 56),
         [
             {"type": "pointwise", "out": 64, "bias": False},
@@ -552,7 +555,9 @@ def _bottleneck() -> Question:
             {"type": "pointwise", "out": 256, "bias": False},
         ],
     )
-    plain = run((256, 56, 56), [{"type": "conv2d", "out": 256, "kernel": 3, "padding": 1, "bias": False}] * 2)
+    plain = analyze_layers(
+        (256, 56, 56), [{"type": "conv2d", "out": 256, "kernel": 3, "padding": 1, "bias": False}] * 2
+    )
     ratio = Fraction(plain.totals.params, block.totals.params)
     worked = Worked()
     for row in block.layers:
@@ -576,7 +581,7 @@ def _bottleneck() -> Question:
 
 @cache
 def _stem_memory() -> Question:
-    result = run((3, 224, 224), [STEM], batch=32)
+    result = analyze_layers((3, 224, 224), [STEM], batch=32)
     row = result.layers[0]
     return Question(
         id="notes/stem-memory",
@@ -595,7 +600,7 @@ def _stem_memory() -> Question:
 @cache
 def _stem_im2col() -> Question:
     layer = STEM | {"bias": False}
-    result = run((3, 224, 224), [layer])
+    result = analyze_layers((3, 224, 224), [layer])
     row = result.layers[0]
     patch = row.params // 64
     positions = row.output_shape[2] * row.output_shape[3]
@@ -623,7 +628,7 @@ def _stem_im2col() -> Question:
 
 @cache
 def _vit_patch_params() -> Question:
-    result = run((3, 224, 224), [{"type": "patch_embed", "patch": 16, "dim": 768}])
+    result = analyze_layers((3, 224, 224), [{"type": "patch_embed", "patch": 16, "dim": 768}])
     row = result.layers[0]
     return Question(
         id="notes/vit-patch-params",

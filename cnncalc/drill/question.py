@@ -23,6 +23,7 @@ class Level(str, enum.Enum):
 SHAPE_FORMAT = "a shape such as 8x64x56x56 or (64, 56, 56); the batch axis may be left out"
 COUNT_FORMAT = "an exact number: 9472, 9,472, 9_472 or 9.472K"
 RATIO_FORMAT = "a fraction or a decimal: 1/9, 0.111 or 11.1%"
+APPROX = Fraction(2, 100)  # the relative tolerance of every "approximately" question
 
 
 def approx_format(unit: str, tolerance: Fraction, examples: str = "1.5e9, 151M, 1.5G") -> str:
@@ -60,6 +61,25 @@ class Question:
             if given == value:
                 return Grade(False, result.understood, note)
         return result
+
+
+def question_data(number: int, question: Question) -> dict[str, Any]:
+    """A question, numbered, for a JSON document: a worksheet's entries, and a session report's before grading."""
+    return {
+        "number": number,
+        "id": question.id,
+        "topic": question.topic,
+        "level": question.level,
+        "source": question.source or None,
+        "prompt": question.prompt,
+        "answer_format": question.answer_format,
+        "expected": question.expected.machine_value(),
+        "expected_text": question.expected.describe(),
+        "tolerance": float(question.expected.tolerance),
+        "solution": question.solution,
+        "command": question.command or None,
+        "facts": dict(question.facts),
+    }
 
 
 def exact_number(value: int | Fraction) -> Expected:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cnncalc.drill.leitner import Card
+from cnncalc.drill.leitner import Card, stored_card
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 APPLICATION_ID = 0x434E4E44  # "CNND": marks the file as a cnncalc drill database
@@ -293,7 +293,7 @@ class ProgressStore:
 
     def cards(self) -> dict[str, Card]:
         rows = self._connection.execute("SELECT topic, box, due_session FROM cards")
-        return {topic: Card(box, due) for topic, box, due in rows}
+        return {topic: stored_card(box, due) for topic, box, due in rows}  # a hand-edited box 9 reads as box 5
 
     def next_session_number(self) -> int:
         (last,) = self._connection.execute("SELECT COALESCE(MAX(id), 0) FROM sessions").fetchone()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from cnncalc.drill.question import question_data
 from cnncalc.drill.session import AnswerRecord, SessionResult
 
 
@@ -89,29 +90,15 @@ def summary_data(result: SessionResult, planned: int) -> dict[str, Any]:
 
 
 def record_data(record: AnswerRecord) -> dict[str, Any]:
-    """One question and its grading, for the JSON report."""
-    question = record.question
-    return {
-        "number": record.number,
-        "id": question.id,
-        "topic": question.topic,
-        "level": question.level,
-        "source": question.source or None,
-        "prompt": question.prompt,
-        "answer_format": question.answer_format,
+    """One question and its grading, for the JSON report: the worksheet's entry plus what was answered."""
+    return question_data(record.number, record.question) | {
         "given": record.given,
         "understood": record.grade.understood if record.grade and not record.error else None,
         "correct": record.correct,
         "skipped": record.skipped,
         "error": record.error or None,
         "note": record.grade.note if record.grade and record.grade.note else None,
-        "expected": question.expected.machine_value(),
-        "expected_text": question.expected.describe(),
-        "tolerance": float(question.expected.tolerance),
         "seconds": round(record.seconds, 4),
-        "solution": question.solution,
-        "command": question.command or None,
-        "facts": dict(question.facts),
     }
 
 

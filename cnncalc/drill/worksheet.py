@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 
 from cnncalc.drill.plan import SessionRequest
-from cnncalc.drill.question import Question
+from cnncalc.drill.question import Question, question_data
 
 
 def reproduce_command(request: SessionRequest, seed: int) -> str:
@@ -76,23 +76,6 @@ def json_worksheet(questions: Sequence[Question], request: SessionRequest, seed:
         "level": request.level.value,
         "count": len(questions),
         "reproduce": reproduce_command(request, seed),
-        "questions": [
-            {
-                "number": number,
-                "id": question.id,
-                "topic": question.topic,
-                "level": question.level,
-                "source": question.source or None,
-                "prompt": question.prompt,
-                "answer_format": question.answer_format,
-                "expected": question.expected.machine_value(),
-                "expected_text": question.expected.describe(),
-                "tolerance": float(question.expected.tolerance),
-                "solution": question.solution,
-                "command": question.command or None,
-                "facts": dict(question.facts),
-            }
-            for number, question in enumerate(questions, start=1)
-        ],
+        "questions": [question_data(number, question) for number, question in enumerate(questions, start=1)],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

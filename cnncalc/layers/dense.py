@@ -4,6 +4,7 @@ Linear acts on the last axis, as torch.nn.Linear does:
   params = in * out + (out if bias);   MACs = prod(output shape) * in   (bias excluded)
 """
 
+from cnncalc.engine import receptive_field as rf
 from cnncalc.engine.tensor import Tensor
 from cnncalc.layers.base import (
     LayerError,
@@ -54,16 +55,17 @@ def last_axis_replaced(tensor: Tensor, size: int) -> Tensor:
     """The output of a layer that maps the last axis to `size` features (linear, token MLP).
 
     Acting on channels (channels-last) keeps every receptive field. Acting on a spatial axis mixes all its
-    positions, so that axis stops being spatial; the other axes keep their fields.
+    positions: along that axis every output sees the whole input (the axis stays an axis PyTorch can
+    convolve or pool); the other axes keep their fields.
     """
     shape = (*tensor.shape[:-1], size)
     last = tensor.rank - 1
-    if last not in tensor.spatial_axes:
+    if last not in tensor.spatial_axes or tensor.field is None:
         return tensor.with_shape(shape)
     position = tensor.spatial_axes.index(last)
-    kept_axes = tensor.spatial_axes[:position] + tensor.spatial_axes[position + 1 :]
-    kept_field = None if tensor.field is None else tensor.field[:position] + tensor.field[position + 1 :]
-    return Tensor(shape, tensor.channel_axis, kept_axes, kept_field if kept_axes else None, tensor.global_context)
+    field = list(tensor.field)
+    field[position] = rf.whole_axis(field[position], tensor.shape[last])
+    return Tensor(shape, tensor.channel_axis, tensor.spatial_axes, tuple(field), tensor.global_context)
 
 
 @layer_kind(

@@ -1,4 +1,4 @@
-"""The rich terminal table and totals panel. Imported only when a table is printed."""
+"""The rich table and totals panel, for a terminal. Imported only when one is printed."""
 
 from __future__ import annotations
 
@@ -11,14 +11,10 @@ from rich.text import Text
 
 from cnncalc.engine.result import AnalysisResult
 from cnncalc.render.machine import summary_lines
-from cnncalc.render.units import grouped
-from cnncalc.render.view import Column, DisplayRow, field_text, shape_text
+from cnncalc.render.view import NUMERIC_COLUMNS, Column, DisplayRow, row_cells
 
 if TYPE_CHECKING:
     from cnncalc.conventions import NetworkCount
-
-_NUMERIC = {Column.PARAMS, Column.MACS, Column.FLOPS}
-
 
 def layer_table(result: AnalysisResult, rows: list[DisplayRow]) -> Table:
     table = Table(
@@ -31,23 +27,12 @@ def layer_table(result: AnalysisResult, rows: list[DisplayRow]) -> Table:
     for column in Column:
         table.add_column(
             column.value,
-            justify="right" if column in _NUMERIC else "left",
+            justify="right" if column in NUMERIC_COLUMNS else "left",
             overflow="fold",
             no_wrap=column is not Column.NAME,
         )
     for row in rows:
-        # Indent by nesting depth; the full path stays visible so rows can be found in the spec.
-        name = Text("  " * (row.depth - 1) + row.name)
-        kind = row.kind if row.layers == 1 else f"{row.kind} ({row.layers} layers)"
-        table.add_row(
-            name,
-            kind,
-            shape_text(row.output_shape),
-            grouped(row.params) if row.params else "-",
-            grouped(row.macs) if row.macs else "-",
-            grouped(row.flops) if row.flops else "-",
-            field_text(row.field, row.global_field),
-        )
+        table.add_row(*(Text(cell) for cell in row_cells(row)))  # Text: never read as rich markup
     return table
 
 

@@ -172,3 +172,19 @@ def number_text(value: int | Fraction) -> str:
 
 def shape_text(shape: tuple[int, ...], separator: str = "x") -> str:
     return separator.join(str(size) for size in shape)
+
+
+NUMERIC_COLUMNS = frozenset({Column.PARAMS, Column.MACS, Column.FLOPS})
+
+
+def row_cells(row: DisplayRow) -> list[str]:
+    """The text of each table column for one row, in Column order (shared by the rich and plain tables)."""
+    return [
+        "  " * (row.depth - 1) + row.name,  # indented by nesting; the full path stays findable in the spec
+        row.kind if row.layers == 1 else f"{row.kind} ({row.layers} layers)",
+        shape_text(row.output_shape),
+        f"{row.params:,}" if row.params else "-",
+        f"{row.macs:,}" if row.macs else "-",
+        f"{row.flops:,}" if row.flops else "-",
+        field_text(row.field, row.global_field),
+    ]

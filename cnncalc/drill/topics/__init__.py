@@ -1,4 +1,7 @@
-"""The question families: one generator per topic, each answering through the engine."""
+"""The question families: one generator per topic, each answering through the engine.
+
+The topics, their summaries and aliases are listed in cnncalc.drill.catalog; here each gets its generator.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from cnncalc.drill.catalog import ALIASES, SUMMARIES
 from cnncalc.drill.question import Level, Question
 from cnncalc.drill.topics import compute, parameters, receptive, shapes
 
@@ -20,67 +24,24 @@ class Topic:
     generate: Generator
 
 
-TOPICS: dict[str, Topic] = {
-    topic.name: topic
-    for topic in (
-        Topic("conv-output", "conv output size (stride, padding, dilation) and 'same' padding", shapes.conv_output),
-        Topic("pool-output", "pooling output size, with and without ceil_mode", shapes.pool_output),
-        Topic(
-            "transposed-output",
-            "transposed-conv output size (stride, padding, output_padding)",
-            shapes.transposed_output,
-        ),
-        Topic(
-            "conv-params",
-            "parameters of standard, grouped, depthwise, pointwise, separable convs",
-            parameters.conv_params,
-        ),
-        Topic("batchnorm", "BatchNorm parameters vs buffers", parameters.batchnorm),
-        Topic("linear-head", "classifier heads: global-average-pool head vs flatten head", parameters.linear_head),
-        Topic("macs-flops", "MACs and FLOPs of a layer", compute.macs_flops),
-        Topic("separable-ratio", "depthwise-separable cost ratio 1/C_out + 1/K²", compute.separable_ratio_question),
-        Topic("receptive-field", "receptive field and jump through a stack", receptive.receptive_field),
-        Topic("shortcut", "residual shortcut: identity or projection, and its parameters", parameters.shortcut),
-        Topic("bottleneck", "bottleneck blocks and their savings", parameters.bottleneck),
-        Topic("activation-memory", "memory of activations (dtype, batch)", compute.activation_memory),
-        Topic("im2col", "im2col / GEMM matrix dimensions of a conv", compute.im2col),
-        Topic("dense-vs-conv", "a dense layer vs a conv: parameter counts", parameters.dense_vs_conv),
-        Topic("vit-patch", "ViT patch embedding: tokens, shapes, parameters", parameters.vit_patch),
-    )
+_GENERATORS: dict[str, Generator] = {
+    "conv-output": shapes.conv_output,
+    "pool-output": shapes.pool_output,
+    "transposed-output": shapes.transposed_output,
+    "conv-params": parameters.conv_params,
+    "batchnorm": parameters.batchnorm,
+    "linear-head": parameters.linear_head,
+    "macs-flops": compute.macs_flops,
+    "separable-ratio": compute.separable_ratio_question,
+    "receptive-field": receptive.receptive_field,
+    "shortcut": parameters.shortcut,
+    "bottleneck": parameters.bottleneck,
+    "activation-memory": compute.activation_memory,
+    "im2col": compute.im2col,
+    "dense-vs-conv": parameters.dense_vs_conv,
+    "vit-patch": parameters.vit_patch,
 }
-
-# Short names people type.
-ALIASES = {
-    "conv": "conv-output",
-    "output": "conv-output",
-    "same": "conv-output",
-    "pool": "pool-output",
-    "pooling": "pool-output",
-    "transposed": "transposed-output",
-    "deconv": "transposed-output",
-    "params": "conv-params",
-    "depthwise": "conv-params",
-    "grouped": "conv-params",
-    "bn": "batchnorm",
-    "head": "linear-head",
-    "gap": "linear-head",
-    "linear": "linear-head",
-    "macs": "macs-flops",
-    "flops": "macs-flops",
-    "separable": "separable-ratio",
-    "ratio": "separable-ratio",
-    "rf": "receptive-field",
-    "receptive": "receptive-field",
-    "residual": "shortcut",
-    "projection": "shortcut",
-    "memory": "activation-memory",
-    "activations": "activation-memory",
-    "gemm": "im2col",
-    "dense": "dense-vs-conv",
-    "fc": "dense-vs-conv",
-    "vit": "vit-patch",
-    "patch": "vit-patch",
-}
+TOPICS: dict[str, Topic] = {name: Topic(name, summary, _GENERATORS[name]) for name, summary in SUMMARIES.items()}
 
 
 class UnknownTopicError(ValueError):

@@ -8,6 +8,7 @@ from typing import Any
 
 from cnncalc.calc.compare import explain_separable_ratio, separable_ratio
 from cnncalc.calc.explain_layer import explain_row
+from cnncalc.calc.network import analyze_layers
 from cnncalc.calc.worked import Worked, num, product_text
 from cnncalc.drill.building import (
     batch_size,
@@ -15,12 +16,12 @@ from cnncalc.drill.building import (
     feature_map,
     grid,
     out_channels,
-    run,
     solution,
     tensor,
     torch_conv,
 )
 from cnncalc.drill.question import (
+    APPROX,
     COUNT_FORMAT,
     RATIO_FORMAT,
     SHAPE_FORMAT,
@@ -34,7 +35,6 @@ from cnncalc.drill.question import (
 )
 from cnncalc.render.units import human_bytes
 
-APPROX = Fraction(2, 100)
 CONVENTION = "one MAC = one multiply-add; FLOPs = 2 × MACs; bias adds are not counted"
 
 # ------------------------------------------------------------------------------------------ macs-flops
@@ -53,7 +53,7 @@ def macs_flops(rng: random.Random, level: Level) -> Question:
     approximate = level is Level.hard or (level is Level.medium and rng.random() < 0.5)
     padding = kernel // 2
     layer = {"type": "conv2d", "out": out, "kernel": kernel, "stride": stride, "padding": padding, "groups": groups}
-    result = run((channels, height, width), [layer], batch)
+    result = analyze_layers((channels, height, width), [layer], batch)
     row = result.layers[0]
     value = row.macs if ask == "macs" else row.flops
     worked = explain_row(result, row, ("shape", "macs"))
@@ -119,8 +119,8 @@ def separable_ratio_question(rng: random.Random, level: Level) -> Question:
     ask = "ratio" if level is Level.easy else rng.choice(("ratio", "speedup"))
     padding = kernel_size // 2
     common = {"kernel": kernel_size, "padding": padding, "bias": False}
-    separable = run((in_channels, size, size), [{"type": "separable", "out": out, **common}])
-    standard = run((in_channels, size, size), [{"type": "conv2d", "out": out, **common}])
+    separable = analyze_layers((in_channels, size, size), [{"type": "separable", "out": out, **common}])
+    standard = analyze_layers((in_channels, size, size), [{"type": "conv2d", "out": out, **common}])
     ratio = separable_ratio(separable, standard)
     worked = explain_separable_ratio(separable, standard, kernel_size, out, 1)
     mistakes: list[tuple[Fraction, str]] = []
@@ -177,7 +177,7 @@ def activation_memory(rng: random.Random, level: Level) -> Question:
     conv = {"type": "conv2d", "out": out, "kernel": 3, "stride": stride, "padding": 1, "bias": False}
     block = level is Level.hard and rng.random() < 0.6
     layers: list[dict[str, Any]] = [conv, {"type": "batchnorm2d"}, {"type": "relu"}] if block else [conv]
-    result = run((channels, height, width), layers, batch, dtype)
+    result = analyze_layers((channels, height, width), layers, batch, dtype)
     value = result.totals.activation_bytes
     unit = "GiB" if value >= 2**30 else "MiB" if value >= 2**20 else "KiB"
     worked = Worked()
@@ -240,7 +240,7 @@ def im2col(rng: random.Random, level: Level) -> Question:
     ask_choice = rng.choice(ask)
     batch = batch_size(rng, Level.medium) if ask_choice == "batched" else 1
     layer = {"type": "conv2d", "out": out, "kernel": kernel, "stride": stride, "padding": padding, "bias": False}
-    result = run((channels, height, width), [layer], batch)
+    result = analyze_layers((channels, height, width), [layer], batch)
     row = result.layers[0]
     patch = row.params // out  # weights per output channel: the length of one unfolded patch
     positions = row.output_shape[2] * row.output_shape[3]

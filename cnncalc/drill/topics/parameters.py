@@ -7,9 +7,11 @@ from fractions import Fraction
 from typing import Any
 
 from cnncalc.calc.explain_layer import explain_row
+from cnncalc.calc.network import analyze_layers
 from cnncalc.calc.worked import Worked, num, product_text
-from cnncalc.drill.building import batch_size, conv_command, grid, run, solution, tensor, torch_conv
+from cnncalc.drill.building import batch_size, conv_command, grid, solution, tensor, torch_conv
 from cnncalc.drill.question import (
+    APPROX,
     COUNT_FORMAT,
     SHAPE_FORMAT,
     TIMES_EXAMPLES,
@@ -21,8 +23,6 @@ from cnncalc.drill.question import (
     shape_answer,
 )
 from cnncalc.engine.result import AnalysisResult
-
-APPROX = Fraction(2, 100)
 
 
 def _params_worked(result: AnalysisResult, sections: tuple[str, ...] = ("params",)) -> Worked:
@@ -85,7 +85,7 @@ def conv_params(rng: random.Random, level: Level) -> Question:
     else:
         layers = [{"type": "conv2d", "out": out, "kernel": kernel, "padding": kernel // 2, "bias": bias}]
         described = torch_conv(in_channels, out, kernel, padding=kernel // 2, bias=bias)
-    result = run((in_channels, size, size), layers)
+    result = analyze_layers((in_channels, size, size), layers)
     params = result.totals.params
     bias_total = sum(row.output_shape[1] for row in result.layers) if bias else 0
     mistakes: list[tuple[Fraction, str]] = []
@@ -156,9 +156,9 @@ def batchnorm(rng: random.Random, level: Level) -> Question:
     in_channels = max(16, channels // 2)
     if ask in ("block", "state"):
         conv = {"type": "conv2d", "out": channels, "kernel": 3, "padding": 1, "bias": False}
-        result = run((in_channels, 28, 28), [conv, bn])
+        result = analyze_layers((in_channels, 28, 28), [conv, bn])
     else:
-        result = run((channels, 28, 28), [bn])
+        result = analyze_layers((channels, 28, 28), [bn])
     params, buffers = result.totals.params, result.totals.buffers
     mistakes: list[tuple[Fraction, str]] = []
     if ask in ("params", "no-affine", "no-stats"):
@@ -226,8 +226,8 @@ def linear_head(rng: random.Random, level: Level) -> Question:
     name, channels, size = rng.choice(_BACKBONES)
     classes = rng.choice({Level.easy: (1000,), Level.medium: (1000, 10, 100), Level.hard: (1000, 21843, 365)}[level])
     ask = rng.choice({Level.easy: ("gap",), Level.medium: ("gap", "flatten"), Level.hard: ("flatten", "ratio")}[level])
-    gap = run((channels, size, size), [{"type": "global_avgpool"}, {"type": "linear", "out": classes}])
-    flat = run((channels, size, size), [{"type": "flatten"}, {"type": "linear", "out": classes}])
+    gap = analyze_layers((channels, size, size), [{"type": "global_avgpool"}, {"type": "linear", "out": classes}])
+    flat = analyze_layers((channels, size, size), [{"type": "flatten"}, {"type": "linear", "out": classes}])
     features = f"(B, {channels}, {size}, {size})"
     mistakes: list[tuple[Fraction, str]] = []
     if ask == "gap":
@@ -306,7 +306,7 @@ def shortcut(rng: random.Random, level: Level) -> Question:
         layers = [{"type": "pointwise", "out": out, "stride": stride, "bias": False}, {"type": "batchnorm2d"}]
     else:
         layers = [{"type": "identity"}]
-    result = run((in_channels, size, size), layers, batch)
+    result = analyze_layers((in_channels, size, size), layers, batch)
     if result.layers[-1].output_shape != (batch, out, out_size, out_size):
         raise AssertionError(f"engine: shortcut output {result.layers[-1].output_shape}, block output {out_size}")
     worked = Worked()
@@ -384,8 +384,8 @@ def bottleneck(rng: random.Random, level: Level) -> Question:
         {"type": "pointwise", "out": channels, "bias": False},
     ]
     plain_layers = [{"type": "conv2d", "out": channels, "kernel": 3, "padding": 1, "bias": False}] * 2
-    block = run((channels, size, size), block_layers)
-    plain = run((channels, size, size), plain_layers)
+    block = analyze_layers((channels, size, size), block_layers)
+    plain = analyze_layers((channels, size, size), plain_layers)
     worked = Worked()
     worked.say(f"Bottleneck: 1x1 {channels}→{width}, 3x3 {width}→{width}, 1x1 {width}→{channels} (no bias):")
     worked.extend(_params_worked(block) if ask != "macs" else _macs_worked(block), 1)
@@ -458,10 +458,12 @@ _DENSE_CASES = {
 def dense_vs_conv(rng: random.Random, level: Level) -> Question:
     input_shape, out, kernel, stride, padding = rng.choice(_DENSE_CASES[level])
     ask = rng.choice({Level.easy: ("dense",), Level.medium: ("dense", "ratio"), Level.hard: ("dense", "ratio")}[level])
-    conv = run(input_shape, [{"type": "conv2d", "out": out, "kernel": kernel, "stride": stride, "padding": padding}])
+    conv = analyze_layers(
+        input_shape, [{"type": "conv2d", "out": out, "kernel": kernel, "stride": stride, "padding": padding}]
+    )
     conv_row = conv.layers[0]
     out_elements = conv_row.output_shape[1] * conv_row.output_shape[2] * conv_row.output_shape[3]
-    dense = run(input_shape, [{"type": "flatten"}, {"type": "linear", "out": out_elements, "bias": False}])
+    dense = analyze_layers(input_shape, [{"type": "flatten"}, {"type": "linear", "out": out_elements, "bias": False}])
     in_elements = dense.layers[0].output_shape[1]
     worked = Worked()
     worked.extend(explain_row(conv, conv_row, ("shape", "params")))
@@ -524,7 +526,7 @@ def vit_patch(rng: random.Random, level: Level) -> Question:
     layers: list[dict[str, Any]] = [{"type": "patch_embed", "patch": patch, "dim": dim}]
     if ask == "tokens":
         layers.append({"type": "class_token"})
-    result = run((3, size, size), layers, batch)
+    result = analyze_layers((3, size, size), layers, batch)
     embed = result.layers[0]
     worked = Worked()
     sections = ("shape", "params") if ask == "params" else ("shape",)

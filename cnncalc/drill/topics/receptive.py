@@ -8,8 +8,9 @@ from fractions import Fraction
 from typing import Any
 
 from cnncalc.calc.explain_field import explain_field_stack
+from cnncalc.calc.network import analyze_layers
 from cnncalc.calc.worked import Worked
-from cnncalc.drill.building import run, solution
+from cnncalc.drill.building import solution
 from cnncalc.drill.question import COUNT_FORMAT, Level, Question, exact_number
 from cnncalc.engine.result import AnalysisResult
 
@@ -100,7 +101,7 @@ def analyze_stack(layers: Sequence[dict[str, Any]]) -> AnalysisResult:
             )
         else:
             entries.append({"type": "maxpool2d", "kernel": layer["kernel"], "stride": layer["stride"]})
-    return run(STACK_INPUT, entries)
+    return analyze_layers(STACK_INPUT, entries)
 
 
 def receptive_field(rng: random.Random, level: Level) -> Question:

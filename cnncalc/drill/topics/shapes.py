@@ -6,6 +6,7 @@ import random
 from fractions import Fraction
 
 from cnncalc.calc.explain_layer import explain_row
+from cnncalc.calc.network import analyze_layers
 from cnncalc.calc.worked import Worked
 from cnncalc.drill.building import (
     batch_size,
@@ -13,7 +14,6 @@ from cnncalc.drill.building import (
     feature_map,
     grid,
     out_channels,
-    run,
     solution,
     tensor,
     torch_conv,
@@ -70,7 +70,7 @@ def _conv_shape(rng: random.Random, level: Level) -> Question:
         "padding": padding,
         "dilation": dilation,
     }
-    result = run((channels, height, width), [layer], batch)
+    result = analyze_layers((channels, height, width), [layer], batch)
     row = result.layers[0]
     worked = explain_row(result, row, ("shape",))
     mistakes = []
@@ -127,7 +127,7 @@ def _same_padding(rng: random.Random, level: Level) -> Question:
     left, right = arithmetic.same_padding(size, kernel, 1, dilation)
     assert left == right  # an odd kernel span pads equally on both sides
     layer = {"type": "conv2d", "out": channels, "kernel": kernel, "padding": left, "dilation": dilation}
-    result = run((channels, size, size), [layer])
+    result = analyze_layers((channels, size, size), [layer])
     row = result.layers[0]
     if row.output_shape[2:] != (size, size):
         raise AssertionError(f"engine: padding {left} does not keep {size} for k={kernel}, d={dilation}")
@@ -187,7 +187,7 @@ def pool_output(rng: random.Random, level: Level) -> Question:
         if min(sizes) >= 1:
             break
     layer = {"type": kind, "kernel": kernel, "stride": stride, "padding": padding, "ceil_mode": ceil_mode}
-    result = run((channels, height, width), [layer], batch)
+    result = analyze_layers((channels, height, width), [layer], batch)
     row = result.layers[0]
     other = tuple(arithmetic.pool_output_size(n, kernel, stride, padding, 1, not ceil_mode) for n in (height, width))
     note = (
@@ -261,7 +261,7 @@ def transposed_output(rng: random.Random, level: Level) -> Question:
         "output_padding": output_padding,
         "dilation": dilation,
     }
-    result = run((channels, height, width), [layer], batch)
+    result = analyze_layers((channels, height, width), [layer], batch)
     row = result.layers[0]
     as_conv = tuple(arithmetic.conv_output_size(n, kernel, stride, padding, padding, dilation) for n in (height, width))
     mistakes = _shape_mistakes(

@@ -10,16 +10,13 @@ import typer
 from cnncalc.cli.common import (
     Dtype,
     OutputFormat,
-    SourceCache,
+    analyze_or_fail,
     parse_input_shape,
     resolve_or_fail,
-    spec_failure,
     stdout_is_terminal,
 )
-from cnncalc.engine.analysis import InputOverrides, analyze_text
-from cnncalc.errors import SpecError
+from cnncalc.engine.analysis import InputOverrides
 from cnncalc.render.view import display_rows
-from cnncalc.spec.yaml_source import read_spec_text
 
 
 def analyze(
@@ -62,13 +59,7 @@ def analyze(
 
         convention_or_fail(convention)
     overrides = InputOverrides(parse_input_shape(input_shape), batch, dtype.value if dtype else None)
-    sources = SourceCache()
-    try:
-        text = read_spec_text(path)
-        sources.add(str(path), text)
-        result = analyze_text(text, str(path), overrides)
-    except SpecError as error:
-        raise spec_failure(error, sources) from None
+    [result] = analyze_or_fail(path, overrides)
     rows = display_rows(result, depth)
     headline = None
     if convention is not None:

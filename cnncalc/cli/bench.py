@@ -9,10 +9,9 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import OutputFormat, SourceCache, parse_input_shape, resolve_or_fail, spec_failure
-from cnncalc.engine.analysis import InputOverrides, analyze_text
-from cnncalc.errors import ExitCode, SpecError
-from cnncalc.spec.yaml_source import read_spec_text
+from cnncalc.cli.common import OutputFormat, analyze_or_fail, parse_input_shape, resolve_or_fail
+from cnncalc.engine.analysis import InputOverrides
+from cnncalc.errors import ExitCode
 
 
 class BenchDevice(str, enum.Enum):
@@ -79,13 +78,7 @@ def bench(
     path = resolve_or_fail(spec)
     batches = parse_batches(batch) if batch else [None]
     shape = parse_input_shape(input_shape)
-    sources = SourceCache()
-    try:
-        text = read_spec_text(path)
-        sources.add(str(path), text)
-        results = [analyze_text(text, str(path), InputOverrides(shape, size)) for size in batches]
-    except SpecError as error:
-        raise spec_failure(error, sources) from None
+    results = analyze_or_fail(path, *(InputOverrides(shape, size) for size in batches))
 
     import torch
 

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import typer
 
+from cnncalc.engine.analysis import InputOverrides, analyze_text
+from cnncalc.engine.result import AnalysisResult
 from cnncalc.errors import ExitCode, SpecError, SpecPathError
 from cnncalc.render.issues import issues_text
 from cnncalc.spec.document import DTYPE_NAMES
 from cnncalc.spec.pydantic_errors import did_you_mean
+from cnncalc.spec.yaml_source import read_spec_text
 from cnncalc.zoo import resolve_spec, zoo_specs
 
 
@@ -87,3 +90,15 @@ def spec_failure(error: SpecError, sources: SourceCache) -> typer.Exit:
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
+
+
+def analyze_or_fail(path: Path, *overrides: InputOverrides) -> list[AnalysisResult]:
+    """Read the spec once and analyze it under each set of overrides (one result each); a spec error ends
+    the command with its located report (exit 1, or 2 when the file cannot be read)."""
+    sources = SourceCache()
+    try:
+        text = read_spec_text(path)
+        sources.add(str(path), text)
+        return [analyze_text(text, str(path), each) for each in overrides]
+    except SpecError as error:
+        raise spec_failure(error, sources) from None

@@ -9,10 +9,9 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import SourceCache, fail, parse_input_shape, resolve_or_fail, spec_failure, stdout_is_terminal
-from cnncalc.engine.analysis import InputOverrides, analyze_text
-from cnncalc.errors import ExitCode, SpecError
-from cnncalc.spec.yaml_source import read_spec_text
+from cnncalc.cli.common import analyze_or_fail, fail, parse_input_shape, resolve_or_fail, stdout_is_terminal
+from cnncalc.engine.analysis import InputOverrides
+from cnncalc.errors import ExitCode
 
 
 class ConventionsFormat(str, enum.Enum):
@@ -50,13 +49,7 @@ def conventions(
     and per image vs per batch.
     """
     path = resolve_or_fail(spec)
-    sources = SourceCache()
-    try:
-        text = read_spec_text(path)
-        sources.add(str(path), text)
-        result = analyze_text(text, str(path), InputOverrides(parse_input_shape(input_shape), batch))
-    except SpecError as error:
-        raise spec_failure(error, sources) from None
+    [result] = analyze_or_fail(path, InputOverrides(parse_input_shape(input_shape), batch))
 
     from cnncalc.conventions import count_all
     from cnncalc.render import conventions_table

@@ -9,10 +9,9 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import OutputFormat, SourceCache, parse_input_shape, resolve_or_fail, spec_failure
-from cnncalc.engine.analysis import InputOverrides, analyze_text
-from cnncalc.errors import ExitCode, SpecError
-from cnncalc.spec.yaml_source import read_spec_text
+from cnncalc.cli.common import OutputFormat, analyze_or_fail, parse_input_shape, resolve_or_fail
+from cnncalc.engine.analysis import InputOverrides
+from cnncalc.errors import ExitCode
 
 
 class VerifyDevice(str, enum.Enum):
@@ -45,13 +44,7 @@ def verify(
 
     torch_or_exit("verify")
     path = resolve_or_fail(spec)
-    sources = SourceCache()
-    try:
-        text = read_spec_text(path)
-        sources.add(str(path), text)
-        result = analyze_text(text, str(path), InputOverrides(parse_input_shape(input_shape), batch))
-    except SpecError as error:
-        raise spec_failure(error, sources) from None
+    [result] = analyze_or_fail(path, InputOverrides(parse_input_shape(input_shape), batch))
     import torch
 
     from cnncalc.bridge.verify import verify as run_verify

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import typer
 
@@ -19,13 +20,14 @@ from cnncalc.cli.validate import validate
 from cnncalc.cli.verify import verify
 from cnncalc.cli.zoo import zoo
 
-app = typer.Typer(
+APP_SETTINGS: dict[str, Any] = dict(
     name="cnncalc",
     help="Shapes, parameters, MACs/FLOPs, memory and receptive fields of convolutional networks, from YAML.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,  # internal errors are bugs: keep the plain traceback
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app = typer.Typer(**APP_SETTINGS)
 
 
 def _show_version(value: bool) -> None:
@@ -34,7 +36,6 @@ def _show_version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def root(
     version: Annotated[
         bool, typer.Option("--version", "-V", callback=_show_version, is_eager=True, help="Show the version and exit.")
@@ -46,15 +47,41 @@ def root(
     """
 
 
-app.command("analyze")(analyze)
-app.command("conventions")(conventions)
-app.command("validate")(validate)
-app.command("zoo")(zoo)
-app.command("kinds")(kinds)
-app.command("calc", **CALC_SETTINGS)(calc)
-app.command("drill", **DRILL_SETTINGS)(drill)
-app.command("verify")(verify)
-app.command("bench")(bench)
+# name -> (function, command settings), in the order `--help` lists them
+COMMANDS: dict[str, tuple[Callable[..., None], dict[str, Any]]] = {
+    "analyze": (analyze, {}),
+    "conventions": (conventions, {}),
+    "validate": (validate, {}),
+    "zoo": (zoo, {}),
+    "kinds": (kinds, {}),
+    "calc": (calc, CALC_SETTINGS),
+    "drill": (drill, DRILL_SETTINGS),
+    "verify": (verify, {}),
+    "bench": (bench, {}),
+}
+
+
+def _register(target: typer.Typer, names: list[str]) -> typer.Typer:
+    target.callback()(root)
+    for name in names:
+        function, settings = COMMANDS[name]
+        target.command(name, **settings)(function)
+    return target
+
+
+_register(app, list(COMMANDS))
+
+
+def app_for(args: list[str]) -> typer.Typer:
+    """The application to run for these arguments.
+
+    Typer turns every registered command into a click command each time the program starts, which costs
+    more than analysing a network; when the first argument names a command, an application holding only
+    that command behaves the same (same root options, same usage line) and starts faster.
+    """
+    if args and args[0] in COMMANDS:
+        return _register(typer.Typer(**APP_SETTINGS), [args[0]])
+    return app
 
 
 def run(args: list[str] | None = None) -> int:
@@ -62,8 +89,9 @@ def run(args: list[str] | None = None) -> int:
     # pydantic looks for plugins through every installed package's entry points on first use, which costs
     # more than the whole analysis; the command line uses none.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    arguments = sys.argv[1:] if args is None else args
     try:
-        app(args=args, prog_name="cnncalc")
+        app_for(arguments)(args=arguments, prog_name="cnncalc")
     except SystemExit as exit_:
         if exit_.code is None:
             return 0

@@ -14,6 +14,7 @@ from torch import nn
 
 from cnncalc.bridge import conv, dense, elementwise, merge, pool, resample, transformer  # noqa: F401  (registration)
 from cnncalc.bridge.registry import BUILDERS, BuildContext
+from cnncalc.engine.memory import last_readers
 from cnncalc.engine.result import AnalysisResult, LayerRow
 
 # Observer: called for each layer with (row, module, inputs); it must call the module and return its output.
@@ -81,12 +82,8 @@ def _safe_name(parent: nn.Module, part: str) -> str:
 
 def _last_uses(rows: Sequence[LayerRow], output: int) -> list[list[int]]:
     """For each row, the values that can be dropped after it runs (their last reader)."""
-    last_reader: dict[int, int] = {}
-    for row in rows:
-        for index in row.input_indices:
-            last_reader[index] = row.index
     frees: list[list[int]] = [[] for _ in rows]
-    for value, reader in last_reader.items():
+    for value, reader in last_readers([row.input_indices for row in rows]).items():
         if value != output:
             frees[reader].append(value)
     return frees

@@ -8,6 +8,7 @@ kind: an `nn.Conv2d`, a subclass of one (asymmetric padding, patch embedding), a
 from __future__ import annotations
 
 from cnncalc.conventions.model import LayerView
+from cnncalc.layers import REGISTRY
 from cnncalc.layers.base import per_axis, product
 from cnncalc.layers.conv import resolve_padding
 
@@ -23,6 +24,8 @@ AVG_POOLS = _ranked("avgpool")
 ADAPTIVE_AVG_POOLS = _ranked("adaptive_avgpool")
 ADAPTIVE_MAX_POOLS = _ranked("adaptive_maxpool")
 BATCH_NORMS = _ranked("batchnorm")
+# Every activation kind the engine knows, read from the registry so that a new one is not forgotten here.
+ACTIVATIONS = frozenset(name for name, kind in REGISTRY.items() if kind.family == "activation")
 
 # Kinds every peer tool counts as zero: reshaping, routing, identities at inference, and what the bridge
 # writes as plain tensor code (`a + b`, `a * b`, torch.cat, x.mean() for global pooling, a learned scale or

@@ -105,16 +105,5 @@ THOP.rule(
     "patch_embed",
     "attention",
     "groupnorm",
-    "relu",
-    "relu6",
-    "leaky_relu",
-    "elu",
-    "gelu",
-    "silu",
-    "mish",
-    "sigmoid",
-    "hardsigmoid",
-    "hardswish",
-    "hardtanh",
-    "tanh",
+    kinds.ACTIVATIONS - {"softmax", "prelu"},  # thop has rules of its own for these two
 )(zero)

@@ -84,17 +84,5 @@ TORCHINFO.rule(
     kinds.ADAPTIVE_MAX_POOLS,
     "attention",
     "upsample",
-    "relu",
-    "relu6",
-    "leaky_relu",
-    "elu",
-    "gelu",
-    "silu",
-    "mish",
-    "sigmoid",
-    "hardsigmoid",
-    "hardswish",
-    "hardtanh",
-    "tanh",
-    "softmax",
+    kinds.ACTIVATIONS - {"prelu"},  # parameter-free modules: no mult-adds (prelu has its own rule)
 )(zero)

@@ -10,19 +10,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 
+def last_readers(inputs: Sequence[Sequence[int]]) -> dict[int, int]:
+    """For each value that is read (a node index, or -1 for the network input), the last node reading it."""
+    readers: dict[int, int] = {}
+    for node, sources in enumerate(inputs):
+        for source in sources:
+            readers[source] = node
+    return readers
+
+
 def peak_live_bytes(
     output_bytes: Sequence[int], inputs: Sequence[Sequence[int]], input_bytes: int, network_output: int
 ) -> int:
     """`output_bytes[i]` is node i's output size, `inputs[i]` the nodes it reads (-1: network input)."""
     count = len(output_bytes)
-    last_use = list(range(count))  # a node nobody reads is freed right after it is written
-    input_last_use = -1
-    for node, sources in enumerate(inputs):
-        for source in sources:
-            if source < 0:
-                input_last_use = node
-            else:
-                last_use[source] = max(last_use[source], node)
+    readers = last_readers(inputs)
+    last_use = [readers.get(node, node) for node in range(count)]  # nobody reads it: freed once written
+    input_last_use = readers.get(-1, -1)
     if 0 <= network_output < count:
         last_use[network_output] = count
     elif network_output < 0:

@@ -1,5 +1,5 @@
 """Each tool's convention, checked without torch: figures from the tools' own test suites
-(../shared/reference/peer_conventions.md), whole zoo networks as the tools report them, coverage of every
+(tests/data/reference/peer_conventions.md), whole zoo networks as the tools report them, coverage of every
 layer kind, the breakdown that explains the differences, and the command line.
 
 The zoo figures were read from the tools themselves (torchinfo 1.8.0, fvcore 0.1.5, ptflops 0.7.5, thop
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import subprocess
 import sys
 from fractions import Fraction
@@ -39,105 +38,37 @@ def headline(text: str, convention: str, batch: int | None = None) -> int | None
 
 # ------------------------------------------------------------------ figures from the tools' own tests
 
-# ptflops, torchinfo, thop, fvcore, FlopCounterMode and DeepSpeed all test one Conv2d(3, 2, 3) with bias
-# on a 224x224 RGB image (output 222x222).
-ONE_CONV = """
-input: {shape: [3, 224, 224]}
-layers:
-  - {type: conv2d, out: 2, kernel: 3}
-"""
+# Each case is a figure a tool's own test suite asserts (tests/data/reference/peer_unit_figures.json, taken from
+# peer_conventions.md beside it), written as a spec and the convention that must reproduce it.
+PEER_FIGURES_DIR = Path(__file__).resolve().parent / "data" / "reference"
+PEER_CASES = json.loads((PEER_FIGURES_DIR / "peer_unit_figures.json").read_text())["cases"]
 
 
-@pytest.mark.parametrize(
-    ("convention", "expected"),
-    [
-        ("ptflops", 2_759_904),  # MACs + one add per output for the bias
-        ("torchinfo", 2_759_904),  # (weight + bias) x output positions
-        ("thop", 2_661_336),  # MACs only
-        ("fvcore", 2_661_336),
-        ("torch", 5_322_672),  # 2 x MACs
-        ("deepspeed", 5_421_240),  # 2 x MACs + bias
-        ("calflops", 5_421_240),
-        ("cnncalc", 2_661_336),
-        ("torchvision", 2_661_336),
-    ],
-)
-def test_one_convolution_as_every_tool_counts_it(convention, expected):
-    assert headline(ONE_CONV, convention) == expected
+@pytest.mark.parametrize("case", PEER_CASES, ids=[case["id"] for case in PEER_CASES])
+def test_figures_from_the_tools_own_tests(case):
+    result = analyze_text(case["spec"])
+    assert count_as(result, case["convention"]).headline == case["headline"]
+    if "params" in case:
+        assert result.totals.params == case["params"]
+    if "macs" in case:
+        assert result.totals.macs == case["macs"]
 
 
-def test_ptflops_linear_on_one_vector():
-    # ptflops test_fc: Linear(3, 2) with bias on one 3-vector = 3 x 2 + 2.
-    text = "input: {shape: [3, 1]}\nlayers:\n  - {type: flatten}\n  - {type: linear, out: 2}\n"
-    assert headline(text, "ptflops") == 8
+def test_peer_figures_are_the_published_ones():
+    """Every figure of the data file is quoted in the published notes it was taken from."""
+    notes = (PEER_FIGURES_DIR / "peer_conventions.md").read_text()
+    for case in PEER_CASES:
+        for key in ("headline", "params", "macs"):
+            if key in case and case[key] >= 1000:
+                assert f"{case[key]:,}" in notes, (case["id"], key)
 
 
-def test_ptflops_transposed_convolution():
-    # ConvTranspose2d(3, 2, 3, stride 2) on 3x224x224: MACs on the 224x224 input grid (2,709,504) plus the
-    # bias on the 449x449 output grid (403,202).
+def test_transposed_convolution_on_the_input_grid():
+    # ptflops' ConvTranspose2d(3, 2, 3, stride 2) on 3x224x224: MACs on the 224x224 input grid (2,709,504) plus the
+    # bias on the 449x449 output grid (403,202); cnncalc counts the MACs alone.
     text = "input: {shape: [3, 224, 224]}\nlayers:\n  - {type: conv_transpose2d, out: 2, kernel: 3, stride: 2}\n"
-    assert headline(text, "ptflops") == 3_112_706
     assert headline(text, "cnncalc") == 2_709_504
-
-
-@pytest.mark.parametrize("bias", ["true", "false"])
-def test_thop_convolution_with_or_without_bias(bias):
-    # thop's test: Conv2d(3, 12, 5, padding 1) on 1x3x32x32 is 810,000 MACs whatever the bias.
-    layer = f"{{type: conv2d, out: 12, kernel: 5, padding: 1, bias: {bias}}}"
-    text = f"input: {{shape: [3, 32, 32]}}\nlayers:\n  - {layer}\n"
-    assert headline(text, "thop") == 810_000
-
-
-def test_flop_counter_mode_figures():
-    # PyTorch's test_flop_counter: mm(4x5, 5x6) = 240; conv2d(2x3x6x6, weight 6x3x4x4, padding 1) = 28,800.
-    matmul = "input: {shape: [5, 1], batch: 4}\nlayers:\n  - {type: flatten}\n  - {type: linear, out: 6, bias: false}\n"
-    assert headline(matmul, "torch") == 240
-    conv = "input: {shape: [3, 6, 6], batch: 2}\nlayers:\n  - {type: conv2d, out: 6, kernel: 4, padding: 1}\n"
-    assert headline(conv, "torch") == 28_800
-
-
-def test_flop_counter_mode_resnet18_layer1():
-    # PyTorch's test_flop_counter: resnet18's layer1 convolutions forward = 924,844,032 FLOPs.
-    convs = "\n".join("  - {type: conv2d, out: 64, kernel: 3, padding: 1, bias: false}" for _ in range(4))
-    text = f"input: {{shape: [64, 56, 56]}}\nlayers:\n{convs}\n"
-    assert headline(text, "torch") == 924_844_032
-
-
-# DeepSpeed's flops profiler test: LeNet-5 at batch 1024, ending in F.softmax over the 10 logits.
-DEEPSPEED_LENET = """
-input: {shape: [1, 32, 32], batch: 1024}
-layers:
-  - {type: conv2d, out: 6, kernel: 5}
-  - {type: tanh}
-  - {type: avgpool2d, kernel: 2}
-  - {type: conv2d, out: 16, kernel: 5}
-  - {type: tanh}
-  - {type: avgpool2d, kernel: 2}
-  - {type: conv2d, out: 120, kernel: 5}
-  - {type: tanh}
-  - {type: flatten}
-  - {type: linear, out: 84}
-  - {type: tanh}
-  - {type: linear, out: 10}
-  - {type: softmax, dim: 1}
-"""
-
-
-def test_deepspeed_lenet5():
-    result = analyze_text(DEEPSPEED_LENET)
-    count = count_as(result, "deepspeed")
-    assert count.headline == 866_076_672  # FLOPs: 2 x MACs + conv bias + pooling input + softmax
-    assert count.parts[Part.CORE] == 426_516_480  # its MACs
-    assert result.totals.macs == 426_516_480 == 1024 * 416_520
-    assert result.totals.params == 61_706
-
-
-def test_torchinfo_grouped_convolution():
-    # torchinfo's test output: Conv2d(16, 32, 3, groups=4) on 7x16x28x28: 1,184 params, 5,602,688 mult-adds.
-    text = "input: {shape: [16, 28, 28], batch: 7}\nlayers:\n  - {type: conv2d, out: 32, kernel: 3, groups: 4}\n"
-    result = analyze_text(text)
-    assert result.totals.params == 1_184
-    assert count_as(result, "torchinfo").headline == 5_602_688
+    assert headline(text, "ptflops") == 2_709_504 + 2 * 449 * 449
 
 
 # ------------------------------------------------------------- whole networks, as each tool reports them
@@ -207,16 +138,11 @@ def test_zoo_headlines_as_the_tools_print_them(name):
     assert {count.convention: count.headline for count in count_all(result)} == ZOO_HEADLINES[name]
 
 
-# Published figures beside the repository, as in tests/test_zoo.py (CNNCALC_REFERENCE_DIR overrides).
-REFERENCE = (
-    Path(os.environ.get("CNNCALC_REFERENCE_DIR", Path(__file__).resolve().parents[2] / "shared" / "reference"))
-    / "torchvision_models.json"
-)
+# Published figures copied into the project, as in tests/test_zoo.py.
+REFERENCE = Path(__file__).resolve().parent / "data" / "reference" / "torchvision_models.json"
 
 
 def test_torchvision_convention_is_the_published_gflops():
-    if not REFERENCE.exists():
-        pytest.skip(f"reference figures not found at {REFERENCE}")
     models = json.loads(REFERENCE.read_text())["models"]
     checked = 0
     for path in sorted(Path(__file__).resolve().parents[1].glob("specs/*.yaml")):

@@ -1,10 +1,9 @@
 """The bundled specs against published figures: torchvision's exact parameter and MAC counts, and the
-receptive fields of Google's receptive_field tables (../shared/reference)."""
+receptive fields of Google's receptive_field tables (tests/data/reference, sources in its README)."""
 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -13,11 +12,8 @@ from cnncalc.engine import analyze_file
 from cnncalc.spec.yaml_source import load_yaml, read_spec_text
 from cnncalc.zoo import zoo_specs
 
-# The published figures live in shared/reference beside the repository (as in CI); override with
-# CNNCALC_REFERENCE_DIR when they are elsewhere.
-REFERENCE_DIR = Path(
-    os.environ.get("CNNCALC_REFERENCE_DIR", Path(__file__).resolve().parents[2] / "shared" / "reference")
-)
+# The published figures are copied into the project with their sources (tests/data/reference/README.md).
+REFERENCE_DIR = Path(__file__).resolve().parent / "data" / "reference"
 
 SPECS = zoo_specs()
 REQUIRED = {
@@ -40,17 +36,11 @@ REQUIRED = {
 
 
 def _torchvision_reference() -> dict:
-    path = REFERENCE_DIR / "torchvision_models.json"
-    if not path.exists():
-        pytest.skip(f"reference figures not found at {path}")
-    return json.loads(path.read_text())["models"]
+    return json.loads((REFERENCE_DIR / "torchvision_models.json").read_text())["models"]
 
 
 def _receptive_field_reference() -> dict:
-    path = REFERENCE_DIR / "receptive_fields.json"
-    if not path.exists():
-        pytest.skip(f"reference figures not found at {path}")
-    return json.loads(path.read_text())
+    return json.loads((REFERENCE_DIR / "receptive_fields.json").read_text())
 
 
 def _torchvision_name(spec: Path) -> str | None:

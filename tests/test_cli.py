@@ -34,9 +34,10 @@ def analyze_json(*args: str) -> dict:
 
 def check_golden(name: str, text: str) -> None:
     path = GOLDEN / name
-    if UPDATE_GOLDEN or not path.exists():
+    if UPDATE_GOLDEN:
         path.parent.mkdir(exist_ok=True)
         path.write_text(text)
+    assert path.exists(), f"no golden file {path}; create it with CNNCALC_UPDATE_GOLDEN=1 and review it"
     assert text == path.read_text(), f"output differs from {path}; rerun with CNNCALC_UPDATE_GOLDEN=1 if intended"
 
 

@@ -21,7 +21,7 @@ from convention_cases import CASES, uncovered_kinds
 from typer.testing import CliRunner
 
 from cnncalc.cli.app import app
-from cnncalc.conventions import CONVENTIONS, Part, count_all, count_as
+from cnncalc.conventions import CONVENTIONS, count_all, count_as
 from cnncalc.conventions.breakdown import Cause, differences
 from cnncalc.engine.analysis import InputOverrides, analyze_file, analyze_text
 from cnncalc.layers import REGISTRY

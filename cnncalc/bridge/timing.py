@@ -65,6 +65,30 @@ class Timing:
         return statistics.stdev(self.samples) / mean if mean else 0.0
 
 
+NOISY_CV = 0.10  # above this spread, a median is not a figure to quote
+FEW_ITERATIONS = 5  # below this count, percentiles and the spread mean little
+
+
+def reliability_warnings(timing: Timing) -> list[tuple[str, str]]:
+    """(warning, hint) pairs for a measurement too noisy or too short to quote."""
+    warnings = []
+    if timing.cv > NOISY_CV:
+        warnings.append(
+            (
+                f"the iteration times vary by {timing.cv:.0%} (coefficient of variation over {NOISY_CV:.0%})",
+                "other work on the machine disturbs the timing: close it, or raise --target-time for more iterations",
+            )
+        )
+    if len(timing.samples) < FEW_ITERATIONS:
+        warnings.append(
+            (
+                f"only {len(timing.samples)} iteration(s) were timed (fewer than {FEW_ITERATIONS})",
+                "raise --target-time so that more iterations fit",
+            )
+        )
+    return warnings
+
+
 def synchronize(device: str) -> None:
     if device.startswith("cuda"):
         torch.cuda.synchronize()

@@ -8,28 +8,57 @@ from typing import Annotated
 import typer
 
 from cnncalc.cli.common import (
+    ColorOption,
     Dtype,
+    FormatOption,
     OutputFormat,
+    SpecArgument,
     analyze_or_fail,
+    fail,
     parse_input_shape,
-    resolve_or_fail,
-    stdout_is_terminal,
+    printer,
+    read_spec_or_fail,
+    write_text,
 )
+from cnncalc.cli.completion import complete_convention
 from cnncalc.engine.analysis import InputOverrides
+from cnncalc.errors import ExitCode
+from cnncalc.render.style import ColorChoice
 from cnncalc.render.view import display_rows
 
 
+def _columns_or_fail(text: str | None) -> tuple[str, ...] | None:
+    if text is None:
+        return None
+    from cnncalc.render.layer_columns import LAYER_COLUMNS, UnknownColumnError, parse_columns
+    from cnncalc.spec.pydantic_errors import did_you_mean
+
+    try:
+        columns = parse_columns(text)
+    except UnknownColumnError as error:
+        hint = did_you_mean(error.key, LAYER_COLUMNS) or f"one of: {', '.join(LAYER_COLUMNS)}"
+        raise fail(f"--columns: unknown column {error.key!r}", ExitCode.USAGE, hint) from None
+    if not columns:
+        raise fail("--columns needs at least one column", ExitCode.USAGE, f"one of: {', '.join(LAYER_COLUMNS)}")
+    return columns
+
+
 def analyze(
-    spec: Annotated[
-        str, typer.Argument(help="Path to a YAML spec, or the name of a bundled spec (see `cnncalc zoo`).")
-    ],
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="Output format.", case_sensitive=False)
-    ] = OutputFormat.table,
+    spec: SpecArgument,
+    output_format: FormatOption = OutputFormat.table,
     depth: Annotated[
         int | None,
         typer.Option(
             "--depth", "-d", min=1, help="Collapse blocks nested deeper than N into one row each (figures summed)."
+        ),
+    ] = None,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns",
+            help="Columns of the table (and of CSV and Markdown), in order, comma-separated: name, type, input, "
+            "output, params, params_pct, trainable, buffers, macs, macs_pct, flops, memory, rf, rf_start. "
+            "Default: name,type,output,params,macs,flops,rf.",
         ),
     ] = None,
     input_shape: Annotated[
@@ -45,45 +74,39 @@ def analyze(
             "--convention",
             help="Also give the headline another tool prints: cnncalc, torchvision, torch, torchinfo, fvcore, "
             "ptflops, thop, deepspeed, calflops (see `cnncalc conventions`).",
+            autocompletion=complete_convention,
         ),
     ] = None,
+    color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Shapes, parameters, MACs/FLOPs, memory and receptive field of every layer.
 
-    Totals are for the whole batch; MACs count convolutions, linear layers and attention matmuls
-    (bias excluded) and FLOPs = 2 x MACs.
+    Totals are for the whole batch; MACs count convolutions, linear layers and attention matmuls (bias
+    excluded) and FLOPs = 2 x MACs.
     """
-    path = resolve_or_fail(spec)
+    chosen_columns = _columns_or_fail(columns)
     if convention is not None:
         from cnncalc.cli.conventions import convention_or_fail  # the conventions load only when asked for
 
         convention_or_fail(convention)
     overrides = InputOverrides(parse_input_shape(input_shape), batch, dtype.value if dtype else None)
-    [result] = analyze_or_fail(path, overrides)
+    [result] = analyze_or_fail(read_spec_or_fail(spec), overrides)
     rows = display_rows(result, depth)
     headline = None
     if convention is not None:
         from cnncalc.conventions import count_as
 
         headline = count_as(result, convention)
-    if output_format is OutputFormat.table and stdout_is_terminal():
-        from rich.console import Console  # only a terminal gets rich
-
-        from cnncalc.render.terminal import print_analysis
-
-        print_analysis(Console(), result, rows, headline)
-        return
     if output_format is OutputFormat.table:
-        from cnncalc.render.plain import render_plain
+        from cnncalc.render.analysis_text import print_analysis
 
-        sys.stdout.write(render_plain(result, rows, headline))
+        print_analysis(printer(color), result, rows, headline, chosen_columns)
         return
     from cnncalc.render import machine
 
-    renderers = {
-        OutputFormat.json: lambda: machine.render_json(result, rows, headline),
-        OutputFormat.csv: lambda: machine.render_csv(result, rows),  # per-layer rows only: no headline
-        OutputFormat.markdown: lambda: machine.render_markdown(result, rows, headline),
-    }
-    text_out = renderers[output_format]()
-    sys.stdout.write(text_out if text_out.endswith("\n") else text_out + "\n")
+    if output_format is OutputFormat.json:
+        machine.write_json(result, rows, headline, sys.stdout)
+    elif output_format is OutputFormat.csv:
+        write_text(machine.render_csv(result, rows, chosen_columns))  # per-layer rows only: no headline
+    else:
+        write_text(machine.render_markdown(result, rows, headline, chosen_columns))

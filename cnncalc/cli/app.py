@@ -13,6 +13,7 @@ from cnncalc import __version__
 from cnncalc.cli.analyze import analyze
 from cnncalc.cli.bench import bench
 from cnncalc.cli.calc import CALC_SETTINGS, calc
+from cnncalc.cli.completion import completing
 from cnncalc.cli.conventions import conventions
 from cnncalc.cli.drill import DRILL_SETTINGS, drill
 from cnncalc.cli.kinds import kinds
@@ -25,6 +26,9 @@ APP_SETTINGS: dict[str, Any] = dict(
     help="Shapes, parameters, MACs/FLOPs, memory and receptive fields of convolutional networks, from YAML.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,  # internal errors are bugs: keep the plain traceback
+    # Plain help and usage errors, as click formats them: paragraphs are re-wrapped to the terminal (never
+    # broken mid-sentence), flags show no metavar (no "-h <bool>"), and no rich is imported to print them.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app = typer.Typer(**APP_SETTINGS)
@@ -72,13 +76,35 @@ def _register(target: typer.Typer, names: list[str]) -> typer.Typer:
 _register(app, list(COMMANDS))
 
 
+def completion_app() -> typer.Typer:
+    """Every command with its real options and sub-commands, for shell completion (lazy groups expanded)."""
+    from cnncalc.cli.calc_commands import calc_app
+    from cnncalc.cli.drill_commands import drill_app
+
+    full = typer.Typer(**APP_SETTINGS)
+    full.callback()(root)
+    for name in COMMANDS:
+        if name not in LAZY_GROUPS:
+            function, settings = COMMANDS[name]
+            full.command(name, **settings)(function)
+    full.add_typer(calc_app, name="calc", help=calc.__doc__)
+    full.add_typer(drill_app, name="drill")
+    return full
+
+
+LAZY_GROUPS = ("calc", "drill")
+
+
 def app_for(args: list[str]) -> typer.Typer:
     """The application to run for these arguments.
 
     Typer turns every registered command into a click command each time the program starts, which costs
     more than analysing a network; when the first argument names a command, an application holding only
-    that command behaves the same (same root options, same usage line) and starts faster.
+    that command behaves the same (same root options, same usage line) and starts faster. Shell completion
+    gets the whole tree.
     """
+    if completing():
+        return completion_app()
     if args and args[0] in COMMANDS:
         return _register(typer.Typer(**APP_SETTINGS), [args[0]])
     return app

@@ -9,9 +9,22 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import OutputFormat, analyze_or_fail, parse_input_shape, resolve_or_fail
+from cnncalc.cli.common import (
+    ColorOption,
+    FormatOption,
+    OutputFormat,
+    SpecArgument,
+    analyze_or_fail,
+    fail,
+    parse_input_shape,
+    printer,
+    read_spec_or_fail,
+    refuse_format,
+    write_text,
+)
 from cnncalc.engine.analysis import InputOverrides
 from cnncalc.errors import ExitCode
+from cnncalc.render.style import ColorChoice
 
 
 class BenchDevice(str, enum.Enum):
@@ -21,9 +34,20 @@ class BenchDevice(str, enum.Enum):
 
 
 class BenchDtype(str, enum.Enum):
+    """The names `analyze --dtype` and a spec's `input.dtype` accept for the three precisions bench runs."""
+
     fp32 = "fp32"
+    float32 = "float32"
     fp16 = "fp16"
+    float16 = "float16"
+    half = "half"
     bf16 = "bf16"
+    bfloat16 = "bfloat16"
+
+    @property
+    def precision(self) -> str:
+        """fp32, fp16 or bf16: the name the benchmark and its JSON use."""
+        return {"float32": "fp32", "float16": "fp16", "half": "fp16", "bfloat16": "bf16"}.get(self.value, self.value)
 
 
 class BenchMode(str, enum.Enum):
@@ -37,17 +61,16 @@ def parse_batches(text: str) -> list[int]:
     except ValueError:
         batches = []
     if not batches or min(batches) < 1:
-        print(
-            f"error: --batch {text!r} is not a list of positive sizes\n  hint: e.g. --batch 1,8,32,128", file=sys.stderr
-        )
-        raise typer.Exit(int(ExitCode.USAGE))
+        raise fail(f"--batch {text!r} is not a list of positive sizes", ExitCode.USAGE, "e.g. --batch 1,8,32,128")
     return batches
 
 
 def bench(
-    spec: Annotated[str, typer.Argument(help="Path to a YAML spec, or the name of a bundled spec.")],
+    spec: SpecArgument,
     batch: Annotated[str | None, typer.Option("--batch", "-b", help="Batch size, or a sweep: 1,8,32,128.")] = None,
-    dtype: Annotated[BenchDtype, typer.Option(help="fp32, or fp16/bf16 under autocast.")] = BenchDtype.fp32,
+    dtype: Annotated[
+        BenchDtype, typer.Option(help="fp32, or fp16/bf16 under autocast (float16, half, bfloat16 too).")
+    ] = BenchDtype.fp32,
     channels_last: Annotated[bool, typer.Option("--channels-last", help="Use channels-last memory layout.")] = False,
     mode: Annotated[BenchMode, typer.Option(help="inference, or train: forward + backward + SGD step.")] = (
         BenchMode.inference
@@ -63,58 +86,72 @@ def bench(
     input_shape: Annotated[
         str | None, typer.Option("--input", "-i", help="Override the input, e.g. 3x512x512.")
     ] = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="table or json.", case_sensitive=False)
-    ] = OutputFormat.table,
+    output_format: FormatOption = OutputFormat.table,
+    color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Latency (median, p10, p90, spread), throughput, achieved TFLOP/s and memory of the real module.
 
-    Warm-up first; CUDA events on the GPU; an adaptive number of iterations. TFLOP/s use the engine's
-    FLOPs (x3 in train mode). Peak FLOP/s and bandwidth for the roofline are measured once per device.
+    Warm-up first; CUDA events on the GPU; an adaptive number of iterations. TFLOP/s use the engine's FLOPs
+    (x3 in train mode). Peak FLOP/s and bandwidth for the roofline are measured once per device. A spread
+    over 10% or fewer than 5 iterations is warned about.
     """
     from cnncalc.bridge.require import torch_or_exit
 
     torch_or_exit("bench")
-    path = resolve_or_fail(spec)
+    if per_layer and output_format is OutputFormat.csv:
+        raise refuse_format(
+            "bench --per-layer", output_format, "CSV holds one table and --per-layer gives two; use --format json"
+        )
     batches = parse_batches(batch) if batch else [None]
     shape = parse_input_shape(input_shape)
-    results = analyze_or_fail(path, *(InputOverrides(shape, size) for size in batches))
+    results = analyze_or_fail(read_spec_or_fail(spec), *(InputOverrides(shape, size) for size in batches))
 
     import torch
 
-    from cnncalc.bridge.bench import DTYPES, BenchConfig, run_benchmark
+    from cnncalc.bridge.bench import DTYPES, BenchConfig, estimated_memory, run_benchmark
     from cnncalc.bridge.device_peaks import device_peaks
+    from cnncalc.bridge.memory_check import shortfall
+    from cnncalc.render import bench_table
+    from cnncalc.render.units import human_bytes
 
     if device is BenchDevice.cuda and not torch.cuda.is_available():
-        print("error: --device cuda but no CUDA device is available\n  hint: use --device cpu", file=sys.stderr)
-        raise typer.Exit(int(ExitCode.USAGE))
+        raise fail("--device cuda but no CUDA device is available", ExitCode.USAGE, "use --device cpu")
     chosen = (
         "cuda" if device is BenchDevice.cuda or (device is BenchDevice.auto and torch.cuda.is_available()) else "cpu"
     )
-    config = BenchConfig(chosen, dtype.value, mode.value, channels_last, compile_model, target_time)
-    peaks = device_peaks(chosen, DTYPES[dtype.value]) if per_layer else None
+    precision = dtype.precision
+    element_bytes = DTYPES[precision].itemsize
+    for result in results:  # every size of the sweep is checked before the first one runs
+        short = shortfall(estimated_memory(result, mode.value, element_bytes), chosen)
+        if short is not None:
+            raise fail(
+                f"batch {result.totals.batch} needs about {human_bytes(short.needed)} on {chosen} (engine estimate: "
+                f"weights, buffers and activations); {human_bytes(short.available)} is free",
+                ExitCode.USAGE,
+                "use a smaller --batch or --input",
+            )
+    config = BenchConfig(chosen, precision, mode.value, channels_last, compile_model, target_time)
+    peaks = device_peaks(chosen, DTYPES[precision]) if per_layer else None
     from rich.console import Console
     from rich.progress import Progress
 
-    console = Console(stderr=True)
+    progress_console = Console(stderr=True)
     runs = []
-    with Progress(
-        console=console, transient=True, disable=len(results) == 1 and output_format is OutputFormat.json
-    ) as bar:
+    with Progress(console=progress_console, transient=True, disable=not progress_console.is_terminal) as bar:
         task = bar.add_task(f"benchmarking {results[0].name} on {chosen}", total=len(results))
         for result in results:
             try:
                 runs.append(run_benchmark(result, config, peaks, per_layer))
-            except RuntimeError as error:  # e.g. out of memory, or a dtype the device cannot run
-                console.print(f"error: batch {result.totals.batch}: {error}".splitlines()[0], markup=False)
-                raise typer.Exit(int(ExitCode.USAGE)) from None
+            except RuntimeError as error:  # e.g. a dtype the device cannot run
+                raise fail(f"batch {result.totals.batch}: {str(error).splitlines()[0]}", ExitCode.USAGE) from None
             bar.advance(task)
     device_label = torch.cuda.get_device_name() if chosen == "cuda" else "cpu"
+    name = results[0].name
     if output_format is OutputFormat.json:
-        from cnncalc.render.bench_table import bench_json
-
-        sys.stdout.write(json.dumps(bench_json(results[0].name, device_label, runs, peaks), indent=2) + "\n")
-        return
-    from cnncalc.render.bench_table import print_bench
-
-    print_bench(results[0].name, device_label, runs, peaks)
+        sys.stdout.write(json.dumps(bench_table.bench_json(name, device_label, runs, peaks), indent=2) + "\n")
+    elif output_format is OutputFormat.csv:
+        write_text(bench_table.bench_csv(runs))
+    elif output_format is OutputFormat.markdown:
+        write_text(bench_table.bench_markdown(name, device_label, runs, peaks))
+    else:
+        bench_table.print_bench(printer(color), name, device_label, runs, peaks)

@@ -1,29 +1,77 @@
-"""Pieces shared by the commands: option parsing, spec resolution, error reports and exit codes."""
+"""Pieces shared by the commands: option parsing, spec resolution, error reports, output and exit codes."""
 
 from __future__ import annotations
 
 import enum
-import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from cnncalc import limits
+from cnncalc.cli.completion import complete_spec
 from cnncalc.engine.analysis import InputOverrides, analyze_text
 from cnncalc.engine.result import AnalysisResult
 from cnncalc.errors import ExitCode, SpecError, SpecPathError
 from cnncalc.render.issues import issues_text
+from cnncalc.render.printer import Printer, printer_for
+from cnncalc.render.style import ColorChoice, output_style
 from cnncalc.spec.document import DTYPE_NAMES
 from cnncalc.spec.pydantic_errors import did_you_mean
-from cnncalc.spec.yaml_source import read_spec_text
+from cnncalc.spec.yaml_source import decode_spec_bytes, read_spec_text
 from cnncalc.zoo import resolve_spec, zoo_specs
 
 
 class OutputFormat(str, enum.Enum):
+    """The formats every command that prints results accepts (`--format`)."""
+
     table = "table"
     json = "json"
     csv = "csv"
     markdown = "markdown"
+
+
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (aligned text; rich on a terminal), json, csv or markdown.",
+        case_sensitive=False,
+    ),
+]
+SpecArgument = Annotated[
+    str,
+    typer.Argument(
+        help="Path to a YAML spec, the name of a bundled spec (see `cnncalc zoo`), or - for standard input.",
+        autocompletion=complete_spec,
+    ),
+]
+ColorOption = Annotated[
+    ColorChoice,
+    typer.Option(
+        "--color",
+        help="Colour and box drawing: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces), "
+        "always or never.",
+        case_sensitive=False,
+    ),
+]
+
+
+def printer(color: ColorChoice) -> Printer:
+    """Where a command's tables go: stdout, rich or plain as the flags, the environment and the stream say."""
+    return printer_for(output_style(color))
+
+
+def refuse_format(command: str, output_format: OutputFormat, reason: str) -> typer.Exit:
+    """A format that makes no sense for what the command prints: exit 2, saying why."""
+    return fail(f"{command} cannot print --format {output_format.value}: {reason}", ExitCode.USAGE)
+
+
+def write_text(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 # Every dtype name the spec accepts, aliases included, so --dtype and `input.dtype` agree.
@@ -59,12 +107,43 @@ def parse_input_shape(text: str | None) -> tuple[int, ...] | None:
     return sizes
 
 
+STDIN_ARGUMENT = "-"
+STDIN_LABEL = "<stdin>"  # what errors point at for a spec read from standard input
+
+
+@dataclass(frozen=True)
+class SpecText:
+    """A spec's text and the name its errors point at (the path, or <stdin> for `-`)."""
+
+    label: str
+    text: str
+
+
 def resolve_or_fail(argument: str) -> Path:
     path = resolve_spec(argument)
     if path is None:
         hint = did_you_mean(Path(argument).stem, zoo_specs()) or "run `cnncalc zoo` to list bundled specs"
         raise fail(f"{argument!r} is neither a file nor a bundled spec", ExitCode.USAGE, hint)
     return path
+
+
+def read_stdin_spec() -> str:
+    """The spec piped to `-`, read with the same size limit as a file."""
+    raw = sys.stdin.buffer.read(limits.MAX_FILE_BYTES + 1)
+    return decode_spec_bytes(raw, STDIN_LABEL)
+
+
+def read_spec_or_fail(argument: str) -> SpecText:
+    """SPEC as given: a file, a bundled spec's name, or `-` for standard input. An unreadable file ends the
+    command with its located report (exit 2; 1 for content that is not a spec)."""
+    sources = SourceCache()
+    try:
+        if argument == STDIN_ARGUMENT:
+            return SpecText(STDIN_LABEL, read_stdin_spec())
+        path = resolve_or_fail(argument)
+        return SpecText(str(path), read_spec_text(path))
+    except SpecError as error:
+        raise spec_failure(error, sources) from None
 
 
 class SourceCache:
@@ -88,17 +167,12 @@ def spec_failure(error: SpecError, sources: SourceCache) -> typer.Exit:
     return typer.Exit(int(code))
 
 
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
-
-
-def analyze_or_fail(path: Path, *overrides: InputOverrides) -> list[AnalysisResult]:
-    """Read the spec once and analyze it under each set of overrides (one result each); a spec error ends
-    the command with its located report (exit 1, or 2 when the file cannot be read)."""
+def analyze_or_fail(spec: SpecText, *overrides: InputOverrides) -> list[AnalysisResult]:
+    """Analyze the spec under each set of overrides (one result each); a spec error ends the command with its
+    located report (exit 1)."""
     sources = SourceCache()
+    sources.add(spec.label, spec.text)
     try:
-        text = read_spec_text(path)
-        sources.add(str(path), text)
-        return [analyze_text(text, str(path), each) for each in overrides]
+        return [analyze_text(spec.text, spec.label, each) for each in overrides]
     except SpecError as error:
         raise spec_failure(error, sources) from None

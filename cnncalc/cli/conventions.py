@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-import enum
 import json
 import sys
 from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import analyze_or_fail, fail, parse_input_shape, resolve_or_fail, stdout_is_terminal
+from cnncalc.cli.common import (
+    ColorOption,
+    FormatOption,
+    OutputFormat,
+    SpecArgument,
+    analyze_or_fail,
+    fail,
+    parse_input_shape,
+    printer,
+    read_spec_or_fail,
+    write_text,
+)
 from cnncalc.engine.analysis import InputOverrides
 from cnncalc.errors import ExitCode
-
-
-class ConventionsFormat(str, enum.Enum):
-    table = "table"
-    json = "json"
-    markdown = "markdown"
+from cnncalc.render.style import ColorChoice
 
 
 def convention_or_fail(name: str) -> None:
@@ -32,14 +37,13 @@ def convention_or_fail(name: str) -> None:
 
 
 def conventions(
-    spec: Annotated[str, typer.Argument(help="Path to a YAML spec, or the name of a bundled spec.")],
-    output_format: Annotated[
-        ConventionsFormat, typer.Option("--format", "-f", help="table, json or markdown.", case_sensitive=False)
-    ] = ConventionsFormat.table,
+    spec: SpecArgument,
+    output_format: FormatOption = OutputFormat.table,
     input_shape: Annotated[
         str | None, typer.Option("--input", "-i", help="Override the input: channels x sizes, e.g. 3x512x512.")
     ] = None,
     batch: Annotated[int | None, typer.Option("--batch", "-b", min=1, help="Override the batch size.")] = None,
+    color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Each tool's headline for this network side by side: torchvision, FlopCounterMode, torchinfo, fvcore,
     ptflops, thop, DeepSpeed and calflops, computed from the spec without running it.
@@ -48,19 +52,17 @@ def conventions(
     activations, pooling, transposed convolutions, attention, layers the tool misses, FLOPs vs MACs,
     and per image vs per batch.
     """
-    path = resolve_or_fail(spec)
-    [result] = analyze_or_fail(path, InputOverrides(parse_input_shape(input_shape), batch))
+    [result] = analyze_or_fail(read_spec_or_fail(spec), InputOverrides(parse_input_shape(input_shape), batch))
 
     from cnncalc.conventions import count_all
     from cnncalc.render import conventions_table
 
     counts = count_all(result)
-    if output_format is ConventionsFormat.json:
+    if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps(conventions_table.conventions_document(result, counts), indent=2) + "\n")
-    elif output_format is ConventionsFormat.markdown:
-        sys.stdout.write(conventions_table.conventions_markdown(result, counts))
+    elif output_format is OutputFormat.csv:
+        write_text(conventions_table.conventions_csv(result, counts))
+    elif output_format is OutputFormat.markdown:
+        write_text(conventions_table.conventions_markdown(result, counts))
     else:
-        from rich.console import Console
-
-        console = Console(width=None if stdout_is_terminal() else 200)
-        conventions_table.print_conventions(console, result, counts)
+        conventions_table.print_conventions(printer(color), result, counts)

@@ -3,23 +3,77 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import OutputFormat, SourceCache, parse_input_shape
+from cnncalc.cli.common import (
+    STDIN_ARGUMENT,
+    STDIN_LABEL,
+    FormatOption,
+    OutputFormat,
+    SourceCache,
+    parse_input_shape,
+    read_stdin_spec,
+    write_text,
+)
+from cnncalc.cli.completion import complete_spec
 from cnncalc.engine.analysis import InputOverrides, check_text
 from cnncalc.errors import ExitCode, Location, SpecError, SpecIssue, SpecPathError
-from cnncalc.render.issues import issues_json, issues_text
+from cnncalc.render.issues import issues_csv, issues_json, issues_markdown, issues_text, verdict
 from cnncalc.spec.yaml_source import read_spec_text
 from cnncalc.zoo import resolve_spec
 
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+def _expanded(arguments: list[str]) -> list[str]:
+    """Each argument as given, a directory replaced by every *.yaml and *.yml file under it, sorted."""
+    expanded: list[str] = []
+    for argument in arguments:
+        path = Path(argument)
+        if argument != STDIN_ARGUMENT and path.is_dir():
+            found = sorted(str(file) for file in path.rglob("*") if file.suffix in SPEC_SUFFIXES and file.is_file())
+            expanded.extend(found or [argument])  # an empty directory is reported as itself
+        else:
+            expanded.append(argument)
+    return expanded
+
+
+def _check(argument: str, overrides: InputOverrides, sources: SourceCache) -> tuple[str, list[SpecIssue], bool]:
+    """(file label, issues, whether the file itself could not be read)."""
+    if argument == STDIN_ARGUMENT:
+        label = STDIN_LABEL
+        try:
+            text = read_stdin_spec()
+        except SpecError as error:
+            return label, list(error.issues), False
+    else:
+        path = resolve_spec(argument)
+        if path is None:
+            return argument, [SpecIssue("no such file or bundled spec", Location(argument))], True
+        if path.is_dir():
+            return argument, [SpecIssue("a directory with no *.yaml or *.yml file under it", Location(argument))], True
+        label = str(path)
+        try:
+            text = read_spec_text(path)
+        except SpecError as error:
+            return label, list(error.issues), isinstance(error, SpecPathError)  # unreadable path: a usage error
+    sources.add(label, text)
+    return label, check_text(text, label, overrides), False
+
 
 def validate(
-    specs: Annotated[list[str], typer.Argument(help="Spec files, or names of bundled specs.")],
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="table (human-readable) or json.", case_sensitive=False)
-    ] = OutputFormat.table,
+    specs: Annotated[
+        list[str],
+        typer.Argument(
+            help="Spec files, directories (every *.yaml and *.yml under them), names of bundled specs, "
+            "or - for standard input.",
+            autocompletion=complete_spec,
+        ),
+    ],
+    output_format: FormatOption = OutputFormat.table,
     input_shape: Annotated[
         str | None, typer.Option("--input", "-i", help="Check with this input instead: channels x sizes.")
     ] = None,
@@ -31,34 +85,23 @@ def validate(
     overrides = InputOverrides(parse_input_shape(input_shape))
     sources = SourceCache()
     results: dict[str, list[SpecIssue]] = {}
-    missing = False
-    for argument in specs:
-        path = resolve_spec(argument)
-        if path is None:
-            missing = True
-            results[argument] = [SpecIssue("no such file or bundled spec", Location(argument))]
-            continue
-        try:
-            text = read_spec_text(path)
-        except SpecError as error:
-            results[str(path)] = list(error.issues)
-            missing = missing or isinstance(error, SpecPathError)  # unreadable path: a usage error
-            continue
-        sources.add(str(path), text)
-        results[str(path)] = check_text(text, str(path), overrides)
+    unreadable = False
+    for argument in _expanded(specs):
+        label, issues, could_not_read = _check(argument, overrides, sources)
+        results[label] = issues
+        unreadable = unreadable or could_not_read
     if output_format is OutputFormat.json:
-        sys.stdout.write(issues_json(results) + "\n")
+        write_text(issues_json(results))
+    elif output_format is OutputFormat.csv:
+        write_text(issues_csv(results))
+    elif output_format is OutputFormat.markdown:
+        write_text(issues_markdown(results))
     else:
         for file, issues in results.items():
             if issues:
                 print(issues_text(issues, sources), file=sys.stderr)
-            errors = sum(issue.severity == "error" for issue in issues)
-            warnings = len(issues) - errors
-            verdict = "valid" if not errors else f"{errors} error{'s' * (errors != 1)}"
-            if warnings:
-                verdict += f", {warnings} warning{'s' * (warnings != 1)}"
-            print(f"{file}: {verdict}")
-    if missing:
+            print(f"{file}: {verdict(issues)}")
+    if unreadable:
         raise typer.Exit(int(ExitCode.USAGE))
     if any(issue.severity == "error" for issues in results.values() for issue in issues):
         raise typer.Exit(int(ExitCode.INVALID_SPEC))

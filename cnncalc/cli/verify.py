@@ -9,9 +9,21 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.common import OutputFormat, analyze_or_fail, parse_input_shape, resolve_or_fail
+from cnncalc.cli.common import (
+    ColorOption,
+    FormatOption,
+    OutputFormat,
+    SpecArgument,
+    analyze_or_fail,
+    fail,
+    parse_input_shape,
+    printer,
+    read_spec_or_fail,
+    write_text,
+)
 from cnncalc.engine.analysis import InputOverrides
 from cnncalc.errors import ExitCode
+from cnncalc.render.style import ColorChoice
 
 
 class VerifyDevice(str, enum.Enum):
@@ -22,68 +34,57 @@ class VerifyDevice(str, enum.Enum):
 
 
 def verify(
-    spec: Annotated[str, typer.Argument(help="Path to a YAML spec, or the name of a bundled spec.")],
+    spec: SpecArgument,
     device: Annotated[
         VerifyDevice,
         typer.Option(help="Where to run: auto (cuda if available), cuda, cpu, or meta (allocates nothing)."),
     ] = VerifyDevice.auto,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="table or json.", case_sensitive=False)
-    ] = OutputFormat.table,
+    output_format: FormatOption = OutputFormat.table,
     input_shape: Annotated[
         str | None, typer.Option("--input", "-i", help="Override the input, e.g. 3x512x512.")
     ] = None,
     batch: Annotated[int | None, typer.Option("--batch", "-b", min=1, help="Override the batch size.")] = None,
+    color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Build the network as a torch.nn.Module, run it, and compare shapes, params, buffers and FLOPs per layer.
 
-    FLOPs come from torch.utils.flop_counter.FlopCounterMode. Exit code 0 when everything matches,
-    1 when anything does not (or the spec is invalid), 3 when torch is not installed.
+    FLOPs come from torch.utils.flop_counter.FlopCounterMode. Exit code 0 when everything matches, 1 when
+    anything does not (or the spec is invalid), 2 when the network does not fit in the device's free memory,
+    3 when torch is not installed.
     """
     from cnncalc.bridge.require import torch_or_exit
 
     torch_or_exit("verify")
-    path = resolve_or_fail(spec)
-    [result] = analyze_or_fail(path, InputOverrides(parse_input_shape(input_shape), batch))
+    [result] = analyze_or_fail(read_spec_or_fail(spec), InputOverrides(parse_input_shape(input_shape), batch))
     import torch
 
+    from cnncalc.bridge.memory_check import inference_bytes, shortfall
+    from cnncalc.bridge.verify import pick_device
     from cnncalc.bridge.verify import verify as run_verify
+    from cnncalc.render import verify_table
+    from cnncalc.render.units import human_bytes
 
     if device is VerifyDevice.cuda and not torch.cuda.is_available():
-        print("error: --device cuda but no CUDA device is available\n  hint: use --device cpu or meta", file=sys.stderr)
-        raise typer.Exit(int(ExitCode.USAGE))
-    report = run_verify(result, device.value)
+        raise fail("--device cuda but no CUDA device is available", ExitCode.USAGE, "use --device cpu or meta")
+    chosen = pick_device(device.value)
+    short = shortfall(inference_bytes(result), chosen)
+    if short is not None:
+        raise fail(
+            f"{result.name} at input {'x'.join(map(str, result.input_shape))} needs about "
+            f"{human_bytes(short.needed)} on {chosen} (weights, buffers and the largest live activations, float32); "
+            f"{human_bytes(short.available)} is free",
+            ExitCode.USAGE,
+            "--device meta checks shapes, parameters and FLOPs without allocating anything; "
+            "or use a smaller --input or --batch",
+        )
+    report = run_verify(result, chosen)
     if output_format is OutputFormat.json:
-        sys.stdout.write(json.dumps(_as_json(report), indent=2, default=str) + "\n")
+        sys.stdout.write(json.dumps(verify_table.report_json(report), indent=2, default=str) + "\n")
+    elif output_format is OutputFormat.csv:
+        write_text(verify_table.report_csv(report))
+    elif output_format is OutputFormat.markdown:
+        write_text(verify_table.report_markdown(report))
     else:
-        from cnncalc.render.verify_table import print_report
-
-        print_report(report)
+        verify_table.print_report(printer(color), report)
     if not report.ok:
         raise typer.Exit(int(ExitCode.INVALID_SPEC))
-
-
-def _as_json(report) -> dict[str, object]:
-    return {
-        "name": report.name,
-        "device": report.device,
-        "torch_version": report.torch_version,
-        "ok": report.ok,
-        "mismatches": report.mismatches(),
-        "totals": {name: {"engine": engine, "torch": measured} for name, (engine, measured) in report.totals.items()},
-        "layers": [
-            {
-                "name": layer.path,
-                "type": layer.kind,
-                "ok": layer.ok,
-                "engine": {
-                    key: list(value) if isinstance(value, tuple) else value for key, value in layer.expected.items()
-                },
-                "torch": {
-                    key: list(value) if isinstance(value, tuple) else value for key, value in layer.measured.items()
-                },
-                "note": layer.note,
-            }
-            for layer in report.layers
-        ],
-    }

@@ -2,80 +2,105 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import sys
-from typing import Annotated
+from pathlib import Path
+from typing import Any
 
 import typer
 
-from cnncalc.cli.common import OutputFormat, stdout_is_terminal
+from cnncalc.cli.common import ColorOption, FormatOption, OutputFormat, printer, write_text
 from cnncalc.engine.analysis import analyze_file
 from cnncalc.errors import ExitCode, SpecError
+from cnncalc.render.layout import Cell, Column, Fit, Table
+from cnncalc.render.markdown import markdown_table
+from cnncalc.render.style import ColorChoice
 from cnncalc.render.units import human
 from cnncalc.render.view import field_text, shape_text
 from cnncalc.zoo import zoo_specs
 
+TITLE = "Bundled specs (cnncalc analyze NAME)"
 
-def zoo(
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="table or json.", case_sensitive=False)
-    ] = OutputFormat.table,
-) -> None:
+
+def zoo(output_format: FormatOption = OutputFormat.table, color: ColorOption = ColorChoice.auto) -> None:
     """List the bundled specs with input, params, MACs and receptive field (usable as SPEC anywhere)."""
-    entries = []
-    broken = False
-    for name, path in zoo_specs().items():
-        try:
-            result = analyze_file(path)
-        except SpecError as error:  # a broken bundled spec is a bug; show it rather than hide it
-            broken = True
-            entries.append({"name": name, "error": str(error)})
-            continue
-        entries.append(
-            {
-                "name": name,
-                "description": _description(path),
-                "input_shape": list(result.input_shape),
-                "params": result.totals.params,
-                "macs": result.totals.macs,
-                "receptive_field": field_text(result.receptive_field, False, with_start=True),
-            }
-        )
+    entries = [_entry(name, path) for name, path in zoo_specs().items()]
     if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps(entries, indent=2) + "\n")
+    elif output_format is OutputFormat.csv:
+        write_text(_csv(entries))
+    elif output_format is OutputFormat.markdown:
+        write_text("\n".join([f"**{TITLE}**", "", *markdown_table(_table(entries))]))
     else:
-        from rich.console import Console
-        from rich.table import Table
-        from rich.text import Text
-
-        table = Table(title="Bundled specs (cnncalc analyze NAME)", title_justify="left", show_edge=False)
-        for title, justify in (
-            ("Name", "left"),
-            ("Input", "left"),
-            ("Params", "right"),
-            ("MACs", "right"),
-            ("RF size/jump/start", "left"),
-            ("Description", "left"),
-        ):
-            table.add_column(title, justify=justify)  # type: ignore[arg-type]
-        for entry in entries:
-            if "error" in entry:
-                table.add_row(entry["name"], "", "", "", "", Text(f"invalid: {entry['error']}", style="red"))
-                continue
-            table.add_row(
-                entry["name"],
-                shape_text(tuple(entry["input_shape"])),
-                human(entry["params"]),
-                human(entry["macs"]),
-                entry["receptive_field"],
-                Text(entry["description"]),  # free text from the spec, never rich markup
-            )
-        Console(width=None if stdout_is_terminal() else 160).print(table)
-    if broken:
+        printer(color).table(_table(entries))
+    if any("error" in entry for entry in entries):
         raise typer.Exit(int(ExitCode.INVALID_SPEC))
 
 
-def _description(path) -> str:
+def _entry(name: str, path: Path) -> dict[str, Any]:
+    try:
+        result = analyze_file(path)
+    except SpecError as error:  # a broken bundled spec is a bug; show it rather than hide it
+        return {"name": name, "error": str(error)}
+    return {
+        "name": name,
+        "description": _description(path),
+        "input_shape": list(result.input_shape),
+        "params": result.totals.params,
+        "macs": result.totals.macs,
+        "receptive_field": field_text(result.receptive_field, False, with_start=True),
+    }
+
+
+def _table(entries: list[dict[str, Any]]) -> Table:
+    table = Table(
+        [
+            Column("Name"),
+            Column("Input"),
+            Column("Params", numeric=True),
+            Column("MACs", numeric=True),
+            Column("RF size/jump/start", optional=2),
+            Column("Description", optional=1, fit=Fit.WRAP),
+        ],
+        title=TITLE,
+    )
+    for entry in entries:
+        if "error" in entry:
+            table.add_row(entry["name"], "", "", "", "", Cell(f"invalid: {entry['error']}", style="red"))
+            continue
+        table.add_row(
+            entry["name"],
+            shape_text(tuple(entry["input_shape"])),
+            human(entry["params"]),
+            human(entry["macs"]),
+            entry["receptive_field"],
+            entry["description"],
+        )
+    return table
+
+
+def _csv(entries: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["name", "input_shape", "params", "macs", "receptive_field", "description", "error"])
+    for entry in entries:
+        writer.writerow(
+            [
+                entry["name"],
+                shape_text(tuple(entry["input_shape"])) if "input_shape" in entry else "",
+                entry.get("params", ""),
+                entry.get("macs", ""),
+                entry.get("receptive_field", ""),
+                entry.get("description", ""),
+                entry.get("error", ""),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def _description(path: Path) -> str:
     from cnncalc.spec.yaml_source import load_yaml, read_spec_text
 
     data = load_yaml(read_spec_text(path), str(path)).data

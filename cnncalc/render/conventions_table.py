@@ -7,18 +7,20 @@ Only causes that occur for this network get a column.
 
 from __future__ import annotations
 
+import csv
+import io
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cnncalc.conventions import CONVENTIONS, NetworkCount
 from cnncalc.conventions.breakdown import CAUSE_HELP, Cause, differences
 from cnncalc.engine.result import AnalysisResult
+from cnncalc.render.layout import Column, Fit, Table
+from cnncalc.render.markdown import markdown_table
+from cnncalc.render.printer import Printer
 from cnncalc.render.units import grouped, human
 from cnncalc.render.view import shape_text
-
-if TYPE_CHECKING:
-    from rich.console import Console
 
 
 @dataclass(frozen=True)
@@ -79,22 +81,49 @@ def _headline_text(count: NetworkCount) -> str:
     return f"{grouped(count.headline)} ({human(count.headline)})"
 
 
-def table_cells(result: AnalysisResult, counts: list[NetworkCount]) -> tuple[list[str], list[list[str]]]:
-    """Header and rows of the comparison, as text (shared by the terminal and Markdown renderers)."""
+def comparison_table(result: AnalysisResult, counts: list[NetworkCount]) -> Table:
+    """The comparison as a table model (shared by the terminal, plain text and Markdown)."""
     rows = comparison_rows(result, counts)
     causes = used_causes(rows)
-    header = ["Convention", "Tool", "Headline", "Unit", *(cause.value for cause in causes)]
-    cells = [
+    table = Table(
         [
+            Column("Convention"),
+            Column("Tool", optional=5, fit=Fit.WRAP),
+            Column("Headline", numeric=True),
+            Column("Unit"),
+            *(Column(cause.value, numeric=True, optional=2) for cause in causes),
+        ],
+        title=title(result),
+    )
+    for row in rows:
+        table.add_row(
             row.count.convention,
             row.count.tool,
             _headline_text(row.count),
             row.count.unit,
             *(_signed(row.differences[cause]) for cause in causes),
-        ]
-        for row in rows
-    ]
-    return header, cells
+        )
+    return table
+
+
+def conventions_csv(result: AnalysisResult, counts: list[NetworkCount]) -> str:
+    """One line per convention: the exact headline, and each cause's exact share of the difference."""
+    rows = comparison_rows(result, counts)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["convention", "tool", "headline", "headline_unit", *(cause.value for cause in Cause), "failure"])
+    for row in rows:
+        writer.writerow(
+            [
+                row.count.convention,
+                row.count.tool,
+                "" if row.count.headline is None else row.count.headline,
+                row.count.unit,
+                *(_whole(row.differences[cause]) for cause in Cause),
+                row.count.failure or "",
+            ]
+        )
+    return buffer.getvalue()
 
 
 def title(result: AnalysisResult) -> str:
@@ -117,31 +146,13 @@ def notes(result: AnalysisResult, counts: list[NetworkCount]) -> list[str]:
 
 
 def conventions_markdown(result: AnalysisResult, counts: list[NetworkCount]) -> str:
-    header, cells = table_cells(result, counts)
-    numeric = {"Headline", *(cause.value for cause in Cause)}
-    out = [
-        f"**{title(result)}**",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "|".join("---:" if column in numeric else "---" for column in header) + "|",
-    ]
-    out += ["| " + " | ".join(row) + " |" for row in cells]
-    out.append("")
+    table = comparison_table(result, counts)
+    out = [f"**{table.title}**", "", *markdown_table(table), ""]
     out += [f"- {line}" for line in notes(result, counts)]
     return "\n".join(out) + "\n"
 
 
-def print_conventions(console: Console, result: AnalysisResult, counts: list[NetworkCount]) -> None:
-    from rich.table import Table  # only the table needs rich
-    from rich.text import Text
-
-    header, cells = table_cells(result, counts)
-    table = Table(title=Text(title(result)), title_justify="left", show_edge=False, pad_edge=False)
-    for column in header:
-        right = column not in ("Convention", "Tool", "Unit")
-        table.add_column(column, justify="right" if right else "left", no_wrap=column != "Tool")
-    for row in cells:
-        table.add_row(*row)
-    console.print(table)
+def print_conventions(printer: Printer, result: AnalysisResult, counts: list[NetworkCount]) -> None:
+    printer.table(comparison_table(result, counts), "widen the terminal, or use --format json for every figure")
     for line in notes(result, counts):
-        console.print(Text(line, style="dim"))
+        printer.line(line, style="dim")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from cnncalc.errors import SpecIssue
 
@@ -37,3 +39,37 @@ def issues_json(results: dict[str, Sequence[SpecIssue]]) -> str:
         warnings = [issue.as_dict() for issue in issues if issue.severity == "warning"]
         files.append({"file": file, "valid": not errors, "errors": errors, "warnings": warnings})
     return json.dumps({"valid": all(entry["valid"] for entry in files), "files": files}, indent=2)
+
+
+def verdict(issues: Sequence[SpecIssue]) -> str:
+    """'valid', or '2 errors, 1 warning'."""
+    errors = sum(issue.severity == "error" for issue in issues)
+    warnings = len(issues) - errors
+    text = "valid" if not errors else f"{errors} error{'s' * (errors != 1)}"
+    if warnings:
+        text += f", {warnings} warning{'s' * (warnings != 1)}"
+    return text
+
+
+def issues_csv(results: Mapping[str, Sequence[SpecIssue]]) -> str:
+    """One line per issue of every file (a valid file without warnings has none)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["file", "severity", "line", "column", "message", "hint"])
+    for file, issues in results.items():
+        for issue in issues:
+            location = issue.location
+            writer.writerow([file, issue.severity, location.line, location.column, issue.message, issue.hint])
+    return buffer.getvalue()
+
+
+def issues_markdown(results: Mapping[str, Sequence[SpecIssue]]) -> str:
+    """Each file with its verdict, then its issues as a list."""
+    lines: list[str] = []
+    for file, issues in results.items():
+        lines.append(f"- `{file}`: {verdict(issues)}")
+        for issue in issues:
+            where = f"line {issue.location.line}, column {issue.location.column}"
+            text = f"  - {issue.severity} at {where}: {issue.message}"
+            lines.append(text + (f" (hint: {issue.hint})" if issue.hint else ""))
+    return "\n".join(lines) + "\n"

@@ -1,17 +1,23 @@
-"""Machine-readable formats: JSON (stable keys), CSV and Markdown. No rich import on this path."""
+"""The analysis in machine-readable formats (JSON with stable keys, CSV) and as a Markdown document.
+
+No rich import on this path.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 
 from cnncalc import __version__
 from cnncalc.engine.result import AnalysisResult
 from cnncalc.render.headline import headline_keys, headline_lines
+from cnncalc.render.layer_columns import csv_header_and_rows, layer_table
+from cnncalc.render.markdown import markdown_table
 from cnncalc.render.units import grouped, human, human_bytes
-from cnncalc.render.view import DisplayRow, field_axes, field_text, number_text, shape_text
+from cnncalc.render.view import DisplayRow, field_axes, field_text, shape_text
 
 if TYPE_CHECKING:
     from cnncalc.conventions import NetworkCount
@@ -47,24 +53,27 @@ def to_dict(result: AnalysisResult, rows: list[DisplayRow], headline: NetworkCou
         },
         "receptive_field": field_axes(result.receptive_field),
         "receptive_field_layer": result.receptive_field_layer,
-        "layers": [
-            {
-                "name": row.name,
-                "type": row.kind,
-                "depth": row.depth,
-                "output_shape": list(row.output_shape),
-                "params": row.params,
-                "buffers": row.buffers,
-                "macs": row.macs,
-                "flops": row.flops,
-                "activation_bytes": row.activation_bytes,
-                "receptive_field": field_axes(row.field) if not row.global_field else None,
-                "global_receptive_field": row.global_field,
-                "layers": row.layers,
-            }
-            for row in rows
-        ],
+        "layers": [_layer_dict(row) for row in rows],
         "warnings": [issue.as_dict() for issue in result.warnings],
+    }
+
+
+def _layer_dict(row: DisplayRow) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "type": row.kind,
+        "depth": row.depth,
+        "input_shapes": [list(shape) for shape in row.input_shapes],
+        "output_shape": list(row.output_shape),
+        "params": row.params,
+        "trainable_params": row.trainable_params,
+        "buffers": row.buffers,
+        "macs": row.macs,
+        "flops": row.flops,
+        "activation_bytes": row.activation_bytes,
+        "receptive_field": field_axes(row.field) if not row.global_field else None,
+        "global_receptive_field": row.global_field,
+        "layers": row.layers,
     }
 
 
@@ -72,46 +81,32 @@ def render_json(result: AnalysisResult, rows: list[DisplayRow], headline: Networ
     return json.dumps(to_dict(result, rows, headline), indent=2)
 
 
-CSV_COLUMNS = [
-    "name",
-    "type",
-    "output_shape",
-    "params",
-    "buffers",
-    "macs",
-    "flops",
-    "activation_bytes",
-    "rf_size",
-    "rf_jump",
-    "rf_start",
-]
+_LAYERS_GO_HERE = "\u0000layers"  # a placeholder no real key or value contains
 
 
-def render_csv(result: AnalysisResult, rows: list[DisplayRow]) -> str:
+def write_json(
+    result: AnalysisResult, rows: Sequence[DisplayRow], headline: NetworkCount | None, stream: TextIO
+) -> None:
+    """`render_json`'s text, written a layer at a time: a 100,000-layer network never holds the whole document
+    (or a dict per layer) in memory at once."""
+    document = to_dict(result, [], headline)
+    document["layers"] = [_LAYERS_GO_HERE]
+    head, tail = json.dumps(document, indent=2).split(json.dumps(_LAYERS_GO_HERE))
+    stream.write(head)
+    for position, row in enumerate(rows):
+        if position:
+            stream.write(",\n    ")
+        stream.write(json.dumps(_layer_dict(row), indent=2).replace("\n", "\n    "))
+    stream.write(tail + "\n")
+
+
+def render_csv(result: AnalysisResult, rows: list[DisplayRow], columns: Sequence[str] | None = None) -> str:
+    """One line per row with machine values (no thousands separators); `columns` as `analyze --columns`."""
+    header, body = csv_header_and_rows(rows, result.totals, columns)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in rows:
-        rf: list[str] = ["", "", ""]
-        if row.global_field:
-            rf = ["global", "", ""]
-        elif row.field:
-            rf = [
-                "x".join(number_text(getattr(axis, attr)) for axis in row.field) for attr in ("size", "jump", "padding")
-            ]
-        writer.writerow(
-            [
-                row.name,
-                row.kind,
-                shape_text(row.output_shape),
-                row.params,
-                row.buffers,
-                row.macs,
-                row.flops,
-                row.activation_bytes,
-                *rf,
-            ]
-        )
+    writer.writerow(header)
+    writer.writerows(body)
     return buffer.getvalue()
 
 
@@ -150,19 +145,14 @@ def summary_lines(result: AnalysisResult, headline: NetworkCount | None = None) 
     return lines
 
 
-def render_markdown(result: AnalysisResult, rows: list[DisplayRow], headline: NetworkCount | None = None) -> str:
-    out = [
-        f"## {result.name}",
-        "",
-        "| Layer | Type | Output shape | Params | MACs | FLOPs | RF size/jump |",
-        "|---|---|---|---:|---:|---:|---|",
-    ]
-    for row in rows:
-        out.append(
-            f"| {row.name} | {row.kind} | {shape_text(row.output_shape, ' x ')} | {grouped(row.params)} | "
-            f"{grouped(row.macs)} | {grouped(row.flops)} | {field_text(row.field, row.global_field)} |"
-        )
-    out.append("")
+def render_markdown(
+    result: AnalysisResult,
+    rows: list[DisplayRow],
+    headline: NetworkCount | None = None,
+    columns: Sequence[str] | None = None,
+) -> str:
+    """The terminal's table (same cells, same shapes) as a Markdown table, then the totals."""
+    out = [f"## {result.name}", "", *markdown_table(layer_table(rows, result.totals, columns)), ""]
     out.extend(f"- **{label}**: {value}" for label, value in summary_lines(result, headline))
     out.append(f"- **Convention**: {result.convention}")
     for issue in result.warnings:

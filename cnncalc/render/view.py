@@ -5,7 +5,6 @@ The arithmetic is done; this module only selects and groups. Formatting lives in
 
 from __future__ import annotations
 
-import enum
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -20,8 +19,10 @@ class DisplayRow:
     name: str
     kind: str
     depth: int
+    input_shapes: tuple[tuple[int, ...], ...]
     output_shape: tuple[int, ...]
     params: int
+    trainable_params: int
     buffers: int
     macs: int
     activation_bytes: int
@@ -34,22 +35,15 @@ class DisplayRow:
         return 2 * self.macs
 
 
-class Column(enum.Enum):
-    """Table columns, with their header titles."""
-
-    NAME = "Layer"
-    KIND = "Type"
-    OUTPUT = "Output shape"
-    PARAMS = "Params"
-    MACS = "MACs"
-    FLOPS = "FLOPs"
-    FIELD = "RF size/jump"
-
-
 def display_rows(result: AnalysisResult, depth: int | None = None) -> list[DisplayRow]:
     """One row per layer, or with `depth`, one row per block deeper than `depth` (figures summed)."""
+
+    def input_shapes(row: LayerRow) -> tuple[tuple[int, ...], ...]:
+        layers = result.layers
+        return tuple(result.input_shape if index < 0 else layers[index].output_shape for index in row.input_indices)
+
     if depth is None:
-        return [_single(row) for row in result.layers]
+        return [_single(row, input_shapes(row)) for row in result.layers]
     rows: list[DisplayRow] = []
     group_rows: list[LayerRow] = []
     group_key: str | None = None
@@ -59,14 +53,16 @@ def display_rows(result: AnalysisResult, depth: int | None = None) -> list[Displ
             output_index = result.group_outputs.get(group_key)
             output_row = result.layers[output_index] if output_index is not None and output_index >= 0 else None
             kind = result.group_kinds.get(group_key, "group")
-            rows.append(_collapsed(group_key, kind, group_rows, output_row or group_rows[-1]))
+            rows.append(
+                _collapsed(group_key, kind, group_rows, output_row or group_rows[-1], input_shapes(group_rows[0]))
+            )
 
     for row in result.layers:
         parts = row.path.split(".")
         if len(parts) <= depth:
             flush()
             group_rows, group_key = [], None
-            rows.append(_single(row))
+            rows.append(_single(row, input_shapes(row)))
             continue
         key = ".".join(parts[:depth])
         if key != group_key:
@@ -77,13 +73,15 @@ def display_rows(result: AnalysisResult, depth: int | None = None) -> list[Displ
     return rows
 
 
-def _single(row: LayerRow) -> DisplayRow:
+def _single(row: LayerRow, input_shapes: tuple[tuple[int, ...], ...]) -> DisplayRow:
     return DisplayRow(
         name=row.path,
         kind=row.kind,
         depth=row.depth,
+        input_shapes=input_shapes,
         output_shape=row.output_shape,
         params=row.params,
+        trainable_params=row.params if row.trainable else 0,
         buffers=row.buffers,
         macs=row.macs,
         activation_bytes=row.activation_bytes,
@@ -93,16 +91,20 @@ def _single(row: LayerRow) -> DisplayRow:
     )
 
 
-def _collapsed(name: str, kind: str, members: list[LayerRow], output: LayerRow) -> DisplayRow:
-    """One row for a block: its figures summed, its output's shape and receptive field (a block's output
-    need not be its last layer)."""
+def _collapsed(
+    name: str, kind: str, members: list[LayerRow], output: LayerRow, input_shapes: tuple[tuple[int, ...], ...]
+) -> DisplayRow:
+    """One row for a block: its figures summed, the input of its first layer, its output's shape and receptive
+    field (a block's output need not be its last layer)."""
     last = output
     return DisplayRow(
         name=name,
         kind=kind,
         depth=name.count(".") + 1,
+        input_shapes=input_shapes,
         output_shape=last.output_shape,
         params=sum(row.params for row in members),
+        trainable_params=sum(row.params for row in members if row.trainable),
         buffers=sum(row.buffers for row in members),
         macs=sum(row.macs for row in members),
         activation_bytes=sum(row.activation_bytes for row in members),
@@ -170,21 +172,6 @@ def number_text(value: int | Fraction) -> str:
     return str(int(value))
 
 
-def shape_text(shape: tuple[int, ...], separator: str = "x") -> str:
-    return separator.join(str(size) for size in shape)
-
-
-NUMERIC_COLUMNS = frozenset({Column.PARAMS, Column.MACS, Column.FLOPS})
-
-
-def row_cells(row: DisplayRow) -> list[str]:
-    """The text of each table column for one row, in Column order (shared by the rich and plain tables)."""
-    return [
-        "  " * (row.depth - 1) + row.name,  # indented by nesting; the full path stays findable in the spec
-        row.kind if row.layers == 1 else f"{row.kind} ({row.layers} layers)",
-        shape_text(row.output_shape),
-        f"{row.params:,}" if row.params else "-",
-        f"{row.macs:,}" if row.macs else "-",
-        f"{row.flops:,}" if row.flops else "-",
-        field_text(row.field, row.global_field),
-    ]
+def shape_text(shape: tuple[int, ...]) -> str:
+    """1x64x112x112: the one way every format writes a shape."""
+    return "x".join(str(size) for size in shape)

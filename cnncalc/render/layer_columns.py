@@ -1,0 +1,242 @@
+"""The columns of the per-layer table: what `analyze --columns` can choose, how each is titled and written.
+
+Each column has a key (what `--columns` takes), a title, how it is written as text (table, Markdown) and as
+machine values (CSV), and how important it is when the terminal is narrow. The default set is the table
+`analyze` has always printed; `--columns` chooses and orders columns as torchinfo's `col_names` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from cnncalc.engine.result import Totals
+from cnncalc.render.layout import Cell, Column, Fit, Table
+from cnncalc.render.units import grouped, human_bytes
+from cnncalc.render.view import DisplayRow, field_text, number_text, shape_text
+
+CsvValue = str | int | float
+
+
+@dataclass(frozen=True)
+class LayerColumn:
+    key: str
+    title: str
+    help: str
+    text: Callable[[DisplayRow, Totals], str]
+    csv: Callable[[DisplayRow, Totals], dict[str, CsvValue]]
+    numeric: bool = False
+    fit: Fit = Fit.WHOLE
+    optional: int = 0  # in the default set: dropped when the terminal is narrow, highest first
+
+
+def _count(value: int) -> str:
+    return grouped(value) if value else "-"
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.1f}%" if part and whole else "-"
+
+
+def _shapes_text(shapes: tuple[tuple[int, ...], ...]) -> str:
+    return " + ".join(shape_text(shape) for shape in shapes)
+
+
+def _trainable_text(row: DisplayRow) -> str:
+    if not row.params:
+        return "-"
+    if row.trainable_params == row.params:
+        return "yes"
+    return "no" if row.trainable_params == 0 else f"{grouped(row.trainable_params)} of {grouped(row.params)}"
+
+
+def _field_csv(row: DisplayRow) -> dict[str, CsvValue]:
+    if row.global_field:
+        return {"rf_size": "global", "rf_jump": "", "rf_start": ""}
+    if not row.field:
+        return {"rf_size": "", "rf_jump": "", "rf_start": ""}
+    return {
+        f"rf_{name}": "x".join(number_text(getattr(axis, attribute)) for axis in row.field)
+        for name, attribute in (("size", "size"), ("jump", "jump"), ("start", "padding"))
+    }
+
+
+def _start_text(row: DisplayRow) -> str:
+    if row.global_field or not row.field:
+        return "global" if row.global_field else "-"
+    starts = [axis.padding for axis in row.field]
+    if all(start == starts[0] for start in starts):
+        return number_text(starts[0])
+    return "x".join(number_text(start) for start in starts)
+
+
+LAYER_COLUMNS: dict[str, LayerColumn] = {
+    column.key: column
+    for column in (
+        LayerColumn(
+            "name",
+            "Layer",
+            "layer path, indented by nesting",
+            lambda row, _: "  " * (row.depth - 1) + row.name,
+            lambda row, _: {"name": row.name},
+            fit=Fit.SHORTEN,
+        ),
+        LayerColumn(
+            "type",
+            "Type",
+            "layer type (a collapsed block: its name, repeat count and layers)",
+            lambda row, _: row.kind if row.layers == 1 else f"{row.kind} ({row.layers} layers)",
+            lambda row, _: {"type": row.kind},
+            fit=Fit.SHORTEN,
+            optional=3,
+        ),
+        LayerColumn(
+            "input",
+            "Input shape",
+            "shape of each input, batch first (several joined by +)",
+            lambda row, _: _shapes_text(row.input_shapes),
+            lambda row, _: {"input_shape": _shapes_text(row.input_shapes)},
+        ),
+        LayerColumn(
+            "output",
+            "Output shape",
+            "output shape, batch first",
+            lambda row, _: shape_text(row.output_shape),
+            lambda row, _: {"output_shape": shape_text(row.output_shape)},
+        ),
+        LayerColumn(
+            "params",
+            "Params",
+            "parameters",
+            lambda row, _: _count(row.params),
+            lambda row, _: {"params": row.params},
+            numeric=True,
+        ),
+        LayerColumn(
+            "params_pct",
+            "% params",
+            "share of all parameters",
+            lambda row, totals: _share(row.params, totals.params),
+            lambda row, totals: {"params_pct": round(100 * row.params / totals.params, 4) if totals.params else 0},
+            numeric=True,
+        ),
+        LayerColumn(
+            "trainable",
+            "Trainable",
+            "yes, no (frozen), or how many of a block's parameters are trainable",
+            lambda row, _: _trainable_text(row),
+            lambda row, _: {"trainable_params": row.trainable_params},
+        ),
+        LayerColumn(
+            "buffers",
+            "Buffers",
+            "non-trainable buffers (BatchNorm running statistics)",
+            lambda row, _: _count(row.buffers),
+            lambda row, _: {"buffers": row.buffers},
+            numeric=True,
+        ),
+        LayerColumn(
+            "macs",
+            "MACs",
+            "multiply-accumulates of the whole batch",
+            lambda row, _: _count(row.macs),
+            lambda row, _: {"macs": row.macs},
+            numeric=True,
+        ),
+        LayerColumn(
+            "macs_pct",
+            "% MACs",
+            "share of all MACs",
+            lambda row, totals: _share(row.macs, totals.macs),
+            lambda row, totals: {"macs_pct": round(100 * row.macs / totals.macs, 4) if totals.macs else 0},
+            numeric=True,
+        ),
+        LayerColumn(
+            "flops",
+            "FLOPs",
+            "2 x MACs",
+            lambda row, _: _count(row.flops),
+            lambda row, _: {"flops": row.flops},
+            numeric=True,
+            optional=5,
+        ),
+        LayerColumn(
+            "memory",
+            "Output memory",
+            "bytes of the layer's output at the analysed dtype",
+            lambda row, _: human_bytes(row.activation_bytes),
+            lambda row, _: {"activation_bytes": row.activation_bytes},
+            numeric=True,
+        ),
+        LayerColumn(
+            "rf",
+            "RF size/jump",
+            "receptive field size and jump (effective stride) in input pixels",
+            lambda row, _: field_text(row.field, row.global_field),
+            lambda row, _: {key: value for key, value in _field_csv(row).items() if key != "rf_start"},
+            optional=4,
+        ),
+        LayerColumn(
+            "rf_start",
+            "RF start",
+            "receptive field start (effective padding): unit 0 sees input pixels from -start",
+            lambda row, _: _start_text(row),
+            lambda row, _: {"rf_start": _field_csv(row)["rf_start"]},
+        ),
+    )
+}
+
+DEFAULT_COLUMNS = ("name", "type", "output", "params", "macs", "flops", "rf")
+# What `analyze --format csv` has always written (machine values, one field per number).
+DEFAULT_CSV_COLUMNS = ("name", "type", "output", "params", "buffers", "macs", "flops", "memory", "rf", "rf_start")
+
+
+class UnknownColumnError(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def parse_columns(text: str) -> tuple[str, ...]:
+    """'name,input,params' -> ('name', 'input', 'params'); raises UnknownColumnError for a key not known."""
+    keys = tuple(part.strip().lower() for part in text.split(",") if part.strip())
+    for key in keys:
+        if key not in LAYER_COLUMNS:
+            raise UnknownColumnError(key)
+    return tuple(dict.fromkeys(keys))  # a column asked for twice is shown once
+
+
+def columns_help() -> str:
+    return "; ".join(f"{column.key}: {column.help}" for column in LAYER_COLUMNS.values())
+
+
+def layer_table(rows: Sequence[DisplayRow], totals: Totals, keys: Sequence[str] | None, title: str = "") -> Table:
+    """The per-layer table. With the default columns, the optional ones give way on a narrow terminal; columns
+    chosen with --columns are all kept (the table is stacked instead when they do not fit)."""
+    chosen = [LAYER_COLUMNS[key] for key in (keys or DEFAULT_COLUMNS)]
+    table = Table(
+        [
+            Column(column.title, numeric=column.numeric, optional=0 if keys else column.optional, fit=column.fit)
+            for column in chosen
+        ],
+        title=title,
+    )
+    for row in rows:
+        table.rows.append([Cell(column.text(row, totals)) for column in chosen])
+    return table
+
+
+def csv_header_and_rows(
+    rows: Sequence[DisplayRow], totals: Totals, keys: Sequence[str] | None
+) -> tuple[list[str], list[list[CsvValue]]]:
+    chosen = [LAYER_COLUMNS[key] for key in (keys or DEFAULT_CSV_COLUMNS)]
+    header: list[str] = []
+    body: list[list[CsvValue]] = []
+    for row in rows:
+        values: dict[str, CsvValue] = {}
+        for column in chosen:
+            values.update(column.csv(row, totals))
+        if not header:
+            header = list(values)
+        body.append(list(values.values()))
+    return header, body

@@ -135,9 +135,12 @@ def bench(
     from rich.console import Console
     from rich.progress import Progress
 
-    progress_console = Console(stderr=True)
+    from cnncalc.render.style import output_style
+
+    # a progress bar is drawn with escape sequences: only where rich output is wanted (not with NO_COLOR)
+    show_progress = output_style(color, sys.stderr).rich
     runs = []
-    with Progress(console=progress_console, transient=True, disable=not progress_console.is_terminal) as bar:
+    with Progress(console=Console(stderr=True), transient=True, disable=not show_progress) as bar:
         task = bar.add_task(f"benchmarking {results[0].name} on {chosen}", total=len(results))
         for result in results:
             try:

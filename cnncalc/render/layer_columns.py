@@ -88,7 +88,7 @@ LAYER_COLUMNS: dict[str, LayerColumn] = {
             lambda row, _: row.kind if row.layers == 1 else f"{row.kind} ({row.layers} layers)",
             lambda row, _: {"type": row.kind},
             fit=Fit.SHORTEN,
-            optional=3,
+            optional=5,
         ),
         LayerColumn(
             "input",
@@ -158,7 +158,7 @@ LAYER_COLUMNS: dict[str, LayerColumn] = {
             lambda row, _: _count(row.flops),
             lambda row, _: {"flops": row.flops},
             numeric=True,
-            optional=5,
+            optional=6,
         ),
         LayerColumn(
             "memory",

@@ -8,6 +8,7 @@ writes aligned text with no escape sequence and no box drawing; the rich one is 
 from __future__ import annotations
 
 import sys
+import textwrap
 from collections.abc import Sequence
 from typing import Protocol, TextIO
 
@@ -47,18 +48,30 @@ class PlainPrinter:
     def _write(self, text: str) -> None:
         self.stream.write(text.rstrip() + "\n")
 
+    def _wrapped(self, text: str) -> None:
+        """A line of prose, wrapped at spaces to the width (a terminal would break it anywhere, even inside a
+        number); indentation is kept on the continuation lines."""
+        if self.width is None or len(text) <= self.width:
+            self._write(text)
+            return
+        indent = " " * (len(text) - len(text.lstrip(" ")))
+        for part in textwrap.wrap(
+            text, self.width, subsequent_indent=indent + "  ", break_long_words=False, break_on_hyphens=False
+        ):
+            self._write(part)
+
     def table(self, table: Table, how_to_show: str = "") -> None:
         for text in plain_table_lines(table, self.width, how_to_show):
-            self._write(text)
+            self._wrapped(text)  # rows fit by construction: only the title and the closing note can wrap
 
     def pairs(self, pairs: Sequence[tuple[str, str]], title: str = "") -> None:
         if title:
-            self._write(title)
+            self._wrapped(title)
         for label, value in pair_lines(pairs, self.width):
             self._write(f"{label}  {value}" if label else value)
 
     def line(self, text: str = "", style: str = "") -> None:
-        self._write(text)
+        self._wrapped(text)
 
 
 def plain_table_lines(table: Table, width: int | None, how_to_show: str = "") -> list[str]:

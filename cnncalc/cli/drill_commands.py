@@ -161,15 +161,26 @@ def _run(options: DrillOptions) -> int:
     def write(text: str) -> None:
         print(text, flush=True)  # flushed: a reader on a pipe sees each question and each verdict at once
 
-    echo = not sys.stdin.isatty()
+    from cnncalc.drill.answer_lines import AnswerLines, LineRefusedError
+
+    # A terminal gives input() one edited line at a time. Anything else (a pipe, a file) may be endless or one
+    # endless line: it is read one bounded line per answer.
+    piped = None if sys.stdin.isatty() else AnswerLines(sys.stdin)
 
     def read(prompt: str) -> str:
-        text = input(prompt)
-        if echo:  # piped answers are not echoed by a terminal: show them, so the transcript reads right
-            print(text, flush=True)
-        return text
+        if piped is None:
+            return input(prompt)
+        print(prompt, end="", flush=True)
+        line = piped.next()
+        if line is None:
+            raise EOFError
+        # Piped answers are not echoed by a terminal: show them, so the transcript reads right.
+        print(line.text if not line.problem else f"{line.text[:40]}…", flush=True)
+        if line.problem:
+            raise LineRefusedError(line.problem)
+        return line.text
 
-    if sys.stdin.isatty():
+    if piped is None:
         with contextlib.suppress(ImportError):
             import readline  # noqa: F401  (line editing and history for input())
     try:

@@ -117,21 +117,26 @@ def stats(
     """History, accuracy per topic, Leitner boxes and the weakest topics."""
     import json
 
-    from cnncalc.drill.paths import database_path
+    from cnncalc.drill.paths import chosen, database_path
     from cnncalc.drill.stats import no_database_text, stats_data, stats_text
-    from cnncalc.drill.store import DrillDatabaseError, ProgressStore, inspect
+    from cnncalc.drill.store import DrillDatabaseError, ProgressStore, require_directory
 
-    path = database_path(db or (ctx.obj or {}).get("db"))
+    option = db or (ctx.obj or {}).get("db")
+    path = database_path(option)
     try:
-        if not inspect(path):  # read-only: stats never creates a database
-            if output_format is StatsFormat.json:
-                print(json.dumps({"database": str(path), "sessions": 0, "answers": 0}))
-            else:
-                print(no_database_text(path))
-            return
-        store = ProgressStore.open(path)
+        if chosen(option):
+            # A chosen file in a directory that does not exist is a mistyped path, not a new user's empty history
+            # (the default directory is only made by the first session).
+            require_directory(path)
+        store = ProgressStore.open_read_only(path)  # stats never writes, never creates a database or a file
     except DrillDatabaseError as error:
         raise _database_failure(error) from None
+    if store is None:
+        if output_format is StatsFormat.json:
+            print(json.dumps({"database": str(path), "sessions": 0, "answers": 0}))
+        else:
+            print(no_database_text(path))
+        return
     try:
         print(json.dumps(stats_data(store), indent=2) if output_format is StatsFormat.json else stats_text(store))
     finally:

@@ -73,16 +73,17 @@ def test_interactive_right_wrong_and_malformed_answers(tmp_path: Path) -> None:
 def test_ctrl_c_keeps_the_answers_given_and_exits_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "progress.sqlite3"
     asked = questions(("conv-params", "receptive-field"), 3, 5)
+    from cnncalc.drill.answer_lines import AnswerLine
+
     typed = iter([right_answer(asked[0]), "1"])
 
-    def keyboard(prompt: str = "") -> str:
+    def keyboard(self: object) -> AnswerLine:
         """Types two answers, then Ctrl-C arrives while the third is awaited."""
-        print(prompt, end="")
         for answer in typed:
-            return answer
+            return AnswerLine(answer)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("builtins.input", keyboard)
+    monkeypatch.setattr("cnncalc.drill.answer_lines.AnswerLines.next", keyboard)
     result = drill(*SESSION, "--db", str(db))
     assert result.exit_code == 130
     assert "Interrupted after 2 of 3 questions; every answer given is saved." in result.stdout
@@ -348,7 +349,7 @@ def test_ctrl_c_while_reading_piped_answers(tmp_path: Path, monkeypatch: pytest.
     db = tmp_path / "progress.sqlite3"
 
     class InterruptedStdin:
-        def read(self) -> str:
+        def readline(self, size: int = -1) -> str:
             raise KeyboardInterrupt
 
         def isatty(self) -> bool:

@@ -33,3 +33,28 @@ def analyze_layers(
 ) -> AnalysisResult:
     """Analyze `layers` on (batch, *input_shape); raises cnncalc.errors.SpecError if they cannot apply."""
     return analyze_text(layers_spec_text(input_shape, layers, batch, dtype), CALC_FILE)
+
+
+def built_prefix(
+    input_shape: Sequence[int], layers: Sequence[dict[str, Any]], batch: int = 1, dtype: str = "float32"
+) -> int:
+    """How many of `layers`, from the first, the engine built (at least in part).
+
+    The engine follows the chain only while each layer has an output: after a layer that has none, the rest are
+    not computed at all and report no issue. Raises cnncalc.errors.SpecError if the spec itself cannot be read.
+    """
+    from cnncalc.engine.builder import build_graph
+    from cnncalc.engine.tensor import image_tensor
+    from cnncalc.spec.document import parse_document
+    from cnncalc.spec.yaml_source import load_yaml
+
+    loaded = load_yaml(layers_spec_text(input_shape, layers, batch, dtype), CALC_FILE)
+    builder = build_graph(
+        parse_document(loaded), loaded.source, image_tensor(batch, input_shape[0], tuple(input_shape[1:]))
+    )
+    # A node's path starts with its layer's index ("2", or "1.depthwise" for a part of a composite layer).
+    built = {int(node.path.split(".")[0]) for node in builder.nodes}
+    count = 0
+    while count in built:
+        count += 1
+    return count

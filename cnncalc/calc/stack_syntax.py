@@ -23,6 +23,7 @@ activation (relu, gelu, silu, ...).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -158,12 +159,17 @@ _SHOWN_CHARS = 40
 
 
 class StackSyntaxError(ValueError):
-    """A stack the parser cannot read; the message names the layer and the word at fault."""
+    """A stack the parser cannot read; the message names the layer and the word at fault.
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    problems: every problem found, each a StackSyntaxError naming its layer (just this one when there is one):
+    the parser reads on past a bad layer, so that one run shows them all.
+    """
+
+    def __init__(self, message: str, hint: str = "", problems: Sequence[StackSyntaxError] = ()) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.problems: tuple[StackSyntaxError, ...] = tuple(problems) or (self,)
 
 
 @dataclass(frozen=True)
@@ -191,20 +197,37 @@ class StackLayer:
 
 
 def parse_stack(text: str) -> list[StackLayer]:
-    """Parse the inline stack syntax into spec entries (repeats expanded), in order."""
+    """Parse the inline stack syntax into spec entries (repeats expanded), in order.
+
+    Raises StackSyntaxError listing, in its `problems`, every layer that cannot be read, not just the first.
+    """
     layers: list[StackLayer] = []
+    problems: list[StackSyntaxError] = []
     items = [item.strip() for item in _SEPARATORS.split(text)]
     if not any(items):
         raise StackSyntaxError("the stack is empty", 'write layers separated by commas, e.g. "conv3, conv3, pool2/2"')
     for position, item in enumerate(items, start=1):
         if not item:
             continue
-        entry, repeat = _parse_item(item.lower(), position, item)
+        try:
+            entry, repeat = _parse_item(item.lower(), position, item)
+        except StackSyntaxError as problem:
+            problems.append(problem)
+            continue
         for copy in range(repeat):
             label = item if repeat == 1 else f"{item} ({copy + 1}/{repeat})"
             layers.append(StackLayer(label, dict(entry), position, item, copy + 1, repeat))
         if len(layers) > MAX_LAYERS:
-            raise StackSyntaxError(f"the stack has more than {MAX_LAYERS} layers", "use a YAML spec for big networks")
+            problems.append(
+                StackSyntaxError(f"the stack has more than {MAX_LAYERS} layers", "use a YAML spec for big networks")
+            )
+            break  # the layers after it would only repeat this problem
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        listed = "; ".join(problem.message for problem in problems[:3])
+        more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+        raise StackSyntaxError(f"{len(problems)} problems: {listed}{more}", problems=problems)
     return layers
 
 

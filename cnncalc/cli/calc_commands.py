@@ -15,7 +15,9 @@ from cnncalc.cli.common import Dtype
 from cnncalc.limits import MAX_DIMENSION
 
 if TYPE_CHECKING:
-    from cnncalc.calc.stack_syntax import StackLayer
+    from collections.abc import Sequence
+
+    from cnncalc.calc.stack_syntax import StackLayer, StackSyntaxError
     from cnncalc.errors import SpecIssue
 
 # Typer keeps the line breaks of a help text: paragraphs are single lines (joined below), table rows short.
@@ -332,7 +334,7 @@ def stack(
     try:
         parsed = parse_stack(layers)
     except StackSyntaxError as error:
-        raise _usage(error.message, error.hint or "see `cnncalc calc stack --help`") from None
+        raise _every_syntax_problem(error) from None
     _calculate(input_shape, [layer.entry for layer in parsed], batch, dtype, explain, as_json, stack_layers=parsed)
 
 
@@ -355,6 +357,22 @@ calc_app.command("stack", help=STACK_HELP)(stack)
 
 
 # ------------------------------------------------------------------------------------------ helpers
+
+
+MAX_SHOWN_PROBLEMS = 20  # a stack of a thousand misspelt layers is not a thousand errors on the screen
+
+
+def _every_syntax_problem(error: StackSyntaxError) -> typer.Exit:
+    """Print each layer the stack parser could not read (usage errors, exit 2); return the Exit to raise."""
+    import sys
+
+    failure = typer.Exit()
+    for problem in error.problems[:MAX_SHOWN_PROBLEMS]:
+        failure = _usage(problem.message, problem.hint or "see `cnncalc calc stack --help`")
+    hidden = len(error.problems) - MAX_SHOWN_PROBLEMS
+    if hidden > 0:
+        print(f"note: {hidden} more layers cannot be read either; fix these first", file=sys.stderr)
+    return failure
 
 
 def _usage(message: str, hint: str = "") -> typer.Exit:
@@ -451,12 +469,46 @@ def _calculate(
             failure = fail(
                 f"{_issue_text(issue, stack_layers)} (input {input_text})", ExitCode.INVALID_SPEC, issue.hint
             )
+        if stack_layers is not None:
+            _note_unchecked_layers(error.issues, stack_layers, input_shape, layers, batch, dtype.value)
         raise failure from None
     shown = list(range(1 if features_only else 0, len(result.layers)))
     from cnncalc.calc.render_calc import render_calculation
 
     text = render_calculation(result, shown, explain, as_json, standard=standard, stack_layers=stack_layers)
     print(text)
+
+
+def _note_unchecked_layers(
+    issues: Sequence[SpecIssue],
+    stack_layers: list[StackLayer],
+    input_shape: tuple[int, ...],
+    layers: list[dict[str, Any]],
+    batch: int,
+    dtype: str,
+) -> None:
+    """Say which stack layers the engine could not check: each takes the output of the one before, so after a
+    layer that has no output (a kernel larger than its input, say) the rest are never computed and report
+    nothing, valid or not. Saying so keeps "no error" from reading as "no problem"."""
+    import sys
+
+    from cnncalc.calc.network import built_prefix
+
+    failed = {int(match["index"]) for issue in issues if (match := _ENGINE_LAYER.fullmatch(issue.message))}
+    if not failed:
+        return  # not about the layers (the input, say): the layers were not reached at all
+    built = built_prefix(input_shape, layers, batch, dtype)  # the layers the engine got to, from the first
+    # The first layer not built either failed itself (it reported an issue) or got no input, the layer before it
+    # having failed without an output (the last part of a composite layer).
+    broken = built if built in failed else built - 1
+    unchecked = stack_layers[broken + 1 :]
+    if broken < 0 or not unchecked:
+        return
+    if len(unchecked) == 1:
+        subject = f"{unchecked[0].name} was not checked: its input"
+    else:
+        subject = f"the {len(unchecked)} layers from {unchecked[0].name} on were not checked: their input"
+    print(f"note: {subject} is the output of {stack_layers[broken].name}, which has none", file=sys.stderr)
 
 
 # The engine names a layer's issue by its path in the spec and its kind: "1 (linear): out: ...", or

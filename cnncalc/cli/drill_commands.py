@@ -117,21 +117,26 @@ def stats(
     """History, accuracy per topic, Leitner boxes and the weakest topics."""
     import json
 
-    from cnncalc.drill.paths import database_path
+    from cnncalc.drill.paths import chosen, database_path
     from cnncalc.drill.stats import no_database_text, stats_data, stats_text
-    from cnncalc.drill.store import DrillDatabaseError, ProgressStore, inspect
+    from cnncalc.drill.store import DrillDatabaseError, ProgressStore, require_directory
 
-    path = database_path(db or (ctx.obj or {}).get("db"))
+    option = db or (ctx.obj or {}).get("db")
+    path = database_path(option)
     try:
-        if not inspect(path):  # read-only: stats never creates a database
-            if output_format is StatsFormat.json:
-                print(json.dumps({"database": str(path), "sessions": 0, "answers": 0}))
-            else:
-                print(no_database_text(path))
-            return
-        store = ProgressStore.open(path)
+        if chosen(option):
+            # A chosen file in a directory that does not exist is a mistyped path, not a new user's empty history
+            # (the default directory is only made by the first session).
+            require_directory(path)
+        store = ProgressStore.open_read_only(path)  # stats never writes, never creates a database or a file
     except DrillDatabaseError as error:
         raise _database_failure(error) from None
+    if store is None:
+        if output_format is StatsFormat.json:
+            print(json.dumps({"database": str(path), "sessions": 0, "answers": 0}))
+        else:
+            print(no_database_text(path))
+        return
     try:
         print(json.dumps(stats_data(store), indent=2) if output_format is StatsFormat.json else stats_text(store))
     finally:
@@ -161,15 +166,26 @@ def _run(options: DrillOptions) -> int:
     def write(text: str) -> None:
         print(text, flush=True)  # flushed: a reader on a pipe sees each question and each verdict at once
 
-    echo = not sys.stdin.isatty()
+    from cnncalc.drill.answer_lines import AnswerLines, LineRefusedError
+
+    # A terminal gives input() one edited line at a time. Anything else (a pipe, a file) may be endless or one
+    # endless line: it is read one bounded line per answer.
+    piped = None if sys.stdin.isatty() else AnswerLines(sys.stdin)
 
     def read(prompt: str) -> str:
-        text = input(prompt)
-        if echo:  # piped answers are not echoed by a terminal: show them, so the transcript reads right
-            print(text, flush=True)
-        return text
+        if piped is None:
+            return input(prompt)
+        print(prompt, end="", flush=True)
+        line = piped.next()
+        if line is None:
+            raise EOFError
+        # Piped answers are not echoed by a terminal: show them, so the transcript reads right.
+        print(line.text if not line.problem else f"{line.text[:40]}…", flush=True)
+        if line.problem:
+            raise LineRefusedError(line.problem)
+        return line.text
 
-    if sys.stdin.isatty():
+    if piped is None:
         with contextlib.suppress(ImportError):
             import readline  # noqa: F401  (line editing and history for input())
     try:

@@ -124,6 +124,29 @@ class Expected:
 
 
 @dataclass(frozen=True)
+class TypedNumber:
+    """A typed number, and the precision it was written with.
+
+    value:     the exact value of the text ('1.6M' is 1,600,000)
+    scaled:    it carried its own scale or unit (K, M, MiB, %, e9, a fraction), so it is never read in the
+               question's unit
+    half_step: half a unit of the last digit written, in the value's units: '1.6M' stands for anything from
+               1.55M to 1.65M (50,000 either side), '9,472' for 9,472 (0.5 either side), '1/9' for 1/9 exactly (0)
+    """
+
+    value: Fraction
+    scaled: bool
+    half_step: Fraction = Fraction(0)
+
+    def could_be(self, target: Fraction, tolerance: Fraction = Fraction(0)) -> bool:
+        """Whether this number is `target` written at this precision, or within the relative `tolerance` of it."""
+        return abs(self.value - target) <= max(self.half_step, tolerance * abs(target))
+
+    def times(self, factor: int | Fraction) -> TypedNumber:
+        return TypedNumber(self.value * factor, self.scaled, self.half_step * factor)
+
+
+@dataclass(frozen=True)
 class Grade:
     correct: bool
     understood: str  # what the grader read, normalised ('9,472', '64x112x112')
@@ -136,6 +159,12 @@ def _exact(value: Fraction) -> str:
 
 def parse_number(text: str, memory: bool = False) -> tuple[Fraction, bool]:
     """The exact value of a typed number, and whether it carried its own scale (K, M, MiB, %...)."""
+    typed = parse_typed_number(text, memory)
+    return typed.value, typed.scaled
+
+
+def parse_typed_number(text: str, memory: bool = False) -> TypedNumber:
+    """A typed number: its exact value, whether it carried its own scale, and the precision it was written with."""
     cleaned = text.strip().lower()
     for hedge in _HEDGES:
         if cleaned.startswith(hedge):
@@ -146,22 +175,25 @@ def parse_number(text: str, memory: bool = False) -> tuple[Fraction, bool]:
         body = cleaned[:-1].strip()
         if body.endswith("%") or not body:
             raise AnswerFormatError(f"{_shown(text)} is not a percentage (write 11.5%)")
-        value, _ = _parse_plain(body, memory, text)
-        return value / 100, True
+        percent = _parse_plain(body, memory, text)
+        return TypedNumber(percent.value / 100, True, percent.half_step / 100)
     return _parse_plain(cleaned, memory, text)
 
 
-def _parse_plain(cleaned: str, memory: bool, text: str) -> tuple[Fraction, bool]:
+def _parse_plain(cleaned: str, memory: bool, text: str) -> TypedNumber:
     if "/" in cleaned:
-        return _fraction_sum(cleaned, text), True
+        return TypedNumber(_fraction_sum(cleaned, text), True)  # a fraction is exact: no digits were rounded off
     match = _NUMBER.match(cleaned)
     if match is None:
         raise AnswerFormatError(f"{_shown(text)} is not a number (try 9472, 9,472, 9.472K, 1.5e9 or 1/9)")
     digits = match["number"].replace(",", "").replace("_", "").replace(" ", "")
     value = _decimal_value(digits, text)
     scale, scaled = _scale(match["rest"].strip(), memory, text)
+    exponent = Decimal(digits).as_tuple().exponent  # of the last digit written: 1.6 -> -1, 1.6e6 -> 5
+    assert isinstance(exponent, int)  # _decimal_value refused NaN and infinities
+    half_step = Fraction(10) ** exponent / 2 * scale
     # Scientific notation is a full value (1.5e8), never a multiple of the question's unit.
-    return value * scale, scaled or "e" in digits
+    return TypedNumber(value * scale, scaled or "e" in digits, half_step)
 
 
 def _decimal_value(digits: str, text: str) -> Fraction:
@@ -257,10 +289,15 @@ def parse_shape(text: str) -> tuple[tuple[int, ...], bool]:
 def read_number(expected: Expected, text: str) -> Fraction:
     """The value of a typed number for this question: a bare number is read in the question's unit
     ("98" when it asks in MiB), unless it is already a full count (102760448)."""
-    value, scaled = parse_number(text, expected.memory)
-    if not scaled and expected.unit and value < UNIT_SCALES[expected.unit]:
-        value *= UNIT_SCALES[expected.unit]
-    return value
+    return read_typed_number(expected, text).value
+
+
+def read_typed_number(expected: Expected, text: str) -> TypedNumber:
+    """As read_number, with the precision the number was written with, in the same units."""
+    typed = parse_typed_number(text, expected.memory)
+    if not typed.scaled and expected.unit and typed.value < UNIT_SCALES[expected.unit]:
+        return typed.times(UNIT_SCALES[expected.unit])
+    return typed
 
 
 def read_answer(expected: Expected, text: str) -> Fraction | tuple[int, ...]:

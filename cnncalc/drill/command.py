@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from cnncalc.drill.answer_lines import AnswerLines
 from cnncalc.drill.paths import database_path
 from cnncalc.drill.plan import SessionRequest, build_questions
 from cnncalc.drill.question import Level
@@ -86,7 +87,8 @@ def _session(
                     request.level.value, request.seed, mode, len(questions), topics
                 )
         if options.piped_json:
-            result = run_piped(questions, recorder, lambda: sys.stdin.read().splitlines())
+            # One line per question, read as it is graded: an endless stream (`yes 9472 | ...`) is not read whole.
+            result = run_piped(questions, recorder, AnswerLines(sys.stdin).next)
         else:
             write(_banner(request, store.path if store is not None else None, len(questions)))
             result = run_interactive(questions, recorder, read, write)

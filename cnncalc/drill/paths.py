@@ -35,3 +35,8 @@ def database_path(option: str | None = None) -> Path:
     if from_env:
         return Path(from_env).expanduser()
     return data_directory() / FILE_NAME
+
+
+def chosen(option: str | None = None) -> bool:
+    """Whether the database path was chosen (the --db option or the environment variable), not the default."""
+    return bool(option) or bool(os.environ.get(ENV_VARIABLE, ""))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from cnncalc.drill.answers import AnswerKind, Expected, Grade, grade, read_answer
+from cnncalc.drill.answers import AnswerKind, Expected, Grade, grade, read_answer, read_typed_number
 
 
 class Level(str, enum.Enum):
@@ -56,11 +56,32 @@ class Question:
         result = grade(self.expected, text)
         if result.correct:
             return result
+        note = self.known_mistake(text)
+        return Grade(False, result.understood, note) if note else result
+
+    def known_mistake(self, text: str) -> str | None:
+        """The explanation of the typical mistake a wrong answer is, if it is one.
+
+        The mistake's exact value is always recognised. Beyond that, a number is taken at the precision it was
+        written with, and within the question's tolerance: '1.6M' (1.55M to 1.65M) is the MAC count 1,605,632
+        just as '1,605,632' is. A rounded answer that could as well be the right one is no known mistake: '12.8M'
+        params could be 12,845,568 (right) or 12,845,056 (the weights alone), and the remark would be a guess.
+        """
         given = read_answer(self.expected, text)
-        for value, note in self.mistakes:
-            if given == value:
-                return Grade(False, result.understood, note)
-        return result
+        exact = next((note for value, note in self.mistakes if given == value), None)
+        if exact is not None or self.expected.kind is AnswerKind.SHAPE:
+            return exact
+        assert isinstance(self.expected.value, Fraction)
+        typed = read_typed_number(self.expected, text)
+        tolerance = self.expected.tolerance
+        if typed.could_be(self.expected.value, tolerance):
+            return None
+        near = [
+            (abs(typed.value - value), note)
+            for value, note in self.mistakes
+            if isinstance(value, (int, Fraction)) and typed.could_be(Fraction(value), tolerance)
+        ]
+        return min(near, key=lambda match: match[0])[1] if near else None  # the nearest; the first listed on a tie
 
 
 def question_data(number: int, question: Question) -> dict[str, Any]:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from cnncalc.drill.answer_lines import AnswerLine, LineRefusedError
 from cnncalc.drill.answers import AnswerFormatError, Grade
 from cnncalc.drill.leitner import Card, after_answer
 from cnncalc.drill.question import Question
@@ -152,7 +153,11 @@ def _ask(
 ) -> AnswerRecord | None:
     """Read until an answer can be graded; None when the user quits."""
     while True:
-        text = read("answer> ").strip()
+        try:
+            text = read("answer> ").strip()
+        except LineRefusedError as refused:
+            write(f"Could not read that: {refused}. Answer with {question.answer_format} (or skip, quit).")
+            continue
         word = text.lower()
         if not text:
             continue
@@ -174,22 +179,22 @@ def _ask(
 def run_piped(
     questions: Sequence[Question],
     recorder: Recorder,
-    read_lines: Callable[[], Sequence[str]],
+    next_line: Callable[[], AnswerLine | None],
     clock: Callable[[], float] = time.monotonic,
 ) -> SessionResult:
-    """Grade one piped line per question, in order; unreadable lines count as wrong, missing ones as unanswered.
-    Ctrl-C (while the lines are read or graded) ends the session as an interruption: the answers graded so far
-    are kept, the rest are unanswered."""
+    """Grade one piped line per question, in order, reading no further than the last question needs;
+    unreadable or refused lines count as wrong, missing ones as unanswered. Ctrl-C (while a line is read or
+    graded) ends the session as an interruption: the answers graded so far are kept, the rest are unanswered."""
     records: list[AnswerRecord] = []
     started = clock()
     status = "finished"
     try:
-        lines = read_lines()
         for number, question in enumerate(questions, start=1):
-            if number > len(lines):
+            line = next_line()
+            if line is None:
                 status = "quit"
                 break
-            recorder.keep(_piped_answer(number, question, lines[number - 1].strip(), clock), records)
+            recorder.keep(_piped_answer(number, question, line, clock), records)
     except KeyboardInterrupt:
         status = "interrupted"
     for number in range(len(records) + 1, len(questions) + 1):
@@ -197,8 +202,11 @@ def run_piped(
     return SessionResult(records, status, clock() - started)
 
 
-def _piped_answer(number: int, question: Question, text: str, clock: Callable[[], float]) -> AnswerRecord:
+def _piped_answer(number: int, question: Question, line: AnswerLine, clock: Callable[[], float]) -> AnswerRecord:
     begun = clock()
+    text = line.text.strip()
+    if line.problem:
+        return AnswerRecord(number, question, text, Grade(False, ""), clock() - begun, error=line.problem)
     if text.lower() in SKIP_WORDS or not text:
         return AnswerRecord(number, question, text, Grade(False, "skipped"), clock() - begun, skipped=True)
     try:

@@ -2,8 +2,11 @@
 
 Safety rules:
 - A file that is not ours is never written to. Before opening for writing, the file is inspected read-only:
-  the SQLite header, the application_id, the tables and `PRAGMA quick_check`. A foreign or damaged file
-  raises DrillDatabaseError and stays byte-for-byte as it was.
+  the SQLite header, the application_id, the schema version, `PRAGMA quick_check` and the whole schema (every
+  table with its columns and their types, every index, view and trigger). A foreign, different or damaged file
+  raises DrillDatabaseError and stays byte-for-byte as it was, with no -wal or -shm file beside it.
+- Reading (the inspection, `drill stats`) goes through read-only connections that create no file; a session
+  refuses a database it could not write before it asks anything.
 - Each answer is committed on its own (the answer row and the topic's card in one transaction), in WAL mode
   with synchronous=FULL, so a killed process loses at most the answer being typed and leaves a consistent
   database. Ctrl-C is held back while a commit runs.
@@ -11,11 +14,13 @@ Safety rules:
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from functools import cache
 from pathlib import Path
 
 from cnncalc.drill.leitner import Card, stored_card
@@ -104,46 +109,49 @@ def inspect(path: Path) -> bool:
     """Check `path` read-only; True if it holds our database, False if there is none yet (missing or empty).
 
     Raises DrillDatabaseError, without writing anything, for a directory, an unreadable file, a file that is
-    not SQLite, another program's database, a newer schema, or a damaged file.
+    not SQLite, another program's database, a newer or different schema, or a damaged file.
     """
-    if not path.exists():
+    connection = _open_checked(path)
+    if connection is None:
         return False
-    if path.is_dir():
-        raise DrillDatabaseError(f"{path} is a directory, not a database file", _MOVE_HINT)
+    connection.close()
+    return True
+
+
+def _open_checked(path: Path) -> sqlite3.Connection | None:
+    """A read-only connection to our database at `path`, checked whole; None if there is none yet."""
     try:
+        if not path.exists():
+            return None
+        if path.is_dir():
+            raise DrillDatabaseError(f"{path} is a directory, not a database file", _MOVE_HINT)
         with path.open("rb") as handle:
             header = handle.read(100)
     except OSError as error:
         raise DrillDatabaseError(f"cannot read {path}: {error.strerror}", _MOVE_HINT) from None
     if not header:
-        return False  # an empty file (e.g. from `touch`): SQLite treats it as a new database
+        return None  # an empty file (e.g. from `touch`): SQLite treats it as a new database
     if not header.startswith(SQLITE_HEADER):
         raise DrillDatabaseError(
             f"{path} is not a cnncalc drill database (not an SQLite file); it was left untouched", _MOVE_HINT
         )
     # The application_id sits at byte 68 of the header: another program's mark is refused before SQLite opens
-    # the file at all (so not even a -wal or -shm file appears beside it).
+    # the file at all.
     header_id = int.from_bytes(header[68:72], "big") if len(header) >= 72 else 0
     if header_id not in (0, APPLICATION_ID):
         raise DrillDatabaseError(
             f"{path} is an SQLite database of another program (application_id {header_id:#x}); it was left untouched",
             _MOVE_HINT,
         )
-    # Without a -wal file beside it, nothing else has the database open in WAL mode, and `immutable` reads the
-    # file as it is without creating -wal/-shm files; with one, a read-only open also reads the WAL's commits.
-    wal = path.with_name(path.name + "-wal")
-    mode = "mode=ro" if wal.exists() else "mode=ro&immutable=1"
-    try:
-        connection = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, timeout=LOCK_TIMEOUT_S)
-    except sqlite3.Error as error:
-        raise DrillDatabaseError(f"cannot open {path}: {error}; it was left untouched", _MOVE_HINT) from None
+    connection = _read_only_connection(path)
     try:
         application_id = connection.execute("PRAGMA application_id").fetchone()[0]
         version = connection.execute("PRAGMA user_version").fetchone()[0]
         tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if application_id != APPLICATION_ID:
             if application_id == 0 and not tables:
-                return False  # a valid but empty SQLite file: nothing to lose
+                connection.close()
+                return None  # a valid but empty SQLite file: nothing to lose
             listed = ", ".join(sorted(tables)) or "none"
             raise DrillDatabaseError(
                 f"{path} is an SQLite database of another program (tables: {listed}); it was left untouched",
@@ -155,18 +163,173 @@ def inspect(path: Path) -> bool:
                 "it was left untouched",
                 "upgrade cnncalc, or use another file with --db PATH",
             )
+        if version != SCHEMA_VERSION:
+            # Our mark with another version: no cnncalc writes that (the schema and both marks are one commit).
+            raise DrillDatabaseError(
+                f"{path} has an unknown schema version {version} (this cnncalc reads {SCHEMA_VERSION}); "
+                "it was left untouched",
+                _MOVE_HINT,
+            )
         check = [row[0] for row in connection.execute("PRAGMA quick_check")]
-        if check != ["ok"] or not tables >= TABLES:
+        if check != ["ok"]:
             problems = " ".join(" ".join(check[:3]).split())
-            detail = problems if check != ["ok"] else f"missing tables {sorted(TABLES - tables)}"
-            raise DrillDatabaseError(f"{path} is damaged ({detail}); it was left untouched", _MOVE_HINT)
+            raise DrillDatabaseError(f"{path} is damaged ({problems}); it was left untouched", _MOVE_HINT)
+        differences = schema_differences(connection)
+        if differences:
+            shown = "; ".join(differences[:4]) + (f"; and {len(differences) - 4} more" if len(differences) > 4 else "")
+            raise DrillDatabaseError(
+                f"{path} does not have the schema of a cnncalc drill database ({shown}); it was left untouched",
+                _MOVE_HINT,
+            )
+    except sqlite3.OperationalError as error:  # locked, or its -wal file unreadable: not a sign of damage
+        connection.close()
+        raise DrillDatabaseError(f"cannot read {path} ({error}); it was left untouched", _MOVE_HINT) from None
     except sqlite3.DatabaseError as error:
+        connection.close()
         raise DrillDatabaseError(
             f"{path} is damaged or not a database ({error}); it was left untouched", _MOVE_HINT
         ) from None
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _side_file(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
+
+
+def _read_only_connection(path: Path) -> sqlite3.Connection:
+    """Open `path` so that nothing can be written and no file is created beside it.
+
+    Without a -wal file, every commit is in the database file itself, and `immutable` reads it as it is: SQLite
+    creates no -wal or -shm file (a plain read-only open of a WAL database creates both and, unable to check-
+    point, leaves them behind), and needs no write access to the file or its directory. With a -wal file (a
+    session running now, or one that was killed), `mode=ro` also reads the WAL's commits, through the -shm file
+    that is there with it.
+    """
+    mode = "mode=ro" if _side_file(path, "-wal").exists() else "mode=ro&immutable=1"
+    try:
+        return sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, timeout=LOCK_TIMEOUT_S)
+    except sqlite3.Error as error:
+        raise DrillDatabaseError(f"cannot open {path}: {error}; it was left untouched", _MOVE_HINT) from None
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    type: str
+    not_null: bool
+    default: str | None
+    primary_key: int
+
+    def describe(self) -> str:
+        parts = [self.type or "no type", "NOT NULL" if self.not_null else "", "PRIMARY KEY" if self.primary_key else ""]
+        if self.default is not None:
+            parts.append(f"DEFAULT {self.default}")
+        return " ".join(part for part in parts if part)
+
+
+@dataclass(frozen=True)
+class _Schema:
+    objects: dict[tuple[str, str], str]  # (type, name) -> its CREATE statement, whitespace and case normalised
+    columns: dict[str, dict[str, _Column]]  # table -> column name -> column
+
+
+def _read_schema(connection: sqlite3.Connection) -> _Schema:
+    """Every table, index, view and trigger a program made (SQLite's own sqlite_* objects aside), with the
+    columns of each table."""
+    objects: dict[tuple[str, str], str] = {}
+    for kind, name, sql in connection.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite!_%' ESCAPE '!'"
+    ):
+        objects[(kind, name)] = " ".join(str(sql or "").lower().split())
+    columns: dict[str, dict[str, _Column]] = {}
+    for kind, name in objects:
+        if kind == "table":
+            rows = connection.execute('SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(?)', (name,))
+            columns[name] = {
+                row[0]: _Column(row[0], str(row[1]).upper(), bool(row[2]), row[3], int(row[4])) for row in rows
+            }
+    return _Schema(objects, columns)
+
+
+@cache
+def _expected_schema() -> _Schema:
+    """The schema SCHEMA creates, read back from SQLite itself: one source for what a drill database holds."""
+    connection = sqlite3.connect(":memory:")
+    try:
+        connection.executescript(SCHEMA)
+        return _read_schema(connection)
     finally:
         connection.close()
-    return True
+
+
+def schema_differences(connection: sqlite3.Connection) -> list[str]:
+    """How the database's schema differs from SCHEMA, one phrase per difference; empty when it is the same."""
+    found, expected = _read_schema(connection), _expected_schema()
+    differences: list[str] = []
+    for kind, name in sorted(expected.objects.keys() - found.objects.keys()):
+        differences.append(f"{kind} {name} is missing")
+    for kind, name in sorted(found.objects.keys() - expected.objects.keys()):
+        differences.append(f"{kind} {name} is not cnncalc's")
+    for kind, name in sorted(expected.objects.keys() & found.objects.keys()):
+        before = len(differences)
+        if kind == "table":
+            differences.extend(_column_differences(name, found.columns[name], expected.columns[name]))
+        if len(differences) == before and found.objects[(kind, name)] != expected.objects[(kind, name)]:
+            differences.append(f"{kind} {name} has other constraints")  # same columns, other CHECK/UNIQUE/...
+    return differences
+
+
+def _column_differences(table: str, found: dict[str, _Column], expected: dict[str, _Column]) -> list[str]:
+    differences = [f"table {table} has no column {name}" for name in expected if name not in found]
+    differences += [
+        f"table {table} has an extra column {name} ({column.describe()})"
+        for name, column in found.items()
+        if name not in expected
+    ]
+    differences += [
+        f"column {table}.{name} is {found[name].describe()}, not {column.describe()}"
+        for name, column in expected.items()
+        if name in found and found[name] != column
+    ]
+    if not differences and list(found) != list(expected):
+        differences.append(f"table {table} has its columns in another order")
+    return differences
+
+
+def require_directory(path: Path) -> None:
+    """Refuse a database path whose directory does not exist (or is not a directory), creating nothing."""
+    directory = path.parent
+    try:
+        if directory.is_dir():
+            return
+        problem = "is not a directory" if directory.exists() else "does not exist"
+    except OSError as error:
+        problem = f"cannot be read ({error.strerror})"
+    raise DrillDatabaseError(
+        f"cannot read {path}: the directory {directory} {problem}", "check the path given with --db or CNNCALC_DRILL_DB"
+    )
+
+
+_READ_ONLY_HINT = "practise without saving with --no-save, or pick another file with --db PATH or CNNCALC_DRILL_DB"
+
+
+def _check_writable(path: Path) -> None:
+    """Refuse a database a session could not save its answers to, before SQLite opens it: opening a read-only
+    WAL database for writing would leave -wal and -shm files beside it, and every answer would be lost."""
+    if path.exists() and not os.access(path, os.W_OK):
+        raise DrillDatabaseError(
+            f"{path} is read-only, so no answer could be saved; it was left untouched", _READ_ONLY_HINT
+        )
+    directory = path.parent
+    # SQLite keeps its -wal and -shm files next to the database: the directory must be writable too.
+    if directory.is_dir() and not os.access(directory, os.W_OK | os.X_OK):
+        raise DrillDatabaseError(
+            f"{path} is in a read-only directory, where SQLite cannot keep its journal; it was left untouched",
+            _READ_ONLY_HINT,
+        )
 
 
 _held = False  # a hold is active (in the main thread)
@@ -208,8 +371,10 @@ class ProgressStore:
 
     @classmethod
     def open(cls, path: Path) -> ProgressStore:
-        """Open (creating if needed) the database at `path`; refuse files that are not ours."""
+        """Open (creating if needed) the database at `path` for a session; refuse files that are not ours, and a
+        database that could not be written (before any question is asked)."""
         exists = inspect(path)
+        _check_writable(path)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(path, timeout=LOCK_TIMEOUT_S, isolation_level=None)
@@ -233,6 +398,14 @@ class ProgressStore:
             connection.close()
             raise DrillDatabaseError(f"cannot use {path}: {error}", _MOVE_HINT) from None
         return cls(path, connection)
+
+    @classmethod
+    def open_read_only(cls, path: Path) -> ProgressStore | None:
+        """Open the database at `path` for reading only (for `drill stats`): no write is possible through it, no
+        file is created beside it, and neither the file nor its directory need be writable. None if there is no
+        database yet."""
+        connection = _open_checked(path)
+        return cls(path, connection) if connection is not None else None
 
     def close(self) -> None:
         self._connection.close()

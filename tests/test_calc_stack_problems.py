@@ -1,0 +1,115 @@
+"""`cnncalc calc stack` reports every problem of a stack in one run, each naming its layer as written."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from cnncalc.calc.network import built_prefix
+from cnncalc.calc.stack_syntax import StackSyntaxError, parse_stack
+from cnncalc.cli.app import app
+
+runner = CliRunner()
+
+
+def stack(text: str) -> tuple[int, list[str]]:
+    """Exit code and the stderr lines of `cnncalc calc stack TEXT`."""
+    result = runner.invoke(app, ["calc", "stack", text], env={"NO_COLOR": "1", "COLUMNS": "300"})
+    return result.exit_code, result.stderr.splitlines()
+
+
+def errors(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("error: ")]
+
+
+def test_every_unreadable_layer_is_reported_with_exit_2() -> None:
+    code, lines = stack("cnv3, conv3 q7, conv3/0")
+    assert code == 2
+    assert errors(lines) == [
+        """error: layer 1 "cnv3": unknown layer name 'cnv'""",
+        """error: layer 2 "conv3 q7": unknown option 'q7'""",
+        'error: layer 3 "conv3/0": stride should be ≥ 1',
+    ]
+    assert "  hint: did you mean 'conv'?" in lines
+
+
+def test_readable_layers_between_bad_ones_do_not_hide_them() -> None:
+    code, lines = stack("conv3, fc0, pool2/2, conv3 c64x3, relu")
+    assert code == 2
+    assert errors(lines) == [
+        'error: layer 2 "fc0": out should be ≥ 1',
+        """error: layer 4 "conv3 c64x3": out takes one number, not '64x3'""",
+    ]
+
+
+def test_the_parser_lists_its_problems() -> None:
+    with pytest.raises(StackSyntaxError) as raised:
+        parse_stack("cnv3, conv3 q7, conv3/0, pool2 c3")
+    assert [problem.message for problem in raised.value.problems] == [
+        """layer 1 "cnv3": unknown layer name 'cnv'""",
+        """layer 2 "conv3 q7": unknown option 'q7'""",
+        'layer 3 "conv3/0": stride should be ≥ 1',
+        'layer 4 "pool2 c3": maxpool takes no channels',
+    ]
+    assert raised.value.message.startswith("4 problems: layer 1 \"cnv3\": unknown layer name 'cnv'; ")
+    assert raised.value.message.endswith("; and 1 more")
+    with pytest.raises(StackSyntaxError) as single:
+        parse_stack("conv3, cnv3")
+    assert single.value.problems == (single.value,)
+
+
+def test_a_flood_of_bad_layers_shows_the_first_twenty_and_a_count() -> None:
+    code, lines = stack(", ".join(f"cnv{size}" for size in range(1, 26)))
+    assert code == 2
+    assert len(errors(lines)) == 20
+    assert errors(lines)[-1] == """error: layer 20 "cnv20": unknown layer name 'cnv'"""
+    assert lines[-1] == "note: 5 more layers cannot be read either; fix these first"
+
+
+def test_layers_after_one_without_output_are_named_as_not_checked_with_exit_1() -> None:
+    """The engine computes each layer on the output of the one before: after a conv larger than its input,
+    the rest are never computed, and their silence is not a clean bill."""
+    code, lines = stack("conv300, conv300, conv3, conv500")
+    assert code == 1
+    assert errors(lines) == [
+        'error: layer 1 "conv300": spatial axis 0 has size 224 (+0 padding), smaller than the effective kernel 300; '
+        "the output would be empty (input 3x224x224)"
+    ]
+    assert lines[-1] == (
+        'note: the 3 layers from layer 2 "conv300" on were not checked: their input is the output of '
+        'layer 1 "conv300", which has none'
+    )
+
+
+def test_every_layer_the_engine_reaches_is_reported_then_the_rest_named() -> None:
+    code, lines = stack("conv3 g2, conv300, conv3 g5")
+    assert code == 1
+    assert [line.split(":")[1] for line in errors(lines)] == [' layer 1 "conv3 g2"'] * 2 + [' layer 2 "conv300"']
+    assert lines[-1] == (
+        'note: layer 3 "conv3 g5" was not checked: its input is the output of layer 2 "conv300", which has none'
+    )
+
+
+def test_copies_of_a_repeated_layer_are_named_by_copy() -> None:
+    code, lines = stack("conv3, conv200 x3, conv3")  # 222 -> 23 after the first copy: the second has no output
+    assert code == 1
+    assert errors(lines)[0].startswith('error: layer 2 "conv200 x3" (copy 2 of 3): spatial axis 0 has size 23 ')
+    assert lines[-1] == (
+        'note: the 2 layers from layer 2 "conv200 x3" (copy 3 of 3) on were not checked: their input is the '
+        'output of layer 2 "conv200 x3" (copy 2 of 3), which has none'
+    )
+
+
+def test_no_note_when_nothing_comes_after_the_failed_layer() -> None:
+    code, lines = stack("conv3, conv300")
+    assert code == 1 and not any(line.startswith("note:") for line in lines)
+
+
+def test_built_prefix_counts_the_layers_the_engine_reached() -> None:
+    conv = {"type": "conv", "out": 8, "kernel": 3}
+    too_large = {"type": "conv", "out": 8, "kernel": 300}
+    separable = {"type": "separable", "out": 8, "kernel": 3}
+    assert built_prefix((3, 224, 224), [conv, conv]) == 2
+    assert built_prefix((3, 224, 224), [conv, too_large, conv]) == 1
+    assert built_prefix((3, 224, 224), [too_large, conv]) == 0
+    assert built_prefix((3, 224, 224), [separable, too_large, conv]) == 1  # a composite layer counts once

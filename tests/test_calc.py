@@ -18,7 +18,7 @@ runner = CliRunner()
 
 
 def calc(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["calc", *args], env={"NO_COLOR": "1", "COLUMNS": "160"})
+    result = runner.invoke(app, ["calc", *args], env={"NO_COLOR": "1"})
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -227,7 +227,7 @@ def test_huge_numbers_are_usage_errors_not_tracebacks(args: tuple[str, ...], mes
     ],
 )
 def test_malformed_values_exit_2_before_the_engine_runs(args: tuple[str, ...], message: str) -> None:
-    result = runner.invoke(app, ["calc", *args], env={"NO_COLOR": "1", "COLUMNS": "200"})
+    result = runner.invoke(app, ["calc", *args], env={"NO_COLOR": "1"})
     assert result.exit_code == 2, result.output
     assert message in " ".join(result.stderr.split())
 

@@ -149,7 +149,7 @@ def connections(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, bool]]:
     return made
 
 
-@pytest.mark.parametrize("output", ["text", "json"])
+@pytest.mark.parametrize("output", ["table", "json"])
 def test_stats_opens_the_database_read_only(
     copy_of: Callable[..., Path], connections: list[tuple[str, bool]], output: str
 ) -> None:

@@ -10,49 +10,42 @@ from cnncalc.calc.compare import explain_separable_ratio, separable_ratio
 from cnncalc.calc.explain_field import explain_field_stack
 from cnncalc.calc.explain_layer import explain_row, layer_title
 from cnncalc.calc.geometry import input_shape_of
-from cnncalc.calc.report import figures, key_values, stack_table
+from cnncalc.calc.report import figures, indented, stack_table
 from cnncalc.calc.stack_syntax import StackLayer, labels_by_row
 from cnncalc.calc.worked import Worked
 from cnncalc.engine.result import AnalysisResult
+from cnncalc.render.printer import Printer
 
 
-def render_calculation(
+def print_calculation(
+    printer: Printer,
     result: AnalysisResult,
     shown: Sequence[int],
     explain: bool,
-    as_json: bool,
     standard: AnalysisResult | None = None,
     stack_layers: Sequence[StackLayer] | None = None,
-) -> str:
+) -> None:
     """The report of one calculation; `shown` are the rows the user asked about (not scaffolding)."""
-    worked = _worked(result, shown, standard, stack_layers) if explain else None
-    if as_json:
-        return _json(result, standard, worked)
-    lines: list[str] = []
     if stack_layers is not None:
         labels = labels_by_row(list(stack_layers), [row.path for row in result.layers])
-        lines.append(stack_table(result, labels))
-        lines.append("")
-        lines.append("Totals")
-        lines.append(key_values(figures(result)))
+        printer.table(stack_table(result, labels), "widen the terminal, or use --json")
+        printer.line()
+        printer.pairs(figures(result), title="Totals")
     elif len(shown) == 1:
         row = result.layers[shown[0]]
-        lines.append(layer_title(row, input_shape_of(result, row)))
-        lines.append(key_values(figures(result, list(shown))))
+        printer.line(layer_title(row, input_shape_of(result, row)))
+        printer.pairs(indented(figures(result, list(shown))))
     else:
-        labels = {
-            index: layer_title(result.layers[index], input_shape_of(result, result.layers[index])) for index in shown
-        }
         for index in shown:
-            lines.append(labels[index])
-            lines.append(key_values(figures(result, [index])[1:]))
-        lines.append("Together")
-        lines.append(key_values(figures(result, list(shown))))
+            printer.line(layer_title(result.layers[index], input_shape_of(result, result.layers[index])))
+            printer.pairs(indented(figures(result, [index])[1:]))
+        printer.line("Together")
+        printer.pairs(indented(figures(result, list(shown))))
     if standard is not None:
         ratio = separable_ratio(result, standard)
-        lines.append("Compared with a standard convolution (same kernel, stride, padding)")
-        lines.append(
-            key_values(
+        printer.line("Compared with a standard convolution (same kernel, stride, padding)")
+        printer.pairs(
+            indented(
                 [
                     ("params", f"{standard.totals.params:,} (separable: {result.totals.params:,})"),
                     ("MACs", f"{standard.totals.macs:,} (separable: {result.totals.macs:,})"),
@@ -60,11 +53,22 @@ def render_calculation(
                 ]
             )
         )
-    if worked is not None:
-        lines.append("")
-        lines.append("Worked solution")
-        lines.append(worked.text())
-    return "\n".join(lines)
+    if explain:
+        printer.line()
+        printer.line("Worked solution")
+        for line in _worked(result, shown, standard, stack_layers).text().splitlines():
+            printer.line(line)
+
+
+def calculation_json(
+    result: AnalysisResult,
+    shown: Sequence[int],
+    explain: bool,
+    standard: AnalysisResult | None = None,
+    stack_layers: Sequence[StackLayer] | None = None,
+) -> str:
+    worked = _worked(result, shown, standard, stack_layers) if explain else None
+    return _json(result, standard, worked)
 
 
 def _worked(

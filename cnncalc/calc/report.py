@@ -11,6 +11,7 @@ from cnncalc.calc.explain_field import field_summary
 from cnncalc.calc.geometry import input_shape_of
 from cnncalc.calc.worked import shape_text
 from cnncalc.engine.result import AnalysisResult
+from cnncalc.render.layout import Column, Fit, Table
 from cnncalc.render.units import grouped, human, human_bytes
 from cnncalc.render.view import field_text
 
@@ -54,16 +55,25 @@ def _about(value: int) -> str:
     return f" ({human(value)})" if value >= 1000 else ""
 
 
-def key_values(lines: list[tuple[str, str]], indent: int = 2) -> str:
-    width = max(len(label) for label, _ in lines)
-    return "\n".join(" " * indent + f"{label:<{width}}  {value}" for label, value in lines)
+def indented(pairs: list[tuple[str, str]], indent: int = 2) -> list[tuple[str, str]]:
+    """Label/value pairs shown under a heading: the labels indented."""
+    return [(" " * indent + label, value) for label, value in pairs]
 
 
-def stack_table(result: AnalysisResult, labels: Mapping[int, str]) -> str:
-    """One line per row: label, output shape, params, MACs, receptive field size/jump."""
-    header = ("#", "layer", "output", "params", "MACs", "RF size/jump")
-    body = [
-        (
+def stack_table(result: AnalysisResult, labels: Mapping[int, str]) -> Table:
+    """One row per layer: label as written, output shape, params, MACs, receptive field size/jump."""
+    table = Table(
+        [
+            Column("#", numeric=True),
+            Column("layer", fit=Fit.SHORTEN),
+            Column("output"),
+            Column("params", numeric=True),
+            Column("MACs", numeric=True),
+            Column("RF size/jump"),
+        ]
+    )
+    for row in result.layers:
+        table.add_row(
             str(row.index + 1),
             labels.get(row.index, row.path),
             shape_text(row.output_shape),
@@ -71,16 +81,4 @@ def stack_table(result: AnalysisResult, labels: Mapping[int, str]) -> str:
             grouped(row.macs) if row.macs else "-",
             field_text(row.field, row.global_field),
         )
-        for row in result.layers
-    ]
-    widths = [max(len(line[column]) for line in (header, *body)) for column in range(len(header))]
-    right = {0, 3, 4}
-
-    def render(line: tuple[str, ...]) -> str:
-        cells = [
-            cell.rjust(width) if column in right else cell.ljust(width)
-            for column, (cell, width) in enumerate(zip(line, widths, strict=True))
-        ]
-        return "  ".join(cells).rstrip()
-
-    return "\n".join([render(header), *(render(line) for line in body)])
+    return table

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cnncalc.calc.stack_syntax import OPTIONS_HELP, help_table
-from cnncalc.cli.common import Dtype
+from cnncalc.cli.common import ColorOption, Dtype
 from cnncalc.limits import MAX_DIMENSION
+from cnncalc.render.style import ColorChoice
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -20,19 +21,21 @@ if TYPE_CHECKING:
     from cnncalc.calc.stack_syntax import StackLayer, StackSyntaxError
     from cnncalc.errors import SpecIssue
 
-# Typer keeps the line breaks of a help text: paragraphs are single lines (joined below), table rows short.
-# The table and the options line are the stack syntax's own (cnncalc.calc.stack_syntax.HELP_ROWS).
+# Help is formatted by click: paragraphs are re-wrapped to the terminal, and a paragraph that starts with \b
+# (the syntax table) is kept line for line. The table and the options line are the stack syntax's own
+# (cnncalc.calc.stack_syntax.HELP_ROWS).
 STACK_HELP = (
     "Receptive field, shapes and counts of a short stack written inline.\n\n"
     "Layers are separated by commas; each is a name with its kernel and stride (conv3, conv7/2, pool2/2), "
     "then options in any order. Defaults are PyTorch's (stride 1, padding 0; pooling stride = kernel); "
     "a conv keeps its input's channel count unless given cN.\n\n"
-    f"{help_table(indent='  ')}\n\n"
+    f"\b\n{help_table(indent='  ')}\n\n"
     f"{OPTIONS_HELP}\n\n"
     'Example: cnncalc calc stack "conv3, conv3, pool2/2, conv3 d2" --explain'
 )
 
 calc_app = typer.Typer(
+    rich_markup_mode=None,  # plain click help, as the main application's
     help="One-line calculators: shape, params, MACs/FLOPs and receptive field of one layer or an inline "
     "stack. Add --explain for the worked solution.",
     no_args_is_help=True,
@@ -78,6 +81,7 @@ def conv(
     dtype: DtypeOption = Dtype.float32,
     explain: ExplainOption = False,
     as_json: JsonOption = False,
+    color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Convolution (torch.nn.Conv2d; 1-d or 3-d from --input): output shape, params, MACs/FLOPs, receptive field.
 
@@ -93,7 +97,7 @@ def conv(
         "groups": groups,
         "bias": bias,
     }
-    _calculate(input_shape, [entry], batch, dtype, explain, as_json)
+    _calculate(input_shape, [entry], batch, dtype, explain, as_json, color=color)
 
 
 def depthwise(
@@ -110,6 +114,7 @@ def depthwise(
     dtype: DtypeOption = Dtype.float32,
     explain: ExplainOption = False,
     as_json: JsonOption = False,
+    color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Depthwise convolution (groups = C_in): one k x k filter per input channel.
 
@@ -124,7 +129,7 @@ def depthwise(
         "multiplier": multiplier,
         "bias": bias,
     }
-    _calculate(input_shape, [entry], batch, dtype, explain, as_json)
+    _calculate(input_shape, [entry], batch, dtype, explain, as_json, color=color)
 
 
 def pointwise(
@@ -137,13 +142,14 @@ def pointwise(
     dtype: DtypeOption = Dtype.float32,
     explain: ExplainOption = False,
     as_json: JsonOption = False,
+    color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Pointwise (1x1) convolution: channel mixing only.
 
     Example: cnncalc calc pointwise --input 256x56x56 --out 64 --no-bias
     """
     entry = {"type": "pointwise", "out": out, "stride": _axes(stride, "--stride"), "groups": groups, "bias": bias}
-    _calculate(input_shape, [entry], batch, dtype, explain, as_json)
+    _calculate(input_shape, [entry], batch, dtype, explain, as_json, color=color)
 
 
 def separable(
@@ -161,6 +167,7 @@ def separable(
     dtype: DtypeOption = Dtype.float32,
     explain: ExplainOption = False,
     as_json: JsonOption = False,
+    color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Depthwise-separable convolution (depthwise k x k, then pointwise 1x1), compared with a standard conv.
 
@@ -178,7 +185,7 @@ def separable(
         "bias": bias,
     }
     standard = {key: value for key, value in entry.items() if key != "multiplier"} | {"type": "conv"}
-    _calculate(input_shape, [entry], batch, dtype, explain, as_json, compare_with=standard)
+    _calculate(input_shape, [entry], batch, dtype, explain, as_json, color=color, compare_with=standard)
 
 
 def conv_transpose(
@@ -197,6 +204,7 @@ def conv_transpose(
     dtype: DtypeOption = Dtype.float32,
     explain: ExplainOption = False,
     as_json: JsonOption = False,
+    color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Transposed convolution (torch.nn.ConvTranspose2d): upsampling output size, params, MACs (input grid).
 
@@ -213,7 +221,7 @@ def conv_transpose(
         "groups": groups,
         "bias": bias,
     }
-    _calculate(input_shape, [entry], batch, dtype, explain, as_json)
+    _calculate(input_shape, [entry], batch, dtype, explain, as_json, color=color)
 
 
 def maxpool(
@@ -227,13 +235,14 @@ def maxpool(
     dtype: DtypeOption = Dtype.float32,
     explain: ExplainOption = False,
     as_json: JsonOption = False,
+    color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Max pooling (torch.nn.MaxPool2d), with ceil_mode exactly as PyTorch rounds it.
 
     Example: cnncalc calc maxpool --input 64x112x112 -k 3 -s 2 -p 1
     """
     entry = _pool_entry("maxpool", kernel, stride, padding, ceil_mode) | {"dilation": _axes(dilation, "--dilation")}
-    _calculate(input_shape, [entry], batch, dtype, explain, as_json)
+    _calculate(input_shape, [entry], batch, dtype, explain, as_json, color=color)
 
 
 def avgpool(
@@ -246,13 +255,14 @@ def avgpool(
     dtype: DtypeOption = Dtype.float32,
     explain: ExplainOption = False,
     as_json: JsonOption = False,
+    color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Average pooling (torch.nn.AvgPool2d), with ceil_mode exactly as PyTorch rounds it.
 
     Example: cnncalc calc avgpool --input 256x56x56 -k 2
     """
     entry = _pool_entry("avgpool", kernel, stride, padding, ceil_mode)
-    _calculate(input_shape, [entry], batch, dtype, explain, as_json)
+    _calculate(input_shape, [entry], batch, dtype, explain, as_json, color=color)
 
 
 def linear(
@@ -266,13 +276,14 @@ def linear(
     dtype: DtypeOption = Dtype.float32,
     explain: ExplainOption = False,
     as_json: JsonOption = False,
+    color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Fully connected layer (torch.nn.Linear); a C x H x W input is flattened first (a flatten head).
 
     Example: cnncalc calc linear --input 2048 --out 1000
     """
     layers = [{"type": "flatten"}, {"type": "linear", "out": out, "bias": bias}]
-    _calculate(input_shape, layers, batch, dtype, explain, as_json, features_only_ok=True)
+    _calculate(input_shape, layers, batch, dtype, explain, as_json, color=color, features_only_ok=True)
 
 
 def batchnorm(
@@ -285,13 +296,14 @@ def batchnorm(
     dtype: DtypeOption = Dtype.float32,
     explain: ExplainOption = False,
     as_json: JsonOption = False,
+    color: ColorOption = ColorChoice.auto,
 ) -> None:
     """BatchNorm: parameters (γ, β) apart from buffers (running mean and variance).
 
     Example: cnncalc calc batchnorm --input 256x56x56 --explain
     """
     entry = {"type": "batchnorm", "affine": affine, "track_running_stats": running_stats}
-    _calculate(input_shape, [entry], batch, dtype, explain, as_json, features_only_ok=True)
+    _calculate(input_shape, [entry], batch, dtype, explain, as_json, color=color, features_only_ok=True)
 
 
 def patch_embed(
@@ -307,6 +319,7 @@ def patch_embed(
     dtype: DtypeOption = Dtype.float32,
     explain: ExplainOption = False,
     as_json: JsonOption = False,
+    color: ColorOption = ColorChoice.auto,
 ) -> None:
     """ViT patch embedding: tokens N = (H/p)·(W/p), shape (B, N, D), params D·C·p² + D.
 
@@ -315,7 +328,7 @@ def patch_embed(
     layers: list[dict[str, Any]] = [{"type": "patch_embed", "patch": patch, "dim": dim}]
     if class_token:
         layers.append({"type": "class_token"})
-    _calculate(input_shape, layers, batch, dtype, explain, as_json)
+    _calculate(input_shape, layers, batch, dtype, explain, as_json, color=color)
 
 
 def stack(
@@ -327,6 +340,7 @@ def stack(
     dtype: DtypeOption = Dtype.float32,
     explain: ExplainOption = False,
     as_json: JsonOption = False,
+    color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Receptive field, shapes and counts of a short stack written inline (help: STACK_HELP)."""
     from cnncalc.calc.stack_syntax import StackSyntaxError, parse_stack
@@ -335,7 +349,9 @@ def stack(
         parsed = parse_stack(layers)
     except StackSyntaxError as error:
         raise _every_syntax_problem(error) from None
-    _calculate(input_shape, [layer.entry for layer in parsed], batch, dtype, explain, as_json, stack_layers=parsed)
+    _calculate(
+        input_shape, [layer.entry for layer in parsed], batch, dtype, explain, as_json, color=color, stack_layers=parsed
+    )
 
 
 calc_app.command("conv2d")(conv)
@@ -442,6 +458,7 @@ def _calculate(
     explain: bool,
     as_json: bool,
     *,
+    color: ColorChoice = ColorChoice.auto,
     compare_with: dict[str, Any] | None = None,
     features_only_ok: bool = False,
     stack_layers: list[StackLayer] | None = None,
@@ -473,10 +490,14 @@ def _calculate(
             _note_unchecked_layers(error.issues, stack_layers, input_shape, layers, batch, dtype.value)
         raise failure from None
     shown = list(range(1 if features_only else 0, len(result.layers)))
-    from cnncalc.calc.render_calc import render_calculation
+    from cnncalc.calc.render_calc import calculation_json, print_calculation
 
-    text = render_calculation(result, shown, explain, as_json, standard=standard, stack_layers=stack_layers)
-    print(text)
+    if as_json:
+        print(calculation_json(result, shown, explain, standard=standard, stack_layers=stack_layers))
+        return
+    from cnncalc.cli.common import printer
+
+    print_calculation(printer(color), result, shown, explain, standard=standard, stack_layers=stack_layers)
 
 
 def _note_unchecked_layers(

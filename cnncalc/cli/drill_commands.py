@@ -11,13 +11,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from cnncalc.cli.common import ColorOption, FormatOption, OutputFormat
 from cnncalc.drill.catalog import SUMMARIES
 from cnncalc.drill.question import Level
+from cnncalc.render.style import ColorChoice
 
 if TYPE_CHECKING:
     from cnncalc.drill.command import DrillOptions
 
 drill_app = typer.Typer(  # its help is DRILL_HELP, on the callback below
+    rich_markup_mode=None,  # plain click help, as the main application's
     add_completion=False, context_settings={"help_option_names": ["-h", "--help"]}
 )
 
@@ -25,11 +28,6 @@ drill_app = typer.Typer(  # its help is DRILL_HELP, on the callback below
 class WorksheetFormat(str, enum.Enum):
     markdown = "markdown"
     plain = "plain"
-    json = "json"
-
-
-class StatsFormat(str, enum.Enum):
-    text = "text"
     json = "json"
 
 
@@ -57,6 +55,15 @@ DRILL_HELP = (
 )
 
 
+def complete_topic(incomplete: str) -> list[str]:
+    """Topic names and their aliases, for shell completion; after a comma, the next topic of the list."""
+    from cnncalc.drill.catalog import ALIASES
+
+    done, _, last = incomplete.rpartition(",")
+    prefix = f"{done}," if done else ""
+    return [prefix + name for name in [*SUMMARIES, *sorted(ALIASES)] if name.startswith(last)]
+
+
 @drill_app.callback(invoke_without_command=True, help=DRILL_HELP)
 def drill(
     ctx: typer.Context,
@@ -67,6 +74,7 @@ def drill(
             "-t",
             help="Only these topics (repeat, or separate with commas; aliases like rf, flops, bn work). "
             "`cnncalc drill topics` lists them.",
+            autocompletion=complete_topic,
         ),
     ] = None,
     count: Annotated[int, typer.Option("--count", "-n", min=1, max=500, help="How many questions.")] = 10,
@@ -112,13 +120,22 @@ def drill(
 def stats(
     ctx: typer.Context,
     db: DbOption = None,
-    output_format: Annotated[StatsFormat, typer.Option("--format", "-f", case_sensitive=False)] = StatsFormat.text,
+    output_format: FormatOption = OutputFormat.table,
+    color: ColorOption = ColorChoice.auto,
 ) -> None:
     """History, accuracy per topic, Leitner boxes and the weakest topics."""
     import json
 
+    from cnncalc.cli.common import printer, write_text
     from cnncalc.drill.paths import chosen, database_path
-    from cnncalc.drill.stats import no_database_text, stats_data, stats_text
+    from cnncalc.drill.stats import (
+        empty_stats_data,
+        no_database_text,
+        print_stats,
+        stats_csv,
+        stats_data,
+        stats_markdown,
+    )
     from cnncalc.drill.store import DrillDatabaseError, ProgressStore, require_directory
 
     option = db or (ctx.obj or {}).get("db")
@@ -132,15 +149,22 @@ def stats(
     except DrillDatabaseError as error:
         raise _database_failure(error) from None
     if store is None:
-        if output_format is StatsFormat.json:
-            print(json.dumps({"database": str(path), "sessions": 0, "answers": 0}))
-        else:
-            print(no_database_text(path))
-        return
-    try:
-        print(json.dumps(stats_data(store), indent=2) if output_format is StatsFormat.json else stats_text(store))
-    finally:
-        store.close()
+        data = empty_stats_data(path)
+    else:
+        try:
+            data = stats_data(store)
+        finally:
+            store.close()
+    if output_format is OutputFormat.json:
+        write_text(json.dumps(data, indent=2))
+    elif output_format is OutputFormat.csv:
+        write_text(stats_csv(data))
+    elif output_format is OutputFormat.markdown:
+        write_text(stats_markdown(data))
+    elif store is None:
+        printer(color).line(no_database_text(path))
+    else:
+        print_stats(printer(color), data)
 
 
 @drill_app.command("topics")

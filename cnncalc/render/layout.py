@@ -15,11 +15,30 @@ This module only lays text out; `cnncalc.render.plain` draws it as aligned text 
 from __future__ import annotations
 
 import enum
+import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 ELLIPSIS = "…"
+_GLUE = "\u00a0"  # holds a figure and its unit together while text is wrapped
+_FIGURE_AND_UNIT = re.compile(r"(?<=\d) (?=(?:[KMGTP]|[KMGT]iB|B|ms|s)\b)")
+
+
+def wrap_words(text: str, width: int, subsequent_indent: str = "", break_long_words: bool = False) -> list[str]:
+    """Wrap prose at spaces, never inside a number, and never between a figure and its unit ("131.67 KiB"
+    stays on one line). A word longer than the width gets a line of its own, or with `break_long_words` is
+    cut into lines (for a file path wider than the whole terminal: the terminal would cut it anyway)."""
+    glued = _FIGURE_AND_UNIT.sub(_GLUE, text)
+    lines = textwrap.wrap(
+        glued, width, subsequent_indent=subsequent_indent, break_long_words=break_long_words, break_on_hyphens=False
+    )
+    return [line.replace(_GLUE, " ") for line in lines] or [""]
+
+
+def longest_word(text: str) -> int:
+    """The widest piece `wrap_words` never breaks."""
+    return max((len(word) for word in _FIGURE_AND_UNIT.sub(_GLUE, text).split(" ")), default=0)
 
 
 class Fit(enum.Enum):
@@ -83,8 +102,8 @@ def minimum_width(table: Table, index: int, comfortable: bool = False) -> int:
     if column.fit is Fit.SHORTEN:
         return min(natural, max(COMFORTABLE_SHORTENED if comfortable else MIN_SHORTENED, len(column.title)))
     if column.fit is Fit.WRAP:
-        longest_word = max((len(word) for row in table.rows for word in row[index].text.split()), default=0)
-        return min(natural, max(COMFORTABLE_WRAPPED if comfortable else MIN_WRAPPED, len(column.title), longest_word))
+        longest = max((longest_word(row[index].text) for row in table.rows), default=0)
+        return min(natural, max(COMFORTABLE_WRAPPED if comfortable else MIN_WRAPPED, len(column.title), longest))
     return natural
 
 
@@ -151,7 +170,7 @@ def cell_lines(text: str, column: Column, width: int) -> list[str]:
     if column.fit is Fit.SHORTEN:
         return [_shorten_indented(text, width)]
     if column.fit is Fit.WRAP and len(text) > width:
-        return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+        return wrap_words(text, width)
     return [text]
 
 
@@ -184,7 +203,7 @@ def stacked_lines(table: Table, width: int) -> list[tuple[str, str]]:
                 lines.append((line, ""))
                 line = ""
             if not line and len("  " + item) > width and column.fit is Fit.WRAP:
-                wrapped = textwrap.wrap(item, width - 2, break_long_words=False, break_on_hyphens=False)
+                wrapped = wrap_words(item, width - 2)
                 lines.extend(("  " + part, "") for part in wrapped)
                 continue
             line = f"{line} · {item}" if line else "  " + item
@@ -214,13 +233,13 @@ def pair_lines(pairs: Sequence[tuple[str, str]], width: int | None) -> list[tupl
             out.append((label.ljust(label_width), value))
             continue
         room = width - label_width - 2
-        longest = max((len(word) for word in value.split()), default=0)
+        longest = longest_word(value)
         if longest <= room:
-            parts = textwrap.wrap(value, room, break_long_words=False, break_on_hyphens=False)
+            parts = wrap_words(value, room)
             out.append((label.ljust(label_width), parts[0]))
             out.extend((" " * label_width, part) for part in parts[1:])
         else:
             out.append((label, ""))
-            parts = textwrap.wrap(value, max(width - 2, longest), break_long_words=False, break_on_hyphens=False)
+            parts = wrap_words(value, max(width - 2, longest))
             out.extend(("", "  " + part) for part in parts)
     return out

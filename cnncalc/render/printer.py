@@ -8,11 +8,20 @@ writes aligned text with no escape sequence and no box drawing; the rich one is 
 from __future__ import annotations
 
 import sys
-import textwrap
 from collections.abc import Sequence
 from typing import Protocol, TextIO
 
-from cnncalc.render.layout import Column, Layout, Table, cell_lines, fit, hidden_note, pair_lines, stacked_lines
+from cnncalc.render.layout import (
+    Column,
+    Layout,
+    Table,
+    cell_lines,
+    fit,
+    hidden_note,
+    pair_lines,
+    stacked_lines,
+    wrap_words,
+)
 from cnncalc.render.style import OutputStyle
 
 PLAIN_GAP = 2  # spaces between columns of plain text
@@ -50,14 +59,13 @@ class PlainPrinter:
 
     def _wrapped(self, text: str) -> None:
         """A line of prose, wrapped at spaces to the width (a terminal would break it anywhere, even inside a
-        number); indentation is kept on the continuation lines."""
+        number); indentation is kept on the continuation lines. Only a word wider than the whole terminal (a
+        long file path; no figure is that long) is cut."""
         if self.width is None or len(text) <= self.width:
             self._write(text)
             return
         indent = " " * (len(text) - len(text.lstrip(" ")))
-        for part in textwrap.wrap(
-            text, self.width, subsequent_indent=indent + "  ", break_long_words=False, break_on_hyphens=False
-        ):
+        for part in wrap_words(text, self.width, subsequent_indent=indent + "  ", break_long_words=True):
             self._write(part)
 
     def table(self, table: Table, how_to_show: str = "") -> None:

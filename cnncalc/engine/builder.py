@@ -32,7 +32,7 @@ from cnncalc.layers import COMPOSITES, REGISTRY, LayerError, LayerResult, LayerS
 from cnncalc.spec.document import IDENTIFIER_PATTERN, BlockDef, SpecDocument
 from cnncalc.spec.expressions import ExpressionError, evaluate
 from cnncalc.spec.pydantic_errors import did_you_mean, issues_from_validation_error
-from cnncalc.spec.values import evaluate_value, string_keywords
+from cnncalc.spec.values import admits_bool, evaluate_value, holds_bool, string_keywords
 from cnncalc.spec.yaml_source import PathKey, SourceMap
 
 NETWORK_INPUT = -1  # node reference of the network input
@@ -134,7 +134,7 @@ class Builder:
         try:
             return evaluate(value, variables)
         except ExpressionError as error:
-            self.error(self.locate(path), f"cannot evaluate {shorten(value)}: {error}")
+            self.error(self.locate(path), f"cannot evaluate {shorten(value)}: {error}", error.hint)
             return None
 
     # ---------------------------------------------------------------------------- structural checking
@@ -659,7 +659,11 @@ class Builder:
                 values[key] = evaluate_value(raw, string_keywords(schema, key), variables)
             except ExpressionError as error:
                 message = f"{prefix}{key}: cannot evaluate {shorten(raw)}: {error}"
-                self.error(self.locate((*path, key)) if path else location, message)
+                self.error(self.locate((*path, key)) if path else location, message, error.hint)
+                ok = False
+                continue
+            if not admits_bool(schema, key) and holds_bool(values[key]):
+                self.error(self.locate((*path, key)) if path else location, *bool_for_number(prefix, key, raw))
                 ok = False
         if not ok:
             return None
@@ -718,6 +722,19 @@ class Builder:
         node = Node(len(self.nodes), full_path, kind.name, spec, tuple(inputs), location, frozen, result)  # type: ignore[arg-type]
         self.nodes.append(node)
         return node.index
+
+
+def bool_for_number(prefix: str, key: str, raw: Any) -> tuple[str, str]:
+    """Message and hint for a boolean given to a field that takes numbers: pydantic would read true as 1."""
+    if isinstance(raw, str):
+        return (
+            f"{prefix}{key}: {shorten(raw)} gives true or false, not a number",
+            "a comparison gives true or false; choose a number with `a if condition else b`",
+        )
+    return (
+        f"{prefix}{key}: expected a number, got {str(raw).lower() if isinstance(raw, bool) else shorten(raw)}",
+        "true and false are not numbers here (YAML 1.1 tools read them as 1 and 0); write the number",
+    )
 
 
 def shorten(value: Any, limit: int = 60) -> str:

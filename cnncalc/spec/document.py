@@ -7,7 +7,8 @@ a block is instantiated, so each entry is validated against its kind's schema du
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from cnncalc import limits
 from cnncalc.errors import SpecError
@@ -16,7 +17,16 @@ from cnncalc.spec.yaml_source import LoadedDocument
 
 IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # names of variables, blocks and layers alike
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
-Dimension = Annotated[int, Field(ge=1, le=limits.MAX_DIMENSION)]
+
+
+def _refuse_bool(value: Any) -> Any:
+    """Pydantic's lax mode reads true as 1 for an int: `batch: true` would silently mean batch 1."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("bool_for_number", "should be a whole number, not true or false")
+    return value
+
+
+Dimension = Annotated[int, BeforeValidator(_refuse_bool), Field(ge=1, le=limits.MAX_DIMENSION)]
 
 DTYPE_BYTES: dict[str, int] = {
     "float64": 8,

@@ -70,6 +70,18 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]} ({len(text):,} characters)"
 
 
+# A number outside its range: "must be at least 1" says what to write, pydantic's wording does not.
+_BOUNDS = {
+    "greater_than_equal": ("at least", "ge"),
+    "less_than_equal": ("at most", "le"),
+    "greater_than": ("greater than", "gt"),
+    "less_than": ("less than", "lt"),
+}
+# Errors about a value of the right type: they say more than the other alternatives of a union at the same
+# place (`stride: 0` is an integer out of range, not "a valid integer or a valid list").
+_SPECIFIC = {*_BOUNDS, "bool_for_number"}
+
+
 def _describe(error: dict[str, Any], fields: Iterable[str]) -> tuple[str, str]:
     kind = error["type"]
     field = str(error["loc"][-1]) if error["loc"] else ""
@@ -79,6 +91,10 @@ def _describe(error: dict[str, Any], fields: Iterable[str]) -> tuple[str, str]:
         return f"missing required field {field!r}", ""
     if kind == "invalid_key" or field == "[key]":
         return "a key must be a name (text), not a number", "quote the key or rename it"
+    bound = _BOUNDS.get(kind)
+    if bound is not None:
+        word, key = bound
+        return f"must be {word} {error.get('ctx', {}).get(key)}", ""
     message = error["msg"]
     if message.startswith("Input should"):
         message = "should" + message[len("Input should") :]
@@ -117,6 +133,8 @@ def issues_from_validation_error(
         absent[path] = is_absent
     issues: list[SpecIssue] = []
     for path, items in grouped.items():
+        specific = [item for item in items if item["type"] in _SPECIFIC]
+        items = specific or items
         full_path = (*base, *path)
         on_key = items[0]["type"] in ("extra_forbidden", "invalid_key") or absent[path] or _on_key(items[0])
         location = source.locate(full_path, key=on_key)

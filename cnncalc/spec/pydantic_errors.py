@@ -46,15 +46,20 @@ def _data_path(loc: tuple[Any, ...], data: Any, missing: bool = False) -> tuple[
     return tuple(path), False, first_tag
 
 
-def _outmatched(loc: tuple[Any, ...], path: PathKey, tag: int | None,
-                others: list[tuple[tuple[Any, ...], PathKey, int | None]]) -> bool:
+def _outmatched(
+    loc: tuple[Any, ...], path: PathKey, tag: int | None, others: list[tuple[tuple[Any, ...], PathKey, int | None]]
+) -> bool:
     """Whether this error is one alternative of a union and another alternative got further into the value:
     `kernel: [3, [3]]` fails both as an int (at `kernel`) and as a list (at `kernel.1`); only the latter helps."""
     if tag is None:
         return False
     for other_loc, other_path, other_tag in others:
-        if (other_tag == tag and other_loc[:tag] == loc[:tag] and other_loc[tag] != loc[tag]
-                and len(other_path) > len(path)):
+        if (
+            other_tag == tag
+            and other_loc[:tag] == loc[:tag]
+            and other_loc[tag] != loc[tag]
+            and len(other_path) > len(path)
+        ):
             return True
     return False
 

@@ -209,8 +209,11 @@ class Builder:
         return ok
 
     def check_keys(self, entry: dict[str, Any], path: PathKey, allowed: set[str], what: str) -> bool:
-        ok = True
+        strays = self.check_cut_expressions(entry, path)
+        ok = not strays
         for key in entry:
+            if key in strays:
+                continue
             if key not in allowed:
                 self.error(
                     self.locate((*path, key), key=True),
@@ -219,6 +222,36 @@ class Builder:
                 )
                 ok = False
         return ok
+
+    def check_cut_expressions(self, mapping: dict[Any, Any], path: PathKey) -> set[Any]:
+        """Report expressions that a flow mapping cut at their commas; return the stray keys they left.
+
+        In `{out: make_divisible(30, 8), kernel: 3}` the comma ends the value: YAML reads `out:
+        "make_divisible(30"` and a field `8)` without a value. A value with an unclosed `(` followed by
+        such keys, which together close it, is one expression that needs quotes.
+        """
+        strays: set[Any] = set()
+        keys = list(mapping)
+        for position, key in enumerate(keys):
+            value = mapping[key]
+            if not isinstance(value, str) or key in strays or _unclosed(value) <= 0:
+                continue
+            text, tail = value, []
+            for stray in keys[position + 1 :]:
+                if mapping[stray] is not None or _unclosed(text) <= 0:
+                    break
+                text += f", {stray}"
+                tail.append(stray)
+            if tail and _unclosed(text) == 0:
+                strays.update(tail)
+                cut = ", ".join(repr(str(stray)) for stray in tail)
+                self.error(
+                    self.locate((*path, key)),
+                    f"the expression of {key!r} is cut at a comma: YAML reads {cut} as "
+                    + ("a field of its own" if len(tail) == 1 else "fields of their own"),
+                    f'quote the expression: {key}: "{text}"',
+                )
+        return strays
 
     def check_block_use(self, entry: dict[str, Any], path: PathKey) -> bool:
         name = entry["block"]
@@ -231,10 +264,11 @@ class Builder:
         if not isinstance(args, dict):
             self.error(self.locate((*path, "args")), "`args` must be a mapping of argument names to values")
             return False
-        ok = True
+        strays = self.check_cut_expressions(args, (*path, "args"))
+        ok = not strays
         declared = blocks[name].args
         for arg in args:
-            if arg not in declared:
+            if arg not in declared and arg not in strays:
                 self.error(
                     self.locate((*path, "args", arg), key=True),
                     f"block {name!r} has no argument {arg!r}",
@@ -722,6 +756,11 @@ class Builder:
         node = Node(len(self.nodes), full_path, kind.name, spec, tuple(inputs), location, frozen, result)  # type: ignore[arg-type]
         self.nodes.append(node)
         return node.index
+
+
+def _unclosed(text: str) -> int:
+    """How many more `(` than `)` a text holds."""
+    return text.count("(") - text.count(")")
 
 
 def bool_for_number(prefix: str, key: str, raw: Any) -> tuple[str, str]:

@@ -183,7 +183,7 @@ def _yaml_hint(text: str) -> str:
     if stripped.lower() in _YAML11_BOOLEANS:
         return f"{stripped} is true or false in YAML 1.1 but text in YAML 1.2: write true or false"
     if stripped.count("(") > stripped.count(")"):
-        return "an unquoted expression with a comma is cut at the comma inside `{...}`: quote the expression"
+        return "inside `{...}` and `[...]` an unquoted expression ends at its first comma: quote the expression"
     return ""
 
 
@@ -295,6 +295,8 @@ class _Evaluator:
 
 
 def _bounded(value: Number) -> Number:
+    if type(value) is int and -limits.MAX_INTEGER <= value <= limits.MAX_INTEGER:
+        return value  # the common case, checked first: this runs for every node of every evaluation
     if not isinstance(value, bool | int | float):  # (-8) ** 0.5 is a complex number
         raise ExpressionError("the result is not a real number")
     if isinstance(value, float):

@@ -14,6 +14,7 @@ import random
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,7 @@ from typer.testing import CliRunner
 
 from cnncalc import limits
 from cnncalc.cli.app import app
+from cnncalc.errors import SpecPathError
 
 TIMEOUT_S = 10  # a case that has not ended by then hangs
 BUDGET_S = 5.0  # wall time a refusal may take, interpreter start-up included (generous for shared machines)
@@ -379,10 +381,123 @@ def test_nonexistent_path_is_a_usage_error(tmp_path: Path) -> None:
     assert f"{missing}: error: no such file or bundled spec" in run.stderr
 
 
-def test_dev_null_is_an_empty_spec() -> None:
-    run = invoke("analyze", os.devnull)
-    assert_clean_failure(run)
-    assert f"{os.devnull}:1:1: error: the spec is empty" in run.stderr
+@dataclass(frozen=True)
+class PathCase:
+    """A SPEC argument that is no readable spec file: `make` creates it in a folder and returns the argument."""
+
+    id: str
+    make: Callable[[Path], str]
+    message: str  # the whole report line after "ARGUMENT: error: " (or after the shortened argument)
+    shown: Callable[[str], str] = str  # how the report names the argument
+
+
+def _fifo(directory: Path) -> str:
+    path = directory / "fifo.yaml"
+    os.mkfifo(path)  # no writer ever opens it: open() without O_NONBLOCK would wait forever
+    return str(path)
+
+
+def _dangling_link(directory: Path) -> str:
+    link = directory / "dangling.yaml"
+    link.symlink_to(directory / "gone.yaml")
+    return str(link)
+
+
+def _link_loop(directory: Path) -> str:
+    (directory / "loop_a.yaml").symlink_to(directory / "loop_b.yaml")
+    (directory / "loop_b.yaml").symlink_to(directory / "loop_a.yaml")
+    return str(directory / "loop_a.yaml")
+
+
+def _long_name(directory: Path) -> str:
+    return str(directory / ("a" * 5_000 + ".yaml"))
+
+
+def _shortened(argument: str) -> str:
+    return f"{argument[:40]}...{argument[-20:]} ({len(argument):,} characters)"
+
+
+PATH_CASES = [
+    PathCase("fifo_without_writer", _fifo, "is a named pipe (FIFO), not a spec file"),
+    PathCase("dev_zero", lambda _: "/dev/zero", "is a character device, not a spec file"),
+    PathCase("dev_urandom", lambda _: "/dev/urandom", "is a character device, not a spec file"),
+    PathCase("dev_null", lambda _: os.devnull, "is a character device, not a spec file"),
+    PathCase("directory", str, "is a directory, not a spec file"),
+    PathCase("dangling_symlink", _dangling_link, "is a symbolic link to '{dir}/gone.yaml', which does not exist"),
+    PathCase("symlink_loop", _link_loop, "symbolic links loop (or nest too deeply) in this path"),
+    PathCase("name_too_long", _long_name, "the path is longer than the file system allows", _shortened),
+]
+
+
+@pytest.mark.parametrize("command", ["analyze", "validate"])
+@pytest.mark.parametrize("case", PATH_CASES, ids=[case.id for case in PATH_CASES])
+def test_path_that_is_no_spec_file_is_a_usage_error(case: PathCase, command: str, tmp_path: Path) -> None:
+    """A real process, so that a hang (FIFO, endless device) shows as a timeout: exit 2 at once, one line."""
+    argument = case.make(tmp_path)
+    run = run_cli(command, argument, timeout=TIMEOUT_S)
+    assert_clean_failure(run, code=2, budget=BUDGET_S)
+    report = [line for line in run.stderr.splitlines() if line.strip()]
+    assert report == [f"{case.shown(argument)}: error: {case.message.format(dir=tmp_path)}"], run.stderr
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads files without permission bits")
+def test_file_without_read_permission_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "secret.yaml"
+    path.write_text(HEAD + "  - {type: relu}\n")
+    path.chmod(0)
+    run = run_cli("analyze", str(path))
+    assert_clean_failure(run, code=2)
+    assert run.stderr.strip() == f"{path}: error: cannot read the file: Permission denied"
+
+
+def test_permission_denied_is_reported_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same refusal in-process, where a test running as root can still see it: open() is refused."""
+    path = tmp_path / "secret.yaml"
+    path.write_text(HEAD + "  - {type: relu}\n")
+    real_open = os.open
+
+    def refusing_open(file, *args, **kwargs):
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing_open)
+    for command in ("analyze", "validate"):
+        run = invoke(command, str(path))
+        assert_clean_failure(run, code=2)
+        assert run.stderr.strip() == f"{path}: error: cannot read the file: Permission denied"
+
+
+def test_regular_file_replaced_by_a_fifo_after_the_check_does_not_hang(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The path passes os.stat as a regular file, then is a FIFO when opened: the open does not block and the
+    file is refused from its descriptor. Read in a thread, so that a blocking open fails the test, not hangs it."""
+    from cnncalc.spec.yaml_source import read_spec_text
+
+    fifo = tmp_path / "swapped.yaml"
+    os.mkfifo(fifo)
+    real_stat = os.stat
+    regular = real_stat(__file__)
+
+    def stat_before_the_swap(file, *args, **kwargs):
+        return regular if str(file) == str(fifo) else real_stat(file, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat_before_the_swap)
+    outcome: list[BaseException | str] = []
+
+    def read() -> None:
+        try:
+            outcome.append(read_spec_text(fifo))
+        except BaseException as error:  # any outcome is recorded and checked below
+            outcome.append(error)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=2)
+    assert outcome, "reading a FIFO swapped in after the check blocked"
+    [error] = outcome
+    assert isinstance(error, SpecPathError)
+    assert str(error) == f"{fifo}: error: is a named pipe (FIFO), not a spec file"
 
 
 # ------------------------------------------------------------------------------ found bugs outside spec/ code

@@ -12,8 +12,11 @@ into plain dicts, lists and scalars, while:
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -120,18 +123,63 @@ class _Node:
 
 
 def read_spec_text(path: Path) -> str:
-    """Read a spec file as UTF-8 text, refusing oversize or undecodable input with a located message."""
+    """Read a spec file as UTF-8 text, refusing oversize or undecodable input with a located message.
+
+    Only a regular file is read: a FIFO without a writer would block `open()` forever and a device such as
+    /dev/zero never ends, so anything else is refused from its `os.stat` before it is opened. The file is
+    opened non-blocking and checked again, in case the path was replaced by a FIFO in between.
+    """
     file = str(path)
-    if not path.exists():
-        raise SpecPathError.at(Location(file), "no such file", "check the path, or run `cnncalc zoo` for bundled specs")
-    if path.is_dir():
-        raise SpecPathError.at(Location(file), "is a directory, not a spec file")
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(limits.MAX_FILE_BYTES + 1)
+        mode = os.stat(file).st_mode
     except OSError as error:
-        raise SpecPathError.at(Location(file), f"cannot read the file: {error.strerror or error}") from None
+        raise _unreadable_path(file, error) from None
+    _refuse_non_regular(file, mode)
+    try:
+        descriptor = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as error:
+        raise _unreadable_path(file, error) from None
+    with os.fdopen(descriptor, "rb") as handle:
+        _refuse_non_regular(file, os.fstat(handle.fileno()).st_mode)
+        try:
+            raw = handle.read(limits.MAX_FILE_BYTES + 1)
+        except OSError as error:
+            raise _unreadable_path(file, error) from None
     return decode_spec_bytes(raw, file)
+
+
+_FILE_KINDS = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def _refuse_non_regular(file: str, mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    kind = _FILE_KINDS.get(stat.S_IFMT(mode), "not a regular file")
+    raise SpecPathError.at(Location(file), f"is {kind}, not a spec file")
+
+
+def _unreadable_path(file: str, error: OSError) -> SpecPathError:
+    """A one-line report for a path that cannot be opened, whatever the reason."""
+    if error.errno == errno.ENAMETOOLONG:
+        shown = file if len(file) <= 80 else f"{file[:40]}...{file[-20:]} ({len(file):,} characters)"
+        return SpecPathError.at(Location(shown), "the path is longer than the file system allows")
+    if error.errno == errno.ENOENT:
+        if os.path.islink(file):
+            return SpecPathError.at(
+                Location(file), f"is a symbolic link to {os.readlink(file)!r}, which does not exist"
+            )
+        return SpecPathError.at(
+            Location(file), "no such file", "check the path, or run `cnncalc zoo` for bundled specs"
+        )
+    if error.errno == errno.ELOOP:
+        return SpecPathError.at(Location(file), "symbolic links loop (or nest too deeply) in this path")
+    return SpecPathError.at(Location(file), f"cannot read the file: {error.strerror or error}")
 
 
 def decode_spec_bytes(raw: bytes, file: str) -> str:

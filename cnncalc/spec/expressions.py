@@ -122,8 +122,6 @@ _ALLOWED_NODES = (
 
 def evaluate(text: str, variables: Mapping[str, Number]) -> Number:
     """Evaluate `text` with `variables` in scope; raise ExpressionError with a readable reason on failure."""
-    if len(text) > limits.MAX_EXPRESSION_CHARS:
-        raise ExpressionError(f"expression is longer than {limits.MAX_EXPRESSION_CHARS} characters")
     tree = checked_tree(text)
     try:
         return _Evaluator(variables).visit(tree.body)
@@ -141,6 +139,8 @@ def checked_tree(text: str) -> ast.Expression:
     variables, and parsing is most of the cost of an evaluation. A refused text raises the same error each
     time (errors are not cached, but they end the analysis anyway). The trees are never modified.
     """
+    if len(text) > limits.MAX_EXPRESSION_CHARS:
+        raise ExpressionError(f"expression is longer than {limits.MAX_EXPRESSION_CHARS} characters")
     try:
         tree = _parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -188,10 +188,10 @@ def _yaml_hint(text: str) -> str:
 
 
 def names_in(text: str) -> set[str]:
-    """Variable names an expression mentions (for error messages); empty if it does not parse."""
+    """Variable names an expression mentions; empty if it is not a valid expression."""
     try:
-        tree = _parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = checked_tree(text)
+    except ExpressionError:
         return set()
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} - set(FUNCTIONS)
 

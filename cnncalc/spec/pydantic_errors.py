@@ -122,13 +122,18 @@ def issues_from_validation_error(
     source: SourceMap,
     data: Any,
     fields_at: FieldsAt,
+    left_out: Iterable[str] = (),
 ) -> list[SpecIssue]:
-    """One issue per located problem; the alternatives of a union at the same place become one line."""
+    """One issue per located problem; the alternatives of a union at the same place become one line.
+    Problems of the top-level fields named in `left_out` (not given on purpose) are not reported."""
+    skipped = set(left_out)
     grouped: dict[PathKey, list[dict[str, Any]]] = {}
     absent: dict[PathKey, bool] = {}
     located: list[tuple[dict[str, Any], tuple[Any, ...], PathKey, bool, int | None]] = []
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
+        if loc and loc[0] in skipped:
+            continue
         located.append((item, loc, *_data_path(loc, data, missing=item["type"] == "missing")))
     alternatives = [(loc, path, tag) for _, loc, path, _, tag in located]
     for item, loc, path, is_absent, tag in located:

@@ -43,7 +43,7 @@ GROUP_FIELDS = ENTRY_FIELDS | {"layers"}
 RESERVED_NAMES = {"input", "index", "in_channels", "in_features"}
 COLLAPSED_NAMES = 3  # layer names shown in a warning that many layers share (all are in its `layers`)
 
-Ref = int | None  # a node index, NETWORK_INPUT, or None for "failed upstream" (no further errors reported)
+Ref = int | None  # a node index, NETWORK_INPUT, or None: failed upstream, its shape unknown (fields still checked)
 
 
 @dataclass

@@ -34,15 +34,24 @@ class Location:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+NOT_SHAPE_CHECKED = "not-shape-checked"  # code of the note on layers after a failure that were not shape-checked
+
+
 @dataclass(frozen=True)
 class SpecIssue:
+    """One problem. `count` and `layers` tell which layers share an issue that is reported once for all of them
+    (e.g. the same warning on 28 BatchNorm layers); `code` marks issues that programs may look for."""
+
     message: str
     location: Location
     hint: str = ""
     severity: str = "error"  # "error" or "warning"
+    count: int = 1
+    layers: tuple[str, ...] = ()
+    code: str = ""
 
     def as_dict(self) -> dict[str, object]:
-        return {
+        entry: dict[str, object] = {
             "severity": self.severity,
             "file": self.location.file,
             "line": self.location.line,
@@ -50,6 +59,12 @@ class SpecIssue:
             "message": self.message,
             "hint": self.hint,
         }
+        if self.layers:  # only issues shared by several layers carry these, so other issues keep their keys
+            entry["count"] = self.count
+            entry["layers"] = list(self.layers)
+        if self.code:
+            entry["code"] = self.code
+        return entry
 
     def __str__(self) -> str:
         text = f"{self.location}: {self.severity}: {self.message}"

@@ -28,7 +28,10 @@ def zoo_specs() -> dict[str, Path]:
 def resolve_spec(argument: str) -> Path | None:
     """A path as given if it exists, else the bundled spec of that name (with or without .yaml)."""
     path = Path(argument)
-    if path.exists():
+    try:
+        if path.exists() or path.is_symlink():  # a dangling link too: reading it says what is wrong
+            return path
+    except OSError:  # e.g. a name longer than the file system allows: reading it says what is wrong
         return path
     specs = zoo_specs()
     name = argument[: -len(".yaml")] if argument.endswith(".yaml") else argument

@@ -14,6 +14,7 @@ import random
 import re
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,7 @@ from typer.testing import CliRunner
 
 from cnncalc import limits
 from cnncalc.cli.app import app
+from cnncalc.errors import SpecPathError
 
 TIMEOUT_S = 10  # a case that has not ended by then hangs
 BUDGET_S = 5.0  # wall time a refusal may take, interpreter start-up included (generous for shared machines)
@@ -150,7 +152,9 @@ CASES = [
     Case("unclosed_quote", b'name: "abc\ninput: {shape: [3, 32, 32]}\n',
          r"invalid YAML: .*quoted scalar that starts at line 1, column 7", 3, 1, spawn=IN),
     Case("tab_indentation", b"input:\n\tshape: [3, 32, 32]\nlayers:\n  - {type: relu}\n",
-         r"invalid YAML: found character that cannot start any token", 2, 1, spawn=IN),
+         r"invalid YAML: found character .*cannot start any token(.*\n)*.*replace tabs with spaces", 2, 1, spawn=IN),
+    Case("tab_in_layer", HEAD.encode() + b"  - type: relu\n\t  inplace: true\n",
+         r"invalid YAML: (.*\n)*.*replace tabs with spaces", 4, 1, spawn=IN),
     Case("undefined_alias", HEAD.encode() + b"  - *conv\n", r"alias \*conv refers to an anchor that is not defined",
          3, 5, spawn=IN),
     # --- nothing, or not text
@@ -208,16 +212,20 @@ CASES = [
     Case("blocks_100_deep", _blocks_chain(100), rf"blocks are nested more than {limits.MAX_BLOCK_DEPTH} deep",
          5 + 3 * (limits.MAX_BLOCK_DEPTH - 1), 9),
     Case("out_1e30", HEAD.encode() + b"  - {type: conv2d, out: 1000000000000000000000000000000, kernel: 3}\n",
-         r"out: should be less than or equal to 2147483647", 3, 25),
+         r"out: must be at most 2147483647", 3, 25),
     Case("input_1e12", b"input: {shape: [3, 1000000000000, 1000000000000]}\nlayers:\n  - {type: relu}\n",
-         r"input.shape.1: should be less than or equal to 2147483647", 1, 20),
+         r"input.shape.1: must be at most 2147483647", 1, 20),
     Case("batch_1e30",
          b"input: {shape: [3, 32, 32], batch: 1000000000000000000000000000000}\nlayers:\n  - {type: relu}\n",
-         r"input.batch: should be less than or equal to 2147483647", 1, 36, spawn=IN),
+         r"input.batch: must be at most 2147483647", 1, 36, spawn=IN),
     Case("hex_literal_huge", HEAD.encode() + b"  - {type: conv2d, out: 0x" + b"f" * 5000 + b", kernel: 3}\n",
          r"the number '0xfff.*\(5,004 characters\) is too large for any real network", 3, 25),
     Case("hex_repeat_huge", HEAD.encode() + b"  - {type: relu, repeat: 0x" + b"f" * 5000 + b"}\n",
          r"too large for any real network", 3, 26, spawn=IN),
+    Case("inf_literal", HEAD.encode() + b"  - {type: upsample, scale: .inf}\n", r"'\.inf' is not a finite number",
+         3, 29),
+    Case("nan_literal", b"input: {shape: [3, 32, .nan]}\nlayers:\n  - {type: relu}\n",
+         r"'\.nan' is not a finite number", 1, 24, spawn=IN),
     Case("float_overflow", HEAD.encode() + b"  - {type: conv2d, out: 1e400, kernel: 3}\n", r"not a finite number",
          3, 25, spawn=IN),
     Case("power_tower", HEAD.encode() + b'  - {type: conv2d, out: "9**9**9**9", kernel: 3}\n',
@@ -373,10 +381,123 @@ def test_nonexistent_path_is_a_usage_error(tmp_path: Path) -> None:
     assert f"{missing}: error: no such file or bundled spec" in run.stderr
 
 
-def test_dev_null_is_an_empty_spec() -> None:
-    run = invoke("analyze", os.devnull)
-    assert_clean_failure(run)
-    assert f"{os.devnull}:1:1: error: the spec is empty" in run.stderr
+@dataclass(frozen=True)
+class PathCase:
+    """A SPEC argument that is no readable spec file: `make` creates it in a folder and returns the argument."""
+
+    id: str
+    make: Callable[[Path], str]
+    message: str  # the whole report line after "ARGUMENT: error: " (or after the shortened argument)
+    shown: Callable[[str], str] = str  # how the report names the argument
+
+
+def _fifo(directory: Path) -> str:
+    path = directory / "fifo.yaml"
+    os.mkfifo(path)  # no writer ever opens it: open() without O_NONBLOCK would wait forever
+    return str(path)
+
+
+def _dangling_link(directory: Path) -> str:
+    link = directory / "dangling.yaml"
+    link.symlink_to(directory / "gone.yaml")
+    return str(link)
+
+
+def _link_loop(directory: Path) -> str:
+    (directory / "loop_a.yaml").symlink_to(directory / "loop_b.yaml")
+    (directory / "loop_b.yaml").symlink_to(directory / "loop_a.yaml")
+    return str(directory / "loop_a.yaml")
+
+
+def _long_name(directory: Path) -> str:
+    return str(directory / ("a" * 5_000 + ".yaml"))
+
+
+def _shortened(argument: str) -> str:
+    return f"{argument[:40]}...{argument[-20:]} ({len(argument):,} characters)"
+
+
+PATH_CASES = [
+    PathCase("fifo_without_writer", _fifo, "is a named pipe (FIFO), not a spec file"),
+    PathCase("dev_zero", lambda _: "/dev/zero", "is a character device, not a spec file"),
+    PathCase("dev_urandom", lambda _: "/dev/urandom", "is a character device, not a spec file"),
+    PathCase("dev_null", lambda _: os.devnull, "is a character device, not a spec file"),
+    PathCase("directory", str, "is a directory, not a spec file"),
+    PathCase("dangling_symlink", _dangling_link, "is a symbolic link to '{dir}/gone.yaml', which does not exist"),
+    PathCase("symlink_loop", _link_loop, "symbolic links loop (or nest too deeply) in this path"),
+    PathCase("name_too_long", _long_name, "the path is longer than the file system allows", _shortened),
+]
+
+
+@pytest.mark.parametrize("command", ["analyze", "validate"])
+@pytest.mark.parametrize("case", PATH_CASES, ids=[case.id for case in PATH_CASES])
+def test_path_that_is_no_spec_file_is_a_usage_error(case: PathCase, command: str, tmp_path: Path) -> None:
+    """A real process, so that a hang (FIFO, endless device) shows as a timeout: exit 2 at once, one line."""
+    argument = case.make(tmp_path)
+    run = run_cli(command, argument, timeout=TIMEOUT_S)
+    assert_clean_failure(run, code=2, budget=BUDGET_S)
+    report = [line for line in run.stderr.splitlines() if line.strip()]
+    assert report == [f"{case.shown(argument)}: error: {case.message.format(dir=tmp_path)}"], run.stderr
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root reads files without permission bits")
+def test_file_without_read_permission_is_a_usage_error(tmp_path: Path) -> None:
+    path = tmp_path / "secret.yaml"
+    path.write_text(HEAD + "  - {type: relu}\n")
+    path.chmod(0)
+    run = run_cli("analyze", str(path))
+    assert_clean_failure(run, code=2)
+    assert run.stderr.strip() == f"{path}: error: cannot read the file: Permission denied"
+
+
+def test_permission_denied_is_reported_in_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same refusal in-process, where a test running as root can still see it: open() is refused."""
+    path = tmp_path / "secret.yaml"
+    path.write_text(HEAD + "  - {type: relu}\n")
+    real_open = os.open
+
+    def refusing_open(file, *args, **kwargs):
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refusing_open)
+    for command in ("analyze", "validate"):
+        run = invoke(command, str(path))
+        assert_clean_failure(run, code=2)
+        assert run.stderr.strip() == f"{path}: error: cannot read the file: Permission denied"
+
+
+def test_regular_file_replaced_by_a_fifo_after_the_check_does_not_hang(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The path passes os.stat as a regular file, then is a FIFO when opened: the open does not block and the
+    file is refused from its descriptor. Read in a thread, so that a blocking open fails the test, not hangs it."""
+    from cnncalc.spec.yaml_source import read_spec_text
+
+    fifo = tmp_path / "swapped.yaml"
+    os.mkfifo(fifo)
+    real_stat = os.stat
+    regular = real_stat(__file__)
+
+    def stat_before_the_swap(file, *args, **kwargs):
+        return regular if str(file) == str(fifo) else real_stat(file, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", stat_before_the_swap)
+    outcome: list[BaseException | str] = []
+
+    def read() -> None:
+        try:
+            outcome.append(read_spec_text(fifo))
+        except BaseException as error:  # any outcome is recorded and checked below
+            outcome.append(error)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=2)
+    assert outcome, "reading a FIFO swapped in after the check blocked"
+    [error] = outcome
+    assert isinstance(error, SpecPathError)
+    assert str(error) == f"{fifo}: error: is a named pipe (FIFO), not a spec file"
 
 
 # ------------------------------------------------------------------------------ found bugs outside spec/ code

@@ -14,7 +14,7 @@ from cnncalc.engine.memory import peak_live_bytes
 from cnncalc.engine.result import AnalysisResult, LayerRow, Totals
 from cnncalc.engine.tensor import image_tensor
 from cnncalc.errors import Location, SpecError, SpecIssue
-from cnncalc.spec.document import DTYPE_BYTES, SpecDocument, canonical_dtype, parse_document
+from cnncalc.spec.document import DTYPE_BYTES, SpecDocument, canonical_dtype, parse_document_despite_input
 from cnncalc.spec.yaml_source import LoadedDocument, load_yaml, read_spec_text
 
 
@@ -76,15 +76,54 @@ def _run_unpaused(
     text: str, file: str, overrides: InputOverrides | None
 ) -> tuple[AnalysisResult | None, list[SpecIssue]]:
     loaded = load_yaml(text, file)
-    document = parse_document(loaded)
+    document, input_issues = parse_document_despite_input(loaded)
+    if input_issues:  # the layers are still checked, without shapes
+        return None, [*input_issues, *build_graph(document, loaded.source, None).issues.issues]
     channels, spatial, batch, dtype = _input_settings(document, overrides)
     builder = build_graph(document, loaded.source, image_tensor(batch, channels, spatial))
     issues = builder.issues.issues
+    if builder.issues.errors:
+        blamed = _input_override_blamed(document, overrides, builder.issues.errors[0], file)
+        if blamed is not None:
+            return None, [blamed]
     if builder.issues.errors or not builder.nodes:
         if not builder.issues.errors:
             issues = [*issues, SpecIssue("the network has no layers", loaded.source.locate(("layers",)))]
         return None, issues
     return _assemble(document, loaded, builder, dtype, file), issues
+
+
+_AXES = {2: "C x L", 3: "C x H x W", 4: "C x D x H x W"}
+
+
+def _input_override_blamed(
+    document: SpecDocument, overrides: InputOverrides | None, first_error: SpecIssue, file: str
+) -> SpecIssue | None:
+    """An error about `--input` when it changed the number of axes or the channels and the spec then fails.
+
+    The spec's own lines are not wrong then: a network written for 3 x 224 x 224 images does not take 224 x 224,
+    and blaming its first layer sends the user to the wrong place. A different channel count alone may be
+    fine (only the first layer decides), so the option is blamed only when the analysis fails.
+    """
+    if overrides is None or overrides.shape is None:
+        return None
+    written = tuple(document.input.shape)
+    given = tuple(overrides.shape)
+    if len(given) == len(written) and given[0] == written[0]:
+        return None
+    name = document.name or Path(file).stem
+    given_text = "x".join(str(size) for size in given)
+    if len(given) != len(written):
+        message = (
+            f"--input {given_text} has {len(given)} axes ({_AXES.get(len(given), '?')}); {name} is written for "
+            f"{len(written)} ({_AXES.get(len(written), '?')}) with C = {written[0]} (input.shape {list(written)})"
+        )
+    else:
+        message = f"--input {given_text} has C = {given[0]}; {name} is written for C = {written[0]} " + (
+            f"(input.shape {list(written)})"
+        )
+    detail = f"with it the spec fails at {first_error.location}: {first_error.message}"
+    return SpecIssue(message, Location("--input"), detail)
 
 
 def _input_settings(document: SpecDocument, overrides: InputOverrides | None) -> tuple[int, tuple[int, ...], int, str]:

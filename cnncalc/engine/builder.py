@@ -27,12 +27,12 @@ from pydantic import ValidationError
 
 from cnncalc import limits
 from cnncalc.engine.tensor import Tensor
-from cnncalc.errors import IssueCollector, Location
+from cnncalc.errors import NOT_SHAPE_CHECKED, IssueCollector, Location, SpecIssue
 from cnncalc.layers import COMPOSITES, REGISTRY, LayerError, LayerResult, LayerSchema, RuleContext, all_kind_names
 from cnncalc.spec.document import IDENTIFIER_PATTERN, BlockDef, SpecDocument
-from cnncalc.spec.expressions import ExpressionError, evaluate
+from cnncalc.spec.expressions import ExpressionError, evaluate, names_in
 from cnncalc.spec.pydantic_errors import did_you_mean, issues_from_validation_error
-from cnncalc.spec.values import evaluate_value, string_keywords
+from cnncalc.spec.values import admits_bool, evaluate_value, holds_bool, string_keywords
 from cnncalc.spec.yaml_source import PathKey, SourceMap
 
 NETWORK_INPUT = -1  # node reference of the network input
@@ -41,8 +41,9 @@ ENTRY_FIELDS = {"name", "from", "when", "repeat", "frozen"}
 BLOCK_USE_FIELDS = ENTRY_FIELDS | {"block", "args"}
 GROUP_FIELDS = ENTRY_FIELDS | {"layers"}
 RESERVED_NAMES = {"input", "index", "in_channels", "in_features"}
+COLLAPSED_NAMES = 3  # layer names shown in a warning that many layers share (all are in its `layers`)
 
-Ref = int | None  # a node index, NETWORK_INPUT, or None for "failed upstream" (no further errors reported)
+Ref = int | None  # a node index, NETWORK_INPUT, or None: failed upstream, its shape unknown (fields still checked)
 
 
 @dataclass
@@ -73,7 +74,7 @@ class Scope:
 
 
 class Builder:
-    def __init__(self, document: SpecDocument, source: SourceMap, input_tensor: Tensor) -> None:
+    def __init__(self, document: SpecDocument, source: SourceMap, input_tensor: Tensor | None) -> None:
         self.document = document
         self.source = source
         self.input_tensor = input_tensor
@@ -86,6 +87,11 @@ class Builder:
         self.output_ref: Ref = None  # the network output
         self.group_kinds: dict[str, str] = {}  # path of each block use, group, composite or repeat -> what it is
         self.group_outputs: dict[str, Ref] = {}  # the same paths -> the node that is their output
+        self.unchecked = 0  # layers whose fields were checked but not their shapes (an input failed upstream)
+        self.first_failure: tuple[str, Location] | None = None  # the first layer whose output failed
+        self.estimate = LayerCountEstimate(document, {})  # sizes of entries that are skipped unexpanded
+        # warnings of layer rules, grouped by (kind, message, hint): where the group's issue is, and its layers
+        self._layer_warnings: dict[tuple[str, str, str], tuple[int, list[str]]] = {}
 
     # ------------------------------------------------------------------------------------------- issues
     def error(self, location: Location, message: str, hint: str = "") -> None:
@@ -97,6 +103,57 @@ class Builder:
         if (location, message) not in self._seen:
             self._seen.add((location, message))
             self.issues.warning(location, message, hint)
+
+    def layer_warning(self, location: Location, full_path: str, kind: str, message: str, hint: str) -> None:
+        """A rule's warning; the same warning of many layers becomes one issue (see `finish`)."""
+        group = (kind, message, hint)
+        if group in self._layer_warnings:
+            self._layer_warnings[group][1].append(full_path)
+            return
+        self._layer_warnings[group] = (len(self.issues.issues), [full_path])
+        self.issues.warning(location, f"{full_path} ({kind}): {message}", hint)
+
+    def failed(self, full_path: str, kind: str, location: Location) -> None:
+        """Remember the first layer that has no output: what the layers not shape-checked come after."""
+        if self.first_failure is None:
+            self.first_failure = (f"{full_path} ({kind})", location)
+
+    def not_shape_checked(self, entry: dict[str, Any], full_path: str, unshaped: bool) -> None:
+        """Count the layers of an entry skipped without input shapes (quietly: none of its errors is known)."""
+        if unshaped:
+            repeat = self.estimate.repeat(entry) if "repeat" in entry else 1
+            self.unchecked += repeat * self.estimate.body(entry)
+
+    def finish(self) -> None:
+        """Collapse warnings that many layers share, and say how many layers were not shape-checked."""
+        for (kind, message, hint), (position, paths) in self._layer_warnings.items():
+            if len(paths) > 1:
+                first = self.issues.issues[position]
+                shown = ", ".join(paths[:COLLAPSED_NAMES]) + (", ..." if len(paths) > COLLAPSED_NAMES else "")
+                self.issues.issues[position] = SpecIssue(
+                    f"{kind} in {len(paths)} layers ({shown}): {message}",
+                    first.location,
+                    hint,
+                    "warning",
+                    count=len(paths),
+                    layers=tuple(paths),
+                )
+        if self.unchecked:
+            layers = f"{self.unchecked} layer{'s' * (self.unchecked != 1)}"
+            were = "were" if self.unchecked != 1 else "was"
+            if self.input_tensor is None:
+                where, message = self.locate(("input",)), f"{layers} {were} not shape-checked: the input is invalid"
+            elif self.first_failure is not None:
+                path, where = self.first_failure
+                message = f"{layers} after {path} {were} not shape-checked: their input shape is unknown"
+            else:
+                where, message = (
+                    self.locate(("layers",)),
+                    f"{layers} {were} not shape-checked: their input shape is unknown",
+                )
+            self.issues.issues.append(
+                SpecIssue(message, where, "fix the errors above, then check again", "warning", code=NOT_SHAPE_CHECKED)
+            )
 
     def locate(self, path: PathKey, key: bool = False) -> Location:
         return self.source.locate(path, key=key)
@@ -110,7 +167,9 @@ class Builder:
         return self.nodes[ref].result.output
 
     # ------------------------------------------------------------------------------------------- build
-    def evaluate_variables(self, raw: Mapping[str, Any], path: PathKey, base: dict[str, Any]) -> dict[str, Any] | None:
+    def evaluate_variables(
+        self, raw: Mapping[str, Any], path: PathKey, base: dict[str, Any], unshaped: bool = False
+    ) -> dict[str, Any] | None:
         variables = dict(base)
         ok = True
         for name, value in raw.items():
@@ -118,23 +177,29 @@ class Builder:
                 self.error(self.locate((*path, name), key=True), f"{name!r} is a reserved name", "rename the variable")
                 ok = False
                 continue
-            result = self.evaluate_expression(value, variables, (*path, name))
+            result = self.evaluate_expression(value, variables, (*path, name), unshaped)
             if result is None:
                 ok = False
                 continue
             variables[name] = result
         return variables if ok else None
 
-    def evaluate_expression(self, value: Any, variables: Mapping[str, Any], path: PathKey) -> Any:
+    def evaluate_expression(
+        self, value: Any, variables: Mapping[str, Any], path: PathKey, unshaped: bool = False
+    ) -> Any:
+        """The value of a number or expression; None after reporting why there is none, or, without input
+        shapes (`unshaped`), quietly for an expression that reads one."""
         if isinstance(value, bool | int | float):
             return value
         if not isinstance(value, str):
             self.error(self.locate(path), f"expected a number or an expression, got {type(value).__name__}")
             return None
+        if unshaped and reads_missing_shape(value, variables):
+            return None
         try:
             return evaluate(value, variables)
         except ExpressionError as error:
-            self.error(self.locate(path), f"cannot evaluate {shorten(value)}: {error}")
+            self.error(self.locate(path), f"cannot evaluate {shorten(value)}: {error}", error.hint)
             return None
 
     # ---------------------------------------------------------------------------- structural checking
@@ -209,8 +274,11 @@ class Builder:
         return ok
 
     def check_keys(self, entry: dict[str, Any], path: PathKey, allowed: set[str], what: str) -> bool:
-        ok = True
+        strays = self.check_cut_expressions(entry, path)
+        ok = not strays
         for key in entry:
+            if key in strays:
+                continue
             if key not in allowed:
                 self.error(
                     self.locate((*path, key), key=True),
@@ -219,6 +287,36 @@ class Builder:
                 )
                 ok = False
         return ok
+
+    def check_cut_expressions(self, mapping: dict[Any, Any], path: PathKey) -> set[Any]:
+        """Report expressions that a flow mapping cut at their commas; return the stray keys they left.
+
+        In `{out: make_divisible(30, 8), kernel: 3}` the comma ends the value: YAML reads `out:
+        "make_divisible(30"` and a field `8)` without a value. A value with an unclosed `(` followed by
+        such keys, which together close it, is one expression that needs quotes.
+        """
+        strays: set[Any] = set()
+        keys = list(mapping)
+        for position, key in enumerate(keys):
+            value = mapping[key]
+            if not isinstance(value, str) or key in strays or _unclosed(value) <= 0:
+                continue
+            text, tail = value, []
+            for stray in keys[position + 1 :]:
+                if mapping[stray] is not None or _unclosed(text) <= 0:
+                    break
+                text += f", {stray}"
+                tail.append(stray)
+            if tail and _unclosed(text) == 0:
+                strays.update(tail)
+                cut = ", ".join(repr(str(stray)) for stray in tail)
+                self.error(
+                    self.locate((*path, key)),
+                    f"the expression of {key!r} is cut at a comma: YAML reads {cut} as "
+                    + ("a field of its own" if len(tail) == 1 else "fields of their own"),
+                    f'quote the expression: {key}: "{text}"',
+                )
+        return strays
 
     def check_block_use(self, entry: dict[str, Any], path: PathKey) -> bool:
         name = entry["block"]
@@ -231,10 +329,11 @@ class Builder:
         if not isinstance(args, dict):
             self.error(self.locate((*path, "args")), "`args` must be a mapping of argument names to values")
             return False
-        ok = True
+        strays = self.check_cut_expressions(args, (*path, "args"))
+        ok = not strays
         declared = blocks[name].args
         for arg in args:
-            if arg not in declared:
+            if arg not in declared and arg not in strays:
                 self.error(
                     self.locate((*path, "args", arg), key=True),
                     f"block {name!r} has no argument {arg!r}",
@@ -422,26 +521,25 @@ class Builder:
             inputs = []
             for index, reference in enumerate(listed):
                 ref_location = where("from", index) if isinstance(sources, list) else where("from")
-                ref, found = self.resolve(reference, scope, ref_location)
-                if not found:
-                    return None
+                ref, _ = self.resolve(reference, scope, ref_location)  # not found: reported, its shape unknown
                 inputs.append(ref)
         name = entry.get("name")
         # Unnamed entries are numbered like torch.nn.Sequential numbers its modules: skipped ones take no number.
         number = position - bisect.bisect_left(skipped, position)
         component = name if isinstance(name, str) else str(number)
-        if any(ref is None for ref in inputs):
-            self.register(scope, component, None)
-            return None
+        # An input that failed upstream has no shape: the entry's fields are still checked (they do not depend
+        # on shapes), but not its shapes; expressions that read `in_channels` or `in_features` are not checked.
+        unshaped = any(self.tensor(ref) is None for ref in inputs)
         first = self.tensor(inputs[0])
         variables = self.local_variables(scope.variables, first)
 
         # when:
         when = entry.get("when", True)
         if not isinstance(when, bool):
-            when = self.evaluate_expression(when, variables, (*path, "when") if path else ())
+            when = self.evaluate_expression(when, variables, (*path, "when") if path else (), unshaped)
             if when is None:
                 self.register(scope, component, None)
+                self.not_shape_checked(entry, scope.child_path(component), unshaped)
                 return None
         if not when:
             bisect.insort(skipped, position)
@@ -452,9 +550,10 @@ class Builder:
         repeated = "repeat" in entry
         count = 1
         if repeated:
-            count = self.evaluate_expression(entry["repeat"], variables, (*path, "repeat") if path else ())
+            count = self.evaluate_expression(entry["repeat"], variables, (*path, "repeat") if path else (), unshaped)
             if count is None:
                 self.register(scope, component, None)
+                self.not_shape_checked(entry, scope.child_path(component), unshaped)
                 return None
             if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= limits.MAX_REPEAT:
                 self.error(
@@ -483,6 +582,8 @@ class Builder:
                 entry, path, holder, str(index), holder.child_path(str(index)), current_inputs, index, location, frozen
             )
             if output is None:
+                # The fields of the later copies were checked in this one; their shapes cannot be.
+                self.unchecked += (count - index - 1) * self.estimate.body(entry)
                 break
             current_inputs = [output]
         holder.output = output
@@ -576,8 +677,10 @@ class Builder:
         location: Location,
     ) -> Ref:
         composite = COMPOSITES[entry["type"]]
-        spec = self.validate_fields(composite.schema, entry, path, variables, location, child.prefix)
+        unshaped = any(self.tensor(ref) is None for ref in inputs)
+        spec = self.validate_fields(composite.schema, entry, path, variables, location, child.prefix, unshaped)
         if spec is None:
+            self.not_shape_checked(entry, child.prefix, unshaped)
             return None
         expanded = composite.expand(spec)
         if len(inputs) != 1:
@@ -613,17 +716,22 @@ class Builder:
         block_path: PathKey = ("blocks", name)
         variables = {key: value for key, value in self.document_variables.items()}
         args = entry.get("args") or {}
+        unshaped = any(self.tensor(ref) is None for ref in inputs)
         for arg, default in block.args.items():
             if arg in args:
-                value = self.evaluate_expression(args[arg], caller_variables, (*path, "args", arg) if path else ())
+                value = self.evaluate_expression(
+                    args[arg], caller_variables, (*path, "args", arg) if path else (), unshaped
+                )
             else:
-                value = self.evaluate_expression(default, variables, (*block_path, "args", arg))
+                value = self.evaluate_expression(default, variables, (*block_path, "args", arg), unshaped)
             if value is None:
+                self.not_shape_checked(entry, child.prefix, unshaped)
                 return None
             variables[arg] = value
         variables = self.local_variables(variables, self.tensor(inputs[0]), caller_variables.get("index"))
-        derived = self.evaluate_variables(block.vars, (*block_path, "vars"), variables)
+        derived = self.evaluate_variables(block.vars, (*block_path, "vars"), variables, unshaped)
         if derived is None:
+            self.not_shape_checked(entry, child.prefix, unshaped)
             return None
         child.variables = derived
         for input_name, ref in zip(block.inputs, inputs, strict=True):
@@ -646,32 +754,46 @@ class Builder:
         variables: Mapping[str, Any],
         location: Location,
         full_path: str,
+        unshaped: bool = False,
     ) -> LayerSchema | None:
         """Evaluate an entry's expressions and validate its fields; errors name the instance (`layer2.0.conv1`),
-        since the same block definition may be used in several places with different arguments."""
+        since the same block definition may be used in several places with different arguments.
+
+        Without input shapes (`unshaped`), a field whose expression reads `in_channels` or `in_features` is
+        left out, and so are the schema's complaints about it; None is returned then, as there is no spec.
+        """
         prefix = f"{full_path} ({entry.get('type')}): "
         values: dict[str, Any] = {}
+        left_out: set[str] = set()
         ok = True
         for key, raw in entry.items():
             if key in ENTRY_FIELDS or key == "type":
+                continue
+            if unshaped and reads_missing_shape(raw, variables):
+                left_out.add(key)
                 continue
             try:
                 values[key] = evaluate_value(raw, string_keywords(schema, key), variables)
             except ExpressionError as error:
                 message = f"{prefix}{key}: cannot evaluate {shorten(raw)}: {error}"
-                self.error(self.locate((*path, key)) if path else location, message)
+                self.error(self.locate((*path, key)) if path else location, message, error.hint)
+                ok = False
+                continue
+            if not admits_bool(schema, key) and holds_bool(values[key]):
+                self.error(self.locate((*path, key)) if path else location, *bool_for_number(prefix, key, raw))
                 ok = False
         if not ok:
             return None
         try:
-            return schema.model_validate(values)
+            spec = schema.model_validate(values)
         except ValidationError as error:
             base: PathKey = path if path is not None else ()
             for issue in issues_from_validation_error(
-                error, base, self.source, values, lambda _: list(schema.model_fields)
+                error, base, self.source, values, lambda _: list(schema.model_fields), left_out
             ):
                 self.error(issue.location if path is not None else location, prefix + issue.message, issue.hint)
             return None
+        return None if left_out else spec
 
     def add_layer(
         self,
@@ -684,9 +806,9 @@ class Builder:
         frozen: bool,
     ) -> Ref:
         kind = REGISTRY[entry["type"]]
-        spec = self.validate_fields(kind.schema, entry, path, variables, location, full_path)
-        if spec is None:
-            return None
+        tensors = [self.tensor(ref) for ref in inputs]
+        unshaped = any(tensor is None for tensor in tensors)
+        spec = self.validate_fields(kind.schema, entry, path, variables, location, full_path, unshaped)
         count = len(inputs)
         if count < kind.min_inputs or (kind.max_inputs is not None and count > kind.max_inputs):
             wanted = str(kind.min_inputs) if kind.min_inputs == kind.max_inputs else f"at least {kind.min_inputs}"
@@ -695,18 +817,24 @@ class Builder:
                 f"{kind.name} takes {wanted} input(s), given {count}",
                 "list the inputs with `from: [a, b]`" if kind.min_inputs > 1 else "",
             )
+            spec = None
+        if unshaped:
+            self.unchecked += 1
             return None
-        tensors = [self.tensor(ref) for ref in inputs]
+        if spec is None:
+            self.failed(full_path, kind.name, location)
+            return None
         context = RuleContext()
         try:
             result = kind.rule(spec, tensors, context)  # type: ignore[arg-type]
         except LayerError as error:
             self.error(location, f"{full_path} ({kind.name}): {error.message}", error.hint)
+            self.failed(full_path, kind.name, location)
             return None
         for message, hint in context.errors:
             self.error(location, f"{full_path} ({kind.name}): {message}", hint)
         for message, hint in context.warnings:
-            self.warning(location, f"{full_path} ({kind.name}): {message}", hint)
+            self.layer_warning(location, full_path, kind.name, message, hint)
         output = result.output
         if any(size > limits.MAX_DIMENSION for size in output.shape) or output.numel > limits.MAX_NUMEL:
             self.error(
@@ -714,10 +842,42 @@ class Builder:
                 f"{full_path} ({kind.name}): output shape {output.shape} is too large for any tensor",
                 f"axes are limited to {limits.MAX_DIMENSION:,} and tensors to 2^63 - 1 elements",
             )
+            self.failed(full_path, kind.name, location)
             return None
         node = Node(len(self.nodes), full_path, kind.name, spec, tuple(inputs), location, frozen, result)  # type: ignore[arg-type]
         self.nodes.append(node)
         return node.index
+
+
+SHAPE_VARIABLES = ("in_channels", "in_features")
+
+
+def reads_missing_shape(value: Any, variables: Mapping[str, Any]) -> bool:
+    """Whether an expression (or a list holding one) reads `in_channels` or `in_features` that are not set:
+    without input shapes its value is unknown, not wrong."""
+    if isinstance(value, list):
+        return any(reads_missing_shape(item, variables) for item in value)
+    if not isinstance(value, str):
+        return False
+    return any(name in names_in(value) for name in SHAPE_VARIABLES if name not in variables)
+
+
+def _unclosed(text: str) -> int:
+    """How many more `(` than `)` a text holds."""
+    return text.count("(") - text.count(")")
+
+
+def bool_for_number(prefix: str, key: str, raw: Any) -> tuple[str, str]:
+    """Message and hint for a boolean given to a field that takes numbers: pydantic would read true as 1."""
+    if isinstance(raw, str):
+        return (
+            f"{prefix}{key}: {shorten(raw)} gives true or false, not a number",
+            "a comparison gives true or false; choose a number with `a if condition else b`",
+        )
+    return (
+        f"{prefix}{key}: expected a number, got {str(raw).lower() if isinstance(raw, bool) else shorten(raw)}",
+        "true and false are not numbers here (YAML 1.1 tools read them as 1 and 0); write the number",
+    )
 
 
 def shorten(value: Any, limit: int = 60) -> str:
@@ -792,11 +952,13 @@ class _TooLarge(Exception):
     """Raised to stop expansion once the node limit is reached (already reported)."""
 
 
-def build_graph(document: SpecDocument, source: SourceMap, input_tensor: Tensor) -> Builder:
+def build_graph(document: SpecDocument, source: SourceMap, input_tensor: Tensor | None) -> Builder:
+    """Expand and compute the network; without an input tensor (the input is invalid) only fields are checked."""
     builder = Builder(document, source, input_tensor)
     try:
         variables = builder.evaluate_variables(document.vars, ("vars",), {})
         builder.document_variables = variables or {}
+        builder.estimate = LayerCountEstimate(document, variables or {})
         builder.check_structure(document.layers, ("layers",))
         for name, block in document.blocks.items():
             builder.check_structure(block.layers, ("blocks", name, "layers"))
@@ -813,4 +975,5 @@ def build_graph(document: SpecDocument, source: SourceMap, input_tensor: Tensor)
             builder.output_ref = builder.expand_entries(document.layers, ("layers",), scope, NETWORK_INPUT)
     except _TooLarge:
         pass
+    builder.finish()
     return builder

@@ -43,6 +43,13 @@ def linear(spec: LinearSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerRes
     if tensor.rank < 2:
         raise LayerError(f"linear needs at least (batch, features), got {format_shape(tensor.shape)}")
     in_features = tensor.shape[-1]
+    if tensor.channel_axis is not None and len(tensor.spatial_axes) >= 2 and tensor.rank - 1 in tensor.spatial_axes:
+        # Valid in PyTorch, and rarely meant: on (B, C, H, W) a Linear mixes the W positions of each row only.
+        ctx.warning(
+            f"linear on the feature map {format_shape(tensor.shape)} acts on its last axis only "
+            f"({in_features} values along a spatial axis), not on the channels or the whole map",
+            "add `- {type: flatten}` before it to use every value, or use a 1x1 conv (`pointwise`) to mix channels",
+        )
     output = last_axis_replaced(tensor, spec.out)
     return LayerResult(
         output=output,

@@ -72,6 +72,12 @@ def _check_rank(tensor: Tensor, kind: str, ranks: tuple[int, ...], hint: str) ->
         raise LayerError(f"{kind} expects a {expected} input (batch included), got {format_shape(tensor.shape)}", hint)
 
 
+def _shape_with_channels_as_c(tensor: Tensor) -> str:
+    """(1, C, 1, 1): a shape with the channel axis written as C."""
+    sizes = ["C" if axis == tensor.channel_axis else str(size) for axis, size in enumerate(tensor.shape)]
+    return "(" + ", ".join(sizes) + ")"
+
+
 def _batchnorm_rule(kind: str, ranks: tuple[int, ...]):
     def rule(spec: BatchNormSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
         tensor = inputs[0]
@@ -85,8 +91,9 @@ def _batchnorm_rule(kind: str, ranks: tuple[int, ...]):
                     f"{format_shape(tensor.shape)} has one",
                     "use a batch > 1 or a larger feature map, or keep track_running_stats",
                 )
+            # The channel count is left out ("C") so that the same warning of many layers reads the same.
             ctx.warning(
-                f"{kind}: one value per channel at {format_shape(tensor.shape)}: fine at inference, but "
+                f"{kind}: one value per channel at {_shape_with_channels_as_c(tensor)}: fine at inference, but "
                 "PyTorch refuses to train it (batch statistics need more than one value)",
                 "train with a batch > 1",
             )

@@ -7,16 +7,26 @@ a block is instantiated, so each entry is validated against its kind's schema du
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
 
 from cnncalc import limits
-from cnncalc.errors import SpecError
+from cnncalc.errors import SpecError, SpecIssue
 from cnncalc.spec.pydantic_errors import issues_from_validation_error
 from cnncalc.spec.yaml_source import LoadedDocument
 
 IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # names of variables, blocks and layers alike
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
-Dimension = Annotated[int, Field(ge=1, le=limits.MAX_DIMENSION)]
+
+
+def _refuse_bool(value: Any) -> Any:
+    """Pydantic's lax mode reads true as 1 for an int: `batch: true` would silently mean batch 1."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("bool_for_number", "should be a whole number, not true or false")
+    return value
+
+
+Dimension = Annotated[int, BeforeValidator(_refuse_bool), Field(ge=1, le=limits.MAX_DIMENSION)]
 
 DTYPE_BYTES: dict[str, int] = {
     "float64": 8,
@@ -87,6 +97,26 @@ def parse_document(loaded: LoadedDocument) -> SpecDocument:
     except ValidationError as error:
         issues = issues_from_validation_error(error, (), loaded.source, loaded.data, _document_fields_at)
         raise SpecError(issues) from None
+
+
+def parse_document_despite_input(loaded: LoadedDocument) -> tuple[SpecDocument, list[SpecIssue]]:
+    """The document and the errors of its `input:` section, when that section is all that is wrong.
+
+    An invalid input (`batch: 0`) leaves the layers without shapes, not without meaning: their fields can
+    still be checked. The document returned then has a placeholder input, and the caller must not use it.
+    Any other error is raised as parse_document raises it.
+    """
+    try:
+        return parse_document(loaded), []
+    except SpecError as error:
+        data = loaded.data
+        if not isinstance(data, dict) or not isinstance(data.get("input"), dict):
+            raise
+        try:
+            document = SpecDocument.model_validate({**data, "input": {"shape": [1, 1]}})
+        except ValidationError:
+            raise error from None
+        return document, list(error.issues)
 
 
 def _document_fields_at(path: tuple[str | int, ...]) -> list[str]:

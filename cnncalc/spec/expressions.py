@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import math
 import operator
+import re
 import warnings
 from collections.abc import Callable, Mapping
 
@@ -21,7 +23,11 @@ Number = int | float | bool
 
 
 class ExpressionError(ValueError):
-    """An expression that cannot be evaluated; the message says why."""
+    """An expression that cannot be evaluated; the message says why, the hint (if any) how to fix it."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 def make_divisible(value: float, divisor: int, min_value: int | None = None) -> int:
@@ -116,12 +122,29 @@ _ALLOWED_NODES = (
 
 def evaluate(text: str, variables: Mapping[str, Number]) -> Number:
     """Evaluate `text` with `variables` in scope; raise ExpressionError with a readable reason on failure."""
+    tree = checked_tree(text)
+    try:
+        return _Evaluator(variables).visit(tree.body)
+    except ExpressionError as error:
+        if not error.hint:
+            error.hint = _yaml_hint(text)
+        raise
+
+
+@functools.lru_cache(maxsize=4096)
+def checked_tree(text: str) -> ast.Expression:
+    """The syntax tree of an expression, checked once against the allowed constructs.
+
+    Cached by text: a block repeated thousands of times evaluates the same few expressions with new
+    variables, and parsing is most of the cost of an evaluation. A refused text raises the same error each
+    time (errors are not cached, but they end the analysis anyway). The trees are never modified.
+    """
     if len(text) > limits.MAX_EXPRESSION_CHARS:
         raise ExpressionError(f"expression is longer than {limits.MAX_EXPRESSION_CHARS} characters")
     try:
         tree = _parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        raise ExpressionError(f"{text!r} is not a valid expression") from None
+        raise ExpressionError(f"{text!r} is not a valid expression", _yaml_hint(text)) from None
     nodes = list(ast.walk(tree))
     if len(nodes) > limits.MAX_EXPRESSION_NODES:
         raise ExpressionError(f"expression has more than {limits.MAX_EXPRESSION_NODES} parts")
@@ -132,7 +155,7 @@ def evaluate(text: str, variables: Mapping[str, Number]) -> Number:
             )
         if not isinstance(node, _ALLOWED_NODES):
             raise ExpressionError(f"{type(node).__name__.lower()} is not allowed in expressions")
-    return _Evaluator(variables).visit(tree.body)
+    return tree
 
 
 def _parse(text: str) -> ast.Expression:
@@ -142,11 +165,33 @@ def _parse(text: str) -> ast.Expression:
         return ast.parse(text.strip(), mode="eval")
 
 
+_SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?")
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9]+")
+_YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n"}
+
+
+def _yaml_hint(text: str) -> str:
+    """How to fix an expression that is really a YAML value read differently than its author expected."""
+    stripped = text.strip()
+    if _SEXAGESIMAL.fullmatch(stripped):
+        return (
+            f"YAML 1.1 reads {stripped} as a base-60 number; cnncalc reads YAML 1.2, where it is text: "
+            "write the number itself"
+        )
+    if _LEADING_ZERO.fullmatch(stripped):
+        return "a leading zero is read as octal by YAML 1.1 and as decimal by YAML 1.2; write it without the zero"
+    if stripped.lower() in _YAML11_BOOLEANS:
+        return f"{stripped} is true or false in YAML 1.1 but text in YAML 1.2: write true or false"
+    if stripped.count("(") > stripped.count(")"):
+        return "inside `{...}` and `[...]` an unquoted expression ends at its first comma: quote the expression"
+    return ""
+
+
 def names_in(text: str) -> set[str]:
-    """Variable names an expression mentions (for error messages); empty if it does not parse."""
+    """Variable names an expression mentions; empty if it is not a valid expression."""
     try:
-        tree = _parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = checked_tree(text)
+    except ExpressionError:
         return set()
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} - set(FUNCTIONS)
 
@@ -250,6 +295,8 @@ class _Evaluator:
 
 
 def _bounded(value: Number) -> Number:
+    if type(value) is int and -limits.MAX_INTEGER <= value <= limits.MAX_INTEGER:
+        return value  # the common case, checked first: this runs for every node of every evaluation
     if not isinstance(value, bool | int | float):  # (-8) ** 0.5 is a complex number
         raise ExpressionError("the result is not a real number")
     if isinstance(value, float):

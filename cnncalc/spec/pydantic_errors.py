@@ -46,15 +46,20 @@ def _data_path(loc: tuple[Any, ...], data: Any, missing: bool = False) -> tuple[
     return tuple(path), False, first_tag
 
 
-def _outmatched(loc: tuple[Any, ...], path: PathKey, tag: int | None,
-                others: list[tuple[tuple[Any, ...], PathKey, int | None]]) -> bool:
+def _outmatched(
+    loc: tuple[Any, ...], path: PathKey, tag: int | None, others: list[tuple[tuple[Any, ...], PathKey, int | None]]
+) -> bool:
     """Whether this error is one alternative of a union and another alternative got further into the value:
     `kernel: [3, [3]]` fails both as an int (at `kernel`) and as a list (at `kernel.1`); only the latter helps."""
     if tag is None:
         return False
     for other_loc, other_path, other_tag in others:
-        if (other_tag == tag and other_loc[:tag] == loc[:tag] and other_loc[tag] != loc[tag]
-                and len(other_path) > len(path)):
+        if (
+            other_tag == tag
+            and other_loc[:tag] == loc[:tag]
+            and other_loc[tag] != loc[tag]
+            and len(other_path) > len(path)
+        ):
             return True
     return False
 
@@ -70,6 +75,18 @@ def _short(value: Any, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]} ({len(text):,} characters)"
 
 
+# A number outside its range: "must be at least 1" says what to write, pydantic's wording does not.
+_BOUNDS = {
+    "greater_than_equal": ("at least", "ge"),
+    "less_than_equal": ("at most", "le"),
+    "greater_than": ("greater than", "gt"),
+    "less_than": ("less than", "lt"),
+}
+# Errors about a value of the right type: they say more than the other alternatives of a union at the same
+# place (`stride: 0` is an integer out of range, not "a valid integer or a valid list").
+_SPECIFIC = {*_BOUNDS, "bool_for_number"}
+
+
 def _describe(error: dict[str, Any], fields: Iterable[str]) -> tuple[str, str]:
     kind = error["type"]
     field = str(error["loc"][-1]) if error["loc"] else ""
@@ -79,6 +96,10 @@ def _describe(error: dict[str, Any], fields: Iterable[str]) -> tuple[str, str]:
         return f"missing required field {field!r}", ""
     if kind == "invalid_key" or field == "[key]":
         return "a key must be a name (text), not a number", "quote the key or rename it"
+    bound = _BOUNDS.get(kind)
+    if bound is not None:
+        word, key = bound
+        return f"must be {word} {error.get('ctx', {}).get(key)}", ""
     message = error["msg"]
     if message.startswith("Input should"):
         message = "should" + message[len("Input should") :]
@@ -101,13 +122,18 @@ def issues_from_validation_error(
     source: SourceMap,
     data: Any,
     fields_at: FieldsAt,
+    left_out: Iterable[str] = (),
 ) -> list[SpecIssue]:
-    """One issue per located problem; the alternatives of a union at the same place become one line."""
+    """One issue per located problem; the alternatives of a union at the same place become one line.
+    Problems of the top-level fields named in `left_out` (not given on purpose) are not reported."""
+    skipped = set(left_out)
     grouped: dict[PathKey, list[dict[str, Any]]] = {}
     absent: dict[PathKey, bool] = {}
     located: list[tuple[dict[str, Any], tuple[Any, ...], PathKey, bool, int | None]] = []
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
+        if loc and loc[0] in skipped:
+            continue
         located.append((item, loc, *_data_path(loc, data, missing=item["type"] == "missing")))
     alternatives = [(loc, path, tag) for _, loc, path, _, tag in located]
     for item, loc, path, is_absent, tag in located:
@@ -117,6 +143,8 @@ def issues_from_validation_error(
         absent[path] = is_absent
     issues: list[SpecIssue] = []
     for path, items in grouped.items():
+        specific = [item for item in items if item["type"] in _SPECIFIC]
+        items = specific or items
         full_path = (*base, *path)
         on_key = items[0]["type"] in ("extra_forbidden", "invalid_key") or absent[path] or _on_key(items[0])
         location = source.locate(full_path, key=on_key)

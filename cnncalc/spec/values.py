@@ -31,6 +31,27 @@ def string_keywords(schema: type[BaseModel], field: str) -> frozenset[str] | Non
     return FREE_TEXT if free else frozenset(keywords)
 
 
+@cache
+def admits_bool(schema: type[BaseModel], field: str) -> bool:
+    """Whether a field takes true/false. Pydantic's lax mode would read `out: true` as 1 for an int field:
+    a boolean given for a number is refused instead (see the builder)."""
+    info = schema.model_fields.get(field)
+    return info is None or _mentions(info.annotation, bool)
+
+
+def holds_bool(value: Any) -> bool:
+    """Whether a value, or an item of a list value, is a boolean."""
+    if isinstance(value, list):
+        return any(holds_bool(item) for item in value)
+    return isinstance(value, bool)
+
+
+def _mentions(annotation: Any, wanted: type) -> bool:
+    if annotation is wanted or annotation is Any:
+        return True
+    return any(_mentions(arg, wanted) for arg in typing.get_args(annotation) if not isinstance(arg, str))
+
+
 def _collect(annotation: Any, keywords: set[str]) -> bool:
     if annotation is str:
         return True

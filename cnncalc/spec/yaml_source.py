@@ -12,6 +12,11 @@ into plain dicts, lists and scalars, while:
 
 from __future__ import annotations
 
+import errno
+import math
+import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,9 +41,8 @@ _CORE_TAGS = {
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 _MAX_LITERAL = 10**limits.MAX_NUMBER_DIGITS
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_resolver = yaml.resolver.Resolver()
-_constructor = yaml.constructor.SafeConstructor()
+_DEPTH_MESSAGE = f"values are nested more than {limits.MAX_YAML_DEPTH} levels deep"
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when installed; tests swap in the pure parser
 
 
 class SourceMap:
@@ -119,18 +123,63 @@ class _Node:
 
 
 def read_spec_text(path: Path) -> str:
-    """Read a spec file as UTF-8 text, refusing oversize or undecodable input with a located message."""
+    """Read a spec file as UTF-8 text, refusing oversize or undecodable input with a located message.
+
+    Only a regular file is read: a FIFO without a writer would block `open()` forever and a device such as
+    /dev/zero never ends, so anything else is refused from its `os.stat` before it is opened. The file is
+    opened non-blocking and checked again, in case the path was replaced by a FIFO in between.
+    """
     file = str(path)
-    if not path.exists():
-        raise SpecPathError.at(Location(file), "no such file", "check the path, or run `cnncalc zoo` for bundled specs")
-    if path.is_dir():
-        raise SpecPathError.at(Location(file), "is a directory, not a spec file")
     try:
-        with path.open("rb") as handle:
-            raw = handle.read(limits.MAX_FILE_BYTES + 1)
+        mode = os.stat(file).st_mode
     except OSError as error:
-        raise SpecPathError.at(Location(file), f"cannot read the file: {error.strerror or error}") from None
+        raise _unreadable_path(file, error) from None
+    _refuse_non_regular(file, mode)
+    try:
+        descriptor = os.open(file, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as error:
+        raise _unreadable_path(file, error) from None
+    with os.fdopen(descriptor, "rb") as handle:
+        _refuse_non_regular(file, os.fstat(handle.fileno()).st_mode)
+        try:
+            raw = handle.read(limits.MAX_FILE_BYTES + 1)
+        except OSError as error:
+            raise _unreadable_path(file, error) from None
     return decode_spec_bytes(raw, file)
+
+
+_FILE_KINDS = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def _refuse_non_regular(file: str, mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    kind = _FILE_KINDS.get(stat.S_IFMT(mode), "not a regular file")
+    raise SpecPathError.at(Location(file), f"is {kind}, not a spec file")
+
+
+def _unreadable_path(file: str, error: OSError) -> SpecPathError:
+    """A one-line report for a path that cannot be opened, whatever the reason."""
+    if error.errno == errno.ENAMETOOLONG:
+        shown = file if len(file) <= 80 else f"{file[:40]}...{file[-20:]} ({len(file):,} characters)"
+        return SpecPathError.at(Location(shown), "the path is longer than the file system allows")
+    if error.errno == errno.ENOENT:
+        if os.path.islink(file):
+            return SpecPathError.at(
+                Location(file), f"is a symbolic link to {os.readlink(file)!r}, which does not exist"
+            )
+        return SpecPathError.at(
+            Location(file), "no such file", "check the path, or run `cnncalc zoo` for bundled specs"
+        )
+    if error.errno == errno.ELOOP:
+        return SpecPathError.at(Location(file), "symbolic links loop (or nest too deeply) in this path")
+    return SpecPathError.at(Location(file), f"cannot read the file: {error.strerror or error}")
 
 
 def decode_spec_bytes(raw: bytes, file: str) -> str:
@@ -158,7 +207,7 @@ def load_yaml(text: str, file: str) -> LoadedDocument:
     """Parse one YAML document into plain Python values plus a SourceMap."""
     if not text.strip():
         raise SpecError.at(Location(file, 1, 1), "the spec is empty", "a spec needs at least `input:` and `layers:`")
-    root = _compose(text, file)
+    root = _compose(text, file, _Loader)
     data = _to_python(root, file)
     return LoadedDocument(data, SourceMap(file, root), text)
 
@@ -169,7 +218,7 @@ def _mark_location(file: str, mark: Any) -> Location:
     return Location(file, mark.line + 1, mark.column + 1)
 
 
-def _compose(text: str, file: str) -> _Node:
+def _compose(text: str, file: str, loader: type) -> _Node:
     """Build the node tree from parser events without recursion, enforcing the size and depth limits."""
     anchors: dict[str, _Node] = {}
     stack: list[tuple[_Node, str | None]] = []  # open collections with their anchors
@@ -178,7 +227,7 @@ def _compose(text: str, file: str) -> _Node:
     total = 0  # values so far, aliases counted at their expanded size: checked as the events arrive
     aliases = False
     try:
-        for event in yaml.parse(text, Loader=_Loader):
+        for event in yaml.parse(text, Loader=loader):
             if isinstance(event, (yaml.AliasEvent, yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 if isinstance(event, yaml.AliasEvent):
                     aliases = True
@@ -231,12 +280,14 @@ def _compose(text: str, file: str) -> _Node:
                 _remember_anchor(anchors, anchor, node)
                 root = _attach(stack, node, root)
     except yaml.reader.ReaderError as error:
-        raise _reader_error(text, file, error) from None
+        raise _reader_error(text, file, error, loader) from None
     except yaml.YAMLError as error:
         problem_mark = getattr(error, "problem_mark", None)
         context_mark = getattr(error, "context_mark", None)
         mark = problem_mark or context_mark
         problem = getattr(error, "problem", None) or str(error)
+        if "nesting depth" in problem and mark is not None:
+            raise _parser_depth_refusal(text, file, mark) from None
         context = getattr(error, "context", None)
         message = f"invalid YAML: {problem}"
         if context and context_mark is not None and problem_mark is not None and context_mark.line != problem_mark.line:
@@ -244,14 +295,47 @@ def _compose(text: str, file: str) -> _Node:
             message += f" ({context} that starts at line {context_mark.line + 1}, column {context_mark.column + 1})"
         elif context:
             message += f" ({context})"
-        raise SpecError.at(
-            _mark_location(file, mark),
-            message,
-            "check indentation, colons and brackets near this position",
-        ) from None
+        hint = "check indentation, colons and brackets near this position"
+        if mark is not None and _tab_in_indentation(text, mark):
+            hint = "YAML does not allow tabs in indentation: replace tabs with spaces"
+        raise SpecError.at(_mark_location(file, mark), message, hint) from None
     if root is None:
         raise SpecError.at(Location(file, 1, 1), "the spec is empty", "a spec needs at least `input:` and `layers:`")
     return root
+
+
+# The pure-Python parser reads about 0.7 MB/s: re-reading more than this to place an error would be slow.
+_REPARSE_LIMIT_CHARS = 256 * 1024
+
+
+def _parser_depth_refusal(text: str, file: str, mark: Any) -> SpecError:
+    """cnncalc's nesting error for a parser that refused the nesting itself.
+
+    libyaml refuses 1,000 nested flow collections while it is still looking ahead for the first of them, so
+    it gives none of their events and the depth check in _compose never runs. The limit is cnncalc's, and so
+    are its message and position: the text up to the refusal is read again with the pure-Python parser (which
+    has no nesting limit of its own) to find where the nesting passes MAX_YAML_DEPTH, as it does without
+    libyaml. A prefix too long to re-read quickly gets the same message at the parser's position.
+    """
+    lines = text.split("\n", mark.line + 1)
+    prefix = "\n".join(lines[: mark.line + 1])
+    if len(prefix) <= _REPARSE_LIMIT_CHARS:
+        try:
+            _compose(prefix, file, yaml.SafeLoader)
+        except SpecError as error:
+            if error.issues[0].message == _DEPTH_MESSAGE:
+                return error
+    return _depth_error(file, mark)
+
+
+def _tab_in_indentation(text: str, mark: Any) -> bool:
+    """Whether the parser stopped in the leading whitespace of a line that holds a tab."""
+    lines = text.split("\n", mark.line + 1)
+    if mark.line >= len(lines):
+        return False
+    line = lines[mark.line]
+    indentation = line[: len(line) - len(line.lstrip(" \t"))]
+    return "\t" in indentation and mark.column <= len(indentation)
 
 
 def _size_error(file: str, mark: Any, aliases: bool) -> SpecError:
@@ -268,11 +352,11 @@ def _size_error(file: str, mark: Any, aliases: bool) -> SpecError:
     )
 
 
-def _reader_error(text: str, file: str, error: yaml.reader.ReaderError) -> SpecError:
+def _reader_error(text: str, file: str, error: yaml.reader.ReaderError, loader: type) -> SpecError:
     """A character YAML does not accept (NUL, other control characters); PyYAML gives no line for it."""
     position = error.position if isinstance(error.position, int) else 0
     # libyaml counts the position in UTF-8 bytes of the text, the pure-Python reader in characters.
-    if _Loader is not yaml.SafeLoader:
+    if loader is not yaml.SafeLoader:
         before = text.encode("utf-8", errors="surrogatepass")[:position].decode("utf-8", errors="replace")
     else:
         before = text[:position]
@@ -322,8 +406,86 @@ def _scalar_node(event: Any, file: str) -> _Node:
 def _tag_of(node: _Node) -> str:
     """The tag of a node; an untagged scalar gets the core-schema tag its text implies (int, bool, ...)."""
     if node.tag is None:
-        node.tag = _resolver.resolve(yaml.ScalarNode, node.value, node.implicit)
+        node.tag = _resolve_scalar(node.value, node.implicit)
     return node.tag
+
+
+# YAML 1.2 core schema, not the YAML 1.1 rules PyYAML resolves with: in 1.1, `1:30` is 90 (base 60), `010` is
+# 8 (octal), `yes`/`no`/`on`/`off` are booleans and `1e5` is text; in 1.2 these are text, 10 (decimal), text
+# and a float. The same spec must give the same network in every tool, so cnncalc reads plain scalars by the
+# 1.2 rules and refuses the one form that both read as a number, differently (a leading zero: see _read_int).
+_NULL = re.compile(r"~|null|Null|NULL|")
+_BOOL = re.compile(r"true|True|TRUE|false|False|FALSE")
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+_LEADING_ZERO = re.compile(r"[-+]?0[0-9]+")
+_NULL_TAG = "tag:yaml.org,2002:null"
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+_INT_TAG = "tag:yaml.org,2002:int"
+_FLOAT_TAG = "tag:yaml.org,2002:float"
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _resolve_scalar(text: str, implicit: Any) -> str:
+    """The YAML 1.2 core-schema tag of an untagged scalar: quoted scalars are text; `<<` is a merge key."""
+    if not (implicit and implicit[0]):  # quoted, or a block scalar: text
+        return _STR_TAG
+    if text == "<<":
+        return _MERGE_TAG
+    if _NULL.fullmatch(text):
+        return _NULL_TAG
+    if _BOOL.fullmatch(text):
+        return _BOOL_TAG
+    if _INT.fullmatch(text):
+        return _INT_TAG
+    if _FLOAT.fullmatch(text):
+        return _FLOAT_TAG
+    return _STR_TAG
+
+
+def _read_int(node: _Node, file: str) -> int:
+    text = node.value.strip()
+    location = Location(file, node.line, node.column)
+    if _LEADING_ZERO.fullmatch(text):
+        plain = text.lstrip("+-").lstrip("0") or "0"
+        sign = "-" if text.startswith("-") else ""
+        raise SpecError.at(
+            location,
+            f"the number {_short(text, 40)} has a leading zero",
+            "a leading zero is read as octal by YAML 1.1 and as decimal by YAML 1.2; "
+            f"write {sign}{plain} (or {sign}0o{plain} for octal)",
+        )
+    if not _INT.fullmatch(text):
+        raise ValueError(text)
+    digits = text.lstrip("+-")
+    if digits.startswith(("0o", "0x")):
+        number = int(digits[2:], 8 if digits[1] == "o" else 16)
+    elif len(digits) > limits.MAX_NUMBER_DIGITS:  # int() of thousands of digits is slow, then repr() fails
+        number = _MAX_LITERAL
+    else:
+        number = int(digits)
+    number = -number if text.startswith("-") else number
+    if abs(number) >= _MAX_LITERAL:  # 0xfff... escapes Python's 4300-digit limit, then repr() fails
+        raise SpecError.at(
+            location,
+            f"the number {_short(node.value, 40)} is too large for any real network",
+            f"integers in a spec have at most {limits.MAX_NUMBER_DIGITS} digits",
+        )
+    return number
+
+
+def _read_float(node: _Node, file: str) -> float:
+    text = node.value.strip()
+    if not _FLOAT.fullmatch(text) and not _INT.fullmatch(text):
+        raise ValueError(text)
+    number = float(text.lower().replace(".inf", "inf").replace(".nan", "nan"))  # Python spells them inf, nan
+    if not math.isfinite(number):  # .inf, .nan, or 1e400: no size, count or rate in a network is infinite
+        raise SpecError.at(
+            Location(file, node.line, node.column),
+            f"{_short(node.value, 40)} is not a finite number",
+            "write a finite number; YAML reads .inf, .nan and numbers beyond 1.8e308 as non-finite floats",
+        )
+    return number
 
 
 def _tag_error(file: str, mark: Any, tag: str) -> SpecError:
@@ -337,32 +499,27 @@ def _tag_error(file: str, mark: Any, tag: str) -> SpecError:
 def _depth_error(file: str, mark: Any) -> SpecError:
     return SpecError.at(
         _mark_location(file, mark),
-        f"values are nested more than {limits.MAX_YAML_DEPTH} levels deep",
+        _DEPTH_MESSAGE,
         "flatten the structure; real specs nest a few levels",
     )
 
 
 def _scalar_value(node: _Node, file: str) -> Any:
-    scalar = yaml.ScalarNode(_tag_of(node), node.value)
+    tag = _tag_of(node)
     try:
-        if node.tag == "tag:yaml.org,2002:int":
-            number = _constructor.construct_yaml_int(scalar)
-            if abs(number) >= _MAX_LITERAL:  # 0xfff... escapes Python's 4300-digit limit, then repr() fails
-                raise SpecError.at(
-                    Location(file, node.line, node.column),
-                    f"the number {_short(node.value, 40)} is too large for any real network",
-                    f"integers in a spec have at most {limits.MAX_NUMBER_DIGITS} digits",
-                )
-            return number
-        if node.tag == "tag:yaml.org,2002:float":
-            return _constructor.construct_yaml_float(scalar)
-        if node.tag == "tag:yaml.org,2002:bool":
-            return _constructor.construct_yaml_bool(scalar)
-        if node.tag == "tag:yaml.org,2002:null":
+        if tag == _INT_TAG:
+            return _read_int(node, file)
+        if tag == _FLOAT_TAG:
+            return _read_float(node, file)
+        if tag == _BOOL_TAG:
+            if not _BOOL.fullmatch(node.value.strip()):
+                raise ValueError(node.value)
+            return node.value.strip().lower() == "true"
+        if tag == _NULL_TAG:
             return None
-    except (ValueError, KeyError, TypeError, yaml.YAMLError):  # e.g. `!!bool maybe` fails with a KeyError
+    except ValueError:  # e.g. `!!bool maybe` or `!!int ten`
         raise SpecError.at(
-            Location(file, node.line, node.column), f"cannot read {_short(node.value)} as {node.tag.rsplit(':', 1)[-1]}"
+            Location(file, node.line, node.column), f"cannot read {_short(node.value)} as {tag.rsplit(':', 1)[-1]}"
         ) from None
     return node.value
 

@@ -79,7 +79,14 @@ CASES = [
     Case("analyze-resnet50-depth1", ["analyze", "resnet50", "--depth", "1"], _analyze_essentials),
     Case(
         "analyze-many-columns",
-        ["analyze", "resnet50", "--depth", "2", "--columns", "name,input,output,params,params_pct,macs,macs_pct,trainable"],
+        [
+            "analyze",
+            "resnet50",
+            "--depth",
+            "2",
+            "--columns",
+            "name,input,output,params,params_pct,macs,macs_pct,trainable",
+        ],
         _analyze_essentials,
     ),
     Case("analyze-huge", ["analyze", "vgg16", "--input", "3x8192x8192", "--batch", "1024"], _analyze_essentials),
@@ -142,7 +149,19 @@ def drill_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     answers = "\n".join(["9472", "1", "2", "3", "4", "5"]) + "\n"
     for seed in (1, 2):
         completed = subprocess.run(
-            [sys.executable, "-m", "cnncalc", "drill", "--json", "--count", "6", "--seed", str(seed), "--db", str(path)],
+            [
+                sys.executable,
+                "-m",
+                "cnncalc",
+                "drill",
+                "--json",
+                "--count",
+                "6",
+                "--seed",
+                str(seed),
+                "--db",
+                str(path),
+            ],
             input=answers.encode(),
             capture_output=True,
             timeout=60,
@@ -194,7 +213,9 @@ def _check_figures(text: str, case: Case, document: Any, width: int) -> None:
             assert token in figures, f"{token!r} is not a figure of the JSON output (width {width}):\n{text}"
     shapes = set(_shapes(document))
     for token in SHAPE.findall(text):
-        assert token in shapes or token in case.not_shapes, f"{token!r} is not a shape of the JSON output (width {width}):\n{text}"
+        assert token in shapes or token in case.not_shapes, (
+            f"{token!r} is not a shape of the JSON output (width {width}):\n{text}"
+        )
     tokens = set(re.findall(r"[^\s│┃·]+(?: [KMGTP](?=\s|$))?", text))
     for expected in case.essential(document):
         assert expected in tokens or expected in text.split(), f"{expected!r} missing at width {width}:\n{text}"

@@ -28,12 +28,19 @@ from cnncalc.zoo import resolve_spec
 SPEC_SUFFIXES = (".yaml", ".yml")
 
 
+def _is_directory(argument: str) -> bool:
+    try:
+        return argument != STDIN_ARGUMENT and Path(argument).is_dir()
+    except OSError:  # e.g. a name longer than the file system allows: reported when it is read
+        return False
+
+
 def _expanded(arguments: list[str]) -> list[str]:
     """Each argument as given, a directory replaced by every *.yaml and *.yml file under it, sorted."""
     expanded: list[str] = []
     for argument in arguments:
         path = Path(argument)
-        if argument != STDIN_ARGUMENT and path.is_dir():
+        if _is_directory(argument):
             found = sorted(str(file) for file in path.rglob("*") if file.suffix in SPEC_SUFFIXES and file.is_file())
             expanded.extend(found or [argument])  # an empty directory is reported as itself
         else:
@@ -53,8 +60,9 @@ def _check(argument: str, overrides: InputOverrides, sources: SourceCache) -> tu
         path = resolve_spec(argument)
         if path is None:
             return argument, [SpecIssue("no such file or bundled spec", Location(argument))], True
-        if path.is_dir():
-            return argument, [SpecIssue("a directory with no *.yaml or *.yml file under it", Location(argument))], True
+        if _is_directory(argument):
+            message = "is a directory with no *.yaml or *.yml file under it"
+            return argument, [SpecIssue(message, Location(argument))], True
         label = str(path)
         try:
             text = read_spec_text(path)

@@ -8,8 +8,7 @@ A table is columns and rows of text cells. Before it is drawn it is fitted to th
    which ones in one line;
 3. if even the essential columns do not fit, each row is printed as a small stack of "title value" items.
 
-This module only lays text out; `cnncalc.render.plain` draws it as aligned text and
-`cnncalc.render.rich_draw` with rich. Nothing here imports rich.
+This module only lays text out; cnncalc.render.printer draws it, plain or styled.
 """
 
 from __future__ import annotations
@@ -202,9 +201,14 @@ def stacked_lines(table: Table, width: int) -> list[tuple[str, str]]:
             if line and len(line) + 3 + len(item) > width:
                 lines.append((line, ""))
                 line = ""
-            if not line and len("  " + item) > width and column.fit is Fit.WRAP:
-                wrapped = wrap_words(item, width - 2)
-                lines.extend(("  " + part, "") for part in wrapped)
+            if len("  " + item) > width and column.fit is not Fit.WHOLE:  # the line was flushed just above
+                if column.fit is Fit.SHORTEN:
+                    lines.append(
+                        ("  " + column.title + " " + shorten_middle(cell.text, width - 3 - len(column.title)), "")
+                    )
+                else:  # text: wrapped, and a word wider than the whole line (a dotted name) is cut
+                    wrapped = wrap_words(item, width - 2, break_long_words=True)
+                    lines.extend(("  " + part, "") for part in wrapped)
                 continue
             line = f"{line} · {item}" if line else "  " + item
         if line:

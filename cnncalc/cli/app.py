@@ -21,6 +21,8 @@ from cnncalc.cli.validate import validate
 from cnncalc.cli.verify import verify
 from cnncalc.cli.zoo import zoo
 
+# -h as well as --help; help uses the terminal's width up to 120 columns (click's own limit is 80)
+HELP_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
 APP_SETTINGS: dict[str, Any] = dict(
     name="cnncalc",
     help="Shapes, parameters, MACs/FLOPs, memory and receptive fields of convolutional networks, from YAML.",
@@ -29,7 +31,7 @@ APP_SETTINGS: dict[str, Any] = dict(
     # Plain help and usage errors, as click formats them: paragraphs are re-wrapped to the terminal (never
     # broken mid-sentence), flags show no metavar (no "-h <bool>"), and no rich is imported to print them.
     rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings=HELP_SETTINGS,
 )
 app = typer.Typer(**APP_SETTINGS)
 

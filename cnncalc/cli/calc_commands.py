@@ -40,7 +40,7 @@ calc_app = typer.Typer(
     "stack. Add --explain for the worked solution.",
     no_args_is_help=True,
     add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120},
 )
 
 

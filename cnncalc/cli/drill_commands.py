@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 drill_app = typer.Typer(  # its help is DRILL_HELP, on the callback below
     rich_markup_mode=None,  # plain click help, as the main application's
     add_completion=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120},
 )
 
 

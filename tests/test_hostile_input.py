@@ -550,3 +550,45 @@ def test_markup_in_the_network_name_is_shown_as_text(tmp_path: Path) -> None:
     run = invoke("analyze", str(path))
     assert run.code == 0
     assert "[/bold] net" in run.stdout
+
+
+def _hundred_thousand_layers() -> str:
+    """About 1 KB that expands to 100,000 layers, the documented limit: 10 convolutions with long names in a
+    block, used 10,000 times."""
+    convs = "\n".join(
+        f"      - {{name: convolution_layer_number_{index}, type: conv2d, out: 3, kernel: 3, padding: 1}}"
+        for index in range(10)
+    )
+    return (
+        "input: {shape: [3, 8, 8]}\n"
+        "blocks:\n  ten:\n    layers:\n" + convs + "\n"
+        "layers:\n  - {name: outer_stage, block: ten, repeat: 10000}\n"
+    )
+
+
+def test_a_network_at_the_layer_limit_is_written_as_json_within_512_mib(tmp_path: Path) -> None:
+    """The JSON document of 100,000 layers is about 90 MB of text. It is streamed a layer at a time, so the
+    command needs what the analysis needs (about 270 MB here) and fits under a 512 MiB address-space cap;
+    built whole, the same document ended in a MemoryError traceback under that cap (850 MB resident)."""
+    import resource
+
+    spec = tmp_path / "limit.yaml"
+    spec.write_text(_hundred_thousand_layers())
+    output = tmp_path / "limit.json"
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (512 << 20, 512 << 20))
+
+    with output.open("wb") as handle:
+        proc = subprocess.run(
+            [sys.executable, "-m", "cnncalc", "analyze", str(spec), "--format", "json"],
+            stdout=handle,
+            stderr=subprocess.PIPE,
+            preexec_fn=cap,
+            env=ENV,
+            timeout=120,
+        )
+    assert proc.returncode == 0, proc.stderr.decode()[-2000:]
+    text = output.read_text()
+    assert text.count('"type": "conv2d"') == 100_000
+    assert text.rstrip().endswith('"warnings": []\n}') and '"params": 8400000' in text

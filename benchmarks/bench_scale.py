@@ -30,7 +30,7 @@ import _util
 _util.use_working_tree()
 
 from cnncalc.engine.analysis import analyze_text  # noqa: E402
-from cnncalc.spec.yaml_source import load_yaml  # noqa: E402
+from cnncalc.language.yaml_source import load_yaml  # noqa: E402
 
 TARGET_10K_S = 1.0
 STAGES = ((64, 1), (128, 2), (256, 2), (512, 2))  # (channels, stride of the stage's first block)

@@ -7,7 +7,7 @@ tools that report one image from those that report the batch.
 
 from __future__ import annotations
 
-from cnncalc.layers import REGISTRY
+from cnncalc.kinds import REGISTRY
 
 CASES: dict[str, str] = {
     "conv2d": """

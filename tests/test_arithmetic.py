@@ -1,4 +1,4 @@
-"""Hand-worked cases for the pure formulas of cnncalc.engine.arithmetic and cnncalc.engine.receptive_field.
+"""Hand-worked cases for the pure formulas of cnncalc.base.arithmetic and cnncalc.base.receptive_field.
 
 Every expected value is an exact integer (or Fraction) worked out by hand in the comment next to it; the
 output sizes were cross-checked once against torch 2.13 (nn.Conv*d, nn.ConvTranspose*d, nn.MaxPool*d,
@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 
-from cnncalc.engine.arithmetic import (
+from cnncalc.base.arithmetic import (
     adaptive_windows,
     conv_output_size,
     effective_kernel,
@@ -18,7 +18,7 @@ from cnncalc.engine.arithmetic import (
     same_padding,
     transposed_output_size,
 )
-from cnncalc.engine.receptive_field import (
+from cnncalc.base.receptive_field import (
     merge,
     through_adaptive,
     through_affine,
@@ -27,7 +27,7 @@ from cnncalc.engine.receptive_field import (
     through_window,
     whole_axis,
 )
-from cnncalc.engine.tensor import IDENTITY_FIELD, AxisField
+from cnncalc.base.tensor import IDENTITY_FIELD, AxisField
 
 # ------------------------------------------------------------------------------------------- arithmetic
 

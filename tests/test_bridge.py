@@ -16,8 +16,8 @@ from cnncalc.bridge.registry import BUILDERS  # noqa: E402
 from cnncalc.bridge.verify import verify  # noqa: E402
 from cnncalc.cli.app import app  # noqa: E402
 from cnncalc.engine import InputOverrides, analyze_file  # noqa: E402
-from cnncalc.layers import REGISTRY  # noqa: E402
-from cnncalc.zoo import zoo_specs  # noqa: E402
+from cnncalc.kinds import REGISTRY  # noqa: E402
+from cnncalc.language.zoo import zoo_specs  # noqa: E402
 
 runner = CliRunner()
 SPECS = zoo_specs()

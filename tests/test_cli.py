@@ -164,7 +164,7 @@ def test_version_and_help():
 
 
 def test_kinds_lists_every_layer_type():
-    from cnncalc.layers import all_kind_names
+    from cnncalc.kinds import all_kind_names
 
     code, out, _ = invoke("kinds")
     assert code == 0

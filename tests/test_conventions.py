@@ -24,9 +24,9 @@ from cnncalc.cli.app import app
 from cnncalc.conventions import CONVENTIONS, count_all, count_as
 from cnncalc.conventions.breakdown import Cause, differences
 from cnncalc.engine.analysis import InputOverrides, analyze_file, analyze_text
-from cnncalc.layers import REGISTRY
-from cnncalc.spec.yaml_source import load_yaml, read_spec_text
-from cnncalc.zoo import resolve_spec
+from cnncalc.kinds import REGISTRY
+from cnncalc.language.yaml_source import load_yaml, read_spec_text
+from cnncalc.language.zoo import resolve_spec
 
 runner = CliRunner()
 

@@ -17,8 +17,8 @@ pytest.importorskip("torch", reason="the live comparisons build modules in PyTor
 from cnncalc.bridge.module import build_module
 from cnncalc.conventions import count_as
 from cnncalc.engine.analysis import InputOverrides, analyze_file, analyze_text
+from cnncalc.language.zoo import resolve_spec
 from cnncalc.peers import PEER_TOOLS, run_peer
-from cnncalc.zoo import resolve_spec
 
 # The package each tool is imported from (FlopCounterMode ships with torch itself).
 IMPORTS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cnncalc.layers import all_kind_names
+from cnncalc.kinds import all_kind_names
 
 ROOT = Path(__file__).resolve().parents[1]
 

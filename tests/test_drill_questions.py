@@ -16,13 +16,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cnncalc.base.errors import SpecError
 from cnncalc.drill.notes import fixed_questions
 from cnncalc.drill.plan import SessionRequest, build_questions
 from cnncalc.drill.question import Level, Question
 from cnncalc.drill.topics import TOPICS, UnknownTopicError, resolve_topics
 from cnncalc.engine.analysis import analyze_text
 from cnncalc.engine.result import AnalysisResult
-from cnncalc.errors import SpecError
 
 
 def engine(input_shape: list[int], layers: list[dict[str, Any]], batch: int = 1, dtype: str = "float32"):

@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cnncalc import limits
+from cnncalc.base import limits
+from cnncalc.base.errors import SpecPathError
 from cnncalc.cli.app import app
-from cnncalc.errors import SpecPathError
 
 TIMEOUT_S = 10  # a case that has not ended by then hangs
 BUDGET_S = 5.0  # wall time a refusal may take, interpreter start-up included (generous for shared machines)
@@ -469,7 +469,7 @@ def test_regular_file_replaced_by_a_fifo_after_the_check_does_not_hang(tmp_path:
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """The path passes os.stat as a regular file, then is a FIFO when opened: the open does not block and the
     file is refused from its descriptor. Read in a thread, so that a blocking open fails the test, not hangs it."""
-    from cnncalc.spec.yaml_source import read_spec_text
+    from cnncalc.language.yaml_source import read_spec_text
 
     fifo = tmp_path / "swapped.yaml"
     os.mkfifo(fifo)

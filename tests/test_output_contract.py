@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 
 from cnncalc.bridge.timing import Timing, reliability_warnings
 from cnncalc.cli.app import COMMANDS, LAZY_GROUPS, app
+from cnncalc.language.zoo import resolve_spec
 from cnncalc.render.style import ColorChoice, wants_rich
-from cnncalc.zoo import resolve_spec
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]

@@ -37,11 +37,11 @@ from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch", reason="the torch extra is not installed: pip install 'cnncalc[torch]'")
 
+from cnncalc.base.errors import SpecError  # noqa: E402
 from cnncalc.bridge.verify import verify  # noqa: E402
 from cnncalc.engine import analyze_text  # noqa: E402
 from cnncalc.engine.result import AnalysisResult  # noqa: E402
-from cnncalc.errors import SpecError  # noqa: E402
-from cnncalc.layers import COMPOSITES, REGISTRY  # noqa: E402
+from cnncalc.kinds import COMPOSITES, REGISTRY  # noqa: E402
 
 # ------------------------------------------------------------------------------------------- settings
 

@@ -13,9 +13,9 @@ from fractions import Fraction
 import pytest
 import yaml
 
+from cnncalc.base.errors import SpecError
+from cnncalc.base.tensor import AxisField
 from cnncalc.engine import analyze_text
-from cnncalc.engine.tensor import AxisField
-from cnncalc.errors import SpecError
 
 # -------------------------------------------------------------------------------------------- helpers
 

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from cnncalc.cli.app import app
 from cnncalc.engine import analyze_text, check_text
-from cnncalc.spec import expressions
+from cnncalc.language import expressions
 
 runner = CliRunner()
 HEAD = "input: {shape: [3, 32, 32]}\nlayers:\n"

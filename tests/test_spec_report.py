@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from cnncalc.cli.app import app
 from cnncalc.engine import InputOverrides, analyze_file, analyze_text, check_text
-from cnncalc.zoo import zoo_specs
+from cnncalc.language.zoo import zoo_specs
 
 runner = CliRunner()
 NOT_SHAPE_CHECKED = "not-shape-checked"  # the code programs read in the JSON report

@@ -15,10 +15,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from cnncalc import limits
+from cnncalc.base import limits
 from cnncalc.cli.app import app
 from cnncalc.engine import analyze_text
-from cnncalc.spec import yaml_source
+from cnncalc.language import yaml_source
 
 runner = CliRunner()
 HEAD = "input: {shape: [3, 32, 32]}\nlayers:\n"

@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cnncalc.cli.app import app
-from cnncalc.zoo import zoo_specs
+from cnncalc.language.zoo import zoo_specs
 
 runner = CliRunner()
 HEAD = "input: {shape: [3, 32, 32]}\nlayers:\n"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from cnncalc.engine import analyze_file
-from cnncalc.spec.yaml_source import load_yaml, read_spec_text
-from cnncalc.zoo import zoo_specs
+from cnncalc.language.yaml_source import load_yaml, read_spec_text
+from cnncalc.language.zoo import zoo_specs
 
 # The published figures are copied into the project with their sources (tests/data/reference/README.md).
 REFERENCE_DIR = Path(__file__).resolve().parent / "data" / "reference"

@@ -31,8 +31,8 @@ from cnncalc.bridge.module import build_module  # noqa: E402
 from cnncalc.conventions import count_as  # noqa: E402
 from cnncalc.engine.analysis import analyze_file  # noqa: E402
 from cnncalc.engine.result import AnalysisResult  # noqa: E402
+from cnncalc.language.zoo import zoo_specs  # noqa: E402
 from cnncalc.peers import PEER_TOOLS, installed_version, run_peer  # noqa: E402
-from cnncalc.zoo import zoo_specs  # noqa: E402
 
 
 def check(tool: str, result: AnalysisResult) -> tuple[str, bool]:

@@ -11,8 +11,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from cnncalc.bridge.registry import BuildContext, builds
-from cnncalc.layers.base import per_axis
-from cnncalc.layers.conv import ConvSpec, ConvTransposeSpec, DepthwiseSpec, PointwiseSpec, resolve_padding
+from cnncalc.kinds.base import per_axis
+from cnncalc.kinds.conv import ConvSpec, ConvTransposeSpec, DepthwiseSpec, PointwiseSpec, resolve_padding
 
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 _TRANSPOSED = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from cnncalc.bridge.registry import BuildContext, builds
-from cnncalc.layers.dense import FlattenSpec, LinearSpec, PermuteSpec, ReshapeSpec
+from cnncalc.kinds.dense import FlattenSpec, LinearSpec, PermuteSpec, ReshapeSpec
 
 
 @builds("linear")

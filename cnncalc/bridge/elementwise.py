@@ -6,8 +6,8 @@ import torch
 from torch import nn
 
 from cnncalc.bridge.registry import BuildContext, builds
-from cnncalc.layers.base import LayerSchema
-from cnncalc.layers.elementwise import (
+from cnncalc.kinds.base import LayerSchema
+from cnncalc.kinds.elementwise import (
     BatchNormSpec,
     DropoutSpec,
     EluSpec,

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from cnncalc.bridge.registry import BuildContext, builds
-from cnncalc.layers.merge import ConcatSpec, ElementwiseMergeSpec
+from cnncalc.kinds.merge import ConcatSpec, ElementwiseMergeSpec
 
 
 class Add(nn.Module):

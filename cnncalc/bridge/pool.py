@@ -6,8 +6,8 @@ import torch
 from torch import nn
 
 from cnncalc.bridge.registry import BuildContext, builds
-from cnncalc.layers.base import per_axis
-from cnncalc.layers.pool import AdaptivePoolSpec, AvgPoolSpec, GlobalPoolSpec, MaxPoolSpec
+from cnncalc.kinds.base import per_axis
+from cnncalc.kinds.pool import AdaptivePoolSpec, AvgPoolSpec, GlobalPoolSpec, MaxPoolSpec
 
 _MAX = {1: nn.MaxPool1d, 2: nn.MaxPool2d, 3: nn.MaxPool3d}
 _AVG = {1: nn.AvgPool1d, 2: nn.AvgPool2d, 3: nn.AvgPool3d}

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from cnncalc.layers.base import LayerSchema
+from cnncalc.kinds.base import LayerSchema
 
 
 @dataclass(frozen=True)

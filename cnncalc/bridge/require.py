@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from cnncalc.errors import ExitCode
+from cnncalc.base.errors import ExitCode
 
 INSTALL_HINT = 'pip install "cnncalc[torch]"'
 

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from cnncalc.bridge.registry import BuildContext, builds
-from cnncalc.layers.resample import ChannelShuffleSpec, ChannelSplitSpec, FactorSpec, UpsampleSpec
+from cnncalc.kinds.resample import ChannelShuffleSpec, ChannelSplitSpec, FactorSpec, UpsampleSpec
 
 
 @builds("upsample")

@@ -6,8 +6,8 @@ import torch
 from torch import nn
 
 from cnncalc.bridge.registry import BuildContext, builds
-from cnncalc.layers.base import LayerSchema, per_axis
-from cnncalc.layers.transformer import AttentionSpec, MlpSpec, PatchEmbedSpec, TakeTokenSpec
+from cnncalc.kinds.base import LayerSchema, per_axis
+from cnncalc.kinds.transformer import AttentionSpec, MlpSpec, PatchEmbedSpec, TakeTokenSpec
 
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 

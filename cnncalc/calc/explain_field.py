@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from cnncalc.base.tensor import AxisField
 from cnncalc.calc.geometry import TRANSPOSED_KINDS, AxisWindow, input_field_of, input_shape_of, windows_of
 from cnncalc.calc.worked import Worked, group_axes, num
 from cnncalc.engine.result import AnalysisResult, LayerRow
-from cnncalc.engine.tensor import AxisField
 from cnncalc.render.view import axis_names
 
 RECURRENCE = "r = r_in + (k_eff − 1) × j_in;  j = j_in × s;  start = start_in + p_left × j_in"

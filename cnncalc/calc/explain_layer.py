@@ -2,13 +2,14 @@
 
 Each section states the formula, substitutes the layer's numbers and carries out the arithmetic; every
 result it shows is checked against the engine's row (see `Worked.check`). The output-size steps call
-the engine's own formulas in cnncalc.engine.arithmetic for the final value.
+the engine's own formulas in cnncalc.base.arithmetic for the final value.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 
+from cnncalc.base import arithmetic
 from cnncalc.calc.explain_field import RECURRENCE, explain_row_field
 from cnncalc.calc.geometry import (
     BATCHNORM_KINDS,
@@ -23,9 +24,8 @@ from cnncalc.calc.geometry import (
     transposed_windows,
 )
 from cnncalc.calc.worked import Worked, group_axes, num, product_text, shape_text
-from cnncalc.engine import arithmetic
 from cnncalc.engine.result import AnalysisResult, LayerRow
-from cnncalc.layers.base import product
+from cnncalc.kinds.base import product
 from cnncalc.render.units import human, human_bytes
 from cnncalc.render.view import axis_names
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cnncalc.engine.arithmetic import effective_kernel
+from cnncalc.base.arithmetic import effective_kernel
+from cnncalc.base.tensor import IDENTITY_FIELD, AxisField
 from cnncalc.engine.result import AnalysisResult, LayerRow
-from cnncalc.engine.tensor import IDENTITY_FIELD, AxisField
-from cnncalc.layers.base import per_axis
-from cnncalc.layers.conv import resolve_padding
+from cnncalc.kinds.base import per_axis
+from cnncalc.kinds.conv import resolve_padding
 
 CONV_KINDS = frozenset({"conv", "conv1d", "conv2d", "conv3d", "depthwise", "pointwise"})
 TRANSPOSED_KINDS = frozenset({"conv_transpose", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"})

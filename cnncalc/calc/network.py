@@ -31,7 +31,7 @@ def layers_spec_text(
 def analyze_layers(
     input_shape: Sequence[int], layers: Sequence[dict[str, Any]], batch: int = 1, dtype: str = "float32"
 ) -> AnalysisResult:
-    """Analyze `layers` on (batch, *input_shape); raises cnncalc.errors.SpecError if they cannot apply."""
+    """Analyze `layers` on (batch, *input_shape); raises cnncalc.base.errors.SpecError if they cannot apply."""
     return analyze_text(layers_spec_text(input_shape, layers, batch, dtype), CALC_FILE)
 
 
@@ -41,12 +41,12 @@ def built_prefix(
     """How many of `layers`, from the first, the engine built (at least in part).
 
     The engine follows the chain only while each layer has an output: after a layer that has none, the rest are
-    not computed at all and report no issue. Raises cnncalc.errors.SpecError if the spec itself cannot be read.
+    not computed at all and report no issue. Raises cnncalc.base.errors.SpecError if the spec itself cannot be read.
     """
+    from cnncalc.base.tensor import image_tensor
     from cnncalc.engine.builder import build_graph
-    from cnncalc.engine.tensor import image_tensor
-    from cnncalc.spec.document import parse_document
-    from cnncalc.spec.yaml_source import load_yaml
+    from cnncalc.language.document import parse_document
+    from cnncalc.language.yaml_source import load_yaml
 
     loaded = load_yaml(layers_spec_text(input_shape, layers, batch, dtype), CALC_FILE)
     builder = build_graph(

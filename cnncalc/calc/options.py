@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from cnncalc.limits import MAX_DIMENSION, MAX_SPATIAL_AXES
+from cnncalc.base.limits import MAX_DIMENSION, MAX_SPATIAL_AXES
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
 _MAX_DIGITS = len(str(MAX_DIMENSION))

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cnncalc.limits import MAX_DIMENSION, MAX_SPATIAL_AXES
+from cnncalc.base.limits import MAX_DIMENSION, MAX_SPATIAL_AXES
 
 # The syntax's reference, shown by `cnncalc calc stack --help` (and restated in the README): (example, meaning).
 HELP_ROWS = (

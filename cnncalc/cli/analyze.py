@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from cnncalc.base.errors import ExitCode
 from cnncalc.cli.common import (
     ColorOption,
     Dtype,
@@ -22,7 +23,6 @@ from cnncalc.cli.common import (
 )
 from cnncalc.cli.completion import complete_convention
 from cnncalc.engine.analysis import InputOverrides
-from cnncalc.errors import ExitCode
 from cnncalc.render.style import ColorChoice
 from cnncalc.render.view import display_rows
 
@@ -30,8 +30,8 @@ from cnncalc.render.view import display_rows
 def _columns_or_fail(text: str | None) -> tuple[str, ...] | None:
     if text is None:
         return None
+    from cnncalc.language.pydantic_errors import did_you_mean
     from cnncalc.render.layer_columns import LAYER_COLUMNS, UnknownColumnError, parse_columns
-    from cnncalc.spec.pydantic_errors import did_you_mean
 
     try:
         columns = parse_columns(text)

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from cnncalc.base.errors import ExitCode
 from cnncalc.cli.common import (
     ColorOption,
     FormatOption,
@@ -23,7 +24,6 @@ from cnncalc.cli.common import (
     write_text,
 )
 from cnncalc.engine.analysis import InputOverrides
-from cnncalc.errors import ExitCode
 from cnncalc.render.style import ColorChoice
 
 

@@ -10,16 +10,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from cnncalc.base.limits import MAX_DIMENSION
 from cnncalc.calc.stack_syntax import OPTIONS_HELP, help_table
 from cnncalc.cli.common import ColorOption, Dtype
-from cnncalc.limits import MAX_DIMENSION
 from cnncalc.render.style import ColorChoice
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from cnncalc.base.errors import SpecIssue
     from cnncalc.calc.stack_syntax import StackLayer, StackSyntaxError
-    from cnncalc.errors import SpecIssue
 
 # Help is formatted by click: paragraphs are re-wrapped to the terminal, and a paragraph that starts with \b
 # (the syntax table) is kept line for line. The table and the options line are the stack syntax's own
@@ -392,8 +392,8 @@ def _every_syntax_problem(error: StackSyntaxError) -> typer.Exit:
 
 
 def _usage(message: str, hint: str = "") -> typer.Exit:
+    from cnncalc.base.errors import ExitCode
     from cnncalc.cli.common import fail
-    from cnncalc.errors import ExitCode
 
     return fail(message, ExitCode.USAGE, hint)
 
@@ -469,8 +469,8 @@ def _calculate(
     is a combination that cannot apply to the input, such as a kernel larger than the padded input: exit 1, with
     every issue printed, each naming its stack layer.
     """
+    from cnncalc.base.errors import ExitCode, SpecError
     from cnncalc.calc.network import analyze_layers
-    from cnncalc.errors import ExitCode, SpecError
 
     input_shape, features_only = _input(input_text, features_only_ok)
     if features_only and layers[0]["type"] != "flatten":

@@ -10,18 +10,18 @@ from typing import Annotated
 
 import typer
 
-from cnncalc import limits
+from cnncalc.base import limits
+from cnncalc.base.errors import ExitCode, SpecError, SpecPathError
 from cnncalc.cli.completion import complete_spec
 from cnncalc.engine.analysis import InputOverrides, analyze_text
 from cnncalc.engine.result import AnalysisResult
-from cnncalc.errors import ExitCode, SpecError, SpecPathError
+from cnncalc.language.document import DTYPE_NAMES
+from cnncalc.language.pydantic_errors import did_you_mean
+from cnncalc.language.yaml_source import decode_spec_bytes, read_spec_text
+from cnncalc.language.zoo import resolve_spec, zoo_specs
 from cnncalc.render.issues import issues_text
 from cnncalc.render.printer import Printer, printer_for
 from cnncalc.render.style import ColorChoice, output_style
-from cnncalc.spec.document import DTYPE_NAMES
-from cnncalc.spec.pydantic_errors import did_you_mean
-from cnncalc.spec.yaml_source import decode_spec_bytes, read_spec_text
-from cnncalc.zoo import resolve_spec, zoo_specs
 
 
 class OutputFormat(str, enum.Enum):

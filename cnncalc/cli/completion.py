@@ -20,7 +20,7 @@ def completing() -> bool:
 
 def complete_spec(incomplete: str) -> list[str]:
     """Bundled spec names, then directories and *.yaml / *.yml files that start with what was typed."""
-    from cnncalc.zoo import zoo_specs
+    from cnncalc.language.zoo import zoo_specs
 
     names = [name for name in zoo_specs() if name.startswith(incomplete)]
     folder, _, prefix = incomplete.rpartition("/")

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cnncalc.base.errors import ExitCode
 from cnncalc.cli.common import (
     ColorOption,
     FormatOption,
@@ -21,14 +22,13 @@ from cnncalc.cli.common import (
     write_text,
 )
 from cnncalc.engine.analysis import InputOverrides
-from cnncalc.errors import ExitCode
 from cnncalc.render.style import ColorChoice
 
 
 def convention_or_fail(name: str) -> None:
     """Exit with a usage error (code 2) unless `name` is a known convention."""
     from cnncalc.conventions import convention_names
-    from cnncalc.spec.pydantic_errors import did_you_mean
+    from cnncalc.language.pydantic_errors import did_you_mean
 
     names = convention_names()
     if name not in names:

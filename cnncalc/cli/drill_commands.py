@@ -223,8 +223,8 @@ def _run(options: DrillOptions) -> int:
         print("cnncalc drill: interrupted", file=sys.stderr)
         return INTERRUPTED_EXIT
     except UnknownTopicError as error:
+        from cnncalc.base.errors import ExitCode
         from cnncalc.cli.common import fail
-        from cnncalc.errors import ExitCode
 
         raise fail(str(error), ExitCode.USAGE, error.hint) from None
     except DrillDatabaseError as error:
@@ -233,7 +233,7 @@ def _run(options: DrillOptions) -> int:
 
 def _database_failure(error: Exception) -> typer.Exit:
     """A progress database that cannot be used ends like an unusable path argument: exit code 2."""
+    from cnncalc.base.errors import ExitCode
     from cnncalc.cli.common import fail
-    from cnncalc.errors import ExitCode
 
     return fail(getattr(error, "message", str(error)), ExitCode.USAGE, getattr(error, "hint", ""))

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 
 import typer
 
+from cnncalc.base.errors import ExitCode
 from cnncalc.cli.common import ColorOption, FormatOption, OutputFormat, fail, printer, write_text
-from cnncalc.errors import ExitCode
-from cnncalc.layers import COMPOSITES, REGISTRY
+from cnncalc.kinds import COMPOSITES, REGISTRY
 from cnncalc.render.layout import Column, Fit, Table
 from cnncalc.render.markdown import markdown_table
 from cnncalc.render.style import ColorChoice
@@ -78,7 +78,7 @@ def kinds(
     if kind is not None:
         known = [entry["name"] for entry in entries]
         if kind not in known:
-            from cnncalc.spec.pydantic_errors import did_you_mean
+            from cnncalc.language.pydantic_errors import did_you_mean
 
             raise fail(f"unknown layer type {kind!r}", ExitCode.USAGE, did_you_mean(kind, known))
         entries = [entry for entry in entries if entry["name"] == kind]

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from cnncalc.base.errors import ExitCode, Location, SpecError, SpecIssue, SpecPathError
 from cnncalc.cli.common import (
     STDIN_ARGUMENT,
     STDIN_LABEL,
@@ -20,10 +21,9 @@ from cnncalc.cli.common import (
 )
 from cnncalc.cli.completion import complete_spec
 from cnncalc.engine.analysis import InputOverrides, check_text
-from cnncalc.errors import ExitCode, Location, SpecError, SpecIssue, SpecPathError
+from cnncalc.language.yaml_source import read_spec_text
+from cnncalc.language.zoo import resolve_spec
 from cnncalc.render.issues import issues_csv, issues_json, issues_markdown, issues_text, verdict
-from cnncalc.spec.yaml_source import read_spec_text
-from cnncalc.zoo import resolve_spec
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 

@@ -11,15 +11,15 @@ from typing import Any
 
 import typer
 
+from cnncalc.base.errors import ExitCode, SpecError
 from cnncalc.cli.common import ColorOption, FormatOption, OutputFormat, printer, write_text
 from cnncalc.engine.analysis import analyze_file
-from cnncalc.errors import ExitCode, SpecError
+from cnncalc.language.zoo import zoo_specs
 from cnncalc.render.layout import Cell, Column, Fit, Table
 from cnncalc.render.markdown import markdown_table
 from cnncalc.render.style import ColorChoice
 from cnncalc.render.units import human
 from cnncalc.render.view import field_text, shape_text
-from cnncalc.zoo import zoo_specs
 
 TITLE = "Bundled specs (cnncalc analyze NAME)"
 
@@ -101,7 +101,7 @@ def _csv(entries: list[dict[str, Any]]) -> str:
 
 
 def _description(path: Path) -> str:
-    from cnncalc.spec.yaml_source import load_yaml, read_spec_text
+    from cnncalc.language.yaml_source import load_yaml, read_spec_text
 
     data = load_yaml(read_spec_text(path), str(path)).data
     return str(data.get("description") or "") if isinstance(data, dict) else ""

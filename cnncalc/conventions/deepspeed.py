@@ -24,7 +24,7 @@ from cnncalc.conventions import kinds
 from cnncalc.conventions.model import LayerView, Part, Term
 from cnncalc.conventions.registry import Convention, Refusal, Rule, whole_batch_headline, zero
 from cnncalc.engine.result import AnalysisResult
-from cnncalc.layers.base import per_axis, product
+from cnncalc.kinds.base import per_axis, product
 
 _SUMMARY = (
     "2 x MACs of conv, linear{matmuls}; + conv bias, BatchNorm numel x 2, other norms x 5, ReLU-family "

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from cnncalc.conventions.model import LayerView, Part, Term
 from cnncalc.conventions.registry import Convention, per_image_headline, whole_batch_headline
-from cnncalc.layers import REGISTRY
+from cnncalc.kinds import REGISTRY
 
 
 def engine_macs(view: LayerView) -> list[Term]:

@@ -8,9 +8,9 @@ kind: an `nn.Conv2d`, a subclass of one (asymmetric padding, patch embedding), a
 from __future__ import annotations
 
 from cnncalc.conventions.model import LayerView
-from cnncalc.layers import REGISTRY
-from cnncalc.layers.base import per_axis, product
-from cnncalc.layers.conv import resolve_padding
+from cnncalc.kinds import REGISTRY
+from cnncalc.kinds.base import per_axis, product
+from cnncalc.kinds.conv import resolve_padding
 
 
 def _ranked(base: str) -> frozenset[str]:

@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass
 from fractions import Fraction
 
-from cnncalc.layers.base import LayerSchema
+from cnncalc.kinds.base import LayerSchema
 
 
 class Part(enum.Enum):

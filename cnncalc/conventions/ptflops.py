@@ -22,7 +22,7 @@ from __future__ import annotations
 from cnncalc.conventions import kinds
 from cnncalc.conventions.model import LayerView, Part, Term
 from cnncalc.conventions.registry import Convention, zero
-from cnncalc.layers.base import product
+from cnncalc.kinds.base import product
 
 
 def ptflops_headline(terms: list[Term], batch: int, core_scale: int) -> int:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from cnncalc.conventions import kinds
 from cnncalc.conventions.model import LayerView, Part, Term
 from cnncalc.conventions.registry import Convention, whole_batch_headline, zero
-from cnncalc.layers.base import normalize_axis, per_axis, product
+from cnncalc.kinds.base import normalize_axis, per_axis, product
 
 THOP = Convention(
     name="thop",

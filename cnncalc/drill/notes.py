@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from fractions import Fraction
 from functools import cache, partial
 
+from cnncalc.base.tensor import AxisField
 from cnncalc.calc.compare import explain_separable_ratio, separable_ratio
 from cnncalc.calc.explain_field import explain_field_stack
 from cnncalc.calc.explain_layer import explain_row
@@ -36,7 +37,6 @@ from cnncalc.drill.question import (
     shape_answer,
 )
 from cnncalc.drill.topics.receptive import analyze_stack, stack_layers
-from cnncalc.engine.tensor import AxisField
 
 STEM = {"type": "conv2d", "out": 64, "kernel": 7, "stride": 2, "padding": 3}
 STAGES = ("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4")
@@ -416,7 +416,7 @@ def _rf_three_convs() -> Question:
 def stage_fields(spec: str) -> dict[str, AxisField]:
     """Receptive field (first spatial axis) at the end of each stem layer and stage of a zoo spec."""
     from cnncalc.engine.analysis import analyze_file
-    from cnncalc.zoo import zoo_specs
+    from cnncalc.language.zoo import zoo_specs
 
     result = analyze_file(zoo_specs()[spec])
     fields: dict[str, AxisField] = {}

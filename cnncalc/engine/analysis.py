@@ -8,14 +8,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnncalc import limits
+from cnncalc.base import limits
+from cnncalc.base.errors import Location, SpecError, SpecIssue
+from cnncalc.base.tensor import image_tensor
 from cnncalc.engine.builder import NETWORK_INPUT, Builder, build_graph
 from cnncalc.engine.memory import peak_live_bytes
 from cnncalc.engine.result import AnalysisResult, LayerRow, Totals
-from cnncalc.engine.tensor import image_tensor
-from cnncalc.errors import Location, SpecError, SpecIssue
-from cnncalc.spec.document import DTYPE_BYTES, SpecDocument, canonical_dtype, parse_document_despite_input
-from cnncalc.spec.yaml_source import LoadedDocument, load_yaml, read_spec_text
+from cnncalc.language.document import DTYPE_BYTES, SpecDocument, canonical_dtype, parse_document_despite_input
+from cnncalc.language.yaml_source import LoadedDocument, load_yaml, read_spec_text
 
 
 @dataclass(frozen=True)

@@ -25,15 +25,15 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cnncalc import limits
-from cnncalc.engine.tensor import Tensor
-from cnncalc.errors import NOT_SHAPE_CHECKED, IssueCollector, Location, SpecIssue
-from cnncalc.layers import COMPOSITES, REGISTRY, LayerError, LayerResult, LayerSchema, RuleContext, all_kind_names
-from cnncalc.spec.document import IDENTIFIER_PATTERN, BlockDef, SpecDocument
-from cnncalc.spec.expressions import ExpressionError, evaluate, names_in
-from cnncalc.spec.pydantic_errors import did_you_mean, issues_from_validation_error
-from cnncalc.spec.values import admits_bool, evaluate_value, holds_bool, string_keywords
-from cnncalc.spec.yaml_source import PathKey, SourceMap
+from cnncalc.base import limits
+from cnncalc.base.errors import NOT_SHAPE_CHECKED, IssueCollector, Location, SpecIssue
+from cnncalc.base.tensor import Tensor
+from cnncalc.kinds import COMPOSITES, REGISTRY, LayerError, LayerResult, LayerSchema, RuleContext, all_kind_names
+from cnncalc.language.document import IDENTIFIER_PATTERN, BlockDef, SpecDocument
+from cnncalc.language.expressions import ExpressionError, evaluate, names_in
+from cnncalc.language.pydantic_errors import did_you_mean, issues_from_validation_error
+from cnncalc.language.values import admits_bool, evaluate_value, holds_bool, string_keywords
+from cnncalc.language.yaml_source import PathKey, SourceMap
 
 NETWORK_INPUT = -1  # node reference of the network input
 IDENTIFIER = re.compile(IDENTIFIER_PATTERN)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cnncalc.engine.tensor import AxisField
-from cnncalc.errors import Location, SpecIssue
-from cnncalc.layers.base import LayerSchema
+from cnncalc.base.errors import Location, SpecIssue
+from cnncalc.base.tensor import AxisField
+from cnncalc.kinds.base import LayerSchema
 
 CONVENTION = (
     "cnncalc: MACs of conv, linear and attention matmuls (bias excluded, transposed conv on its input grid); "

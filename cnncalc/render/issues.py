@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Callable, Mapping, Sequence
 
-from cnncalc.errors import SpecIssue
+from cnncalc.base.errors import SpecIssue
 
 SourceLines = Callable[[str], list[str] | None]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from cnncalc.base.tensor import AxisField
 from cnncalc.engine.result import AnalysisResult, LayerRow
-from cnncalc.engine.tensor import AxisField
 
 SPATIAL_AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from fractions import Fraction
 
+from cnncalc.base import arithmetic
 from cnncalc.calc.explain_layer import explain_row
 from cnncalc.calc.network import analyze_layers
 from cnncalc.calc.worked import Worked
@@ -28,7 +29,6 @@ from cnncalc.drill.question import (
     exact_number,
     shape_answer,
 )
-from cnncalc.engine import arithmetic
 
 MAX_TRIES = 50
 

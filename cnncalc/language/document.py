@@ -10,10 +10,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 
-from cnncalc import limits
-from cnncalc.errors import SpecError, SpecIssue
-from cnncalc.spec.pydantic_errors import issues_from_validation_error
-from cnncalc.spec.yaml_source import LoadedDocument
+from cnncalc.base import limits
+from cnncalc.base.errors import SpecError, SpecIssue
+from cnncalc.language.pydantic_errors import issues_from_validation_error
+from cnncalc.language.yaml_source import LoadedDocument
 
 IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # names of variables, blocks and layers alike
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]

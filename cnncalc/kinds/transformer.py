@@ -12,9 +12,9 @@ take_token:  selects one token (the class token): (B, N, D) -> (B, D)
 from dataclasses import replace
 from typing import Literal
 
-from cnncalc.engine import receptive_field as rf
-from cnncalc.engine.tensor import Tensor, plain_tensor
-from cnncalc.layers.base import (
+from cnncalc.base import receptive_field as rf
+from cnncalc.base.tensor import Tensor, plain_tensor
+from cnncalc.kinds.base import (
     LayerError,
     LayerResult,
     LayerSchema,
@@ -28,7 +28,7 @@ from cnncalc.layers.base import (
     product,
     require_image,
 )
-from cnncalc.layers.dense import last_axis_replaced
+from cnncalc.kinds.dense import last_axis_replaced
 
 
 class PatchEmbedSpec(LayerSchema):

@@ -1,9 +1,9 @@
 """Pooling: max/avg pooling (with ceil_mode), adaptive pooling and global pooling. No parameters, no MACs."""
 
-from cnncalc.engine import receptive_field as rf
-from cnncalc.engine.arithmetic import effective_kernel, pool_output_size
-from cnncalc.engine.tensor import Tensor
-from cnncalc.layers.base import (
+from cnncalc.base import receptive_field as rf
+from cnncalc.base.arithmetic import effective_kernel, pool_output_size
+from cnncalc.base.tensor import Tensor
+from cnncalc.kinds.base import (
     LayerError,
     LayerResult,
     LayerSchema,

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from cnncalc.spec.expressions import Number, evaluate
+from cnncalc.language.expressions import Number, evaluate
 
 FREE_TEXT = None  # marker: the field keeps every string as text
 

@@ -5,10 +5,10 @@ None has parameters or MACs.
 
 from typing import Literal
 
-from cnncalc.engine import receptive_field as rf
-from cnncalc.engine.arithmetic import interpolate_output_size
-from cnncalc.engine.tensor import Tensor
-from cnncalc.layers.base import (
+from cnncalc.base import receptive_field as rf
+from cnncalc.base.arithmetic import interpolate_output_size
+from cnncalc.base.tensor import Tensor
+from cnncalc.kinds.base import (
     LayerError,
     LayerResult,
     LayerSchema,

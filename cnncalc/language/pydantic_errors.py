@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cnncalc.errors import SpecIssue
-from cnncalc.spec.yaml_source import PathKey, SourceMap
+from cnncalc.base.errors import SpecIssue
+from cnncalc.language.yaml_source import PathKey, SourceMap
 
 FieldsAt = Callable[[PathKey], Iterable[str]]
 

@@ -3,7 +3,7 @@
 The text is parsed with Python's `ast` module and then walked by this evaluator, which knows only numbers,
 variable names, arithmetic, comparisons, `and`/`or`/`not`, `x if c else y` and a few whitelisted functions.
 Nothing is ever passed to `eval`; attribute access, subscripts, lambdas and every other construct are refused.
-Length, syntax-tree size and integer magnitude are bounded (see `cnncalc.limits`).
+Length, syntax-tree size and integer magnitude are bounded (see `cnncalc.base.limits`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import re
 import warnings
 from collections.abc import Callable, Mapping
 
-from cnncalc import limits
+from cnncalc.base import limits
 
 Number = int | float | bool
 

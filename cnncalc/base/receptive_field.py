@@ -17,7 +17,7 @@ from dataclasses import replace
 from fractions import Fraction
 from math import ceil, gcd
 
-from cnncalc.engine.tensor import AxisField, Scalar
+from cnncalc.base.tensor import AxisField, Scalar
 
 
 def _normal(value: Fraction | int) -> Scalar:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cnncalc.layers.base import LayerSchema, Padding, Positive, PositiveAxes
+from cnncalc.kinds.base import LayerSchema, Padding, Positive, PositiveAxes
 
 
 class SeparableSpec(LayerSchema):

@@ -5,9 +5,9 @@ Their receptive field is the widest of the paths that meet; a warning says when 
 gate of shape (B, C, 1, 1)) are global context: they are left out of the receptive field.
 """
 
-from cnncalc.engine import receptive_field as rf
-from cnncalc.engine.tensor import AxisField, Tensor
-from cnncalc.layers.base import (
+from cnncalc.base import receptive_field as rf
+from cnncalc.base.tensor import AxisField, Tensor
+from cnncalc.kinds.base import (
     LayerError,
     LayerResult,
     LayerSchema,

@@ -12,8 +12,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cnncalc import limits
-from cnncalc.engine.tensor import AxisField, Tensor
+from cnncalc.base import limits
+from cnncalc.base.tensor import AxisField, Tensor
 
 Positive = Annotated[int, Field(ge=1, le=limits.MAX_DIMENSION)]
 NonNegative = Annotated[int, Field(ge=0, le=limits.MAX_DIMENSION)]

@@ -23,8 +23,8 @@ from typing import Any
 
 import yaml
 
-from cnncalc import limits
-from cnncalc.errors import Location, SpecError, SpecPathError
+from cnncalc.base import limits
+from cnncalc.base.errors import Location, SpecError, SpecPathError
 
 PathKey = tuple[str | int, ...]
 

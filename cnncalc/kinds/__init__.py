@@ -4,9 +4,9 @@
 expansion. `all_kind_names()` lists both, for "did you mean" hints and documentation.
 """
 
-from cnncalc.layers import conv, dense, elementwise, merge, pool, resample, transformer  # noqa: F401  (registration)
-from cnncalc.layers.base import REGISTRY, LayerError, LayerKind, LayerResult, LayerSchema, RuleContext
-from cnncalc.layers.composite import COMPOSITES, CompositeKind
+from cnncalc.kinds import conv, dense, elementwise, merge, pool, resample, transformer  # noqa: F401  (registration)
+from cnncalc.kinds.base import REGISTRY, LayerError, LayerKind, LayerResult, LayerSchema, RuleContext
+from cnncalc.kinds.composite import COMPOSITES, CompositeKind
 
 
 def all_kind_names() -> list[str]:

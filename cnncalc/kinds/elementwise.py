@@ -7,8 +7,8 @@ BatchNorm's running mean and variance are buffers, reported apart from parameter
 
 from typing import Literal
 
-from cnncalc.engine.tensor import Tensor
-from cnncalc.layers.base import (
+from cnncalc.base.tensor import Tensor
+from cnncalc.kinds.base import (
     LayerError,
     LayerResult,
     LayerSchema,

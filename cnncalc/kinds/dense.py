@@ -4,9 +4,9 @@ Linear acts on the last axis, as torch.nn.Linear does:
   params = in * out + (out if bias);   MACs = prod(output shape) * in   (bias excluded)
 """
 
-from cnncalc.engine import receptive_field as rf
-from cnncalc.engine.tensor import Tensor
-from cnncalc.layers.base import (
+from cnncalc.base import receptive_field as rf
+from cnncalc.base.tensor import Tensor
+from cnncalc.kinds.base import (
     LayerError,
     LayerResult,
     LayerSchema,

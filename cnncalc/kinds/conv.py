@@ -9,10 +9,10 @@ Counting (cnncalc convention, see README):
 
 from typing import Literal
 
-from cnncalc.engine import receptive_field as rf
-from cnncalc.engine.arithmetic import conv_output_size, effective_kernel, same_padding, transposed_output_size
-from cnncalc.engine.tensor import Tensor
-from cnncalc.layers.base import (
+from cnncalc.base import receptive_field as rf
+from cnncalc.base.arithmetic import conv_output_size, effective_kernel, same_padding, transposed_output_size
+from cnncalc.base.tensor import Tensor
+from cnncalc.kinds.base import (
     LayerError,
     LayerResult,
     LayerSchema,

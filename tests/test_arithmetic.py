@@ -253,7 +253,7 @@ def test_through_adaptive_not_divisible_uses_widest_window():
     assert result.size == 4
     assert result.jump == Fraction(10, 3)
     # first window [0, 4) is centred at 3/2: P = (4 - 1)/2 - 3/2 = 0
-    assert result.padding == 0
+    assert result.start == 0
 
 
 def test_whole_axis():

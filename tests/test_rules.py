@@ -795,7 +795,7 @@ def test_receptive_field_upsample_fractional_jump():
     up = by_path(result)["up"].field[0]
     assert up.jump == 1  # 2 * 1/2
     assert up.size == 3  # nearest reads one unit
-    assert isinstance(up.padding, Fraction | int)
+    assert isinstance(up.start, Fraction | int)
 
 
 # --------------------------------------------------------------------------------------- totals & memory

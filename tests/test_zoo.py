@@ -90,9 +90,9 @@ def test_unet_matches_hand_count():
 
 
 def _axis(field):
-    assert len({(axis.size, axis.jump, axis.padding) for axis in field}) == 1, "square networks: axes agree"
+    assert len({(axis.size, axis.jump, axis.start) for axis in field}) == 1, "square networks: axes agree"
     axis = field[0]
-    return axis.size, axis.jump, axis.padding
+    return axis.size, axis.jump, axis.start
 
 
 def test_vgg16_features_receptive_field_and_tf_slim_table():

@@ -36,7 +36,7 @@ def through_affine(field: AxisField, step: Fraction | int, offset: Fraction | in
     return AxisField(
         size=_normal(size),
         jump=_normal(Fraction(field.jump) * Fraction(step)),
-        padding=_normal((size - 1) / 2 - center),
+        start=_normal((size - 1) / 2 - center),
         exact=exact,
     )
 
@@ -44,12 +44,12 @@ def through_affine(field: AxisField, step: Fraction | int, offset: Fraction | in
 def through_window(field: AxisField, kernel: int, stride: int, pad_left: int, dilation: int = 1) -> AxisField:
     """A sliding window: convolution, pooling, patch embedding."""
     effective_kernel = dilation * (kernel - 1) + 1
-    if type(field.jump) is int and type(field.padding) is int:
+    if type(field.jump) is int and type(field.start) is int:
         # The common case, on plain integers (the general form below needs fractions for the centre).
         return AxisField(
             size=field.size + (effective_kernel - 1) * field.jump,
             jump=field.jump * stride,
-            padding=field.padding + pad_left * field.jump,
+            start=field.start + pad_left * field.jump,
             exact=field.exact,
         )
     return through_affine(field, stride, Fraction(effective_kernel - 1, 2) - pad_left, effective_kernel)

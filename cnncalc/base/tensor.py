@@ -17,22 +17,22 @@ class AxisField:
 
     size:    how many input pixels one unit sees (r).
     jump:    distance in input pixels between neighbouring units (effective stride, j).
-    padding: effective padding P, the "start" of the Distill tables: unit 0's field begins at input pixel -P.
+    start:   effective padding P, the "start" of the Distill tables: unit 0's field begins at input pixel -P.
 
-    Upsampling layers make the jump fractional, so jump and padding may be Fractions.
+    Upsampling layers make the jump fractional, so jump and start may be Fractions.
     exact:   False once a layer that reads several units is applied after upsampling: units then read
              different numbers of input pixels, and `size` is an average over them rather than the largest.
     """
 
     size: Scalar
     jump: Scalar
-    padding: Scalar
+    start: Scalar
     exact: bool = True
 
     @property
     def center(self) -> Fraction:
         """Centre of unit 0's field; units of a feature map are centred at `center + i * jump`."""
-        return Fraction(self.size - 1, 2) - self.padding
+        return Fraction(self.size - 1, 2) - self.start
 
 
 IDENTITY_FIELD = AxisField(1, 1, 0)

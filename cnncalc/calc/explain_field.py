@@ -24,15 +24,15 @@ def field_step_text(window: AxisWindow, before: AxisField, after: AxisField, wor
     k_eff = window.effective_kernel
     size = before.size + (k_eff - 1) * before.jump
     jump = before.jump * window.stride
-    start = before.padding + window.pad_left * before.jump
+    start = before.start + window.pad_left * before.jump
     worked.check("receptive field size", size, after.size)
     worked.check("jump", jump, after.jump)
-    worked.check("effective padding", start, after.padding)
+    worked.check("effective padding", start, after.start)
     kernel = f"k_eff = {window.dilation}·({window.kernel} − 1) + 1 = {k_eff}; " if window.dilation > 1 else ""
     return (
         f"{kernel}r = {num(before.size)} + ({k_eff} − 1) × {num(before.jump)} = {num(size)};  "
         f"j = {num(before.jump)} × {window.stride} = {num(jump)};  "
-        f"start = {num(before.padding)} + {window.pad_left} × {num(before.jump)} = {num(start)}"
+        f"start = {num(before.start)} + {window.pad_left} × {num(before.jump)} = {num(start)}"
     )
 
 
@@ -40,7 +40,7 @@ def field_summary(field: tuple[AxisField, ...]) -> str:
     """'7 (jump 2, start 3)' when every axis agrees, else 'H 7 (jump 2, start 3); W 5 (jump 1, start 2)'."""
 
     def one(axis: AxisField) -> str:
-        return f"{num(axis.size)} (jump {num(axis.jump)}, start {num(axis.padding)})"
+        return f"{num(axis.size)} (jump {num(axis.jump)}, start {num(axis.start)})"
 
     groups = group_axes(axis_names(len(field)), list(field))
     if len(groups) == 1:
@@ -74,7 +74,7 @@ def explain_row_field(result: AnalysisResult, row: LayerRow, worked: Worked, ind
                 f"{prefix}upsampling divides the jump by the stride: j = {num(before[first].jump)} / "
                 f"{row.spec.stride if isinstance(row.spec.stride, int) else row.spec.stride[first]} = "
                 f"{num(after.jump)}; r = {num(after.size)} (the most inputs one output reads), "
-                f"start = {num(after.padding)}",
+                f"start = {num(after.start)}",
                 indent,
             )
         return

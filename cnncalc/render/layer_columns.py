@@ -57,14 +57,14 @@ def _field_csv(row: DisplayRow) -> dict[str, CsvValue]:
         return {"rf_size": "", "rf_jump": "", "rf_start": ""}
     return {
         f"rf_{name}": "x".join(number_text(getattr(axis, attribute)) for axis in row.field)
-        for name, attribute in (("size", "size"), ("jump", "jump"), ("start", "padding"))
+        for name, attribute in (("size", "size"), ("jump", "jump"), ("start", "start"))
     }
 
 
 def _start_text(row: DisplayRow) -> str:
     if row.global_field or not row.field:
         return "global" if row.global_field else "-"
-    starts = [axis.padding for axis in row.field]
+    starts = [axis.start for axis in row.field]
     if all(start == starts[0] for start in starts):
         return number_text(starts[0])
     return "x".join(number_text(start) for start in starts)

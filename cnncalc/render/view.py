@@ -135,7 +135,7 @@ def field_axes(field: tuple[AxisField, ...] | None) -> list[dict[str, object]] |
             "axis": name,
             "size": plain_number(axis.size),
             "jump": plain_number(axis.jump),
-            "start": plain_number(axis.padding),
+            "start": plain_number(axis.start),
             "exact": axis.exact,
         }
         for name, axis in zip(names, field, strict=True)
@@ -153,7 +153,7 @@ def field_text(field: tuple[AxisField, ...] | None, global_field: bool, with_sta
         [axis.jump for axis in field],
     ]
     if with_start:
-        parts.append([axis.padding for axis in field])
+        parts.append([axis.start for axis in field])
 
     def join(values: list[int | Fraction]) -> str:
         if all(value == values[0] for value in values):

@@ -171,7 +171,10 @@ def test_per_image_tools_divide_the_batch():
 
 @pytest.mark.parametrize("name", sorted(CONVENTIONS))
 def test_every_convention_decides_every_layer_kind(name):
-    assert set(CONVENTIONS[name].rules) == set(REGISTRY)
+    convention = CONVENTIONS[name]
+    for kind in REGISTRY:
+        convention.rule_for(kind)  # raises for a kind the convention has not decided
+    assert set(convention.rules) <= set(REGISTRY), "a rule for a kind that does not exist"
 
 
 def test_the_small_cases_cover_every_layer_kind():

@@ -9,6 +9,7 @@ FLOPs and its roofline lower bound.
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -185,10 +186,9 @@ def time_layers(
     synchronize(config.device)
     for index, start, end in pending:
         samples[index].append(start.elapsed_time(end) / 1000.0)  # type: ignore[attr-defined]
-    shapes = {-1: result.input_shape, **{row.index: row.output_shape for row in result.layers}}
     timings = []
     for row in result.layers:
-        moved = _bytes_moved(row, shapes, element_bytes)
+        moved = _bytes_moved(row, element_bytes)
         lower, bound = None, "-"
         if peaks is not None:
             compute = row.flops / peaks.flops_per_second
@@ -217,12 +217,7 @@ def _bracket(
     samples[index].append(time.perf_counter() - begin)
 
 
-def _bytes_moved(row: LayerRow, shapes: dict[int, tuple[int, ...]], element_bytes: int) -> int:
+def _bytes_moved(row: LayerRow, element_bytes: int) -> int:
     """Bytes a layer must at least read and write: its inputs, its output and its parameters."""
-    elements = row.activation_elements + row.params
-    for index in row.input_indices:
-        count = 1
-        for size in shapes[index]:
-            count *= size
-        elements += count
+    elements = row.activation_elements + row.params + sum(math.prod(shape) for shape in row.input_shapes)
     return elements * element_bytes

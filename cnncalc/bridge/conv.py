@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from cnncalc.base.geometry import Geometry
 from cnncalc.bridge.registry import BuildContext, builds
-from cnncalc.kinds.base import per_axis
-from cnncalc.kinds.conv import ConvSpec, ConvTransposeSpec, DepthwiseSpec, PointwiseSpec, resolve_padding
+from cnncalc.kinds.conv import ConvSpec, ConvTransposeSpec, DepthwiseSpec, PointwiseSpec
 
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 _TRANSPOSED = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}
@@ -37,74 +37,35 @@ def _pre_padded(base: type[nn.Module]) -> type[nn.Module]:
 _PRE_PADDED = {rank: _pre_padded(cls) for rank, cls in _CONV.items()}
 
 
-def conv_module(
-    context: BuildContext,
-    out_channels: int,
-    kernel: tuple[int, ...],
-    stride: tuple[int, ...],
-    padding: tuple[tuple[int, int], ...],
-    dilation: tuple[int, ...],
-    groups: int,
-    bias: bool,
-    padding_mode: str = "zeros",
-) -> nn.Module:
-    rank = len(kernel)
-    in_channels = context.input_shape[1]
-    common = dict(stride=stride, dilation=dilation, groups=groups, bias=bias)
-    if all(left == right for left, right in padding):
-        return _CONV[rank](
-            in_channels,
-            out_channels,
-            kernel,
-            padding=tuple(left for left, _ in padding),
-            padding_mode=padding_mode,
-            **common,
-        )
-    pads = tuple(amount for left, right in reversed(padding) for amount in (left, right))
-    return _PRE_PADDED[rank](in_channels, out_channels, kernel, padding=0, pads=pads, pad_mode=padding_mode, **common)
+def conv_module(geometry: Geometry, padding_mode: str = "zeros") -> nn.Module:
+    """An nn.ConvNd for a resolved convolution; a pre-padding subclass when left and right padding differ."""
+    rank = len(geometry.axes)
+    common = dict(stride=geometry.stride, dilation=geometry.dilation, groups=geometry.groups, bias=geometry.bias)
+    channels = (geometry.in_channels, geometry.out_channels, geometry.kernel)
+    if geometry.symmetric:
+        lefts = tuple(left for left, _ in geometry.padding)
+        return _CONV[rank](*channels, padding=lefts, padding_mode=padding_mode, **common)
+    pads = tuple(amount for left, right in reversed(geometry.padding) for amount in (left, right))
+    return _PRE_PADDED[rank](*channels, padding=0, pads=pads, pad_mode=padding_mode, **common)
 
 
-@builds("conv", "conv1d", "conv2d", "conv3d")
-def build_conv(spec: ConvSpec, context: BuildContext) -> nn.Module:
-    rank = len(context.spatial)
-    kernel = per_axis(spec.kernel, rank, "kernel")
-    stride = per_axis(spec.stride, rank, "stride")
-    dilation = per_axis(spec.dilation, rank, "dilation")
-    padding = resolve_padding(spec.padding, context.spatial, kernel, stride, dilation)
-    return conv_module(context, spec.out, kernel, stride, padding, dilation, spec.groups, spec.bias, spec.padding_mode)
-
-
-@builds("depthwise")
-def build_depthwise(spec: DepthwiseSpec, context: BuildContext) -> nn.Module:
-    rank = len(context.spatial)
-    channels = context.input_shape[1]
-    kernel = per_axis(spec.kernel, rank, "kernel")
-    stride = per_axis(spec.stride, rank, "stride")
-    dilation = per_axis(spec.dilation, rank, "dilation")
-    padding = resolve_padding(spec.padding, context.spatial, kernel, stride, dilation)
-    out = channels * spec.multiplier
-    return conv_module(context, out, kernel, stride, padding, dilation, channels, spec.bias, spec.padding_mode)
-
-
-@builds("pointwise")
-def build_pointwise(spec: PointwiseSpec, context: BuildContext) -> nn.Module:
-    rank = len(context.spatial)
-    ones = (1,) * rank
-    stride = per_axis(spec.stride, rank, "stride")
-    return conv_module(context, spec.out, ones, stride, ((0, 0),) * rank, ones, spec.groups, spec.bias)
+@builds("conv", "conv1d", "conv2d", "conv3d", "depthwise", "pointwise")
+def build_conv(spec: ConvSpec | DepthwiseSpec | PointwiseSpec, context: BuildContext) -> nn.Module:
+    # the engine resolved groups (a depthwise layer's are its input channels), padding and the 1x1 kernel
+    return conv_module(context.window, getattr(spec, "padding_mode", "zeros"))
 
 
 @builds("conv_transpose", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 def build_transposed(spec: ConvTransposeSpec, context: BuildContext) -> nn.Module:
-    rank = len(context.spatial)
-    return _TRANSPOSED[rank](
-        context.input_shape[1],
-        spec.out,
-        per_axis(spec.kernel, rank, "kernel"),
-        stride=per_axis(spec.stride, rank, "stride"),
-        padding=per_axis(spec.padding, rank, "padding"),
-        output_padding=per_axis(spec.output_padding, rank, "output_padding"),
-        groups=spec.groups,
-        bias=spec.bias,
-        dilation=per_axis(spec.dilation, rank, "dilation"),
+    geometry = context.window
+    return _TRANSPOSED[len(geometry.axes)](
+        geometry.in_channels,
+        geometry.out_channels,
+        geometry.kernel,
+        stride=geometry.stride,
+        padding=tuple(left for left, _ in geometry.padding),
+        output_padding=tuple(axis.output_padding for axis in geometry.axes),
+        groups=geometry.groups,
+        bias=geometry.bias,
+        dilation=geometry.dilation,
     )

@@ -30,12 +30,12 @@ class SpecModule(nn.Module):
         self.layer_modules: list[nn.Module] = []
         self.module_names: list[str] = []
         channel_axes = {-1: 1, **{row.index: row.channel_axis for row in result.layers}}
-        shapes = {-1: result.input_shape, **{row.index: row.output_shape for row in result.layers}}
         for row in result.layers:
             context = BuildContext(
-                input_shapes=tuple(shapes[index] for index in row.input_indices),
+                input_shapes=row.input_shapes,
                 output_shape=row.output_shape,
                 channel_axes=tuple(channel_axes[index] for index in row.input_indices),
+                geometry=row.geometry,
                 for_counting=for_counting,
             )
             module = BUILDERS[row.kind](row.spec, context)

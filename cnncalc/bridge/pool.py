@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from cnncalc.base.geometry import Geometry
 from cnncalc.bridge.registry import BuildContext, builds
 from cnncalc.kinds.base import per_axis
 from cnncalc.kinds.pool import AdaptivePoolSpec, AvgPoolSpec, GlobalPoolSpec, MaxPoolSpec
@@ -15,29 +16,25 @@ _ADAPTIVE_AVG = {1: nn.AdaptiveAvgPool1d, 2: nn.AdaptiveAvgPool2d, 3: nn.Adaptiv
 _ADAPTIVE_MAX = {1: nn.AdaptiveMaxPool1d, 2: nn.AdaptiveMaxPool2d, 3: nn.AdaptiveMaxPool3d}
 
 
-def _windows(spec: MaxPoolSpec | AvgPoolSpec, rank: int) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
-    kernel = per_axis(spec.kernel, rank, "kernel")
-    stride = per_axis(spec.stride if spec.stride is not None else spec.kernel, rank, "stride")
-    padding = per_axis(spec.padding, rank, "padding")
-    return kernel, stride, padding
+def _window(geometry: Geometry) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
+    """Kernel, stride (the engine applied PyTorch's default, the kernel) and padding per axis."""
+    return geometry.kernel, geometry.stride, tuple(left for left, _ in geometry.padding)
 
 
 @builds("maxpool", "maxpool1d", "maxpool2d", "maxpool3d")
 def build_maxpool(spec: MaxPoolSpec, context: BuildContext) -> nn.Module:
-    rank = len(context.spatial)
-    kernel, stride, padding = _windows(spec, rank)
-    dilation = per_axis(spec.dilation, rank, "dilation")
-    return _MAX[rank](kernel, stride, padding, dilation, ceil_mode=spec.ceil_mode)
+    geometry = context.window
+    kernel, stride, padding = _window(geometry)
+    return _MAX[len(kernel)](kernel, stride, padding, geometry.dilation, ceil_mode=geometry.ceil_mode)
 
 
 @builds("avgpool", "avgpool1d", "avgpool2d", "avgpool3d")
 def build_avgpool(spec: AvgPoolSpec, context: BuildContext) -> nn.Module:
-    rank = len(context.spatial)
-    kernel, stride, padding = _windows(spec, rank)
+    kernel, stride, padding = _window(context.window)
     options = dict(ceil_mode=spec.ceil_mode, count_include_pad=spec.count_include_pad)
-    if rank > 1:  # AvgPool1d has no divisor_override
+    if len(kernel) > 1:  # AvgPool1d has no divisor_override
         options["divisor_override"] = spec.divisor_override
-    return _AVG[rank](kernel, stride, padding, **options)
+    return _AVG[len(kernel)](kernel, stride, padding, **options)
 
 
 def _adaptive_size(spec: AdaptivePoolSpec, context: BuildContext) -> tuple[int, ...]:

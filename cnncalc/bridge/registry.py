@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
+from cnncalc.base.geometry import Geometry
 from cnncalc.kinds.base import LayerSchema
 
 
@@ -21,6 +22,7 @@ class BuildContext:
     input_shapes: tuple[tuple[int, ...], ...]  # batch first, as the engine computed them
     output_shape: tuple[int, ...]
     channel_axes: tuple[int | None, ...]  # channel axis of each input (channels-last after a permute)
+    geometry: Geometry | None = None  # the window the engine resolved (kernel, stride, padding per axis, ...)
     for_counting: bool = False  # build attention on its explicit path so FlopCounterMode sees its matmuls
 
     @property
@@ -30,6 +32,13 @@ class BuildContext:
     @property
     def spatial(self) -> tuple[int, ...]:
         return self.input_shape[2:]
+
+    @property
+    def window(self) -> Geometry:
+        """The resolved geometry of a windowed kind (its rule always provides one)."""
+        if self.geometry is None:
+            raise ValueError("this layer kind slides no window")
+        return self.geometry
 
 
 Builder = Callable[[LayerSchema, BuildContext], nn.Module]

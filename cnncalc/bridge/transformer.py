@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from cnncalc.bridge.registry import BuildContext, builds
-from cnncalc.kinds.base import LayerSchema, per_axis
+from cnncalc.kinds.base import LayerSchema
 from cnncalc.kinds.transformer import AttentionSpec, MlpSpec, PatchEmbedSpec, TakeTokenSpec
 
 _CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
@@ -27,9 +27,9 @@ _PATCH = {rank: _patch_embedding(cls) for rank, cls in _CONV.items()}
 
 @builds("patch_embed")
 def build_patch_embed(spec: PatchEmbedSpec, context: BuildContext) -> nn.Module:
-    rank = len(context.spatial)
-    patch = per_axis(spec.patch, rank, "patch")
-    return _PATCH[rank](context.input_shape[1], spec.dim, patch, stride=patch, bias=spec.bias)
+    geometry = context.window
+    patch = geometry.kernel
+    return _PATCH[len(patch)](geometry.in_channels, geometry.out_channels, patch, stride=patch, bias=geometry.bias)
 
 
 class ClassToken(nn.Module):

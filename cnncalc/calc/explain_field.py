@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from cnncalc.base.tensor import AxisField
-from cnncalc.calc.geometry import TRANSPOSED_KINDS, AxisWindow, input_field_of, input_shape_of, windows_of
+from cnncalc.calc.geometry import AxisWindow, Window, input_field_of, window_of, windows_of
 from cnncalc.calc.worked import Worked, group_axes, num
 from cnncalc.engine.result import AnalysisResult, LayerRow
 from cnncalc.render.view import axis_names
@@ -57,8 +57,7 @@ def explain_row_field(result: AnalysisResult, row: LayerRow, worked: Worked, ind
     if row.field is None or before is None:
         worked.say("no spatial receptive field (the spatial axes are gone)", indent)
         return
-    in_shape = input_shape_of(result, row)
-    windows = windows_of(row, in_shape)
+    windows = windows_of(row)
     names = axis_names(len(row.field))
     if windows is not None:
         steps = [(windows[i], before[i], row.field[i]) for i in range(len(windows))]
@@ -66,13 +65,13 @@ def explain_row_field(result: AnalysisResult, row: LayerRow, worked: Worked, ind
             prefix = f"{label}: " if len(names) > 1 else ""
             worked.say(prefix + field_step_text(*steps[first], worked), indent)
         return
-    if row.kind in TRANSPOSED_KINDS:
+    if window_of(row) is Window.TRANSPOSED:
         for label, first in group_axes(names, [(before[i], row.field[i]) for i in range(len(names))]):
             prefix = f"{label}: " if len(names) > 1 else ""
             after = row.field[first]
             worked.say(
                 f"{prefix}upsampling divides the jump by the stride: j = {num(before[first].jump)} / "
-                f"{row.spec.stride if isinstance(row.spec.stride, int) else row.spec.stride[first]} = "
+                f"{row.geometry.axes[first].stride} = "  # type: ignore[union-attr]
                 f"{num(after.jump)}; r = {num(after.size)} (the most inputs one output reads), "
                 f"start = {num(after.start)}",
                 indent,

@@ -7,25 +7,16 @@ the engine's own formulas in cnncalc.base.arithmetic for the final value.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 
 from cnncalc.base import arithmetic
 from cnncalc.calc.explain_field import RECURRENCE, explain_row_field
-from cnncalc.calc.geometry import (
-    BATCHNORM_KINDS,
-    CONV_KINDS,
-    POOL_KINDS,
-    TRANSPOSED_KINDS,
-    AxisWindow,
-    conv_geometry,
-    input_shape_of,
-    patch_windows,
-    pool_windows,
-    transposed_windows,
-)
+from cnncalc.calc.geometry import SLIDING, AxisWindow, Window, geometry_of, input_shape_of, window_of
 from cnncalc.calc.worked import Worked, group_axes, num, product_text, shape_text
 from cnncalc.engine.result import AnalysisResult, LayerRow
-from cnncalc.kinds.base import product
+from cnncalc.kinds import REGISTRY
+from cnncalc.kinds.elementwise import BatchNormSpec
 from cnncalc.render.units import human, human_bytes
 from cnncalc.render.view import axis_names
 
@@ -58,19 +49,19 @@ def explain_row(result: AnalysisResult, row: LayerRow, sections: Collection[str]
 
 def display_kind(row: LayerRow, in_shape: tuple[int, ...]) -> str:
     """The PyTorch-style name: a rank-free `conv` on a 2-d input is a conv2d."""
-    rank = len(in_shape) - 2
-    if row.kind in ("conv", "conv_transpose", "maxpool", "avgpool") and 1 <= rank <= 3:
-        return f"{row.kind}{rank}d"
-    if row.kind == "batchnorm":
-        return f"batchnorm{max(rank, 1)}d"
-    return row.kind
+    return REGISTRY[row.kind].pytorch_name(len(in_shape) - 2)
+
+
+def _is_batchnorm(row: LayerRow) -> bool:
+    return REGISTRY[row.kind].schema is BatchNormSpec
 
 
 def layer_title(row: LayerRow, in_shape: tuple[int, ...]) -> str:
     """'conv2d 3 → 64, kernel 7x7, stride 2, padding 3, bias': the layer as a candidate would read it out."""
     kind = display_kind(row, in_shape)
-    if row.kind in CONV_KINDS:
-        geometry = conv_geometry(row, in_shape)
+    window = window_of(row)
+    if window is Window.CONVOLUTION:
+        geometry = geometry_of(row)
         axes = geometry.axes
         parts = [f"{kind} {geometry.in_channels} → {geometry.out_channels}"]
         parts.append("kernel " + "x".join(str(axis.kernel) for axis in axes))
@@ -86,36 +77,38 @@ def layer_title(row: LayerRow, in_shape: tuple[int, ...]) -> str:
             parts.append(f"groups {geometry.groups}")
         parts.append("bias" if geometry.bias else "no bias")
         return ", ".join(parts)
-    if row.kind in TRANSPOSED_KINDS:
-        pairs = transposed_windows(row, in_shape)
-        parts = [f"{kind} {in_shape[1]} → {row.spec.out}"]
-        parts.append("kernel " + "x".join(str(window.kernel) for window, _ in pairs))
-        parts.append("stride " + _axes_value([window.stride for window, _ in pairs]))
-        parts.append("padding " + _axes_value([window.pad_left for window, _ in pairs]))
-        if any(extra for _, extra in pairs):
-            parts.append("output_padding " + _axes_value([extra for _, extra in pairs]))
-        if any(window.dilation > 1 for window, _ in pairs):
-            parts.append("dilation " + _axes_value([window.dilation for window, _ in pairs]))
-        if row.spec.groups > 1:
-            parts.append(f"groups {row.spec.groups}")
-        parts.append("bias" if row.spec.bias else "no bias")
+    if window is Window.TRANSPOSED:
+        geometry = geometry_of(row)
+        axes = geometry.axes
+        parts = [f"{kind} {geometry.in_channels} → {geometry.out_channels}"]
+        parts.append("kernel " + "x".join(str(axis.kernel) for axis in axes))
+        parts.append("stride " + _axes_value([axis.stride for axis in axes]))
+        parts.append("padding " + _axes_value([axis.pad_left for axis in axes]))
+        if any(axis.output_padding for axis in axes):
+            parts.append("output_padding " + _axes_value([axis.output_padding for axis in axes]))
+        if any(axis.dilation > 1 for axis in axes):
+            parts.append("dilation " + _axes_value([axis.dilation for axis in axes]))
+        if geometry.groups > 1:
+            parts.append(f"groups {geometry.groups}")
+        parts.append("bias" if geometry.bias else "no bias")
         return ", ".join(parts)
-    if row.kind in POOL_KINDS:
-        windows = pool_windows(row, in_shape)
-        parts = [kind, "kernel " + "x".join(str(window.kernel) for window in windows)]
-        parts.append("stride " + _axes_value([window.stride for window in windows]))
-        parts.append("padding " + _axes_value([window.pad_left for window in windows]))
-        if any(window.dilation > 1 for window in windows):
-            parts.append("dilation " + _axes_value([window.dilation for window in windows]))
-        if row.spec.ceil_mode:
+    if window is Window.POOLING:
+        geometry = geometry_of(row)
+        axes = geometry.axes
+        parts = [kind, "kernel " + "x".join(str(axis.kernel) for axis in axes)]
+        parts.append("stride " + _axes_value([axis.stride for axis in axes]))
+        parts.append("padding " + _axes_value([axis.pad_left for axis in axes]))
+        if any(axis.dilation > 1 for axis in axes):
+            parts.append("dilation " + _axes_value([axis.dilation for axis in axes]))
+        if geometry.ceil_mode:
             parts.append("ceil_mode")
         return ", ".join(parts)
     if row.kind == "linear":
         return f"linear {in_shape[-1]} → {row.spec.out}, {'bias' if row.spec.bias else 'no bias'}"
-    if row.kind == "patch_embed":
-        windows = patch_windows(row, in_shape)
-        patch = "x".join(str(window.kernel) for window in windows)
-        return f"patch_embed, patch {patch}, width {row.spec.dim}"
+    if window is Window.PATCH:
+        geometry = geometry_of(row)
+        patch = "x".join(str(axis.kernel) for axis in geometry.axes)
+        return f"{kind}, patch {patch}, width {geometry.out_channels}"
     return kind
 
 
@@ -129,31 +122,32 @@ def _axes_value(values: list[int]) -> str:
 def _shape(row: LayerRow, in_shape: tuple[int, ...], worked: Worked) -> None:
     out = row.output_shape
     names = axis_names(len(in_shape) - 2) if len(in_shape) > 2 else ()
-    if row.kind in CONV_KINDS:
-        geometry = conv_geometry(row, in_shape)
-        _window_sizes(worked, names, list(geometry.axes), out[2:], pool=False, ceil_mode=False)
+    window = window_of(row)
+    if window is Window.CONVOLUTION:
+        _window_sizes(worked, names, list(geometry_of(row).axes), out[2:], pool=False, ceil_mode=False)
         worked.say(f"Output shape: B × C_out × {' × '.join(n + '_out' for n in names)} = {shape_text(out)}")
-    elif row.kind in POOL_KINDS:
-        windows = list(pool_windows(row, in_shape))
-        _window_sizes(worked, names, windows, out[2:], pool=True, ceil_mode=row.spec.ceil_mode)
+    elif window is Window.POOLING:
+        geometry = geometry_of(row)
+        _window_sizes(worked, names, list(geometry.axes), out[2:], pool=True, ceil_mode=geometry.ceil_mode)
         worked.say(f"Output shape: channels unchanged = {shape_text(out)}")
-    elif row.kind in TRANSPOSED_KINDS:
-        _transposed_sizes(worked, names, list(transposed_windows(row, in_shape)), out[2:])
+    elif window is Window.TRANSPOSED:
+        _transposed_sizes(worked, names, list(geometry_of(row).axes), out[2:])
         worked.say(f"Output shape: B × C_out × {' × '.join(n + '_out' for n in names)} = {shape_text(out)}")
     elif row.kind == "linear":
         worked.say(f"Output shape: the last axis {in_shape[-1]} becomes {row.spec.out}: {shape_text(out)}")
     elif row.kind == "flatten":
-        merged = product(in_shape[1:])
+        merged = math.prod(in_shape[1:])
         worked.say(f"Flatten: {product_text(*in_shape[1:])} = {num(merged)} features per sample")
         worked.check("flattened features", (in_shape[0], merged), out)
         worked.say(f"Output shape: {shape_text(out)}")
-    elif row.kind == "patch_embed":
-        windows = patch_windows(row, in_shape)
-        grid = [window.size // window.kernel for window in windows]
-        tokens = product(grid)
-        sizes = " × ".join(f"⌊{window.size} / {window.kernel}⌋" for window in windows)
-        worked.say(f"Tokens N = {sizes} = {product_text(*grid)} = {num(tokens)}, each of width D = {row.spec.dim}")
-        worked.check("tokens", (in_shape[0], tokens, row.spec.dim), out)
+    elif window is Window.PATCH:
+        geometry = geometry_of(row)
+        grid = [axis.size // axis.kernel for axis in geometry.axes]
+        tokens = math.prod(grid)
+        sizes = " × ".join(f"⌊{axis.size} / {axis.kernel}⌋" for axis in geometry.axes)
+        dim = geometry.out_channels
+        worked.say(f"Tokens N = {sizes} = {product_text(*grid)} = {num(tokens)}, each of width D = {dim}")
+        worked.check("tokens", (in_shape[0], tokens, dim), out)
         worked.say(f"Output shape: B × N × D = {shape_text(out)}")
     elif row.kind == "class_token":
         worked.say(f"One learned token is prepended: N + 1 = {in_shape[1]} + 1 = {out[1]}: {shape_text(out)}")
@@ -239,12 +233,11 @@ def _window_size_text(window: AxisWindow, ceil_mode: bool) -> tuple[str, int]:
     return "".join(steps), size
 
 
-def _transposed_sizes(
-    worked: Worked, names: tuple[str, ...], pairs: list[tuple[AxisWindow, int]], sizes: tuple[int, ...]
-) -> None:
+def _transposed_sizes(worked: Worked, names: tuple[str, ...], axes: list[AxisWindow], sizes: tuple[int, ...]) -> None:
     worked.say("Output size, per axis: (n − 1) × s − 2p + d·(k − 1) + output_padding + 1")
-    for label, first in group_axes(names, pairs):
-        window, extra = pairs[first]
+    for label, first in group_axes(names, axes):
+        window = axes[first]
+        extra = window.output_padding
         n, s, p, d, k = window.size, window.stride, window.pad_left, window.dilation, window.kernel
         size = arithmetic.transposed_output_size(n, k, s, p, extra, d)
         worked.say(
@@ -260,14 +253,15 @@ def _transposed_sizes(
 
 
 def _params(row: LayerRow, in_shape: tuple[int, ...], worked: Worked) -> None:
-    if row.kind in CONV_KINDS:
-        geometry = conv_geometry(row, in_shape)
+    window = window_of(row)
+    if window is Window.CONVOLUTION:
+        geometry = geometry_of(row)
         kernels = [axis.kernel for axis in geometry.axes]
         per_group = geometry.in_channels // geometry.groups
-        weights = geometry.out_channels * per_group * product(kernels)
+        weights = geometry.out_channels * per_group * math.prod(kernels)
         bias = geometry.out_channels if geometry.bias else 0
         k_symbols = " × ".join(f"k_{name.lower()}" for name in axis_names(len(kernels)))
-        if row.kind == "depthwise":
+        if geometry.groups == geometry.in_channels > 1:  # depthwise: one input channel per filter
             worked.say(
                 f"Depthwise: groups = C_in = {geometry.in_channels}, so each of the {geometry.out_channels} "
                 "filters sees one input channel"
@@ -280,13 +274,13 @@ def _params(row: LayerRow, in_shape: tuple[int, ...], worked: Worked) -> None:
             channels = f"{num(geometry.out_channels)} × {num(geometry.in_channels)}"
         substituted = f"{channels} × {' × '.join(str(k) for k in kernels)}"
         _weights_and_bias(worked, formula, substituted, weights, bias, row.params)
-    elif row.kind in TRANSPOSED_KINDS:
-        pairs = transposed_windows(row, in_shape)
-        kernels = [window.kernel for window, _ in pairs]
-        groups = row.spec.groups
-        weights = in_shape[1] * (row.spec.out // groups) * product(kernels)
-        bias = row.spec.out if row.spec.bias else 0
-        group_text = f"({row.spec.out} / {groups})" if groups > 1 else num(row.spec.out)
+    elif window is Window.TRANSPOSED:
+        geometry = geometry_of(row)
+        kernels = list(geometry.kernel)
+        groups, out_channels = geometry.groups, geometry.out_channels
+        weights = in_shape[1] * (out_channels // groups) * math.prod(kernels)
+        bias = out_channels if geometry.bias else 0
+        group_text = f"({out_channels} / {groups})" if groups > 1 else num(out_channels)
         substituted = f"{num(in_shape[1])} × {group_text} × {' × '.join(str(k) for k in kernels)}"
         k_symbols = " × ".join(f"k_{name.lower()}" for name in axis_names(len(kernels)))
         formula = f"C_in × (C_out / g) × {k_symbols}" if groups > 1 else f"C_in × C_out × {k_symbols}"
@@ -296,7 +290,7 @@ def _params(row: LayerRow, in_shape: tuple[int, ...], worked: Worked) -> None:
         bias = row.spec.out if row.spec.bias else 0
         substituted = f"{num(in_shape[-1])} × {num(row.spec.out)}"
         _weights_and_bias(worked, "in × out", substituted, weights, bias, row.params, "out")
-    elif row.kind in BATCHNORM_KINDS:
+    elif _is_batchnorm(row):
         channels = in_shape[1]
         if row.spec.affine:
             worked.say(f"Params: γ (scale) and β (shift) per channel = 2 × C = 2 × {num(channels)} = {num(row.params)}")
@@ -313,12 +307,13 @@ def _params(row: LayerRow, in_shape: tuple[int, ...], worked: Worked) -> None:
         else:
             worked.say("Buffers: 0 (track_running_stats=False)")
             worked.check("BatchNorm buffers", 0, row.buffers)
-    elif row.kind == "patch_embed":
-        windows = patch_windows(row, in_shape)
-        patches = [window.kernel for window in windows]
-        weights = row.spec.dim * in_shape[1] * product(patches)
-        bias = row.spec.dim if row.spec.bias else 0
-        substituted = f"{num(row.spec.dim)} × {in_shape[1]} × {' × '.join(str(p) for p in patches)}"
+    elif window is Window.PATCH:
+        geometry = geometry_of(row)
+        patches = list(geometry.kernel)
+        dim = geometry.out_channels
+        weights = dim * in_shape[1] * math.prod(patches)
+        bias = dim if geometry.bias else 0
+        substituted = f"{num(dim)} × {in_shape[1]} × {' × '.join(str(p) for p in patches)}"
         _weights_and_bias(worked, "D × C × p × p", substituted, weights, bias, row.params, "D")
     elif row.kind == "class_token":
         worked.say(f"Params: one learned token of width D = {num(row.params)}")
@@ -346,24 +341,25 @@ def _weights_and_bias(
 def _macs(row: LayerRow, in_shape: tuple[int, ...], worked: Worked) -> None:
     batch = in_shape[0]
     out = row.output_shape
-    if row.kind in CONV_KINDS:
-        geometry = conv_geometry(row, in_shape)
+    window = window_of(row)
+    if window is Window.CONVOLUTION:
+        geometry = geometry_of(row)
         kernels = [axis.kernel for axis in geometry.axes]
         per_group = geometry.in_channels // geometry.groups
         factors = [batch, geometry.out_channels, *out[2:], per_group, *kernels]
         formula = "B × C_out × (output positions) × (C_in / g) × (kernel taps)"
         _macs_lines(worked, formula, factors, row.macs, batch)
-    elif row.kind in TRANSPOSED_KINDS:
-        kernels = [window.kernel for window, _ in transposed_windows(row, in_shape)]
-        factors = [batch, in_shape[1], *in_shape[2:], row.spec.out // row.spec.groups, *kernels]
+    elif window is Window.TRANSPOSED:
+        geometry = geometry_of(row)
+        factors = [batch, in_shape[1], *in_shape[2:], geometry.out_channels // geometry.groups, *geometry.kernel]
         formula = "B × C_in × (input positions) × (C_out / g) × (kernel taps), on the input grid"
         _macs_lines(worked, formula, factors, row.macs, batch)
     elif row.kind == "linear":
         factors = [*out[:-1], row.spec.out, in_shape[-1]]
         _macs_lines(worked, "(output elements) × in", factors, row.macs, batch)
-    elif row.kind == "patch_embed":
-        patches = [window.kernel for window in patch_windows(row, in_shape)]
-        factors = [batch, out[1], row.spec.dim, in_shape[1], *patches]
+    elif window is Window.PATCH:
+        geometry = geometry_of(row)
+        factors = [batch, out[1], geometry.out_channels, in_shape[1], *geometry.kernel]
         _macs_lines(worked, "B × N × D × C × p × p", factors, row.macs, batch)
     elif row.macs == 0:
         worked.say("MACs: 0 (cnncalc counts the MACs of convolutions, linear layers and matmuls only)")
@@ -372,7 +368,7 @@ def _macs(row: LayerRow, in_shape: tuple[int, ...], worked: Worked) -> None:
 
 
 def _macs_lines(worked: Worked, formula: str, factors: list[int], engine: int, batch: int) -> None:
-    macs = product(factors)
+    macs = math.prod(factors)
     worked.check("MACs", macs, engine)
     per_image = f" ({num(macs // batch)} per image)" if batch > 1 else ""
     worked.say(f"MACs = {formula}")
@@ -386,7 +382,7 @@ def _about(value: int) -> str:
 
 
 def _memory(result: AnalysisResult, row: LayerRow, worked: Worked) -> None:
-    elements = product(row.output_shape)
+    elements = math.prod(row.output_shape)
     size = result.dtype_bytes
     worked.say(
         f"Output memory = {product_text(*row.output_shape)} elements × {size} bytes ({result.dtype}) = "
@@ -396,6 +392,4 @@ def _memory(result: AnalysisResult, row: LayerRow, worked: Worked) -> None:
 
 
 def _field_formula(row: LayerRow) -> str:
-    if row.kind in CONV_KINDS or row.kind in POOL_KINDS or row.kind == "patch_embed":
-        return ": " + RECURRENCE
-    return ":"
+    return ": " + RECURRENCE if window_of(row) in SLIDING else ":"

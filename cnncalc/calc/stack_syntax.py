@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cnncalc.base.limits import MAX_DIMENSION, MAX_SPATIAL_AXES
+from cnncalc.kinds import COMPOSITES, REGISTRY, LayerSchema
 
 # The syntax's reference, shown by `cnncalc calc stack --help` (and restated in the README): (example, meaning).
 HELP_ROWS = (
@@ -63,40 +64,17 @@ _COMPACT = re.compile(r"^(?P<key>op|s|p|d|c|g|k|m)(?P<value>\d+(?:x\d+)*)$")
 _REPEAT = re.compile(r"^[x×*](?P<count>\d+)$")
 _NUMBER = re.compile(r"^\d+(?:x\d+)*$")
 
-_NAMES = {
-    "conv": "conv",
-    "convolution": "conv",
-    "dw": "depthwise",
-    "dwconv": "depthwise",
-    "depthwise": "depthwise",
-    "pw": "pointwise",
-    "pointwise": "pointwise",
-    "sep": "separable",
-    "separable": "separable",
-    "tconv": "conv_transpose",
-    "deconv": "conv_transpose",
-    "convt": "conv_transpose",
-    "transposed": "conv_transpose",
-    "pool": "maxpool",
-    "maxpool": "maxpool",
-    "max": "maxpool",
-    "avgpool": "avgpool",
-    "avg": "avgpool",
-    "gap": "global_avgpool",
-    "gmp": "global_maxpool",
-    "flatten": "flatten",
-    "fc": "linear",
-    "linear": "linear",
-    "dense": "linear",
-    "bn": "batchnorm",
-    "batchnorm": "batchnorm",
-    "dropout": "dropout",
-    "identity": "identity",
-    "swish": "silu",
+# Option letters and the field each sets, where the kind has that field (its schema says).
+_LETTER_FIELDS = {
+    "k": "kernel",
+    "s": "stride",
+    "p": "padding",
+    "d": "dilation",
+    "c": "out",
+    "g": "groups",
+    "op": "output_padding",
+    "m": "multiplier",
 }
-_ACTIVATIONS = frozenset(
-    {"relu", "relu6", "gelu", "silu", "mish", "sigmoid", "tanh", "elu", "hardswish", "hardsigmoid"}
-)
 _LONG_OPTIONS = {
     "stride": "s",
     "padding": "p",
@@ -111,26 +89,38 @@ _LONG_OPTIONS = {
     "output_padding": "op",
     "multiplier": "m",
 }
-_WINDOW_KINDS = {"conv", "depthwise", "separable", "conv_transpose", "maxpool", "avgpool"}
-# Which option letters each kind accepts, and the spec field each one sets.
-_FIELDS = {
-    "conv": {"k": "kernel", "s": "stride", "p": "padding", "d": "dilation", "c": "out", "g": "groups"},
-    "depthwise": {"k": "kernel", "s": "stride", "p": "padding", "d": "dilation", "m": "multiplier"},
-    "separable": {"k": "kernel", "s": "stride", "p": "padding", "d": "dilation", "c": "out", "m": "multiplier"},
-    "pointwise": {"c": "out", "s": "stride", "g": "groups", "k": "out"},
-    "conv_transpose": {
-        "k": "kernel",
-        "s": "stride",
-        "p": "padding",
-        "d": "dilation",
-        "c": "out",
-        "g": "groups",
-        "op": "output_padding",
-    },
-    "maxpool": {"k": "kernel", "s": "stride", "p": "padding", "d": "dilation"},
-    "avgpool": {"k": "kernel", "s": "stride", "p": "padding"},
-    "linear": {"c": "out", "k": "out"},
-}
+
+
+def _names() -> dict[str, str]:
+    """Every name the syntax reads, and the kind it stands for: each kind's own name and its aliases (from the
+    kinds' records, so a new kind can be written by its name at once)."""
+    names: dict[str, str] = {}
+    for name, kind in [*REGISTRY.items(), *COMPOSITES.items()]:
+        names[name] = name
+        for alias in kind.aliases:
+            names.setdefault(alias, name)
+    return names
+
+
+def _schema(kind: str) -> type[LayerSchema]:
+    return REGISTRY[kind].schema if kind in REGISTRY else COMPOSITES[kind].schema
+
+
+def _fields(kind: str) -> dict[str, str]:
+    """Option letter -> field, for the fields `kind` has. A kind with an output size but no kernel reads the
+    number after its name as that size (`fc1000`, `pw64`)."""
+    fields = _schema(kind).model_fields
+    letters = {letter: field for letter, field in _LETTER_FIELDS.items() if field in fields}
+    if "kernel" not in fields and "out" in fields:
+        letters["k"] = "out"
+    return letters
+
+
+def _required(kind: str, field: str) -> bool:
+    info = _schema(kind).model_fields.get(field)
+    return info is not None and info.is_required()
+
+
 _LETTER_NAMES = {
     "k": "kernel",
     "s": "stride",
@@ -244,7 +234,7 @@ def _parse_item(item: str, position: int, original: str) -> tuple[dict[str, Any]
     tokens = item.replace("=", " ").split()
     values: dict[str, str] = {}
     flags: set[str] = set()
-    if tokens[0] in _NAMES or tokens[0] in _ACTIVATIONS:  # whole-word names first: relu6 is not relu + 6
+    if tokens[0] in _names():  # whole-word names first: relu6 is not relu + 6, conv3d is not conv + 3d
         name = tokens[0]
     else:
         head = _HEAD.match(tokens[0])
@@ -256,7 +246,7 @@ def _parse_item(item: str, position: int, original: str) -> tuple[dict[str, Any]
             values["k"] = head["kernel"]
         if head["stride"]:
             values["s"] = head["stride"]
-    kind = _NAMES.get(name) or (name if name in _ACTIVATIONS else None)
+    kind = _names().get(name)
     if kind is None:
         raise StackSyntaxError(f"{where}: unknown layer name {_short(name)!r}", _name_hint(name))
     repeat = 1
@@ -293,7 +283,7 @@ def _parse_item(item: str, position: int, original: str) -> tuple[dict[str, Any]
 
 
 def _entry(kind: str, values: dict[str, str], flags: set[str], where: str) -> dict[str, Any]:
-    allowed = _FIELDS.get(kind, {})
+    allowed = _fields(kind)
     for key in values:
         if key not in allowed:
             raise StackSyntaxError(
@@ -302,22 +292,27 @@ def _entry(kind: str, values: dict[str, str], flags: set[str], where: str) -> di
     entry: dict[str, Any] = {"type": kind}
     for key, value in values.items():
         entry[allowed[key]] = _value(value, allowed[key], where)
+    fields = _schema(kind).model_fields
     if "ceil" in flags:
-        if kind not in ("maxpool", "avgpool"):
+        if "ceil_mode" not in fields:
             raise StackSyntaxError(f"{where}: ceil (ceil_mode) applies to pooling only")
         entry["ceil_mode"] = True
     if "nobias" in flags:
-        if kind not in ("conv", "depthwise", "separable", "pointwise", "conv_transpose", "linear"):
+        if "bias" not in fields:
             raise StackSyntaxError(f"{where}: {kind} has no bias")
         entry["bias"] = False
-    if kind in _WINDOW_KINDS and "kernel" not in entry:
+    if _required(kind, "kernel") and "kernel" not in entry:
         raise StackSyntaxError(f"{where}: {kind} needs a kernel size", f"e.g. {_example(kind)}")
-    if kind in ("conv", "separable", "conv_transpose") and "out" not in entry:
-        entry["out"] = "in_channels"  # an engine expression: keep the channel count of the layer's input
-    if kind == "linear" and "out" not in entry:
-        raise StackSyntaxError(f"{where}: a linear layer needs its output size", "e.g. fc1000")
-    if kind == "pointwise" and "out" not in entry:
-        raise StackSyntaxError(f"{where}: a pointwise conv needs its output channels", "e.g. pw64")
+    if _required(kind, "out") and "out" not in entry:
+        if "kernel" not in fields:  # the number after the name is the size: fc1000, pw64
+            raise StackSyntaxError(f"{where}: {kind} needs its output size", f"e.g. {_example(kind)}")
+        entry["out"] = "in_channels"  # an engine expression: a conv keeps the channel count of its input
+    missing = [name for name, info in fields.items() if info.is_required() and name not in entry]
+    if missing:
+        raise StackSyntaxError(
+            f"{where}: {kind} needs {', '.join(missing)}, which the stack syntax cannot give",
+            "write this layer in a YAML spec",
+        )
     return entry
 
 
@@ -350,18 +345,14 @@ def _short(text: str) -> str:
 
 
 def _example(kind: str) -> str:
-    return {
-        "conv": "conv3",
-        "depthwise": "dw3",
-        "separable": "sep3 c128",
-        "conv_transpose": "tconv4/2 p1",
-        "maxpool": "pool2/2",
-        "avgpool": "avgpool2",
-    }.get(kind, kind)
+    """The shortest way to write the kind, with a size: conv3, dw3, fc10, pw64."""
+    record = REGISTRY.get(kind) or COMPOSITES[kind]
+    name = min((kind, *record.aliases), key=len)
+    return f"{name}{64 if 'kernel' not in _schema(kind).model_fields else 3}"
 
 
 def _option_hint(kind: str) -> str:
-    letters = _FIELDS.get(kind, {})
+    letters = _fields(kind)
     if not letters:
         return ""
     options = ", ".join(f"{letter}N ({_LETTER_NAMES[letter]})" for letter in letters if letter != "k")
@@ -371,7 +362,7 @@ def _option_hint(kind: str) -> str:
 def _name_hint(name: str) -> str:
     import difflib
 
-    close = difflib.get_close_matches(name, [*_NAMES, *_ACTIVATIONS], n=1, cutoff=0.6)
+    close = difflib.get_close_matches(name, list(_names()), n=1, cutoff=0.6)
     if close:
         return f"did you mean {close[0]!r}?"
     return "names: conv, dw, pw, sep, tconv, pool, avgpool, gap, flatten, fc, bn, relu, ..."

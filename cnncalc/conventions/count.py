@@ -8,20 +8,18 @@ from cnncalc.conventions.model import LayerCount, LayerView, NetworkCount, Part,
 from cnncalc.conventions.registry import Convention
 from cnncalc.engine.result import AnalysisResult
 
-NETWORK_INPUT = -1
-
 
 def layer_views(result: AnalysisResult) -> list[LayerView]:
-    shapes = {NETWORK_INPUT: result.input_shape, **{row.index: row.output_shape for row in result.layers}}
     return [
         LayerView(
             path=row.path,
             kind=row.kind,
             spec=row.spec,
-            input_shapes=tuple(shapes[index] for index in row.input_indices),
+            input_shapes=row.input_shapes,
             output_shape=row.output_shape,
             params=row.params,
             macs=row.macs,
+            geometry=row.geometry,
         )
         for row in result.layers
     ]
@@ -33,7 +31,7 @@ def count(result: AnalysisResult, convention: Convention) -> NetworkCount:
     terms: list[Term] = []
     failure = convention.refuses(result) if convention.refuses else None
     for view in [] if failure else layer_views(result):
-        nonzero = tuple(term for term in convention.rules[view.kind](view) if term.amount)
+        nonzero = tuple(term for term in convention.rule_for(view.kind)(view) if term.amount)
         layers.append(LayerCount(view.path, view.kind, view.macs, nonzero))
         terms.extend(nonzero)
     batch = result.totals.batch

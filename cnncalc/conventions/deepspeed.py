@@ -18,13 +18,13 @@ it forgets to multiply (input numel); and it fails outright on a network without
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from cnncalc.conventions import kinds
 from cnncalc.conventions.model import LayerView, Part, Term
 from cnncalc.conventions.registry import Convention, Refusal, Rule, whole_batch_headline, zero
 from cnncalc.engine.result import AnalysisResult
-from cnncalc.kinds.base import per_axis, product
 
 _SUMMARY = (
     "2 x MACs of conv, linear{matmuls}; + conv bias, BatchNorm numel x 2, other norms x 5, ReLU-family "
@@ -85,23 +85,16 @@ def transposed_conv(view: LayerView) -> list[Term]:
 
 @CALFLOPS.rule(kinds.TRANSPOSED)
 def transposed_conv_calflops(view: LayerView) -> list[Term]:
-    spec = view.spec
-    rank = kinds.spatial_rank(view)
-    kernel = per_axis(spec.kernel, rank, "kernel")
-    stride = per_axis(spec.stride, rank, "stride")
-    padding = per_axis(spec.padding, rank, "padding")
-    dilation = per_axis(spec.dilation, rank, "dilation")
+    geometry = kinds.window(view)
     batch, in_channels, *spatial = view.input_shape
-    filters = view.output_shape[1] // spec.groups  # weight.shape[1], which calflops takes for the out channels
-    macs = product(kernel) * in_channels * (filters // spec.groups) * batch * product(tuple(spatial))
+    groups = geometry.groups
+    filters = geometry.out_channels // groups  # weight.shape[1], which calflops takes for the out channels
+    macs = math.prod(geometry.kernel) * in_channels * (filters // groups) * batch * math.prod(spatial)
     bias = 0
-    if spec.bias:
+    if geometry.bias:
         # The forward-convolution output formula applied to the input: wrong, but what calflops multiplies.
-        positions = product(
-            tuple(
-                (size + 2 * pad - (dil * (k - 1) + 1)) // s + 1
-                for size, k, s, pad, dil in zip(spatial, kernel, stride, padding, dilation, strict=True)
-            )
+        positions = math.prod(
+            (axis.size + 2 * axis.pad_left - axis.effective_kernel) // axis.stride + 1 for axis in geometry.axes
         )
         bias = filters * batch * positions
     return [Term(Part.CORE, macs), Term(Part.BIAS, bias)]
@@ -188,7 +181,6 @@ def upsample_calflops(view: LayerView) -> list[Term]:
 
 
 _for_both(
-    kinds.ZERO_WORK,
     "relu6",
     "mish",
     "sigmoid",

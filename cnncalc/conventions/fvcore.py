@@ -66,7 +66,6 @@ def adaptive_average_pool(view: LayerView) -> list[Term]:
 
 
 FVCORE.rule(
-    kinds.ZERO_WORK,
     kinds.MAX_POOLS,
     kinds.AVG_POOLS,
     kinds.ADAPTIVE_MAX_POOLS,

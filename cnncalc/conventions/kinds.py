@@ -7,56 +7,40 @@ kind: an `nn.Conv2d`, a subclass of one (asymmetric padding, patch embedding), a
 
 from __future__ import annotations
 
+import math
+
+from cnncalc.base.geometry import Geometry, Window
 from cnncalc.conventions.model import LayerView
 from cnncalc.kinds import REGISTRY
-from cnncalc.kinds.base import per_axis, product
-from cnncalc.kinds.conv import resolve_padding
+from cnncalc.kinds.base import LayerKind, kinds_where
+from cnncalc.kinds.elementwise import BatchNormSpec
+from cnncalc.kinds.pool import AdaptivePoolSpec, AvgPoolSpec, MaxPoolSpec
+
+# The groups are read from the kinds' own records (window, schema, family), so a new kind of a group is in it.
+CONVOLUTIONS = kinds_where(lambda kind: kind.window is Window.CONVOLUTION)
+TRANSPOSED = kinds_where(lambda kind: kind.window is Window.TRANSPOSED)
+MAX_POOLS = kinds_where(lambda kind: kind.schema is MaxPoolSpec)
+AVG_POOLS = kinds_where(lambda kind: kind.schema is AvgPoolSpec)
+ADAPTIVE_AVG_POOLS = kinds_where(lambda kind: kind.schema is AdaptivePoolSpec and "avg" in kind.name)
+ADAPTIVE_MAX_POOLS = kinds_where(lambda kind: kind.schema is AdaptivePoolSpec and "max" in kind.name)
+BATCH_NORMS = kinds_where(lambda kind: kind.schema is BatchNormSpec)
+ACTIVATIONS = kinds_where(lambda kind: kind.family == "activation")
 
 
-def _ranked(base: str) -> frozenset[str]:
-    return frozenset({base, f"{base}1d", f"{base}2d", f"{base}3d"})
+def counts_zero_everywhere(kind: LayerKind) -> bool:
+    """Kinds every peer tool counts as zero: those that do no work (reshaping, routing, identities at
+    inference), and those PyTorch writes as tensor code (`a + b`, `x.mean()`, a bare parameter), which no
+    module hook, patched function or handled operator sees. Read at the time of counting, so that a kind
+    registered later is decided too."""
+    return not kind.does_work or not kind.pytorch_module
 
 
-CONVOLUTIONS = frozenset({"conv", "conv1d", "conv2d", "conv3d", "depthwise", "pointwise"})
-TRANSPOSED = _ranked("conv_transpose")
-MAX_POOLS = _ranked("maxpool")
-AVG_POOLS = _ranked("avgpool")
-ADAPTIVE_AVG_POOLS = _ranked("adaptive_avgpool")
-ADAPTIVE_MAX_POOLS = _ranked("adaptive_maxpool")
-BATCH_NORMS = _ranked("batchnorm")
-# Every activation kind the engine knows, read from the registry so that a new one is not forgotten here.
-ACTIVATIONS = frozenset(name for name, kind in REGISTRY.items() if kind.family == "activation")
-
-# Kinds every peer tool counts as zero: reshaping, routing, identities at inference, and what the bridge
-# writes as plain tensor code (`a + b`, `a * b`, torch.cat, x.mean() for global pooling, a learned scale or
-# token), which no module hook, patched function or handled operator sees.
-ZERO_WORK = frozenset(
-    {
-        "flatten",
-        "reshape",
-        "permute",
-        "dropout",
-        "stochastic_depth",
-        "identity",
-        "concat",
-        "add",
-        "multiply",
-        "pixel_shuffle",
-        "pixel_unshuffle",
-        "channel_shuffle",
-        "channel_split",
-        "class_token",
-        "pos_embed",
-        "take_token",
-        "layer_scale",
-        "global_avgpool",
-        "global_maxpool",
-    }
-)
+def zero_everywhere() -> frozenset[str]:
+    return frozenset(name for name, kind in REGISTRY.items() if counts_zero_everywhere(kind))
 
 
 def numel(shape: tuple[int, ...]) -> int:
-    return product(shape)
+    return math.prod(shape)
 
 
 def spatial_rank(view: LayerView) -> int:
@@ -73,15 +57,14 @@ def is_plain_conv(view: LayerView) -> bool:
     Asymmetric padding (explicit [left, right] pairs, or "same" with a stride) becomes a subclass that pads
     first; tools that match modules by exact type (ptflops, thop) do not see that subclass at all.
     """
-    if view.kind == "pointwise":
-        return True
-    rank = spatial_rank(view)
-    spec = view.spec
-    kernels = per_axis(spec.kernel, rank, "kernel")
-    strides = per_axis(spec.stride, rank, "stride")
-    dilations = per_axis(spec.dilation, rank, "dilation")
-    padding = resolve_padding(spec.padding, view.input_shape[2:], kernels, strides, dilations)
-    return all(left == right for left, right in padding)
+    return view.geometry is not None and view.geometry.symmetric
+
+
+def window(view: LayerView) -> Geometry:
+    """The resolved window of a windowed kind (its rule always resolves one)."""
+    if view.geometry is None:
+        raise ValueError(f"layer kind {view.kind!r} slides no window")
+    return view.geometry
 
 
 def output_spatial(view: LayerView) -> int:

@@ -11,6 +11,7 @@ import enum
 from dataclasses import dataclass
 from fractions import Fraction
 
+from cnncalc.base.geometry import Geometry
 from cnncalc.kinds.base import LayerSchema
 
 
@@ -51,6 +52,7 @@ class LayerView:
     output_shape: tuple[int, ...]
     params: int
     macs: int  # the engine's MACs (cnncalc convention), whole batch
+    geometry: Geometry | None = None  # the resolved window of a windowed kind
 
     @property
     def input_shape(self) -> tuple[int, ...]:

@@ -19,10 +19,11 @@ so only its two bmm (Q K^T and A V) and its softmax count, not its projections.
 
 from __future__ import annotations
 
+import math
+
 from cnncalc.conventions import kinds
 from cnncalc.conventions.model import LayerView, Part, Term
 from cnncalc.conventions.registry import Convention, zero
-from cnncalc.kinds.base import product
 
 
 def ptflops_headline(terms: list[Term], batch: int, core_scale: int) -> int:
@@ -149,14 +150,13 @@ def upsample(view: LayerView) -> list[Term]:
         function: int | float = kinds.numel(view.output_shape)
     elif isinstance(spec.scale, list):
         # np.prod(scales, dtype=np.int64) truncates each scale to an integer before multiplying.
-        function = kinds.numel(view.input_shape) * product(tuple(int(scale) for scale in spec.scale))
+        function = kinds.numel(view.input_shape) * math.prod(tuple(int(scale) for scale in spec.scale))
     else:
         function = kinds.numel(view.input_shape) * float(spec.scale) ** kinds.spatial_rank(view)
     return [hook, _function(Part.OTHER, function)]
 
 
 PTFLOPS.rule(
-    kinds.ZERO_WORK,
     "patch_embed",
     "mish",
     "sigmoid",

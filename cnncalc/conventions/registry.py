@@ -1,7 +1,9 @@
 """Conventions and their rules: one small function per (convention, layer kind), registered by a decorator.
 
-A convention covers every layer kind explicitly (a test enumerates them), so a kind added to the engine
-without a decision for each tool fails loudly instead of being counted as zero by accident.
+A convention decides every layer kind: with a rule of its own, with its default rule (the engine's own
+conventions count the engine's MACs for everything), or as zero for a kind that every tool counts as zero
+(its record says it does no work, or that PyTorch writes it as tensor code). Any other kind, one added to the
+engine without a decision for this tool, is refused loudly instead of being counted as zero by accident.
 """
 
 from __future__ import annotations
@@ -9,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from cnncalc.conventions.kinds import counts_zero_everywhere
 from cnncalc.conventions.model import LayerView, Part, Term
 from cnncalc.engine.result import AnalysisResult
+from cnncalc.kinds import REGISTRY
 
 Rule = Callable[[LayerView], list[Term]]
 Headline = Callable[[list[Term], int, int], int]  # (terms in execution order, batch, core_scale) -> headline
@@ -31,6 +35,20 @@ class Convention:
     headline: Headline
     refuses: Refusal | None = None
     rules: dict[str, Rule] = field(default_factory=dict)
+    default: Rule | None = None  # the rule of every kind without one of its own
+
+    def rule_for(self, kind: str) -> Rule:
+        """The rule that counts `kind` (raises MissingRuleError when this convention has not decided it)."""
+        if kind in self.rules:
+            return self.rules[kind]
+        if self.default is not None:
+            return self.default
+        if counts_zero_everywhere(REGISTRY[kind]):
+            return zero
+        raise MissingRuleError(
+            f"the {self.name} convention has no rule for layer kind {kind!r}, which does work: say how "
+            f"{self.tool} counts it with @{self.name.upper()}.rule({kind!r}) in cnncalc/conventions"
+        )
 
     def rule(self, *kinds: str | Iterable[str]) -> Callable[[Rule], Rule]:
         """Register `rule` for the given kinds (names or groups of names); each kind only once."""
@@ -46,6 +64,10 @@ class Convention:
             return rule
 
         return register
+
+
+class MissingRuleError(LookupError):
+    """A convention meets a layer kind it has not decided."""
 
 
 def zero(view: LayerView) -> list[Term]:

@@ -17,10 +17,12 @@ and its out_proj) counts 0; nn.Sequential is looked into.
 
 from __future__ import annotations
 
+import math
+
 from cnncalc.conventions import kinds
 from cnncalc.conventions.model import LayerView, Part, Term
 from cnncalc.conventions.registry import Convention, whole_batch_headline, zero
-from cnncalc.kinds.base import normalize_axis, per_axis, product
+from cnncalc.kinds.base import normalize_axis
 
 THOP = Convention(
     name="thop",
@@ -42,8 +44,8 @@ def conv(view: LayerView) -> list[Term]:
 
 @THOP.rule(kinds.TRANSPOSED)
 def transposed_conv(view: LayerView) -> list[Term]:
-    kernel = per_axis(view.spec.kernel, kinds.spatial_rank(view), "kernel")
-    per_output = view.input_shape[1] // view.spec.groups * product(kernel)
+    geometry = kinds.window(view)
+    per_output = geometry.in_channels // geometry.groups * math.prod(geometry.kernel)
     return [Term(Part.CORE, kinds.numel(view.output_shape) * per_output)]
 
 
@@ -99,7 +101,6 @@ def upsample(view: LayerView) -> list[Term]:
 
 
 THOP.rule(
-    kinds.ZERO_WORK,
     kinds.MAX_POOLS,
     kinds.ADAPTIVE_MAX_POOLS,
     "patch_embed",

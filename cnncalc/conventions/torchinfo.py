@@ -77,7 +77,6 @@ def prelu(view: LayerView) -> list[Term]:
 
 
 TORCHINFO.rule(
-    kinds.ZERO_WORK,
     kinds.MAX_POOLS,
     kinds.AVG_POOLS,
     kinds.ADAPTIVE_AVG_POOLS,

@@ -161,6 +161,10 @@ def _assemble(
                 kind=node.kind,
                 inputs=tuple("input" if ref == NETWORK_INPUT else nodes[ref].path for ref in node.inputs),
                 input_indices=node.inputs,
+                input_shapes=tuple(
+                    input_tensor.shape if ref == NETWORK_INPUT else nodes[ref].result.output.shape
+                    for ref in node.inputs
+                ),
                 spec=node.spec,
                 output_shape=output.shape,
                 channel_axis=output.channel_axis,
@@ -172,6 +176,7 @@ def _assemble(
                 activation_bytes=numel * dtype_bytes,
                 field=result.field if result.field is not None else output.field,
                 global_field=result.global_field or output.global_context,
+                geometry=result.geometry,
                 location=node.location,
             )
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cnncalc.base.errors import Location, SpecIssue
+from cnncalc.base.geometry import Geometry
 from cnncalc.base.tensor import AxisField
 from cnncalc.kinds.base import LayerSchema
 
@@ -21,6 +22,7 @@ class LayerRow:
     kind: str
     inputs: tuple[str, ...]  # paths of the layers it reads ("input" for the network input)
     input_indices: tuple[int, ...]  # their row indices; -1 is the network input
+    input_shapes: tuple[tuple[int, ...], ...]  # the shape of each input, batch first
     spec: LayerSchema  # the validated fields of this layer (what a torch builder needs)
     output_shape: tuple[int, ...]
     channel_axis: int | None  # of the output (channels-last layouts move it)
@@ -32,6 +34,7 @@ class LayerRow:
     activation_bytes: int
     field: tuple[AxisField, ...] | None  # receptive field of this layer's units, per spatial axis
     global_field: bool  # units see the whole input (global pooling, attention)
+    geometry: Geometry | None  # the resolved window of a kind that slides one (kernel, stride, padding, ...)
     location: Location
 
     @property
@@ -41,6 +44,11 @@ class LayerRow:
     @property
     def depth(self) -> int:
         return self.path.count(".") + 1
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """The shape of its first input."""
+        return self.input_shapes[0]
 
 
 @dataclass(frozen=True, slots=True)

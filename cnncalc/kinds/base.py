@@ -13,6 +13,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cnncalc.base import limits
+from cnncalc.base.geometry import Geometry, Window
 from cnncalc.base.tensor import AxisField, Tensor
 
 Positive = Annotated[int, Field(ge=1, le=limits.MAX_DIMENSION)]
@@ -61,7 +62,8 @@ class LayerResult:
 
     `field` is the receptive field shown for this layer's row when it differs from the output tensor's
     (a patch embedding outputs tokens, yet its units have a field); `global_field` marks rows whose units
-    see the whole input (global pooling, attention).
+    see the whole input (global pooling, attention); `geometry` is the resolved window of a kind that slides
+    one (its kind record says which).
     """
 
     output: Tensor
@@ -70,6 +72,7 @@ class LayerResult:
     macs: int = 0
     field: tuple[AxisField, ...] | None = None
     global_field: bool = False
+    geometry: Geometry | None = None
     notes: list[str] = dataclass_field(default_factory=list)
 
 
@@ -78,7 +81,18 @@ Rule = Callable[[Any, list[Tensor], RuleContext], LayerResult]
 
 @dataclass(frozen=True)
 class LayerKind:
-    """Everything cnncalc knows about one layer kind, in one record."""
+    """Everything cnncalc knows about one layer kind, in one record; every other module reads its facts here.
+
+    family:     what the kind is (convolution, pooling, activation, ...), for listings and for the rules of
+                other tools that treat a family alike.
+    does_work:  whether it computes anything from its inputs' values. A kind that only routes, reshapes or
+                passes data on (flatten, concat, dropout at inference) counts zero in every tool's convention.
+    window:     the sliding window its rule resolves into `LayerResult.geometry` (None: it slides none).
+    pytorch_module: whether PyTorch code writes it as an nn.Module (False: as tensor code, `a + b`,
+                `x.mean()`, a bare parameter), which no counting tool's module hook or patched function sees.
+    ranked:     a rank-free kind that PyTorch names by rank (`conv` on a 2-d input is an nn.Conv2d).
+    aliases:    other names the inline stack syntax of `cnncalc calc stack` accepts for it (`dw`, `tconv`).
+    """
 
     name: str
     schema: type[LayerSchema]
@@ -87,6 +101,16 @@ class LayerKind:
     max_inputs: int | None  # None: any number
     summary: str
     family: str
+    does_work: bool = True
+    window: Window | None = None
+    pytorch_module: bool = True
+    ranked: bool = False
+    aliases: tuple[str, ...] = ()
+
+    def pytorch_name(self, spatial_rank: int) -> str:
+        """`conv` on 2 spatial axes is conv2d (a (batch, channels) input counts as 1-d, as for BatchNorm1d); a
+        kind that names its rank itself keeps its name."""
+        return f"{self.name}{min(max(spatial_rank, 1), 3)}d" if self.ranked else self.name
 
 
 REGISTRY: dict[str, LayerKind] = {}
@@ -99,6 +123,11 @@ def layer_kind(
     family: str,
     summary: str,
     inputs: int | tuple[int, int | None] = 1,
+    does_work: bool = True,
+    window: Window | None = None,
+    pytorch_module: bool = True,
+    ranked: bool = False,
+    aliases: tuple[str, ...] = (),
 ) -> Callable[[Rule], Rule]:
     """Register `rule` as the engine rule of layer kind `name`; a kind can be registered only once."""
     min_inputs, max_inputs = (inputs, inputs) if isinstance(inputs, int) else inputs
@@ -106,10 +135,28 @@ def layer_kind(
     def register(rule: Rule) -> Rule:
         if name in REGISTRY:
             raise RuntimeError(f"layer kind {name!r} is registered twice")
-        REGISTRY[name] = LayerKind(name, schema, rule, min_inputs, max_inputs, summary, family)
+        REGISTRY[name] = LayerKind(
+            name,
+            schema,
+            rule,
+            min_inputs,
+            max_inputs,
+            summary,
+            family,
+            does_work,
+            window,
+            pytorch_module,
+            ranked,
+            aliases,
+        )
         return rule
 
     return register
+
+
+def kinds_where(predicate: Callable[[LayerKind], bool]) -> frozenset[str]:
+    """Names of the registered kinds a predicate holds for: how other modules get their sets of kinds."""
+    return frozenset(name for name, kind in REGISTRY.items() if predicate(kind))
 
 
 def per_axis(value: int | list[int], rank: int, what: str) -> tuple[int, ...]:
@@ -140,13 +187,6 @@ def require_image(tensor: Tensor, kind: str, rank: int | None = None) -> int:
     if spatial_rank > limits.MAX_SPATIAL_AXES:
         raise LayerError(f"at most {limits.MAX_SPATIAL_AXES} spatial axes are supported")
     return spatial_rank
-
-
-def product(values: tuple[int, ...] | list[int]) -> int:
-    total = 1
-    for value in values:
-        total *= value
-    return total
 
 
 def format_shape(shape: tuple[int, ...]) -> str:

@@ -45,6 +45,7 @@ class CompositeKind:
     expand: Callable[[Any], list[dict[str, Any]]]
     summary: str
     family: str
+    aliases: tuple[str, ...] = ()  # other names `cnncalc calc stack` accepts
 
 
 COMPOSITES: dict[str, CompositeKind] = {
@@ -54,5 +55,6 @@ COMPOSITES: dict[str, CompositeKind] = {
         expand_separable,
         "Depthwise-separable convolution: depthwise k x k then pointwise 1 x 1 (two rows).",
         "convolution",
+        aliases=("sep",),
     ),
 }

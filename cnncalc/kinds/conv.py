@@ -7,10 +7,12 @@ Counting (cnncalc convention, see README):
               MACs = batch * C_in * prod(in spatial) * (C_out / groups) * prod(k)  (counted on the input grid)
 """
 
+import math
 from typing import Literal
 
 from cnncalc.base import receptive_field as rf
 from cnncalc.base.arithmetic import conv_output_size, effective_kernel, same_padding, transposed_output_size
+from cnncalc.base.geometry import Geometry, Window, windows
 from cnncalc.base.tensor import Tensor
 from cnncalc.kinds.base import (
     LayerError,
@@ -23,7 +25,6 @@ from cnncalc.kinds.base import (
     RuleContext,
     layer_kind,
     per_axis,
-    product,
     require_image,
 )
 
@@ -153,7 +154,7 @@ def convolve(
             )
         out_spatial.append(size_out)
     shape = (tensor.batch, out_channels, *out_spatial)
-    weights_per_output = (in_channels // groups) * product(kernels)
+    weights_per_output = (in_channels // groups) * math.prod(kernels)
     field = None
     if tensor.field is not None:
         field = tuple(
@@ -163,10 +164,19 @@ def convolve(
             )
         )
     output = Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context)
+    geometry = Geometry(
+        Window.CONVOLUTION,
+        windows(tensor.spatial, kernels, strides, padding, dilations),
+        in_channels,
+        out_channels,
+        groups,
+        bias,
+    )
     return LayerResult(
         output=output,
         params=out_channels * weights_per_output + (out_channels if bias else 0),
-        macs=tensor.batch * out_channels * product(tuple(out_spatial)) * weights_per_output,
+        macs=tensor.batch * out_channels * math.prod(out_spatial) * weights_per_output,
+        geometry=geometry,
     )
 
 
@@ -187,12 +197,22 @@ def _conv_rule(kind: str, rank: int | None):
 _CONV_SUMMARY = (
     "Convolution with per-axis kernel, stride, padding (n, per-axis, [left, right], same, valid), dilation, groups."
 )
-layer_kind("conv", ConvSpec, family="convolution", summary=_CONV_SUMMARY + " Rank from the input.")(
-    _conv_rule("conv", None)
-)
+layer_kind(
+    "conv",
+    ConvSpec,
+    family="convolution",
+    summary=_CONV_SUMMARY + " Rank from the input.",
+    window=Window.CONVOLUTION,
+    ranked=True,
+    aliases=("convolution",),
+)(_conv_rule("conv", None))
 for _rank in (1, 2, 3):
     layer_kind(
-        f"conv{_rank}d", ConvSpec, family="convolution", summary=f"{_rank}-d convolution (torch.nn.Conv{_rank}d)."
+        f"conv{_rank}d",
+        ConvSpec,
+        family="convolution",
+        summary=f"{_rank}-d convolution (torch.nn.Conv{_rank}d).",
+        window=Window.CONVOLUTION,
     )(_conv_rule(f"conv{_rank}d", _rank))
 
 
@@ -201,6 +221,8 @@ for _rank in (1, 2, 3):
     DepthwiseSpec,
     family="convolution",
     summary="Depthwise convolution: groups = C_in, out = C_in * multiplier.",
+    window=Window.CONVOLUTION,
+    aliases=("dw", "dwconv"),
 )
 def depthwise(spec: DepthwiseSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]
@@ -221,6 +243,8 @@ def depthwise(spec: DepthwiseSpec, inputs: list[Tensor], ctx: RuleContext) -> La
     PointwiseSpec,
     family="convolution",
     summary="1x1 convolution (channel mixing), optionally strided or grouped.",
+    window=Window.CONVOLUTION,
+    aliases=("pw",),
 )
 def pointwise(spec: PointwiseSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]
@@ -269,12 +293,15 @@ def _transposed_rule(kind: str, rank: int | None):
                     tensor.field, kernels, strides, paddings, dilations, strict=True
                 )
             )
-        weights_per_input = (spec.out // spec.groups) * product(kernels)
+        weights_per_input = (spec.out // spec.groups) * math.prod(kernels)
         output = Tensor((tensor.batch, spec.out, *out_spatial), 1, tensor.spatial_axes, field, tensor.global_context)
+        padding_pairs = tuple((padding, padding) for padding in paddings)
+        axes = windows(tensor.spatial, kernels, strides, padding_pairs, dilations, output_paddings)
         return LayerResult(
             output=output,
             params=in_channels * weights_per_input + (spec.out if spec.bias else 0),
-            macs=tensor.batch * in_channels * product(tensor.spatial) * weights_per_input,
+            macs=tensor.batch * in_channels * math.prod(tensor.spatial) * weights_per_input,
+            geometry=Geometry(Window.TRANSPOSED, axes, in_channels, spec.out, spec.groups, spec.bias),
         )
 
     return rule
@@ -285,6 +312,9 @@ layer_kind(
     ConvTransposeSpec,
     family="convolution",
     summary="Transposed convolution with output_padding; MACs counted on the input grid. Rank from the input.",
+    window=Window.TRANSPOSED,
+    ranked=True,
+    aliases=("tconv", "deconv", "convt", "transposed"),
 )(_transposed_rule("conv_transpose", None))
 for _rank in (1, 2, 3):
     layer_kind(
@@ -292,4 +322,5 @@ for _rank in (1, 2, 3):
         ConvTransposeSpec,
         family="convolution",
         summary=f"{_rank}-d transposed convolution (torch.nn.ConvTranspose{_rank}d).",
+        window=Window.TRANSPOSED,
     )(_transposed_rule(f"conv_transpose{_rank}d", _rank))

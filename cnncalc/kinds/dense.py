@@ -4,6 +4,8 @@ Linear acts on the last axis, as torch.nn.Linear does:
   params = in * out + (out if bias);   MACs = prod(output shape) * in   (bias excluded)
 """
 
+import math
+
 from cnncalc.base import receptive_field as rf
 from cnncalc.base.tensor import Tensor
 from cnncalc.kinds.base import (
@@ -15,7 +17,6 @@ from cnncalc.kinds.base import (
     format_shape,
     layer_kind,
     normalize_axis,
-    product,
 )
 
 
@@ -37,7 +38,13 @@ class PermuteSpec(LayerSchema):
     dims: list[int]  # a permutation of all axes, batch (0) first
 
 
-@layer_kind("linear", LinearSpec, family="linear", summary="Fully connected layer on the last axis (torch.nn.Linear).")
+@layer_kind(
+    "linear",
+    LinearSpec,
+    family="linear",
+    summary="Fully connected layer on the last axis (torch.nn.Linear).",
+    aliases=("fc", "dense"),
+)
 def linear(spec: LinearSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]
     if tensor.rank < 2:
@@ -54,7 +61,7 @@ def linear(spec: LinearSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerRes
     return LayerResult(
         output=output,
         params=in_features * spec.out + (spec.out if spec.bias else 0),
-        macs=product(output.shape) * in_features,
+        macs=math.prod(output.shape) * in_features,
     )
 
 
@@ -76,7 +83,11 @@ def last_axis_replaced(tensor: Tensor, size: int) -> Tensor:
 
 
 @layer_kind(
-    "flatten", FlattenSpec, family="reshape", summary="Merge axes start_dim..end_dim into one (torch.nn.Flatten)."
+    "flatten",
+    FlattenSpec,
+    family="reshape",
+    summary="Merge axes start_dim..end_dim into one (torch.nn.Flatten).",
+    does_work=False,
 )
 def flatten(spec: FlattenSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]
@@ -86,7 +97,7 @@ def flatten(spec: FlattenSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerR
         raise LayerError("flatten must keep the batch axis (start_dim >= 1)")
     if end < start:
         raise LayerError(f"end_dim ({spec.end_dim}) comes before start_dim ({spec.start_dim})")
-    merged = product(tensor.shape[start : end + 1])
+    merged = math.prod(tensor.shape[start : end + 1])
     shape = (*tensor.shape[:start], merged, *tensor.shape[end + 1 :])
     removed = end - start
 
@@ -103,7 +114,13 @@ def flatten(spec: FlattenSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerR
     return LayerResult(output=Tensor(shape, channel_axis, (), None, tensor.global_context))
 
 
-@layer_kind("reshape", ReshapeSpec, family="reshape", summary="View as a new shape (batch kept; one -1 is inferred).")
+@layer_kind(
+    "reshape",
+    ReshapeSpec,
+    family="reshape",
+    summary="View as a new shape (batch kept; one -1 is inferred).",
+    does_work=False,
+)
 def reshape(spec: ReshapeSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]
     per_sample = tensor.numel // tensor.batch
@@ -112,14 +129,14 @@ def reshape(spec: ReshapeSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerR
         raise LayerError("only one size can be -1")
     if any(size == 0 or size < -1 for size in sizes):
         raise LayerError("sizes must be positive (or one -1)")
-    known = product([size for size in sizes if size != -1])
+    known = math.prod([size for size in sizes if size != -1])
     if -1 in sizes:
         if per_sample % known:
             raise LayerError(f"{per_sample} elements per sample do not divide into {sizes}")
         sizes[sizes.index(-1)] = per_sample // known
-    if product(sizes) != per_sample:
+    if math.prod(sizes) != per_sample:
         raise LayerError(
-            f"{format_shape(tensor.shape[1:])} has {per_sample} elements per sample, {sizes} has {product(sizes)}"
+            f"{format_shape(tensor.shape[1:])} has {per_sample} elements per sample, {sizes} has {math.prod(sizes)}"
         )
     shape = (tensor.batch, *sizes)
     channel_axis = 1 if len(shape) >= 2 else None
@@ -128,7 +145,11 @@ def reshape(spec: ReshapeSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerR
 
 
 @layer_kind(
-    "permute", PermuteSpec, family="reshape", summary="Reorder axes (torch.permute); dims include the batch axis."
+    "permute",
+    PermuteSpec,
+    family="reshape",
+    summary="Reorder axes (torch.permute); dims include the batch axis.",
+    does_work=False,
 )
 def permute(spec: PermuteSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]

@@ -5,6 +5,7 @@ BatchNorm's running mean and variance are buffers, reported apart from parameter
 (num_batches_tracked, a bookkeeping counter, is not counted).
 """
 
+import math
 from typing import Literal
 
 from cnncalc.base.tensor import Tensor
@@ -18,7 +19,6 @@ from cnncalc.kinds.base import (
     format_shape,
     layer_kind,
     normalize_axis,
-    product,
 )
 
 # ---------------------------------------------------------------------------------------------- norms
@@ -111,6 +111,8 @@ layer_kind(
     BatchNormSpec,
     family="normalization",
     summary="Batch normalization over axis 1 (1d/2d/3d from the input).",
+    ranked=True,
+    aliases=("bn",),
 )(_batchnorm_rule("batchnorm", (2, 3, 4, 5)))
 for _name, _ranks in (("batchnorm1d", (2, 3)), ("batchnorm2d", (4,)), ("batchnorm3d", (5,))):
     layer_kind(
@@ -131,7 +133,7 @@ def layernorm(spec: LayerNormSpec, inputs: list[Tensor], ctx: RuleContext) -> La
     else:
         if spec.dims >= tensor.rank:
             raise LayerError(f"layernorm over {spec.dims} axes needs a tensor of rank > {spec.dims}")
-        normalized = product(tensor.shape[-spec.dims :])
+        normalized = math.prod(tensor.shape[-spec.dims :])
     params = 0
     if spec.elementwise_affine:
         params = normalized * (2 if spec.bias else 1)
@@ -226,7 +228,13 @@ _ACTIVATIONS: dict[str, tuple[type[LayerSchema], str]] = {
     "tanh": (LayerSchema, "tanh(x)"),
 }
 for _name, (_schema, _formula) in _ACTIVATIONS.items():
-    layer_kind(_name, _schema, family="activation", summary=f"Activation: {_formula}.")(_passthrough)
+    layer_kind(
+        _name,
+        _schema,
+        family="activation",
+        summary=f"Activation: {_formula}.",
+        aliases=("swish",) if _name == "silu" else (),
+    )(_passthrough)
 
 
 @layer_kind(
@@ -264,14 +272,19 @@ class LayerScaleSpec(LayerSchema):
     init: float = 1e-6
 
 
-layer_kind("dropout", DropoutSpec, family="regularization", summary="Dropout (identity at inference).")(_passthrough)
+layer_kind(
+    "dropout", DropoutSpec, family="regularization", summary="Dropout (identity at inference).", does_work=False
+)(_passthrough)
 layer_kind(
     "stochastic_depth",
     StochasticDepthSpec,
     family="regularization",
     summary="Stochastic depth: drops a residual branch per sample during training (identity at inference).",
+    does_work=False,
 )(_passthrough)
-layer_kind("identity", LayerSchema, family="structure", summary="Passes its input through unchanged.")(_passthrough)
+layer_kind("identity", LayerSchema, family="structure", summary="Passes its input through unchanged.", does_work=False)(
+    _passthrough
+)
 
 
 @layer_kind(
@@ -279,6 +292,7 @@ layer_kind("identity", LayerSchema, family="structure", summary="Passes its inpu
     LayerScaleSpec,
     family="structure",
     summary="Learned per-channel scale (ConvNeXt): C parameters multiplying the channel axis.",
+    pytorch_module=False,  # a bare parameter multiplied in: `gamma * x`
 )
 def layer_scale(spec: LayerScaleSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]

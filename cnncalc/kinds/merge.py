@@ -114,6 +114,7 @@ layer_kind(
     ElementwiseMergeSpec,
     family="merge",
     summary="Elementwise sum of two or more inputs (broadcasting).",
+    pytorch_module=False,  # `a + b`
     inputs=(2, None),
 )(_elementwise("add"))
 layer_kind(
@@ -121,6 +122,7 @@ layer_kind(
     ElementwiseMergeSpec,
     family="merge",
     summary="Elementwise product (broadcasting), e.g. a squeeze-and-excitation gate.",
+    pytorch_module=False,  # `a * b`
     inputs=(2, None),
 )(_elementwise("multiply"))
 
@@ -130,6 +132,7 @@ layer_kind(
     ConcatSpec,
     family="merge",
     summary="Concatenate inputs along dim (default 1, channels).",
+    does_work=False,
     inputs=(2, None),
 )
 def concat(spec: ConcatSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:

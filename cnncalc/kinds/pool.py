@@ -2,6 +2,7 @@
 
 from cnncalc.base import receptive_field as rf
 from cnncalc.base.arithmetic import effective_kernel, pool_output_size
+from cnncalc.base.geometry import Geometry, Window, windows
 from cnncalc.base.tensor import Tensor
 from cnncalc.kinds.base import (
     LayerError,
@@ -82,7 +83,10 @@ def _pool(kind: str, rank: int | None, tensor: Tensor, spec: MaxPoolSpec | AvgPo
             )
         )
     shape = (tensor.batch, tensor.shape[1], *out_spatial)
-    return LayerResult(output=Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context))
+    channels = tensor.shape[1]
+    axes = windows(tensor.spatial, kernels, strides, tuple((pad, pad) for pad in paddings), dilations)
+    geometry = Geometry(Window.POOLING, axes, channels, channels, ceil_mode=spec.ceil_mode)
+    return LayerResult(output=Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context), geometry=geometry)
 
 
 def _max_rule(kind: str, rank: int | None):
@@ -147,12 +151,18 @@ for _rank, _suffix in ((None, ""), (1, "1d"), (2, "2d"), (3, "3d")):
         MaxPoolSpec,
         family="pooling",
         summary=f"{dims}max pooling; stride defaults to the kernel; ceil_mode follows PyTorch exactly.",
+        window=Window.POOLING,
+        ranked=_rank is None,
+        aliases=("pool", "max") if _rank is None else (),
     )(_max_rule(f"maxpool{_suffix}", _rank))
     layer_kind(
         f"avgpool{_suffix}",
         AvgPoolSpec,
         family="pooling",
         summary=f"{dims}average pooling; stride defaults to the kernel; ceil_mode follows PyTorch exactly.",
+        window=Window.POOLING,
+        ranked=_rank is None,
+        aliases=("avg",) if _rank is None else (),
     )(_avg_rule(f"avgpool{_suffix}", _rank))
     for _mode in ("avg", "max"):
         layer_kind(
@@ -168,4 +178,7 @@ for _mode in ("avg", "max"):
         GlobalPoolSpec,
         family="pooling",
         summary=f"Global {_mode} pooling over all spatial axes: (B, C, ...) -> (B, C), or (B, C, 1, ...) with keepdim.",
+        # PyTorch writes it as x.mean() / x.amax(), not as a module
+        pytorch_module=False,
+        aliases=(f"g{_mode[0]}p",),
     )(_global_rule(f"global_{_mode}pool"))

@@ -94,6 +94,7 @@ def upsample(spec: UpsampleSpec, inputs: list[Tensor], ctx: RuleContext) -> Laye
     FactorSpec,
     family="resampling",
     summary="(B, C*r^2, H, W) -> (B, C, H*r, W*r) (torch.nn.PixelShuffle).",
+    does_work=False,
 )
 def pixel_shuffle(spec: FactorSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]
@@ -120,6 +121,7 @@ def pixel_shuffle(spec: FactorSpec, inputs: list[Tensor], ctx: RuleContext) -> L
     FactorSpec,
     family="resampling",
     summary="(B, C, H*r, W*r) -> (B, C*r^2, H, W) (torch.nn.PixelUnshuffle).",
+    does_work=False,
 )
 def pixel_unshuffle(spec: FactorSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]
@@ -142,6 +144,7 @@ def pixel_unshuffle(spec: FactorSpec, inputs: list[Tensor], ctx: RuleContext) ->
     ChannelShuffleSpec,
     family="channels",
     summary="Interleave channels of `groups` groups (ShuffleNet); shape unchanged.",
+    does_work=False,
 )
 def channel_shuffle(spec: ChannelShuffleSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]
@@ -160,6 +163,7 @@ def channel_shuffle(spec: ChannelShuffleSpec, inputs: list[Tensor], ctx: RuleCon
     ChannelSplitSpec,
     family="channels",
     summary="Split channels into chunks (sizes or equal parts) and output chunk `take` (ShuffleNet v2).",
+    does_work=False,
 )
 def channel_split(spec: ChannelSplitSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]

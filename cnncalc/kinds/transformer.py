@@ -9,10 +9,12 @@ mlp:         Linear(D, hidden) -> activation -> Linear(hidden, out)
 take_token:  selects one token (the class token): (B, N, D) -> (B, D)
 """
 
+import math
 from dataclasses import replace
 from typing import Literal
 
 from cnncalc.base import receptive_field as rf
+from cnncalc.base.geometry import Geometry, Window, windows
 from cnncalc.base.tensor import Tensor, plain_tensor
 from cnncalc.kinds.base import (
     LayerError,
@@ -25,7 +27,6 @@ from cnncalc.kinds.base import (
     format_shape,
     layer_kind,
     per_axis,
-    product,
     require_image,
 )
 from cnncalc.kinds.dense import last_axis_replaced
@@ -83,6 +84,7 @@ def _tokens(shape: tuple[int, int, int], global_context: bool = False) -> Tensor
     PatchEmbedSpec,
     family="transformer",
     summary="Patches to tokens: conv with kernel = stride = patch, flattened: (B, C, H, W) -> (B, N, D).",
+    window=Window.PATCH,
 )
 def patch_embed(spec: PatchEmbedSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     tensor = inputs[0]
@@ -95,29 +97,42 @@ def patch_embed(spec: PatchEmbedSpec, inputs: list[Tensor], ctx: RuleContext) ->
         if size % patch:
             ctx.warning(f"axis {axis} ({size}) is not a multiple of the patch ({patch}); the remainder is dropped")
         grid.append(size // patch)
-    tokens = product(tuple(grid))
+    tokens = math.prod(tuple(grid))
     channels = tensor.shape[1]
-    weights = channels * product(patches)
+    weights = channels * math.prod(patches)
     field = None
     if tensor.field is not None:
         field = tuple(rf.through_window(f, p, p, 0) for f, p in zip(tensor.field, patches, strict=True))
+    zero = ((0, 0),) * rank
+    axes = windows(tensor.spatial, patches, patches, zero, (1,) * rank)
     return LayerResult(
         output=_tokens((tensor.batch, tokens, spec.dim), tensor.global_context),
         params=spec.dim * weights + (spec.dim if spec.bias else 0),
         macs=tensor.batch * tokens * spec.dim * weights,
         field=field,
+        geometry=Geometry(Window.PATCH, axes, channels, spec.dim, bias=spec.bias),
     )
 
 
 @layer_kind(
-    "class_token", ClassTokenSpec, family="transformer", summary="Prepend a learned class token: N -> N + 1, D params."
+    "class_token",
+    ClassTokenSpec,
+    family="transformer",
+    summary="Prepend a learned class token: N -> N + 1, D params.",
+    does_work=False,
 )
 def class_token(spec: ClassTokenSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     batch, tokens, dim = _require_tokens(inputs[0], "class_token")
     return LayerResult(output=_tokens((batch, tokens + 1, dim), inputs[0].global_context), params=dim)
 
 
-@layer_kind("pos_embed", PosEmbedSpec, family="transformer", summary="Add a learned position embedding: N * D params.")
+@layer_kind(
+    "pos_embed",
+    PosEmbedSpec,
+    family="transformer",
+    summary="Add a learned position embedding: N * D params.",
+    pytorch_module=False,  # a bare parameter added in: `x + self.pos_embedding`
+)
 def pos_embed(spec: PosEmbedSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     _, tokens, dim = _require_tokens(inputs[0], "pos_embed")
     return LayerResult(output=inputs[0], params=tokens * dim)
@@ -154,7 +169,13 @@ def mlp(spec: MlpSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     )
 
 
-@layer_kind("take_token", TakeTokenSpec, family="transformer", summary="Select one token: (B, N, D) -> (B, D).")
+@layer_kind(
+    "take_token",
+    TakeTokenSpec,
+    family="transformer",
+    summary="Select one token: (B, N, D) -> (B, D).",
+    does_work=False,
+)
 def take_token(spec: TakeTokenSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     batch, tokens, dim = _require_tokens(inputs[0], "take_token")
     if not -tokens <= spec.index < tokens:

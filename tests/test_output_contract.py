@@ -243,9 +243,7 @@ def test_noisy_or_short_timings_are_warned_about() -> None:
         f"the iteration times vary by {noisy.cv:.0%} (coefficient of variation over 10%)"
     ]
     assert noisy.cv > 0.10 > steady.cv
-    assert [message for message, _ in reliability_warnings(short)] == [
-        "only 3 iteration(s) were timed (fewer than 5)"
-    ]
+    assert [message for message, _ in reliability_warnings(short)] == ["only 3 iteration(s) were timed (fewer than 5)"]
 
 
 # ------------------------------------------------------------------------------ completion and help
@@ -334,3 +332,38 @@ def test_calculator_help_reads_as_paragraphs(sub: str) -> None:
 @pytest.mark.parametrize("sub", [[], ["stats"]])
 def test_drill_help_reads_as_paragraphs(sub: list[str]) -> None:
     _check_wrapped_as_paragraphs(_help_of(["drill", *sub]))
+
+
+def test_geometry_columns_show_what_the_engine_resolved(tmp_path: Path) -> None:
+    """Kernel, stride, padding (per side where 'same' with a stride makes them differ), dilation, groups."""
+    spec = tmp_path / "geometry.yaml"
+    spec.write_text(
+        "input: {shape: [8, 32, 32]}\nlayers:\n"
+        "  - {name: same, type: conv2d, out: 8, kernel: [3, 5], stride: 2, padding: same}\n"
+        "  - {name: dw, type: depthwise, kernel: 3, padding: 2, dilation: 2}\n"
+        "  - {name: pool, type: maxpool, kernel: 2}\n"
+        "  - {name: act, type: relu}\n"
+    )
+    result = invoke("analyze", str(spec), "--format", "csv", "--columns", "name,kernel,stride,padding,dilation,groups")
+    rows = {row["name"]: row for row in csv.DictReader(io.StringIO(result.stdout))}
+    # 'same' at stride 2: total padding max((ceil(32/2) - 1) * 2 + k - 32, 0) = k - 2, the extra on the right
+    assert rows["same"] == {
+        "name": "same",
+        "kernel": "3x5",
+        "stride": "2x2",
+        "padding": "0/1x1/2",
+        "dilation": "1x1",
+        "groups": "1",
+    }
+    assert rows["dw"] == {
+        "name": "dw",
+        "kernel": "3x3",
+        "stride": "1x1",
+        "padding": "2x2",
+        "dilation": "2x2",
+        "groups": "8",
+    }
+    assert rows["pool"]["stride"] == "2x2"  # PyTorch's default: the kernel
+    assert rows["act"] == {"name": "act", "kernel": "", "stride": "", "padding": "", "dilation": "", "groups": ""}
+    table = invoke("analyze", str(spec), "--columns", "name,kernel,stride,padding,groups").stdout
+    assert table.splitlines()[3].split() == ["same", "3x5", "2", "0/1x1/2", "1"]

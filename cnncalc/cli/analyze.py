@@ -57,8 +57,8 @@ def analyze(
         typer.Option(
             "--columns",
             help="Columns of the table (and of CSV and Markdown), in order, comma-separated: name, type, input, "
-            "output, params, params_pct, trainable, buffers, macs, macs_pct, flops, memory, rf, rf_start. "
-            "Default: name,type,output,params,macs,flops,rf.",
+            "output, params, params_pct, trainable, buffers, macs, macs_pct, flops, memory, kernel, stride, padding, "
+            "dilation, groups, rf, rf_start. Default: name,type,output,params,macs,flops,rf.",
         ),
     ] = None,
     input_shape: Annotated[

@@ -61,6 +61,38 @@ def _field_csv(row: DisplayRow) -> dict[str, CsvValue]:
     }
 
 
+def _axes_text(values: tuple[int, ...] | tuple[str, ...], collapse: bool = True) -> str:
+    """One value when every axis has it (`collapse`), else one per axis: 2, 2x1, 7x7."""
+    texts = [str(value) for value in values]
+    return texts[0] if collapse and len(set(texts)) == 1 else "x".join(texts)
+
+
+def _geometry_text(part: str, collapse: bool = True) -> Callable[[DisplayRow, Totals], str]:
+    """The text of one part of a windowed row's geometry (kernel, stride, padding, dilation, groups)."""
+
+    def text(row: DisplayRow, _: Totals) -> str:
+        geometry = row.geometry
+        if geometry is None:
+            return "-" if collapse else ""
+        if part == "kernel":
+            return _axes_text(geometry.kernel, collapse=False)
+        if part == "padding":  # left/right where the sides differ ("same" with a stride, explicit pairs)
+            sides = tuple(str(left) if left == right else f"{left}/{right}" for left, right in geometry.padding)
+            return _axes_text(sides, collapse)
+        if part == "groups":
+            return str(geometry.groups)
+        return _axes_text(getattr(geometry, part), collapse)
+
+    return text
+
+
+def _geometry_column(part: str, title: str, help_text: str) -> LayerColumn:
+    machine = _geometry_text(part, collapse=False)
+    return LayerColumn(
+        part, title, help_text, _geometry_text(part), lambda row, totals: {part: machine(row, totals)}, numeric=True
+    )
+
+
 def _start_text(row: DisplayRow) -> str:
     if row.global_field or not row.field:
         return "global" if row.global_field else "-"
@@ -168,6 +200,11 @@ LAYER_COLUMNS: dict[str, LayerColumn] = {
             lambda row, _: {"activation_bytes": row.activation_bytes},
             numeric=True,
         ),
+        _geometry_column("kernel", "Kernel", "kernel size per axis of a windowed layer (conv, pool, patch)"),
+        _geometry_column("stride", "Stride", "stride (one number when every axis has it)"),
+        _geometry_column("padding", "Padding", "padding as applied (left/right where they differ, e.g. 'same')"),
+        _geometry_column("dilation", "Dilation", "dilation of the kernel"),
+        _geometry_column("groups", "Groups", "groups of a convolution (its input channels for a depthwise one)"),
         LayerColumn(
             "rf",
             "RF size/jump",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from cnncalc.base.geometry import Geometry
 from cnncalc.base.tensor import AxisField
 from cnncalc.engine.result import AnalysisResult, LayerRow
 
@@ -29,6 +30,7 @@ class DisplayRow:
     field: tuple[AxisField, ...] | None
     global_field: bool
     layers: int  # how many layers this row stands for (1 unless collapsed)
+    geometry: Geometry | None = None  # a single windowed layer's (a collapsed block has none)
 
     @property
     def flops(self) -> int:
@@ -37,13 +39,8 @@ class DisplayRow:
 
 def display_rows(result: AnalysisResult, depth: int | None = None) -> list[DisplayRow]:
     """One row per layer, or with `depth`, one row per block deeper than `depth` (figures summed)."""
-
-    def input_shapes(row: LayerRow) -> tuple[tuple[int, ...], ...]:
-        layers = result.layers
-        return tuple(result.input_shape if index < 0 else layers[index].output_shape for index in row.input_indices)
-
     if depth is None:
-        return [_single(row, input_shapes(row)) for row in result.layers]
+        return [_single(row) for row in result.layers]
     rows: list[DisplayRow] = []
     group_rows: list[LayerRow] = []
     group_key: str | None = None
@@ -53,16 +50,14 @@ def display_rows(result: AnalysisResult, depth: int | None = None) -> list[Displ
             output_index = result.group_outputs.get(group_key)
             output_row = result.layers[output_index] if output_index is not None and output_index >= 0 else None
             kind = result.group_kinds.get(group_key, "group")
-            rows.append(
-                _collapsed(group_key, kind, group_rows, output_row or group_rows[-1], input_shapes(group_rows[0]))
-            )
+            rows.append(_collapsed(group_key, kind, group_rows, output_row or group_rows[-1]))
 
     for row in result.layers:
         parts = row.path.split(".")
         if len(parts) <= depth:
             flush()
             group_rows, group_key = [], None
-            rows.append(_single(row, input_shapes(row)))
+            rows.append(_single(row))
             continue
         key = ".".join(parts[:depth])
         if key != group_key:
@@ -73,12 +68,12 @@ def display_rows(result: AnalysisResult, depth: int | None = None) -> list[Displ
     return rows
 
 
-def _single(row: LayerRow, input_shapes: tuple[tuple[int, ...], ...]) -> DisplayRow:
+def _single(row: LayerRow) -> DisplayRow:
     return DisplayRow(
         name=row.path,
         kind=row.kind,
         depth=row.depth,
-        input_shapes=input_shapes,
+        input_shapes=row.input_shapes,
         output_shape=row.output_shape,
         params=row.params,
         trainable_params=row.params if row.trainable else 0,
@@ -88,12 +83,11 @@ def _single(row: LayerRow, input_shapes: tuple[tuple[int, ...], ...]) -> Display
         field=row.field,
         global_field=row.global_field,
         layers=1,
+        geometry=row.geometry,
     )
 
 
-def _collapsed(
-    name: str, kind: str, members: list[LayerRow], output: LayerRow, input_shapes: tuple[tuple[int, ...], ...]
-) -> DisplayRow:
+def _collapsed(name: str, kind: str, members: list[LayerRow], output: LayerRow) -> DisplayRow:
     """One row for a block: its figures summed, the input of its first layer, its output's shape and receptive
     field (a block's output need not be its last layer)."""
     last = output
@@ -101,7 +95,7 @@ def _collapsed(
         name=name,
         kind=kind,
         depth=name.count(".") + 1,
-        input_shapes=input_shapes,
+        input_shapes=members[0].input_shapes,
         output_shape=last.output_shape,
         params=sum(row.params for row in members),
         trainable_params=sum(row.params for row in members if row.trainable),

@@ -47,7 +47,7 @@ import cProfile, gc, io, pstats, sys
 profiler = cProfile.Profile()
 profiler.enable()
 gc.disable()
-from cnncalc.cli.app import run
+from cnncalc.cli.startup import run
 gc.freeze()
 gc.enable()
 code = run({args!r})

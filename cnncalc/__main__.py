@@ -1,6 +1,6 @@
 """`python -m cnncalc` runs the same command line as `cnncalc`."""
 
-from cnncalc.cli.entry import main
+from cnncalc.cli.startup import main
 
 if __name__ == "__main__":
     main()

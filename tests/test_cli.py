@@ -190,7 +190,7 @@ def test_invalid_input_override_is_a_located_spec_error():
 def test_python_dash_m_and_no_torch_on_the_analysis_path(tmp_path):
     script = (
         "import sys\n"
-        "from cnncalc.cli.app import run\n"
+        "from cnncalc.cli.startup import run\n"
         "code = run(['analyze', 'resnet50', '--format', 'json'])\n"
         "assert code == 0\n"
         "leaked = [name for name in ('torch', 'rich', 'numpy') if name in sys.modules]\n"

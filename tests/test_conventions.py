@@ -277,7 +277,7 @@ def test_conventions_command_table_and_markdown():
 
 def test_analyze_without_convention_does_not_load_the_conventions():
     code = (
-        "import sys; from cnncalc.cli.app import run; run(['analyze', 'resnet50', '--format', 'json']); "
+        "import sys; from cnncalc.cli.startup import run; run(['analyze', 'resnet50', '--format', 'json']); "
         "print('cnncalc.conventions' in sys.modules, 'torch' in sys.modules, file=sys.stderr)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -407,7 +407,7 @@ def test_the_topic_list_has_one_source_and_listing_it_loads_no_engine() -> None:
     assert f"Topics: {', '.join(TOPICS)} (" in DRILL_HELP
     script = (
         "import contextlib, io, sys\n"
-        "from cnncalc.cli.app import run\n"
+        "from cnncalc.cli.startup import run\n"
         "for args in (['drill', 'topics'], ['drill', '--help']):\n"
         "    with contextlib.redirect_stdout(io.StringIO()):\n"
         "        assert run(args) == 0\n"
@@ -419,13 +419,13 @@ def test_the_topic_list_has_one_source_and_listing_it_loads_no_engine() -> None:
 
 
 def test_shared_definitions_are_not_repeated() -> None:
-    from cnncalc.cli import calc, drill_commands, lazy
+    from cnncalc.cli import calc, drill_commands, startup
     from cnncalc.cli import drill as drill_cli
     from cnncalc.drill import building, notes, question
     from cnncalc.drill.topics import compute, parameters
 
     assert drill_commands.Level is question.Level
-    assert calc.CALC_SETTINGS is drill_cli.DRILL_SETTINGS is lazy.LAZY_GROUP_SETTINGS
+    assert calc.CALC_SETTINGS is drill_cli.DRILL_SETTINGS is startup.LAZY_GROUP_SETTINGS
     assert notes.APPROX is compute.APPROX is parameters.APPROX is question.APPROX
     assert not hasattr(building, "run")
 

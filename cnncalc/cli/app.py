@@ -1,9 +1,11 @@
-"""The `cnncalc` application: commands are registered here, each implemented in its own module."""
+"""The `cnncalc` application: commands are registered here, each implemented in its own module.
+
+How the application is built and run at start-up (only the command being run, lazy groups) is decided in
+cnncalc.cli.startup.
+"""
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -13,7 +15,6 @@ from cnncalc import __version__
 from cnncalc.cli.analyze import analyze
 from cnncalc.cli.bench import bench
 from cnncalc.cli.calc import CALC_SETTINGS, calc
-from cnncalc.cli.completion import completing
 from cnncalc.cli.conventions import conventions
 from cnncalc.cli.drill import DRILL_SETTINGS, drill
 from cnncalc.cli.kinds import kinds
@@ -33,7 +34,6 @@ APP_SETTINGS: dict[str, Any] = dict(
     rich_markup_mode=None,
     context_settings=HELP_SETTINGS,
 )
-app = typer.Typer(**APP_SETTINGS)
 
 
 def _show_version(value: bool) -> None:
@@ -67,7 +67,9 @@ COMMANDS: dict[str, tuple[Callable[..., None], dict[str, Any]]] = {
 }
 
 
-def _register(target: typer.Typer, names: list[str]) -> typer.Typer:
+def application(names: list[str]) -> typer.Typer:
+    """An application holding the named commands (cnncalc.cli.startup builds only the one being run)."""
+    target = typer.Typer(**APP_SETTINGS)
     target.callback()(root)
     for name in names:
         function, settings = COMMANDS[name]
@@ -75,7 +77,9 @@ def _register(target: typer.Typer, names: list[str]) -> typer.Typer:
     return target
 
 
-_register(app, list(COMMANDS))
+app = application(list(COMMANDS))
+
+LAZY_GROUPS = ("calc", "drill")
 
 
 def completion_app() -> typer.Typer:
@@ -83,52 +87,7 @@ def completion_app() -> typer.Typer:
     from cnncalc.cli.calc_commands import calc_app
     from cnncalc.cli.drill_commands import drill_app
 
-    full = typer.Typer(**APP_SETTINGS)
-    full.callback()(root)
-    for name in COMMANDS:
-        if name not in LAZY_GROUPS:
-            function, settings = COMMANDS[name]
-            full.command(name, **settings)(function)
+    full = application([name for name in COMMANDS if name not in LAZY_GROUPS])
     full.add_typer(calc_app, name="calc", help=calc.__doc__)
     full.add_typer(drill_app, name="drill")
     return full
-
-
-LAZY_GROUPS = ("calc", "drill")
-
-
-def app_for(args: list[str]) -> typer.Typer:
-    """The application to run for these arguments.
-
-    Typer turns every registered command into a click command each time the program starts, which costs
-    more than analysing a network; when the first argument names a command, an application holding only
-    that command behaves the same (same root options, same usage line) and starts faster. Shell completion
-    gets the whole tree.
-    """
-    if completing():
-        return completion_app()
-    if args and args[0] in COMMANDS:
-        return _register(typer.Typer(**APP_SETTINGS), [args[0]])
-    return app
-
-
-def run(args: list[str] | None = None) -> int:
-    """Run the command line and return its exit code."""
-    # pydantic looks for plugins through every installed package's entry points on first use, which costs
-    # more than the whole analysis; the command line uses none.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    arguments = sys.argv[1:] if args is None else args
-    try:
-        app_for(arguments)(args=arguments, prog_name="cnncalc")
-    except SystemExit as exit_:
-        if exit_.code is None:
-            return 0
-        if isinstance(exit_.code, int):
-            return exit_.code
-        print(exit_.code, file=sys.stderr)
-        return 1
-    return 0
-
-
-def main() -> None:
-    sys.exit(run())

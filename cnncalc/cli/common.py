@@ -13,6 +13,7 @@ import typer
 from cnncalc.base import limits
 from cnncalc.base.errors import ExitCode, SpecError, SpecPathError
 from cnncalc.cli.completion import complete_spec
+from cnncalc.cli.startup import collection_paused
 from cnncalc.engine.analysis import InputOverrides, analyze_text
 from cnncalc.engine.result import AnalysisResult
 from cnncalc.language.document import DTYPE_NAMES
@@ -173,6 +174,7 @@ def analyze_or_fail(spec: SpecText, *overrides: InputOverrides) -> list[Analysis
     sources = SourceCache()
     sources.add(spec.label, spec.text)
     try:
-        return [analyze_text(spec.text, spec.label, each) for each in overrides]
+        with collection_paused():
+            return [analyze_text(spec.text, spec.label, each) for each in overrides]
     except SpecError as error:
         raise spec_failure(error, sources) from None

@@ -1,21 +1,16 @@
 """Shell completion: the values a shell offers after `cnncalc ... <TAB>`.
 
 Completion runs the program with an environment variable set (typer's `--install-completion` script does
-it); only then is the whole command tree built, lazy groups (calc, drill) included, so a normal run
-starts as fast as before. Value completions are plain functions: typer calls them with what was typed.
+it); only then is the whole command tree built, lazy groups (calc, drill) included (cnncalc.cli.startup), so
+a normal run starts as fast as before. Value completions are plain functions: typer calls them with what
+was typed.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-COMPLETE_VARIABLE = "_CNNCALC_COMPLETE"  # set by the shell's completion script (typer: _{PROG}_COMPLETE)
 SPEC_SUFFIXES = (".yaml", ".yml")
-
-
-def completing() -> bool:
-    return COMPLETE_VARIABLE in os.environ
 
 
 def complete_spec(incomplete: str) -> list[str]:

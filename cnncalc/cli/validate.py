@@ -20,6 +20,7 @@ from cnncalc.cli.common import (
     write_text,
 )
 from cnncalc.cli.completion import complete_spec
+from cnncalc.cli.startup import collection_paused
 from cnncalc.engine.analysis import InputOverrides, check_text
 from cnncalc.language.yaml_source import read_spec_text
 from cnncalc.language.zoo import resolve_spec
@@ -69,7 +70,8 @@ def _check(argument: str, overrides: InputOverrides, sources: SourceCache) -> tu
         except SpecError as error:
             return label, list(error.issues), isinstance(error, SpecPathError)  # unreadable path: a usage error
     sources.add(label, text)
-    return label, check_text(text, label, overrides), False
+    with collection_paused():
+        return label, check_text(text, label, overrides), False
 
 
 def validate(

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,31 +47,7 @@ def check_text(text: str, file: str = "<spec>", overrides: InputOverrides | None
     return issues
 
 
-@contextlib.contextmanager
-def _collection_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a spec is analyzed.
-
-    Analysis allocates many small objects that all stay referenced until it ends, so collection passes
-    find nothing to free, yet each full pass walks the whole growing heap: with the collector running,
-    time per layer grows with the network. Reference counting still frees everything as usual.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def _run(text: str, file: str, overrides: InputOverrides | None) -> tuple[AnalysisResult | None, list[SpecIssue]]:
-    with _collection_paused():
-        return _run_unpaused(text, file, overrides)
-
-
-def _run_unpaused(
-    text: str, file: str, overrides: InputOverrides | None
-) -> tuple[AnalysisResult | None, list[SpecIssue]]:
     loaded = load_yaml(text, file)
     document, input_issues = parse_document_despite_input(loaded)
     if input_issues:  # the layers are still checked, without shapes

@@ -113,17 +113,17 @@ class Phases:
     """Time the stages of one analyze_text call by wrapping the functions analysis._run calls.
 
     Instrumentation only, installed for one extra call per size after the timed runs (so the timed runs
-    are unaffected): load_yaml, parse_document, build_graph (and, inside it, Builder.dependency_order),
+    are unaffected): load_yaml, parse_document, build_graph (and, inside it, Expansion.run_order),
     and _assemble. These are internal names; if they move, the breakdown is skipped.
     """
 
-    NAMES = ("load_yaml", "parse_document", "build_graph", "dependency_order", "_assemble")
+    NAMES = ("load_yaml", "parse_document", "build_graph", "run_order", "_assemble")
 
     def __init__(self) -> None:
-        from cnncalc.engine import analysis, builder
+        from cnncalc.engine import analysis, expansion
 
         self.targets = [(analysis, name) for name in ("load_yaml", "parse_document", "build_graph", "_assemble")]
-        self.targets.append((builder.Builder, "dependency_order"))
+        self.targets.append((expansion.Expansion, "run_order"))
         for owner, name in self.targets:
             if not callable(getattr(owner, name, None)):
                 raise AttributeError(name)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from cnncalc.calc.network import built_prefix
+from cnncalc.base.errors import LayerSubject, SpecError
+from cnncalc.calc.network import analyze_layers
 from cnncalc.calc.stack_syntax import StackSyntaxError, parse_stack
 from cnncalc.cli.app import app
 
@@ -105,11 +106,23 @@ def test_no_note_when_nothing_comes_after_the_failed_layer() -> None:
     assert code == 1 and not any(line.startswith("note:") for line in lines)
 
 
-def test_built_prefix_counts_the_layers_the_engine_reached() -> None:
+def test_engine_issues_name_their_layer_as_data() -> None:
+    """The calculators read which layer failed from the issue's subject, never from its message."""
     conv = {"type": "conv", "out": 8, "kernel": 3}
     too_large = {"type": "conv", "out": 8, "kernel": 300}
-    separable = {"type": "separable", "out": 8, "kernel": 3}
-    assert built_prefix((3, 224, 224), [conv, conv]) == 2
-    assert built_prefix((3, 224, 224), [conv, too_large, conv]) == 1
-    assert built_prefix((3, 224, 224), [too_large, conv]) == 0
-    assert built_prefix((3, 224, 224), [separable, too_large, conv]) == 1  # a composite layer counts once
+    separable = {"type": "separable", "out": 8, "kernel": 3, "multiplier": 0}
+    with pytest.raises(SpecError) as raised:
+        analyze_layers((3, 224, 224), [conv, too_large, conv])
+    [issue] = raised.value.issues
+    assert issue.subject == LayerSubject(
+        "1", "conv", "spatial axis 0 has size 222 (+0 padding), smaller than the effective kernel 300; "
+        "the output would be empty"
+    )
+    with pytest.raises(SpecError) as raised:
+        analyze_layers((3, 224, 224), [separable])
+    [issue] = raised.value.issues
+    assert (issue.subject.path, issue.subject.kind, issue.subject.detail) == (
+        "0",
+        "separable",
+        "multiplier: must be at least 1 (got 0)",
+    )

@@ -38,9 +38,23 @@ NOT_SHAPE_CHECKED = "not-shape-checked"  # code of the note on layers after a fa
 
 
 @dataclass(frozen=True)
+class LayerSubject:
+    """Which layer an issue is about, as data: its path in the expanded network, its kind, and the field at fault
+    (empty when the issue is not about one field). `detail` is the message without the layer named in front;
+    `stops` says the layer has no output, so the layers that read it are not computed."""
+
+    path: str
+    kind: str
+    detail: str
+    field: str = ""
+    stops: bool = True
+
+
+@dataclass(frozen=True)
 class SpecIssue:
     """One problem. `count` and `layers` tell which layers share an issue that is reported once for all of them
-    (e.g. the same warning on 28 BatchNorm layers); `code` marks issues that programs may look for."""
+    (e.g. the same warning on 28 BatchNorm layers); `code` marks issues that programs may look for; `subject`
+    names the layer an issue is about, for programs (the message names it for people)."""
 
     message: str
     location: Location
@@ -49,6 +63,7 @@ class SpecIssue:
     count: int = 1
     layers: tuple[str, ...] = ()
     code: str = ""
+    subject: LayerSubject | None = None
 
     def as_dict(self) -> dict[str, object]:
         entry: dict[str, object] = {
@@ -64,6 +79,11 @@ class SpecIssue:
             entry["layers"] = list(self.layers)
         if self.code:
             entry["code"] = self.code
+        if self.subject is not None:
+            entry["layer"] = self.subject.path
+            entry["type"] = self.subject.kind
+            if self.subject.field:
+                entry["field"] = self.subject.field
         return entry
 
     def __str__(self) -> str:

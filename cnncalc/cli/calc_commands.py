@@ -487,7 +487,7 @@ def _calculate(
                 f"{_issue_text(issue, stack_layers)} (input {input_text})", ExitCode.INVALID_SPEC, issue.hint
             )
         if stack_layers is not None:
-            _note_unchecked_layers(error.issues, stack_layers, input_shape, layers, batch, dtype.value)
+            _note_unchecked_layers(error.issues, stack_layers)
         raise failure from None
     shown = list(range(1 if features_only else 0, len(result.layers)))
     from cnncalc.calc.render_calc import calculation_json, print_calculation
@@ -500,30 +500,22 @@ def _calculate(
     print_calculation(printer(color), result, shown, explain, standard=standard, stack_layers=stack_layers)
 
 
-def _note_unchecked_layers(
-    issues: Sequence[SpecIssue],
-    stack_layers: list[StackLayer],
-    input_shape: tuple[int, ...],
-    layers: list[dict[str, Any]],
-    batch: int,
-    dtype: str,
-) -> None:
+def _note_unchecked_layers(issues: Sequence[SpecIssue], stack_layers: list[StackLayer]) -> None:
     """Say which stack layers the engine could not check: each takes the output of the one before, so after a
     layer that has no output (a kernel larger than its input, say) the rest are never computed and report
     nothing, valid or not. Saying so keeps "no error" from reading as "no problem"."""
     import sys
 
-    from cnncalc.calc.network import built_prefix
-
-    failed = {int(match["index"]) for issue in issues if (match := _ENGINE_LAYER.fullmatch(issue.message))}
+    failed = [
+        position
+        for issue in issues
+        if issue.subject is not None and issue.subject.stops and (position := _stack_position(issue)) is not None
+    ]
     if not failed:
         return  # not about the layers (the input, say): the layers were not reached at all
-    built = built_prefix(input_shape, layers, batch, dtype)  # the layers the engine got to, from the first
-    # The first layer not built either failed itself (it reported an issue) or got no input, the layer before it
-    # having failed without an output (the last part of a composite layer).
-    broken = built if built in failed else built - 1
+    broken = min(failed)
     unchecked = stack_layers[broken + 1 :]
-    if broken < 0 or not unchecked:
+    if not unchecked:
         return
     if len(unchecked) == 1:
         subject = f"{unchecked[0].name} was not checked: its input"
@@ -532,23 +524,25 @@ def _note_unchecked_layers(
     print(f"note: {subject} is the output of {stack_layers[broken].name}, which has none", file=sys.stderr)
 
 
-# The engine names a layer's issue by its path in the spec and its kind: "1 (linear): out: ...", or
-# "0.depthwise (depthwise): ..." for a part of a composite layer.
-_ENGINE_LAYER = re.compile(
-    r"(?P<index>[0-9]+)(?:\.(?P<inner>[^\s(]+))? \((?P<kind>[^)\s]+)\): (?P<detail>.*)", re.DOTALL
-)
+def _stack_position(issue: SpecIssue) -> int | None:
+    """The stack layer an engine issue is about: the first part of its layer's path ("1", or "0.depthwise" for a
+    part of a composite layer), or None for an issue about no layer."""
+    if issue.subject is None:
+        return None
+    top = issue.subject.path.split(".", 1)[0]
+    return int(top) if top.isdigit() else None
 
 
 def _issue_text(issue: SpecIssue, stack_layers: list[StackLayer] | None) -> str:
     """An engine issue as the calculators show it: for a stack, the layer by its position and its text as written
     ('layer 2 "conv300": spatial axis 0 has size ...'); for one layer, the message alone (there is one layer)."""
-    match = _ENGINE_LAYER.fullmatch(issue.message)
-    if match is None:
+    subject = issue.subject
+    if subject is None:
         return issue.message  # not about one layer (the input, say): as the engine wrote it
     if stack_layers is None:
-        return match["detail"]
-    index = int(match["index"])
-    if index >= len(stack_layers):
+        return subject.detail
+    position = _stack_position(issue)
+    if position is None or position >= len(stack_layers):
         return issue.message
-    inner = f" [{match['inner']}]" if match["inner"] else ""
-    return f"{stack_layers[index].name}{inner}: {match['detail']}"
+    _, _, inner = subject.path.partition(".")
+    return f"{stack_layers[position].name}{f' [{inner}]' if inner else ''}: {subject.detail}"

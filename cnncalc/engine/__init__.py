@@ -5,7 +5,7 @@ result = analyze_file("specs/resnet50.yaml")
 result.totals.params        # 25557032
 """
 
-from cnncalc.engine.analysis import InputOverrides, analyze_file, analyze_text, check_text
+from cnncalc.engine.analysis import InputOverrides, analyze_data, analyze_file, analyze_text, check_text
 from cnncalc.engine.result import AnalysisResult, LayerRow, Totals
 
 __all__ = [
@@ -13,6 +13,7 @@ __all__ = [
     "InputOverrides",
     "LayerRow",
     "Totals",
+    "analyze_data",
     "analyze_file",
     "analyze_text",
     "check_text",

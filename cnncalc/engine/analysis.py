@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cnncalc.base import limits
 from cnncalc.base.errors import Location, SpecError, SpecIssue
 from cnncalc.base.tensor import image_tensor
-from cnncalc.engine.builder import NETWORK_INPUT, Builder, build_graph
+from cnncalc.engine.expansion import NETWORK_INPUT, Expansion, build_graph
 from cnncalc.engine.memory import peak_live_bytes
 from cnncalc.engine.result import AnalysisResult, LayerRow, Totals
 from cnncalc.language.document import DTYPE_BYTES, SpecDocument, canonical_dtype, parse_document_despite_input
-from cnncalc.language.yaml_source import LoadedDocument, load_yaml, read_spec_text
+from cnncalc.language.yaml_source import LoadedDocument, SourceMap, load_yaml, read_spec_text
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,16 @@ def analyze_file(path: str | Path, overrides: InputOverrides | None = None) -> A
 
 def analyze_text(text: str, file: str = "<spec>", overrides: InputOverrides | None = None) -> AnalysisResult:
     """Analyze a spec; raise SpecError listing every error found."""
-    result, issues = _run(text, file, overrides)
+    return _result_or_error(*_run(load_yaml(text, file), file, overrides))
+
+
+def analyze_data(data: Mapping[str, Any], label: str = "<data>") -> AnalysisResult:
+    """Analyze a spec given as Python data (what a YAML spec reads as: `{"input": {...}, "layers": [...]}`), for
+    programs that build networks; raise SpecError listing every error found (located at `label`)."""
+    return _result_or_error(*_run(LoadedDocument(dict(data), SourceMap(label), ""), label, None))
+
+
+def _result_or_error(result: AnalysisResult | None, issues: list[SpecIssue]) -> AnalysisResult:
     errors = [issue for issue in issues if issue.severity == "error"]
     if errors or result is None:
         raise SpecError(errors)
@@ -41,14 +52,15 @@ def analyze_text(text: str, file: str = "<spec>", overrides: InputOverrides | No
 def check_text(text: str, file: str = "<spec>", overrides: InputOverrides | None = None) -> list[SpecIssue]:
     """Every error and warning of a spec, for `cnncalc validate`."""
     try:
-        _, issues = _run(text, file, overrides)
+        _, issues = _run(load_yaml(text, file), file, overrides)
     except SpecError as error:
         return list(error.issues)
     return issues
 
 
-def _run(text: str, file: str, overrides: InputOverrides | None) -> tuple[AnalysisResult | None, list[SpecIssue]]:
-    loaded = load_yaml(text, file)
+def _run(
+    loaded: LoadedDocument, file: str, overrides: InputOverrides | None
+) -> tuple[AnalysisResult | None, list[SpecIssue]]:
     document, input_issues = parse_document_despite_input(loaded)
     if input_issues:  # the layers are still checked, without shapes
         return None, [*input_issues, *build_graph(document, loaded.source, None).issues.issues]
@@ -117,7 +129,7 @@ def _input_settings(document: SpecDocument, overrides: InputOverrides | None) ->
 
 
 def _assemble(
-    document: SpecDocument, loaded: LoadedDocument, builder: Builder, dtype: str, file: str
+    document: SpecDocument, loaded: LoadedDocument, builder: Expansion, dtype: str, file: str
 ) -> AnalysisResult:
     dtype_bytes = DTYPE_BYTES[dtype]
     nodes = builder.nodes

@@ -2,7 +2,7 @@
 
 Layer entries are kept as raw mappings here: their fields may hold expressions that only get values when
 a block is instantiated, so each entry is validated against its kind's schema during expansion
-(cnncalc.engine.builder).
+(cnncalc.engine.runner).
 """
 
 from typing import Annotated, Any, Literal

@@ -1,0 +1,202 @@
+"""Running one layer: its fields evaluated and validated against its kind's schema, then its kind's rule.
+
+Errors name the instance (`layer2.0.conv1 (conv2d): ...`), since the same block definition may be used in
+several places with different arguments; the issue's subject carries the same facts as data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from cnncalc.base import limits
+from cnncalc.base.errors import Location
+from cnncalc.base.tensor import Tensor
+from cnncalc.engine.issues import IssueLog
+from cnncalc.engine.scope import NETWORK_INPUT, Ref
+from cnncalc.engine.structure import ENTRY_FIELDS
+from cnncalc.kinds import REGISTRY, LayerError, LayerResult, LayerSchema, RuleContext
+from cnncalc.language.expressions import ExpressionError, names_in
+from cnncalc.language.pydantic_errors import issues_from_validation_error
+from cnncalc.language.values import admits_bool, evaluate_value, holds_bool, string_keywords
+from cnncalc.language.yaml_source import PathKey, SourceMap
+
+
+@dataclass
+class Node:
+    """One layer of the expanded network, with what its rule computed."""
+
+    index: int
+    path: str
+    kind: str
+    spec: LayerSchema
+    inputs: tuple[int, ...]
+    location: Location
+    frozen: bool
+    result: LayerResult
+
+
+class LayerRunner:
+    """Validates and runs layers in the order expansion creates them; holds the nodes made so far."""
+
+    def __init__(self, source: SourceMap, log: IssueLog, input_tensor: Tensor | None) -> None:
+        self.source = source
+        self.log = log
+        self.input_tensor = input_tensor
+        self.nodes: list[Node] = []
+
+    def locate(self, path: PathKey) -> Location:
+        return self.source.locate(path)
+
+    def tensor(self, ref: Ref) -> Tensor | None:
+        """The output of a node, the network input, or None (failed upstream: its shape is unknown)."""
+        if ref is None:
+            return None
+        if ref == NETWORK_INPUT:
+            return self.input_tensor
+        return self.nodes[ref].result.output
+
+    def validate_fields(
+        self,
+        schema: type[LayerSchema],
+        entry: dict[str, Any],
+        path: PathKey | None,
+        variables: Mapping[str, Any],
+        location: Location,
+        full_path: str,
+        unshaped: bool = False,
+    ) -> LayerSchema | None:
+        """Evaluate an entry's expressions and validate its fields; errors name the instance (`layer2.0.conv1`),
+        since the same block definition may be used in several places with different arguments.
+
+        Without input shapes (`unshaped`), a field whose expression reads `in_channels` or `in_features` is
+        left out, and so are the schema's complaints about it; None is returned then, as there is no spec.
+        """
+        kind = str(entry.get("type"))
+        values: dict[str, Any] = {}
+        left_out: set[str] = set()
+        ok = True
+        for key, raw in entry.items():
+            if key in ENTRY_FIELDS or key == "type":
+                continue
+            if unshaped and reads_missing_shape(raw, variables):
+                left_out.add(key)
+                continue
+            try:
+                values[key] = evaluate_value(raw, string_keywords(schema, key), variables)
+            except ExpressionError as error:
+                detail = f"{key}: cannot evaluate {shorten(raw)}: {error}"
+                where = self.locate((*path, key)) if path else location
+                self.log.layer_error(where, full_path, kind, detail, error.hint, field=key)
+                ok = False
+                continue
+            if not admits_bool(schema, key) and holds_bool(values[key]):
+                detail, hint = bool_for_number(key, raw)
+                where = self.locate((*path, key)) if path else location
+                self.log.layer_error(where, full_path, kind, detail, hint, field=key)
+                ok = False
+        if not ok:
+            return None
+        try:
+            spec = schema.model_validate(values)
+        except ValidationError as error:
+            base: PathKey = path if path is not None else ()
+            for issue in issues_from_validation_error(
+                error, base, self.source, values, lambda _: list(schema.model_fields), left_out
+            ):
+                where = issue.location if path is not None else location
+                self.log.layer_error(where, full_path, kind, issue.message, issue.hint)
+            return None
+        return None if left_out else spec
+
+    def run(
+        self,
+        entry: dict[str, Any],
+        path: PathKey | None,
+        full_path: str,
+        inputs: list[Ref],
+        variables: Mapping[str, Any],
+        location: Location,
+        frozen: bool,
+    ) -> Ref:
+        kind = REGISTRY[entry["type"]]
+        tensors = [self.tensor(ref) for ref in inputs]
+        unshaped = any(tensor is None for tensor in tensors)
+        spec = self.validate_fields(kind.schema, entry, path, variables, location, full_path, unshaped)
+        count = len(inputs)
+        if count < kind.min_inputs or (kind.max_inputs is not None and count > kind.max_inputs):
+            wanted = str(kind.min_inputs) if kind.min_inputs == kind.max_inputs else f"at least {kind.min_inputs}"
+            self.log.layer_error(
+                location,
+                full_path,
+                kind.name,
+                f"{kind.name} takes {wanted} input(s), given {count}",
+                "list the inputs with `from: [a, b]`" if kind.min_inputs > 1 else "",
+            )
+            spec = None
+        if unshaped:
+            self.log.unchecked += 1
+            return None
+        if spec is None:
+            self.log.failed(full_path, kind.name, location)
+            return None
+        context = RuleContext()
+        try:
+            result = kind.rule(spec, tensors, context)  # type: ignore[arg-type]
+        except LayerError as error:
+            self.log.layer_error(location, full_path, kind.name, error.message, error.hint)
+            self.log.failed(full_path, kind.name, location)
+            return None
+        for message, hint in context.errors:  # the rule still gave an output
+            self.log.layer_error(location, full_path, kind.name, message, hint, stops=False)
+        for message, hint in context.warnings:
+            self.log.layer_warning(location, full_path, kind.name, message, hint)
+        output = result.output
+        if any(size > limits.MAX_DIMENSION for size in output.shape) or output.numel > limits.MAX_NUMEL:
+            self.log.layer_error(
+                location,
+                full_path,
+                kind.name,
+                f"output shape {output.shape} is too large for any tensor",
+                f"axes are limited to {limits.MAX_DIMENSION:,} and tensors to 2^63 - 1 elements",
+            )
+            self.log.failed(full_path, kind.name, location)
+            return None
+        node = Node(len(self.nodes), full_path, kind.name, spec, tuple(inputs), location, frozen, result)  # type: ignore[arg-type]
+        self.nodes.append(node)
+        return node.index
+
+
+SHAPE_VARIABLES = ("in_channels", "in_features")
+
+
+def reads_missing_shape(value: Any, variables: Mapping[str, Any]) -> bool:
+    """Whether an expression (or a list holding one) reads `in_channels` or `in_features` that are not set:
+    without input shapes its value is unknown, not wrong."""
+    if isinstance(value, list):
+        return any(reads_missing_shape(item, variables) for item in value)
+    if not isinstance(value, str):
+        return False
+    return any(name in names_in(value) for name in SHAPE_VARIABLES if name not in variables)
+
+
+def bool_for_number(key: str, raw: Any) -> tuple[str, str]:
+    """Message and hint for a boolean given to a field that takes numbers: pydantic would read true as 1."""
+    if isinstance(raw, str):
+        return (
+            f"{key}: {shorten(raw)} gives true or false, not a number",
+            "a comparison gives true or false; choose a number with `a if condition else b`",
+        )
+    return (
+        f"{key}: expected a number, got {str(raw).lower() if isinstance(raw, bool) else shorten(raw)}",
+        "true and false are not numbers here (YAML 1.1 tools read them as 1 and 0); write the number",
+    )
+
+
+def shorten(value: Any, limit: int = 60) -> str:
+    """repr() of a value for a message, cut short so a hostile 100 KB expression is not echoed whole."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

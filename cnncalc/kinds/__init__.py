@@ -5,7 +5,16 @@ expansion. `all_kind_names()` lists both, for "did you mean" hints and documenta
 """
 
 from cnncalc.kinds import conv, dense, elementwise, merge, pool, resample, transformer  # noqa: F401  (registration)
-from cnncalc.kinds.base import REGISTRY, LayerError, LayerKind, LayerResult, LayerSchema, RuleContext
+from cnncalc.kinds.base import (
+    REGISTRY,
+    LayerError,
+    LayerKind,
+    LayerResult,
+    LayerSchema,
+    RuleContext,
+    kinds_where,
+    layer_kind,
+)
 from cnncalc.kinds.composite import COMPOSITES, CompositeKind
 
 
@@ -23,4 +32,6 @@ __all__ = [
     "LayerSchema",
     "RuleContext",
     "all_kind_names",
+    "kinds_where",
+    "layer_kind",
 ]

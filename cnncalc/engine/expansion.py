@@ -23,7 +23,7 @@ from cnncalc.base.tensor import Tensor
 from cnncalc.engine.estimate import LayerCountEstimate
 from cnncalc.engine.issues import IssueLog
 from cnncalc.engine.ordering import dependency_order, entry_kind, entry_label
-from cnncalc.engine.runner import LayerRunner, Node, reads_missing_shape, shorten
+from cnncalc.engine.runner import EntryAt, LayerRunner, Node, reads_missing_shape, shorten
 from cnncalc.engine.scope import NETWORK_INPUT, Ref, Scope, resolve
 from cnncalc.engine.structure import RESERVED_NAMES, StructureChecker
 from cnncalc.kinds import COMPOSITES, REGISTRY
@@ -217,20 +217,16 @@ class Expansion:
             frozen = False
         frozen = frozen or scope.frozen
 
+        at = EntryAt(entry, path, location)
         if not repeated:
-            output = self.expand_instance(
-                entry, path, scope, component, scope.child_path(component), inputs, 0, location, frozen
-            )
-            return output
+            return self.expand_instance(at, scope, component, inputs, 0, frozen)
         holder = Scope(prefix=scope.child_path(component), variables=scope.variables, frozen=scope.frozen)
         self.group_kinds[holder.prefix] = f"{entry_kind(entry)} x{count}"
         scope.register(component, holder)
         current_inputs = inputs
         output: Ref = None
         for index in range(count):
-            output = self.expand_instance(
-                entry, path, holder, str(index), holder.child_path(str(index)), current_inputs, index, location, frozen
-            )
+            output = self.expand_instance(at, holder, str(index), current_inputs, index, frozen)
             if output is None:
                 # The fields of the later copies were checked in this one; their shapes cannot be.
                 self.issues.unchecked += (count - index - 1) * self.estimate.body(entry)
@@ -253,18 +249,11 @@ class Expansion:
         return local
 
     def expand_instance(
-        self,
-        entry: dict[str, Any],
-        path: PathKey | None,
-        scope: Scope,
-        component: str,
-        full_path: str,
-        inputs: list[Ref],
-        index: int,
-        location: Location,
-        frozen: bool,
+        self, at: EntryAt, scope: Scope, component: str, inputs: list[Ref], index: int, frozen: bool
     ) -> Ref:
-        """Create one instance of an entry (a layer, composite, block use or group)."""
+        """Create one instance of an entry (a layer, composite, block use or group) as `component` of `scope`."""
+        entry, location = at.entry, at.location
+        full_path = scope.child_path(component)
         if full_path.count(".") >= limits.MAX_NESTING:
             self.error(
                 location,
@@ -281,27 +270,26 @@ class Expansion:
             raise _TooLarge
         variables = self.local_variables(scope.variables, self.tensor(inputs[0]), index)
         if "type" in entry and entry["type"] in REGISTRY:
-            ref = self.runner.run(entry, path, full_path, inputs, variables, location, frozen)
+            ref = self.runner.run(at, full_path, inputs, variables, frozen)
             scope.register(component, ref)
             return ref
         child = Scope(prefix=full_path, variables=variables, frozen=frozen)
         self.group_kinds[full_path] = entry_kind(entry)
         scope.register(component, child)
         if "type" in entry:
-            ref = self.expand_composite(entry, path, child, inputs, variables, location)
+            ref = self.expand_composite(at, child, inputs, variables)
         elif "block" in entry:
-            ref = self.expand_block(entry, path, child, inputs, variables, location)
+            ref = self.expand_block(at, child, inputs, variables)
         else:
             child.parent = scope
-            ref = self.expand_group(entry, path, child, inputs, location)
+            ref = self.expand_group(at, child, inputs)
         child.output = ref
         self.group_outputs[full_path] = ref
         scope.output = ref
         return ref
 
-    def expand_group(
-        self, entry: dict[str, Any], path: PathKey | None, child: Scope, inputs: list[Ref], location: Location
-    ) -> Ref:
+    def expand_group(self, at: EntryAt, child: Scope, inputs: list[Ref]) -> Ref:
+        entry, path, location = at.entry, at.path, at.location
         if len(inputs) != 1:
             self.error(
                 location,
@@ -313,18 +301,11 @@ class Expansion:
             entry["layers"], (*path, "layers") if path is not None else None, child, inputs[0], fallback=location
         )
 
-    def expand_composite(
-        self,
-        entry: dict[str, Any],
-        path: PathKey | None,
-        child: Scope,
-        inputs: list[Ref],
-        variables: dict[str, Any],
-        location: Location,
-    ) -> Ref:
+    def expand_composite(self, at: EntryAt, child: Scope, inputs: list[Ref], variables: dict[str, Any]) -> Ref:
+        entry, location = at.entry, at.location
         composite = COMPOSITES[entry["type"]]
         unshaped = any(self.tensor(ref) is None for ref in inputs)
-        spec = self.runner.validate_fields(composite.schema, entry, path, variables, location, child.prefix, unshaped)
+        spec = self.runner.validate_fields(composite.schema, at, variables, child.prefix, unshaped)
         if spec is None:
             self.not_shape_checked(entry, unshaped)
             return None
@@ -334,15 +315,8 @@ class Expansion:
             return None
         return self.expand_entries(expanded, None, child, inputs[0], fallback=location)
 
-    def expand_block(
-        self,
-        entry: dict[str, Any],
-        path: PathKey | None,
-        child: Scope,
-        inputs: list[Ref],
-        caller_variables: dict[str, Any],
-        location: Location,
-    ) -> Ref:
+    def expand_block(self, at: EntryAt, child: Scope, inputs: list[Ref], caller_variables: dict[str, Any]) -> Ref:
+        entry, path, location = at.entry, at.path, at.location
         name = entry["block"]
         block: BlockDef = self.document.blocks[name]
         if name in self._block_stack:

@@ -25,6 +25,20 @@ from cnncalc.language.values import admits_bool, evaluate_value, holds_bool, str
 from cnncalc.language.yaml_source import PathKey, SourceMap
 
 
+@dataclass(frozen=True)
+class EntryAt:
+    """An entry of the spec and where it is: its path in the YAML document (None for the parts a composite
+    kind expands into, which are written nowhere) and the location its errors point at."""
+
+    entry: dict[str, Any]
+    path: PathKey | None
+    location: Location
+
+    def locate(self, source: SourceMap, *keys: str | int) -> Location:
+        """Where a field of the entry is (the entry's own location when it is written nowhere)."""
+        return source.locate((*self.path, *keys)) if self.path is not None else self.location
+
+
 @dataclass
 class Node:
     """One layer of the expanded network, with what its rule computed."""
@@ -48,9 +62,6 @@ class LayerRunner:
         self.input_tensor = input_tensor
         self.nodes: list[Node] = []
 
-    def locate(self, path: PathKey) -> Location:
-        return self.source.locate(path)
-
     def tensor(self, ref: Ref) -> Tensor | None:
         """The output of a node, the network input, or None (failed upstream: its shape is unknown)."""
         if ref is None:
@@ -62,10 +73,8 @@ class LayerRunner:
     def validate_fields(
         self,
         schema: type[LayerSchema],
-        entry: dict[str, Any],
-        path: PathKey | None,
+        at: EntryAt,
         variables: Mapping[str, Any],
-        location: Location,
         full_path: str,
         unshaped: bool = False,
     ) -> LayerSchema | None:
@@ -75,6 +84,7 @@ class LayerRunner:
         Without input shapes (`unshaped`), a field whose expression reads `in_channels` or `in_features` is
         left out, and so are the schema's complaints about it; None is returned then, as there is no spec.
         """
+        entry, path, location = at.entry, at.path, at.location
         kind = str(entry.get("type"))
         values: dict[str, Any] = {}
         left_out: set[str] = set()
@@ -89,14 +99,12 @@ class LayerRunner:
                 values[key] = evaluate_value(raw, string_keywords(schema, key), variables)
             except ExpressionError as error:
                 detail = f"{key}: cannot evaluate {shorten(raw)}: {error}"
-                where = self.locate((*path, key)) if path else location
-                self.log.layer_error(where, full_path, kind, detail, error.hint, field=key)
+                self.log.layer_error(at.locate(self.source, key), full_path, kind, detail, error.hint, field=key)
                 ok = False
                 continue
             if not admits_bool(schema, key) and holds_bool(values[key]):
                 detail, hint = bool_for_number(key, raw)
-                where = self.locate((*path, key)) if path else location
-                self.log.layer_error(where, full_path, kind, detail, hint, field=key)
+                self.log.layer_error(at.locate(self.source, key), full_path, kind, detail, hint, field=key)
                 ok = False
         if not ok:
             return None
@@ -112,20 +120,13 @@ class LayerRunner:
             return None
         return None if left_out else spec
 
-    def run(
-        self,
-        entry: dict[str, Any],
-        path: PathKey | None,
-        full_path: str,
-        inputs: list[Ref],
-        variables: Mapping[str, Any],
-        location: Location,
-        frozen: bool,
-    ) -> Ref:
-        kind = REGISTRY[entry["type"]]
+    def run(self, at: EntryAt, full_path: str, inputs: list[Ref], variables: Mapping[str, Any], frozen: bool) -> Ref:
+        """Validate one layer's fields and run its kind's rule; the node's index, or None when it has no output."""
+        location = at.location
+        kind = REGISTRY[at.entry["type"]]
         tensors = [self.tensor(ref) for ref in inputs]
         unshaped = any(tensor is None for tensor in tensors)
-        spec = self.validate_fields(kind.schema, entry, path, variables, location, full_path, unshaped)
+        spec = self.validate_fields(kind.schema, at, variables, full_path, unshaped)
         count = len(inputs)
         if count < kind.min_inputs or (kind.max_inputs is not None and count > kind.max_inputs):
             wanted = str(kind.min_inputs) if kind.min_inputs == kind.max_inputs else f"at least {kind.min_inputs}"

@@ -8,29 +8,12 @@ parameters, buffers and MACs. Rules never format text for display and never impo
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from typing import Annotated, Any, ClassVar, Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
 from cnncalc.base import limits
 from cnncalc.base.geometry import Geometry, Window
 from cnncalc.base.tensor import AxisField, Tensor
-
-Positive = Annotated[int, Field(ge=1, le=limits.MAX_DIMENSION)]
-NonNegative = Annotated[int, Field(ge=0, le=limits.MAX_DIMENSION)]
-PositiveAxes = Positive | list[Positive]
-NonNegativeAxes = NonNegative | list[NonNegative]
-Padding = NonNegative | list[NonNegative | list[NonNegative]] | Literal["same", "valid"]
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-
-
-class LayerSchema(BaseModel):
-    """Fields of one layer kind. Unknown fields are refused; schemas build lazily to keep start-up fast."""
-
-    model_config = ConfigDict(extra="forbid", defer_build=True, frozen=True, populate_by_name=True)
-
-    #: field names whose values are free text; every other string value is evaluated as an expression
-    text_fields: ClassVar[frozenset[str]] = frozenset()
+from cnncalc.kinds.fields import LayerSchema
 
 
 class LayerError(Exception):
@@ -121,7 +104,7 @@ def layer_kind(
     schema: type[LayerSchema],
     *,
     family: str,
-    summary: str,
+    summary: str = "",
     inputs: int | tuple[int, int | None] = 1,
     does_work: bool = True,
     window: Window | None = None,

@@ -8,15 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from cnncalc.kinds.base import LayerSchema, Padding, Positive, PositiveAxes
+from cnncalc.kinds.base import LayerSchema
+from cnncalc.kinds.fields import Positive, WindowFields
 
 
-class SeparableSpec(LayerSchema):
+class SeparableSpec(WindowFields):
     out: Positive
-    kernel: PositiveAxes
-    stride: PositiveAxes = 1
-    padding: Padding = 0
-    dilation: PositiveAxes = 1
     multiplier: Positive = 1
     bias: bool = True
 

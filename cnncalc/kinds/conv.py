@@ -14,39 +14,20 @@ from cnncalc.base import receptive_field as rf
 from cnncalc.base.arithmetic import conv_output_size, effective_kernel, same_padding, transposed_output_size
 from cnncalc.base.geometry import Geometry, Window, windows
 from cnncalc.base.tensor import Tensor
-from cnncalc.kinds.base import (
-    LayerError,
-    LayerResult,
-    LayerSchema,
-    NonNegativeAxes,
-    Padding,
-    Positive,
-    PositiveAxes,
-    RuleContext,
-    layer_kind,
-    per_axis,
-    require_image,
-)
+from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, layer_kind, per_axis, require_image
+from cnncalc.kinds.fields import NonNegativeAxes, Positive, PositiveAxes, WindowFields
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 
 
-class ConvSpec(LayerSchema):
+class ConvSpec(WindowFields):
     out: Positive
-    kernel: PositiveAxes
-    stride: PositiveAxes = 1
-    padding: Padding = 0
-    dilation: PositiveAxes = 1
     groups: Positive = 1
     bias: bool = True
     padding_mode: PaddingMode = "zeros"
 
 
-class DepthwiseSpec(LayerSchema):
-    kernel: PositiveAxes
-    stride: PositiveAxes = 1
-    padding: Padding = 0
-    dilation: PositiveAxes = 1
+class DepthwiseSpec(WindowFields):
     multiplier: Positive = 1
     bias: bool = True
     padding_mode: PaddingMode = "zeros"
@@ -216,15 +197,9 @@ for _rank in (1, 2, 3):
     )(_conv_rule(f"conv{_rank}d", _rank))
 
 
-@layer_kind(
-    "depthwise",
-    DepthwiseSpec,
-    family="convolution",
-    summary="Depthwise convolution: groups = C_in, out = C_in * multiplier.",
-    window=Window.CONVOLUTION,
-    aliases=("dw", "dwconv"),
-)
+@layer_kind("depthwise", DepthwiseSpec, family="convolution", window=Window.CONVOLUTION, aliases=("dw", "dwconv"))
 def depthwise(spec: DepthwiseSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Depthwise convolution: groups = C_in, out = C_in * multiplier."""
     tensor = inputs[0]
     spatial_rank = require_image(tensor, "depthwise")
     kernels = per_axis(spec.kernel, spatial_rank, "kernel")
@@ -238,15 +213,9 @@ def depthwise(spec: DepthwiseSpec, inputs: list[Tensor], ctx: RuleContext) -> La
     )
 
 
-@layer_kind(
-    "pointwise",
-    PointwiseSpec,
-    family="convolution",
-    summary="1x1 convolution (channel mixing), optionally strided or grouped.",
-    window=Window.CONVOLUTION,
-    aliases=("pw",),
-)
+@layer_kind("pointwise", PointwiseSpec, family="convolution", window=Window.CONVOLUTION, aliases=("pw",))
 def pointwise(spec: PointwiseSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """1x1 convolution (channel mixing), optionally strided or grouped."""
     tensor = inputs[0]
     spatial_rank = require_image(tensor, "pointwise")
     strides = per_axis(spec.stride, spatial_rank, "stride")

@@ -12,12 +12,12 @@ from cnncalc.kinds.base import (
     LayerError,
     LayerResult,
     LayerSchema,
-    Positive,
     RuleContext,
     format_shape,
     layer_kind,
     normalize_axis,
 )
+from cnncalc.kinds.fields import Positive
 
 
 class LinearSpec(LayerSchema):
@@ -38,14 +38,9 @@ class PermuteSpec(LayerSchema):
     dims: list[int]  # a permutation of all axes, batch (0) first
 
 
-@layer_kind(
-    "linear",
-    LinearSpec,
-    family="linear",
-    summary="Fully connected layer on the last axis (torch.nn.Linear).",
-    aliases=("fc", "dense"),
-)
+@layer_kind("linear", LinearSpec, family="linear", aliases=("fc", "dense"))
 def linear(spec: LinearSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Fully connected layer on the last axis (torch.nn.Linear)."""
     tensor = inputs[0]
     if tensor.rank < 2:
         raise LayerError(f"linear needs at least (batch, features), got {format_shape(tensor.shape)}")
@@ -82,14 +77,9 @@ def last_axis_replaced(tensor: Tensor, size: int) -> Tensor:
     return Tensor(shape, tensor.channel_axis, tensor.spatial_axes, tuple(field), tensor.global_context)
 
 
-@layer_kind(
-    "flatten",
-    FlattenSpec,
-    family="reshape",
-    summary="Merge axes start_dim..end_dim into one (torch.nn.Flatten).",
-    does_work=False,
-)
+@layer_kind("flatten", FlattenSpec, family="reshape", does_work=False)
 def flatten(spec: FlattenSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Merge axes start_dim..end_dim into one (torch.nn.Flatten)."""
     tensor = inputs[0]
     start = normalize_axis(spec.start_dim, tensor.rank, "start_dim")
     end = normalize_axis(spec.end_dim, tensor.rank, "end_dim")
@@ -114,14 +104,9 @@ def flatten(spec: FlattenSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerR
     return LayerResult(output=Tensor(shape, channel_axis, (), None, tensor.global_context))
 
 
-@layer_kind(
-    "reshape",
-    ReshapeSpec,
-    family="reshape",
-    summary="View as a new shape (batch kept; one -1 is inferred).",
-    does_work=False,
-)
+@layer_kind("reshape", ReshapeSpec, family="reshape", does_work=False)
 def reshape(spec: ReshapeSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """View as a new shape (batch kept; one -1 is inferred)."""
     tensor = inputs[0]
     per_sample = tensor.numel // tensor.batch
     sizes = list(spec.shape)
@@ -144,14 +129,9 @@ def reshape(spec: ReshapeSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerR
     return LayerResult(output=Tensor(shape, channel_axis, spatial, None, tensor.global_context))
 
 
-@layer_kind(
-    "permute",
-    PermuteSpec,
-    family="reshape",
-    summary="Reorder axes (torch.permute); dims include the batch axis.",
-    does_work=False,
-)
+@layer_kind("permute", PermuteSpec, family="reshape", does_work=False)
 def permute(spec: PermuteSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Reorder axes (torch.permute); dims include the batch axis."""
     tensor = inputs[0]
     if sorted(spec.dims) != list(range(tensor.rank)):
         raise LayerError(

@@ -13,13 +13,12 @@ from cnncalc.kinds.base import (
     LayerError,
     LayerResult,
     LayerSchema,
-    Positive,
-    Probability,
     RuleContext,
     format_shape,
     layer_kind,
     normalize_axis,
 )
+from cnncalc.kinds.fields import Positive, Probability
 
 # ---------------------------------------------------------------------------------------------- norms
 
@@ -120,13 +119,9 @@ for _name, _ranks in (("batchnorm1d", (2, 3)), ("batchnorm2d", (4,)), ("batchnor
     )(_batchnorm_rule(_name, _ranks))
 
 
-@layer_kind(
-    "layernorm",
-    LayerNormSpec,
-    family="normalization",
-    summary="Layer normalization over the last `dims` axes, or over channels with channels_first (LayerNorm2d).",
-)
+@layer_kind("layernorm", LayerNormSpec, family="normalization")
 def layernorm(spec: LayerNormSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Layer normalization over the last `dims` axes, or over channels with channels_first (LayerNorm2d)."""
     tensor = inputs[0]
     if spec.channels_first:
         normalized = _channels_first(tensor, "layernorm (channels_first)")
@@ -140,8 +135,9 @@ def layernorm(spec: LayerNormSpec, inputs: list[Tensor], ctx: RuleContext) -> La
     return LayerResult(output=tensor, params=params)
 
 
-@layer_kind("groupnorm", GroupNormSpec, family="normalization", summary="Group normalization over channel groups.")
+@layer_kind("groupnorm", GroupNormSpec, family="normalization")
 def groupnorm(spec: GroupNormSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Group normalization over channel groups."""
     tensor = inputs[0]
     channels = _channels_first(tensor, "groupnorm")
     if channels % spec.groups:
@@ -154,10 +150,9 @@ def groupnorm(spec: GroupNormSpec, inputs: list[Tensor], ctx: RuleContext) -> La
     return LayerResult(output=tensor, params=2 * channels if spec.affine else 0)
 
 
-@layer_kind(
-    "instancenorm", InstanceNormSpec, family="normalization", summary="Instance normalization (per sample and channel)."
-)
+@layer_kind("instancenorm", InstanceNormSpec, family="normalization")
 def instancenorm(spec: InstanceNormSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Instance normalization (per sample and channel)."""
     tensor = inputs[0]
     _check_rank(tensor, "instancenorm", (3, 4, 5), "InstanceNorm1d/2d/3d take (B, C, L), (B, C, H, W), (B, C, D, H, W)")
     channels = _channels_first(tensor, "instancenorm")
@@ -237,16 +232,16 @@ for _name, (_schema, _formula) in _ACTIVATIONS.items():
     )(_passthrough)
 
 
-@layer_kind(
-    "softmax", SoftmaxSpec, family="activation", summary="Activation: exp(x) / sum(exp(x)) along dim (default 1)."
-)
+@layer_kind("softmax", SoftmaxSpec, family="activation")
 def softmax(spec: SoftmaxSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Activation: exp(x) / sum(exp(x)) along dim (default 1)."""
     normalize_axis(spec.dim, inputs[0].rank)
     return LayerResult(output=inputs[0])
 
 
-@layer_kind("prelu", PreluSpec, family="activation", summary="Parametric ReLU: one learned slope, or one per channel.")
+@layer_kind("prelu", PreluSpec, family="activation")
 def prelu(spec: PreluSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Parametric ReLU: one learned slope, or one per channel."""
     tensor = inputs[0]
     if not spec.per_channel:
         return LayerResult(output=tensor, params=1)
@@ -287,14 +282,9 @@ layer_kind("identity", LayerSchema, family="structure", summary="Passes its inpu
 )
 
 
-@layer_kind(
-    "layer_scale",
-    LayerScaleSpec,
-    family="structure",
-    summary="Learned per-channel scale (ConvNeXt): C parameters multiplying the channel axis.",
-    pytorch_module=False,  # a bare parameter multiplied in: `gamma * x`
-)
+@layer_kind("layer_scale", LayerScaleSpec, family="structure", pytorch_module=False)
 def layer_scale(spec: LayerScaleSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Learned per-channel scale (ConvNeXt): C parameters multiplying the channel axis."""
     tensor = inputs[0]
     if tensor.channels is None:
         raise LayerError(f"layer_scale needs a channel axis; {format_shape(tensor.shape)} has none")

@@ -127,15 +127,9 @@ layer_kind(
 )(_elementwise("multiply"))
 
 
-@layer_kind(
-    "concat",
-    ConcatSpec,
-    family="merge",
-    summary="Concatenate inputs along dim (default 1, channels).",
-    does_work=False,
-    inputs=(2, None),
-)
+@layer_kind("concat", ConcatSpec, family="merge", does_work=False, inputs=(2, None))
 def concat(spec: ConcatSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Concatenate inputs along dim (default 1, channels)."""
     first = inputs[0]
     if len({tensor.rank for tensor in inputs}) > 1:
         listed = " and ".join(format_shape(t.shape) for t in inputs)

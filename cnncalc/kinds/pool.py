@@ -4,18 +4,8 @@ from cnncalc.base import receptive_field as rf
 from cnncalc.base.arithmetic import effective_kernel, pool_output_size
 from cnncalc.base.geometry import Geometry, Window, windows
 from cnncalc.base.tensor import Tensor
-from cnncalc.kinds.base import (
-    LayerError,
-    LayerResult,
-    LayerSchema,
-    NonNegativeAxes,
-    Positive,
-    PositiveAxes,
-    RuleContext,
-    layer_kind,
-    per_axis,
-    require_image,
-)
+from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, layer_kind, per_axis, require_image
+from cnncalc.kinds.fields import NonNegativeAxes, Positive, PositiveAxes
 
 
 class MaxPoolSpec(LayerSchema):

@@ -12,13 +12,13 @@ from cnncalc.kinds.base import (
     LayerError,
     LayerResult,
     LayerSchema,
-    Positive,
     RuleContext,
     format_shape,
     layer_kind,
     per_axis,
     require_image,
 )
+from cnncalc.kinds.fields import Positive
 
 # How many input samples one output sample reads along an axis, per interpolation mode.
 # Spatial axes each interpolation mode works on (nearest works on any).
@@ -47,13 +47,9 @@ class ChannelSplitSpec(LayerSchema):
     take: int = 0  # which chunk this layer outputs
 
 
-@layer_kind(
-    "upsample",
-    UpsampleSpec,
-    family="resampling",
-    summary="Interpolation by scale (output floor(n*scale)) or to a size; nearest, (bi/tri)linear, bicubic.",
-)
+@layer_kind("upsample", UpsampleSpec, family="resampling")
 def upsample(spec: UpsampleSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Interpolation by scale (output floor(n*scale)) or to a size; nearest, (bi/tri)linear, bicubic."""
     tensor = inputs[0]
     rank = require_image(tensor, "upsample")
     if (spec.scale is None) == (spec.size is None):
@@ -89,14 +85,9 @@ def upsample(spec: UpsampleSpec, inputs: list[Tensor], ctx: RuleContext) -> Laye
     return LayerResult(output=Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context))
 
 
-@layer_kind(
-    "pixel_shuffle",
-    FactorSpec,
-    family="resampling",
-    summary="(B, C*r^2, H, W) -> (B, C, H*r, W*r) (torch.nn.PixelShuffle).",
-    does_work=False,
-)
+@layer_kind("pixel_shuffle", FactorSpec, family="resampling", does_work=False)
 def pixel_shuffle(spec: FactorSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """(B, C*r^2, H, W) -> (B, C, H*r, W*r) (torch.nn.PixelShuffle)."""
     tensor = inputs[0]
     require_image(tensor, "pixel_shuffle", 2)
     factor = spec.factor
@@ -116,14 +107,9 @@ def pixel_shuffle(spec: FactorSpec, inputs: list[Tensor], ctx: RuleContext) -> L
     return LayerResult(output=Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context))
 
 
-@layer_kind(
-    "pixel_unshuffle",
-    FactorSpec,
-    family="resampling",
-    summary="(B, C, H*r, W*r) -> (B, C*r^2, H, W) (torch.nn.PixelUnshuffle).",
-    does_work=False,
-)
+@layer_kind("pixel_unshuffle", FactorSpec, family="resampling", does_work=False)
 def pixel_unshuffle(spec: FactorSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """(B, C, H*r, W*r) -> (B, C*r^2, H, W) (torch.nn.PixelUnshuffle)."""
     tensor = inputs[0]
     require_image(tensor, "pixel_unshuffle", 2)
     factor = spec.factor
@@ -139,14 +125,9 @@ def pixel_unshuffle(spec: FactorSpec, inputs: list[Tensor], ctx: RuleContext) ->
     return LayerResult(output=Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context))
 
 
-@layer_kind(
-    "channel_shuffle",
-    ChannelShuffleSpec,
-    family="channels",
-    summary="Interleave channels of `groups` groups (ShuffleNet); shape unchanged.",
-    does_work=False,
-)
+@layer_kind("channel_shuffle", ChannelShuffleSpec, family="channels", does_work=False)
 def channel_shuffle(spec: ChannelShuffleSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Interleave channels of `groups` groups (ShuffleNet); shape unchanged."""
     tensor = inputs[0]
     if tensor.channel_axis != 1 or tensor.rank < 3:
         raise LayerError(
@@ -158,14 +139,9 @@ def channel_shuffle(spec: ChannelShuffleSpec, inputs: list[Tensor], ctx: RuleCon
     return LayerResult(output=tensor)
 
 
-@layer_kind(
-    "channel_split",
-    ChannelSplitSpec,
-    family="channels",
-    summary="Split channels into chunks (sizes or equal parts) and output chunk `take` (ShuffleNet v2).",
-    does_work=False,
-)
+@layer_kind("channel_split", ChannelSplitSpec, family="channels", does_work=False)
 def channel_split(spec: ChannelSplitSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Split channels into chunks (sizes or equal parts) and output chunk `take` (ShuffleNet v2)."""
     tensor = inputs[0]
     if tensor.channel_axis != 1:
         raise LayerError("channel_split needs channels on axis 1")

@@ -20,9 +20,6 @@ from cnncalc.kinds.base import (
     LayerError,
     LayerResult,
     LayerSchema,
-    Positive,
-    PositiveAxes,
-    Probability,
     RuleContext,
     format_shape,
     layer_kind,
@@ -30,6 +27,7 @@ from cnncalc.kinds.base import (
     require_image,
 )
 from cnncalc.kinds.dense import last_axis_replaced
+from cnncalc.kinds.fields import Positive, PositiveAxes, Probability
 
 
 class PatchEmbedSpec(LayerSchema):
@@ -79,14 +77,9 @@ def _tokens(shape: tuple[int, int, int], global_context: bool = False) -> Tensor
     return Tensor(tensor.shape, tensor.channel_axis, (), None, global_context)
 
 
-@layer_kind(
-    "patch_embed",
-    PatchEmbedSpec,
-    family="transformer",
-    summary="Patches to tokens: conv with kernel = stride = patch, flattened: (B, C, H, W) -> (B, N, D).",
-    window=Window.PATCH,
-)
+@layer_kind("patch_embed", PatchEmbedSpec, family="transformer", window=Window.PATCH)
 def patch_embed(spec: PatchEmbedSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Patches to tokens: conv with kernel = stride = patch, flattened: (B, C, H, W) -> (B, N, D)."""
     tensor = inputs[0]
     rank = require_image(tensor, "patch_embed")
     patches = per_axis(spec.patch, rank, "patch")
@@ -114,37 +107,23 @@ def patch_embed(spec: PatchEmbedSpec, inputs: list[Tensor], ctx: RuleContext) ->
     )
 
 
-@layer_kind(
-    "class_token",
-    ClassTokenSpec,
-    family="transformer",
-    summary="Prepend a learned class token: N -> N + 1, D params.",
-    does_work=False,
-)
+@layer_kind("class_token", ClassTokenSpec, family="transformer", does_work=False)
 def class_token(spec: ClassTokenSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Prepend a learned class token: N -> N + 1, D params."""
     batch, tokens, dim = _require_tokens(inputs[0], "class_token")
     return LayerResult(output=_tokens((batch, tokens + 1, dim), inputs[0].global_context), params=dim)
 
 
-@layer_kind(
-    "pos_embed",
-    PosEmbedSpec,
-    family="transformer",
-    summary="Add a learned position embedding: N * D params.",
-    pytorch_module=False,  # a bare parameter added in: `x + self.pos_embedding`
-)
+@layer_kind("pos_embed", PosEmbedSpec, family="transformer", pytorch_module=False)
 def pos_embed(spec: PosEmbedSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Add a learned position embedding: N * D params."""
     _, tokens, dim = _require_tokens(inputs[0], "pos_embed")
     return LayerResult(output=inputs[0], params=tokens * dim)
 
 
-@layer_kind(
-    "attention",
-    AttentionSpec,
-    family="transformer",
-    summary="Multi-head self-attention with QKV and output projections; the Q K^T and A V matmuls are counted.",
-)
+@layer_kind("attention", AttentionSpec, family="transformer")
 def attention(spec: AttentionSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Multi-head self-attention with QKV and output projections; the Q K^T and A V matmuls are counted."""
     batch, tokens, dim = _require_tokens(inputs[0], "attention")
     if dim % spec.heads:
         raise LayerError(f"{spec.heads} heads do not divide the width {dim}", "pick heads dividing dim")
@@ -153,10 +132,9 @@ def attention(spec: AttentionSpec, inputs: list[Tensor], ctx: RuleContext) -> La
     return LayerResult(output=_tokens((batch, tokens, dim), True), params=projections, macs=macs, global_field=True)
 
 
-@layer_kind(
-    "mlp", MlpSpec, family="transformer", summary="Token MLP: Linear(D, hidden), activation, Linear(hidden, out)."
-)
+@layer_kind("mlp", MlpSpec, family="transformer")
 def mlp(spec: MlpSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Token MLP: Linear(D, hidden), activation, Linear(hidden, out)."""
     tensor = inputs[0]
     width = tensor.shape[-1]
     out = spec.out or width
@@ -169,14 +147,9 @@ def mlp(spec: MlpSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     )
 
 
-@layer_kind(
-    "take_token",
-    TakeTokenSpec,
-    family="transformer",
-    summary="Select one token: (B, N, D) -> (B, D).",
-    does_work=False,
-)
+@layer_kind("take_token", TakeTokenSpec, family="transformer", does_work=False)
 def take_token(spec: TakeTokenSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Select one token: (B, N, D) -> (B, D)."""
     batch, tokens, dim = _require_tokens(inputs[0], "take_token")
     if not -tokens <= spec.index < tokens:
         raise LayerError(f"index {spec.index} is out of range for {tokens} tokens")

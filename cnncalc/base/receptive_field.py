@@ -17,6 +17,7 @@ from dataclasses import replace
 from fractions import Fraction
 from math import ceil, gcd
 
+from cnncalc.base.geometry import AxisWindow
 from cnncalc.base.tensor import AxisField, Scalar
 
 
@@ -53,6 +54,28 @@ def through_window(field: AxisField, kernel: int, stride: int, pad_left: int, di
             exact=field.exact,
         )
     return through_affine(field, stride, Fraction(effective_kernel - 1, 2) - pad_left, effective_kernel)
+
+
+def through_windows(fields: tuple[AxisField, ...] | None, axes: tuple[AxisWindow, ...]) -> tuple[AxisField, ...] | None:
+    """Each axis's field through its window (convolution, pooling, patches); None where none is tracked."""
+    if fields is None:
+        return None
+    return tuple(
+        through_window(field, axis.kernel, axis.stride, axis.pad_left, axis.dilation)
+        for field, axis in zip(fields, axes, strict=True)
+    )
+
+
+def through_transposed_windows(
+    fields: tuple[AxisField, ...] | None, axes: tuple[AxisWindow, ...]
+) -> tuple[AxisField, ...] | None:
+    """Each axis's field through a transposed convolution's window; None where none is tracked."""
+    if fields is None:
+        return None
+    return tuple(
+        through_transposed(field, axis.kernel, axis.stride, axis.pad_left, axis.dilation)
+        for field, axis in zip(fields, axes, strict=True)
+    )
 
 
 def through_transposed(field: AxisField, kernel: int, stride: int, pad_left: int, dilation: int = 1) -> AxisField:

@@ -7,8 +7,8 @@ from torch import nn
 
 from cnncalc.base.geometry import Geometry
 from cnncalc.bridge.registry import BuildContext, builds
-from cnncalc.kinds.base import per_axis
 from cnncalc.kinds.pool import AdaptivePoolSpec, AvgPoolSpec, GlobalPoolSpec, MaxPoolSpec
+from cnncalc.kinds.shapes import per_axis
 
 _MAX = {1: nn.MaxPool1d, 2: nn.MaxPool2d, 3: nn.MaxPool3d}
 _AVG = {1: nn.AvgPool1d, 2: nn.AvgPool2d, 3: nn.AvgPool3d}

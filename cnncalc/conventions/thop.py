@@ -22,7 +22,7 @@ import math
 from cnncalc.conventions import kinds
 from cnncalc.conventions.model import LayerView, Part, Term
 from cnncalc.conventions.registry import Convention, whole_batch_headline, zero
-from cnncalc.kinds.base import normalize_axis
+from cnncalc.kinds.shapes import normalize_axis
 
 THOP = Convention(
     name="thop",

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from typing import Any
 
-from cnncalc.base import limits
 from cnncalc.base.geometry import Geometry, Window
 from cnncalc.base.tensor import AxisField, Tensor
 from cnncalc.kinds.fields import LayerSchema
@@ -137,46 +136,37 @@ def layer_kind(
     return register
 
 
+def ranked_kinds(
+    name: str,
+    schema: type[LayerSchema],
+    rule_for: Callable[[str, int | None], Rule],
+    *,
+    family: str,
+    summary: str,
+    torch_name: str,
+    window: Window | None = None,
+    aliases: tuple[str, ...] = (),
+) -> None:
+    """Register a kind in PyTorch's four spellings: rank-free `name` (its rank from the input, named like
+    PyTorch's for the rank: `conv` on 2 axes is conv2d) and `name1d`..`name3d` (torch.nn.<torch_name>1d...).
+    `rule_for(kind name, rank or None)` makes each spelling's rule."""
+    layer_kind(name, schema, family=family, summary=summary, window=window, ranked=True, aliases=aliases)(
+        rule_for(name, None)
+    )
+    for rank in (1, 2, 3):
+        ranked = f"{name}{rank}d"
+        layer_kind(ranked, schema, family=family, summary=f"torch.nn.{torch_name}{rank}d.", window=window)(
+            rule_for(ranked, rank)
+        )
+
+
+def image_result(
+    tensor: Tensor, shape: tuple[int, ...], field: tuple[AxisField, ...] | None, **counts: Any
+) -> LayerResult:
+    """The result of a layer whose output is again an image (batch, channels, *spatial) with `tensor`'s axes."""
+    return LayerResult(output=Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context), **counts)
+
+
 def kinds_where(predicate: Callable[[LayerKind], bool]) -> frozenset[str]:
     """Names of the registered kinds a predicate holds for: how other modules get their sets of kinds."""
     return frozenset(name for name, kind in REGISTRY.items() if predicate(kind))
-
-
-def per_axis(value: int | list[int], rank: int, what: str) -> tuple[int, ...]:
-    """Expand a number to one value per spatial axis, or check a list has one value per axis."""
-    if isinstance(value, int):
-        return (value,) * rank
-    if len(value) != rank:
-        raise LayerError(
-            f"{what} has {len(value)} values but the input has {rank} spatial axes",
-            f"give one number for all axes, or exactly {rank} (one per axis)",
-        )
-    return tuple(value)
-
-
-def require_image(tensor: Tensor, kind: str, rank: int | None = None) -> int:
-    """Check the input is (batch, channels, *spatial) with `rank` spatial axes; return the spatial rank."""
-    spatial_rank = len(tensor.spatial_axes)
-    if not tensor.is_image or spatial_rank == 0:
-        raise LayerError(
-            f"{kind} needs a (batch, channels, *spatial) input, got shape {format_shape(tensor.shape)}",
-            "put it before flatten/linear layers, or permute channels back to axis 1",
-        )
-    if rank is not None and spatial_rank != rank:
-        raise LayerError(
-            f"{kind} works on {rank} spatial axes but its input {format_shape(tensor.shape)} has {spatial_rank}",
-            f"use the {spatial_rank}-d variant of this layer, or fix the input shape",
-        )
-    if spatial_rank > limits.MAX_SPATIAL_AXES:
-        raise LayerError(f"at most {limits.MAX_SPATIAL_AXES} spatial axes are supported")
-    return spatial_rank
-
-
-def format_shape(shape: tuple[int, ...]) -> str:
-    return "(" + ", ".join(str(size) for size in shape) + ")"
-
-
-def normalize_axis(axis: int, rank: int, what: str = "dim") -> int:
-    if not -rank <= axis < rank:
-        raise LayerError(f"{what} {axis} is out of range for a tensor of rank {rank}")
-    return axis % rank

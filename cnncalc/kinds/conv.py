@@ -14,8 +14,9 @@ from cnncalc.base import receptive_field as rf
 from cnncalc.base.arithmetic import conv_output_size, effective_kernel, same_padding, transposed_output_size
 from cnncalc.base.geometry import Geometry, Window, windows
 from cnncalc.base.tensor import Tensor
-from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, layer_kind, per_axis, require_image
+from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, image_result, layer_kind, ranked_kinds
 from cnncalc.kinds.fields import NonNegativeAxes, Positive, PositiveAxes, WindowFields
+from cnncalc.kinds.shapes import per_axis, require_image
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 
@@ -134,42 +135,38 @@ def convolve(
                 "use a larger input, more padding, or a smaller kernel/dilation",
             )
         out_spatial.append(size_out)
-    shape = (tensor.batch, out_channels, *out_spatial)
     weights_per_output = (in_channels // groups) * math.prod(kernels)
-    field = None
-    if tensor.field is not None:
-        field = tuple(
-            rf.through_window(axis_field, kernel, stride, left, dilation)
-            for axis_field, kernel, stride, (left, _), dilation in zip(
-                tensor.field, kernels, strides, padding, dilations, strict=True
-            )
-        )
-    output = Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context)
-    geometry = Geometry(
-        Window.CONVOLUTION,
-        windows(tensor.spatial, kernels, strides, padding, dilations),
-        in_channels,
-        out_channels,
-        groups,
-        bias,
-    )
-    return LayerResult(
-        output=output,
+    axes = windows(tensor.spatial, kernels, strides, padding, dilations)
+    return image_result(
+        tensor,
+        (tensor.batch, out_channels, *out_spatial),
+        rf.through_windows(tensor.field, axes),
         params=out_channels * weights_per_output + (out_channels if bias else 0),
         macs=tensor.batch * out_channels * math.prod(out_spatial) * weights_per_output,
-        geometry=geometry,
+        geometry=Geometry(Window.CONVOLUTION, axes, in_channels, out_channels, groups, bias),
     )
+
+
+Axes = tuple[int, ...]
+
+
+def _window(
+    spec: ConvSpec | DepthwiseSpec, tensor: Tensor, kind: str, rank: int | None = None
+) -> tuple[Axes, Axes, tuple[tuple[int, int], ...], Axes]:
+    """Kernel, stride, (left, right) padding and dilation per spatial axis, checked against the input."""
+    spatial_rank = require_image(tensor, kind, rank)
+    kernels = per_axis(spec.kernel, spatial_rank, "kernel")
+    strides = per_axis(spec.stride, spatial_rank, "stride")
+    dilations = per_axis(spec.dilation, spatial_rank, "dilation")
+    padding = resolve_padding(spec.padding, tensor.spatial, kernels, strides, dilations)
+    check_padding_mode(spec.padding_mode, padding, tensor.spatial)
+    return kernels, strides, padding, dilations
 
 
 def _conv_rule(kind: str, rank: int | None):
     def rule(spec: ConvSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
         tensor = inputs[0]
-        spatial_rank = require_image(tensor, kind, rank)
-        kernels = per_axis(spec.kernel, spatial_rank, "kernel")
-        strides = per_axis(spec.stride, spatial_rank, "stride")
-        dilations = per_axis(spec.dilation, spatial_rank, "dilation")
-        padding = resolve_padding(spec.padding, tensor.spatial, kernels, strides, dilations)
-        check_padding_mode(spec.padding_mode, padding, tensor.spatial)
+        kernels, strides, padding, dilations = _window(spec, tensor, kind, rank)
         return convolve(kind, tensor, spec.out, kernels, strides, padding, dilations, spec.groups, spec.bias, ctx)
 
     return rule
@@ -178,35 +175,23 @@ def _conv_rule(kind: str, rank: int | None):
 _CONV_SUMMARY = (
     "Convolution with per-axis kernel, stride, padding (n, per-axis, [left, right], same, valid), dilation, groups."
 )
-layer_kind(
+ranked_kinds(
     "conv",
     ConvSpec,
+    _conv_rule,
     family="convolution",
     summary=_CONV_SUMMARY + " Rank from the input.",
+    torch_name="Conv",
     window=Window.CONVOLUTION,
-    ranked=True,
     aliases=("convolution",),
-)(_conv_rule("conv", None))
-for _rank in (1, 2, 3):
-    layer_kind(
-        f"conv{_rank}d",
-        ConvSpec,
-        family="convolution",
-        summary=f"{_rank}-d convolution (torch.nn.Conv{_rank}d).",
-        window=Window.CONVOLUTION,
-    )(_conv_rule(f"conv{_rank}d", _rank))
+)
 
 
 @layer_kind("depthwise", DepthwiseSpec, family="convolution", window=Window.CONVOLUTION, aliases=("dw", "dwconv"))
 def depthwise(spec: DepthwiseSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     """Depthwise convolution: groups = C_in, out = C_in * multiplier."""
     tensor = inputs[0]
-    spatial_rank = require_image(tensor, "depthwise")
-    kernels = per_axis(spec.kernel, spatial_rank, "kernel")
-    strides = per_axis(spec.stride, spatial_rank, "stride")
-    dilations = per_axis(spec.dilation, spatial_rank, "dilation")
-    padding = resolve_padding(spec.padding, tensor.spatial, kernels, strides, dilations)
-    check_padding_mode(spec.padding_mode, padding, tensor.spatial)
+    kernels, strides, padding, dilations = _window(spec, tensor, "depthwise")
     channels = tensor.shape[1]
     return convolve(
         "depthwise", tensor, channels * spec.multiplier, kernels, strides, padding, dilations, channels, spec.bias, ctx
@@ -254,20 +239,13 @@ def _transposed_rule(kind: str, rank: int | None):
                     "reduce the padding",
                 )
             out_spatial.append(size_out)
-        field = None
-        if tensor.field is not None:
-            field = tuple(
-                rf.through_transposed(axis_field, kernel, stride, padding, dilation)
-                for axis_field, kernel, stride, padding, dilation in zip(
-                    tensor.field, kernels, strides, paddings, dilations, strict=True
-                )
-            )
         weights_per_input = (spec.out // spec.groups) * math.prod(kernels)
-        output = Tensor((tensor.batch, spec.out, *out_spatial), 1, tensor.spatial_axes, field, tensor.global_context)
         padding_pairs = tuple((padding, padding) for padding in paddings)
         axes = windows(tensor.spatial, kernels, strides, padding_pairs, dilations, output_paddings)
-        return LayerResult(
-            output=output,
+        return image_result(
+            tensor,
+            (tensor.batch, spec.out, *out_spatial),
+            rf.through_transposed_windows(tensor.field, axes),
             params=in_channels * weights_per_input + (spec.out if spec.bias else 0),
             macs=tensor.batch * in_channels * math.prod(tensor.spatial) * weights_per_input,
             geometry=Geometry(Window.TRANSPOSED, axes, in_channels, spec.out, spec.groups, spec.bias),
@@ -276,20 +254,13 @@ def _transposed_rule(kind: str, rank: int | None):
     return rule
 
 
-layer_kind(
+ranked_kinds(
     "conv_transpose",
     ConvTransposeSpec,
+    _transposed_rule,
     family="convolution",
     summary="Transposed convolution with output_padding; MACs counted on the input grid. Rank from the input.",
+    torch_name="ConvTranspose",
     window=Window.TRANSPOSED,
-    ranked=True,
     aliases=("tconv", "deconv", "convt", "transposed"),
-)(_transposed_rule("conv_transpose", None))
-for _rank in (1, 2, 3):
-    layer_kind(
-        f"conv_transpose{_rank}d",
-        ConvTransposeSpec,
-        family="convolution",
-        summary=f"{_rank}-d transposed convolution (torch.nn.ConvTranspose{_rank}d).",
-        window=Window.TRANSPOSED,
-    )(_transposed_rule(f"conv_transpose{_rank}d", _rank))
+)

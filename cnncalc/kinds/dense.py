@@ -8,16 +8,9 @@ import math
 
 from cnncalc.base import receptive_field as rf
 from cnncalc.base.tensor import Tensor
-from cnncalc.kinds.base import (
-    LayerError,
-    LayerResult,
-    LayerSchema,
-    RuleContext,
-    format_shape,
-    layer_kind,
-    normalize_axis,
-)
+from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, layer_kind
 from cnncalc.kinds.fields import Positive
+from cnncalc.kinds.shapes import format_shape, normalize_axis
 
 
 class LinearSpec(LayerSchema):

@@ -9,16 +9,9 @@ import math
 from typing import Literal
 
 from cnncalc.base.tensor import Tensor
-from cnncalc.kinds.base import (
-    LayerError,
-    LayerResult,
-    LayerSchema,
-    RuleContext,
-    format_shape,
-    layer_kind,
-    normalize_axis,
-)
+from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, layer_kind, ranked_kinds
 from cnncalc.kinds.fields import Positive, Probability
+from cnncalc.kinds.shapes import format_shape, normalize_axis
 
 # ---------------------------------------------------------------------------------------------- norms
 
@@ -77,7 +70,13 @@ def _shape_with_channels_as_c(tensor: Tensor) -> str:
     return "(" + ", ".join(sizes) + ")"
 
 
-def _batchnorm_rule(kind: str, ranks: tuple[int, ...]):
+# Input ranks (batch included) each BatchNorm spelling takes: BatchNorm1d takes (B, C) and (B, C, L).
+_BATCHNORM_RANKS = {None: (2, 3, 4, 5), 1: (2, 3), 2: (4,), 3: (5,)}
+
+
+def _batchnorm_rule(kind: str, spatial_rank: int | None):
+    ranks = _BATCHNORM_RANKS[spatial_rank]
+
     def rule(spec: BatchNormSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
         tensor = inputs[0]
         _check_rank(tensor, kind, ranks, "BatchNorm1d/2d/3d take (B, C), (B, C, L), (B, C, H, W), (B, C, D, H, W)")
@@ -105,18 +104,15 @@ def _batchnorm_rule(kind: str, ranks: tuple[int, ...]):
     return rule
 
 
-layer_kind(
+ranked_kinds(
     "batchnorm",
     BatchNormSpec,
+    _batchnorm_rule,
     family="normalization",
     summary="Batch normalization over axis 1 (1d/2d/3d from the input).",
-    ranked=True,
+    torch_name="BatchNorm",
     aliases=("bn",),
-)(_batchnorm_rule("batchnorm", (2, 3, 4, 5)))
-for _name, _ranks in (("batchnorm1d", (2, 3)), ("batchnorm2d", (4,)), ("batchnorm3d", (5,))):
-    layer_kind(
-        _name, BatchNormSpec, family="normalization", summary=f"torch.nn.{_name.replace('batchnorm', 'BatchNorm')}."
-    )(_batchnorm_rule(_name, _ranks))
+)
 
 
 @layer_kind("layernorm", LayerNormSpec, family="normalization")
@@ -208,24 +204,35 @@ def _passthrough(spec: LayerSchema, inputs: list[Tensor], ctx: RuleContext) -> L
     return LayerResult(output=inputs[0])
 
 
-_ACTIVATIONS: dict[str, tuple[type[LayerSchema], str]] = {
-    "relu": (ActivationSpec, "max(0, x)"),
-    "relu6": (ActivationSpec, "min(max(0, x), 6)"),
-    "leaky_relu": (LeakyReluSpec, "x if x > 0 else negative_slope * x"),
-    "elu": (EluSpec, "x if x > 0 else alpha * (exp(x) - 1)"),
-    "gelu": (GeluSpec, "x * Phi(x); approximate: none or tanh"),
-    "silu": (ActivationSpec, "x * sigmoid(x) (swish)"),
-    "mish": (ActivationSpec, "x * tanh(softplus(x))"),
-    "sigmoid": (LayerSchema, "1 / (1 + exp(-x))"),
-    "hardsigmoid": (ActivationSpec, "relu6(x + 3) / 6"),
-    "hardswish": (ActivationSpec, "x * relu6(x + 3) / 6"),
-    "hardtanh": (HardtanhSpec, "clamp(x, min_val, max_val)"),
-    "tanh": (LayerSchema, "tanh(x)"),
+# The activations that only pass their input's shape on, with their formulas (the summary `cnncalc kinds` shows);
+# those with options have a schema of their own, the others take `inplace` like ReLU (or nothing, as Tanh).
+_ACTIVATION_FORMULAS = """
+relu          max(0, x)
+relu6         min(max(0, x), 6)
+leaky_relu    x if x > 0 else negative_slope * x
+elu           x if x > 0 else alpha * (exp(x) - 1)
+gelu          x * Phi(x); approximate: none or tanh
+silu          x * sigmoid(x) (swish)
+mish          x * tanh(softplus(x))
+sigmoid       1 / (1 + exp(-x))
+hardsigmoid   relu6(x + 3) / 6
+hardswish     x * relu6(x + 3) / 6
+hardtanh      clamp(x, min_val, max_val)
+tanh          tanh(x)
+"""
+_ACTIVATION_SCHEMAS: dict[str, type[LayerSchema]] = {
+    "leaky_relu": LeakyReluSpec,
+    "elu": EluSpec,
+    "gelu": GeluSpec,
+    "hardtanh": HardtanhSpec,
+    "sigmoid": LayerSchema,
+    "tanh": LayerSchema,
 }
-for _name, (_schema, _formula) in _ACTIVATIONS.items():
+for _line in _ACTIVATION_FORMULAS.strip().splitlines():
+    _name, _formula = _line.split(maxsplit=1)
     layer_kind(
         _name,
-        _schema,
+        _ACTIVATION_SCHEMAS.get(_name, ActivationSpec),
         family="activation",
         summary=f"Activation: {_formula}.",
         aliases=("swish",) if _name == "silu" else (),

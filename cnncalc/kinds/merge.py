@@ -7,15 +7,8 @@ gate of shape (B, C, 1, 1)) are global context: they are left out of the recepti
 
 from cnncalc.base import receptive_field as rf
 from cnncalc.base.tensor import AxisField, Tensor
-from cnncalc.kinds.base import (
-    LayerError,
-    LayerResult,
-    LayerSchema,
-    RuleContext,
-    format_shape,
-    layer_kind,
-    normalize_axis,
-)
+from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, layer_kind
+from cnncalc.kinds.shapes import format_shape, normalize_axis
 
 AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 

@@ -4,8 +4,9 @@ from cnncalc.base import receptive_field as rf
 from cnncalc.base.arithmetic import effective_kernel, pool_output_size
 from cnncalc.base.geometry import Geometry, Window, windows
 from cnncalc.base.tensor import Tensor
-from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, layer_kind, per_axis, require_image
+from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, image_result, layer_kind, ranked_kinds
 from cnncalc.kinds.fields import NonNegativeAxes, Positive, PositiveAxes
+from cnncalc.kinds.shapes import per_axis, require_image
 
 
 class MaxPoolSpec(LayerSchema):
@@ -64,19 +65,11 @@ def _pool(kind: str, rank: int | None, tensor: Tensor, spec: MaxPoolSpec | AvgPo
                 "use a larger input or a smaller kernel",
             )
         out_spatial.append(size_out)
-    field = None
-    if tensor.field is not None:
-        field = tuple(
-            rf.through_window(axis_field, kernel, stride, padding, dilation)
-            for axis_field, kernel, stride, padding, dilation in zip(
-                tensor.field, kernels, strides, paddings, dilations, strict=True
-            )
-        )
-    shape = (tensor.batch, tensor.shape[1], *out_spatial)
     channels = tensor.shape[1]
     axes = windows(tensor.spatial, kernels, strides, tuple((pad, pad) for pad in paddings), dilations)
     geometry = Geometry(Window.POOLING, axes, channels, channels, ceil_mode=spec.ceil_mode)
-    return LayerResult(output=Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context), geometry=geometry)
+    shape = (tensor.batch, channels, *out_spatial)
+    return image_result(tensor, shape, rf.through_windows(tensor.field, axes), geometry=geometry)
 
 
 def _max_rule(kind: str, rank: int | None):
@@ -134,33 +127,29 @@ def _global_rule(kind: str):
     return rule
 
 
-for _rank, _suffix in ((None, ""), (1, "1d"), (2, "2d"), (3, "3d")):
-    dims = f"{_rank}-d " if _rank else ""
-    layer_kind(
-        f"maxpool{_suffix}",
-        MaxPoolSpec,
+for _name, _schema, _rule, _what, _torch, _aliases in (
+    ("maxpool", MaxPoolSpec, _max_rule, "Max", "MaxPool", ("pool", "max")),
+    ("avgpool", AvgPoolSpec, _avg_rule, "Average", "AvgPool", ("avg",)),
+):
+    ranked_kinds(
+        _name,
+        _schema,
+        _rule,
         family="pooling",
-        summary=f"{dims}max pooling; stride defaults to the kernel; ceil_mode follows PyTorch exactly.",
+        summary=f"{_what} pooling; stride defaults to the kernel; ceil_mode follows PyTorch exactly.",
+        torch_name=_torch,
         window=Window.POOLING,
-        ranked=_rank is None,
-        aliases=("pool", "max") if _rank is None else (),
-    )(_max_rule(f"maxpool{_suffix}", _rank))
-    layer_kind(
-        f"avgpool{_suffix}",
-        AvgPoolSpec,
+        aliases=_aliases,
+    )
+for _mode, _torch in (("avg", "AdaptiveAvgPool"), ("max", "AdaptiveMaxPool")):
+    ranked_kinds(
+        f"adaptive_{_mode}pool",
+        AdaptivePoolSpec,
+        _adaptive_rule,
         family="pooling",
-        summary=f"{dims}average pooling; stride defaults to the kernel; ceil_mode follows PyTorch exactly.",
-        window=Window.POOLING,
-        ranked=_rank is None,
-        aliases=("avg",) if _rank is None else (),
-    )(_avg_rule(f"avgpool{_suffix}", _rank))
-    for _mode in ("avg", "max"):
-        layer_kind(
-            f"adaptive_{_mode}pool{_suffix}",
-            AdaptivePoolSpec,
-            family="pooling",
-            summary=f"{dims}adaptive {_mode} pooling to output_size (null keeps an axis).",
-        )(_adaptive_rule(f"adaptive_{_mode}pool{_suffix}", _rank))
+        summary=f"Adaptive {_mode} pooling to output_size (null keeps an axis).",
+        torch_name=_torch,
+    )
 
 for _mode in ("avg", "max"):
     layer_kind(

@@ -7,18 +7,10 @@ from typing import Literal
 
 from cnncalc.base import receptive_field as rf
 from cnncalc.base.arithmetic import interpolate_output_size
-from cnncalc.base.tensor import Tensor
-from cnncalc.kinds.base import (
-    LayerError,
-    LayerResult,
-    LayerSchema,
-    RuleContext,
-    format_shape,
-    layer_kind,
-    per_axis,
-    require_image,
-)
+from cnncalc.base.tensor import AxisField, Tensor
+from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, image_result, layer_kind
 from cnncalc.kinds.fields import Positive
+from cnncalc.kinds.shapes import format_shape, per_axis, require_image
 
 # How many input samples one output sample reads along an axis, per interpolation mode.
 # Spatial axes each interpolation mode works on (nearest works on any).
@@ -75,54 +67,50 @@ def upsample(spec: UpsampleSpec, inputs: list[Tensor], ctx: RuleContext) -> Laye
         )
         if min(out_spatial) < 1:
             raise LayerError(f"scale {spec.scale} shrinks the input {tensor.spatial} to nothing")
-    field = None
-    if tensor.field is not None:
-        field = tuple(
-            rf.through_resize(axis_field, size, size_out, _SPAN[spec.mode], bool(spec.align_corners))
-            for axis_field, size, size_out in zip(tensor.field, tensor.spatial, out_spatial, strict=True)
-        )
-    shape = (tensor.batch, tensor.shape[1], *out_spatial)
-    return LayerResult(output=Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context))
+    field = _resized(tensor, tuple(out_spatial), _SPAN[spec.mode], bool(spec.align_corners))
+    return image_result(tensor, (tensor.batch, tensor.shape[1], *out_spatial), field)
+
+
+def _resized(tensor: Tensor, sizes: tuple[int, ...], span: int, align_corners: bool) -> tuple[AxisField, ...] | None:
+    """The receptive field after resizing each spatial axis to `sizes` (None where none is tracked)."""
+    if tensor.field is None:
+        return None
+    return tuple(
+        rf.through_resize(field, size, size_out, span, align_corners)
+        for field, size, size_out in zip(tensor.field, tensor.spatial, sizes, strict=True)
+    )
+
+
+def _image_and_factor(spec: FactorSpec, inputs: list[Tensor], kind: str) -> tuple[Tensor, int, tuple[int, ...]]:
+    """The 2-d image a pixel (un)shuffle reads, its factor, and the image's (channels, height, width)."""
+    tensor = inputs[0]
+    require_image(tensor, kind, 2)
+    return tensor, spec.factor, tensor.shape[1:]
 
 
 @layer_kind("pixel_shuffle", FactorSpec, family="resampling", does_work=False)
 def pixel_shuffle(spec: FactorSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     """(B, C*r^2, H, W) -> (B, C, H*r, W*r) (torch.nn.PixelShuffle)."""
-    tensor = inputs[0]
-    require_image(tensor, "pixel_shuffle", 2)
-    factor = spec.factor
-    channels, height, width = tensor.shape[1:]
+    tensor, factor, (channels, height, width) = _image_and_factor(spec, inputs, "pixel_shuffle")
     if channels % (factor * factor):
         raise LayerError(
             f"pixel_shuffle by {factor} needs channels divisible by {factor * factor}, got {channels}",
             f"make the previous layer output a multiple of {factor * factor} channels",
         )
-    field = None
-    if tensor.field is not None:
-        field = tuple(
-            rf.through_resize(f, size, size * factor, 1, False)
-            for f, size in zip(tensor.field, (height, width), strict=True)
-        )
-    shape = (tensor.batch, channels // (factor * factor), height * factor, width * factor)
-    return LayerResult(output=Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context))
+    field = _resized(tensor, (height * factor, width * factor), 1, False)
+    return image_result(tensor, (tensor.batch, channels // (factor * factor), height * factor, width * factor), field)
 
 
 @layer_kind("pixel_unshuffle", FactorSpec, family="resampling", does_work=False)
 def pixel_unshuffle(spec: FactorSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     """(B, C, H*r, W*r) -> (B, C*r^2, H, W) (torch.nn.PixelUnshuffle)."""
-    tensor = inputs[0]
-    require_image(tensor, "pixel_unshuffle", 2)
-    factor = spec.factor
-    channels, height, width = tensor.shape[1:]
+    tensor, factor, (channels, height, width) = _image_and_factor(spec, inputs, "pixel_unshuffle")
     if height % factor or width % factor:
         raise LayerError(
             f"pixel_unshuffle by {factor} needs height and width divisible by {factor}, got {height}x{width}"
         )
-    field = None
-    if tensor.field is not None:
-        field = tuple(rf.through_window(f, factor, factor, 0) for f in tensor.field)
-    shape = (tensor.batch, channels * factor * factor, height // factor, width // factor)
-    return LayerResult(output=Tensor(shape, 1, tensor.spatial_axes, field, tensor.global_context))
+    field = None if tensor.field is None else tuple(rf.through_window(f, factor, factor, 0) for f in tensor.field)
+    return image_result(tensor, (tensor.batch, channels * factor * factor, height // factor, width // factor), field)
 
 
 @layer_kind("channel_shuffle", ChannelShuffleSpec, family="channels", does_work=False)

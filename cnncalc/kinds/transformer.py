@@ -16,18 +16,10 @@ from typing import Literal
 from cnncalc.base import receptive_field as rf
 from cnncalc.base.geometry import Geometry, Window, windows
 from cnncalc.base.tensor import Tensor, plain_tensor
-from cnncalc.kinds.base import (
-    LayerError,
-    LayerResult,
-    LayerSchema,
-    RuleContext,
-    format_shape,
-    layer_kind,
-    per_axis,
-    require_image,
-)
+from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, layer_kind
 from cnncalc.kinds.dense import last_axis_replaced
 from cnncalc.kinds.fields import Positive, PositiveAxes, Probability
+from cnncalc.kinds.shapes import format_shape, per_axis, require_image
 
 
 class PatchEmbedSpec(LayerSchema):

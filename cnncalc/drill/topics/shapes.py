@@ -21,14 +21,7 @@ from cnncalc.drill.building import (
     torch_pool,
     torch_transposed,
 )
-from cnncalc.drill.question import (
-    COUNT_FORMAT,
-    SHAPE_FORMAT,
-    Level,
-    Question,
-    exact_number,
-    shape_answer,
-)
+from cnncalc.drill.question import COUNT_FORMAT, SHAPE_FORMAT, Level, Question, exact_number, shape_answer
 
 MAX_TRIES = 50
 

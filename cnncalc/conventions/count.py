@@ -9,20 +9,8 @@ from cnncalc.conventions.registry import Convention
 from cnncalc.engine.result import AnalysisResult
 
 
-def layer_views(result: AnalysisResult) -> list[LayerView]:
-    return [
-        LayerView(
-            path=row.path,
-            kind=row.kind,
-            spec=row.spec,
-            input_shapes=row.input_shapes,
-            output_shape=row.output_shape,
-            params=row.params,
-            macs=row.macs,
-            geometry=row.geometry,
-        )
-        for row in result.layers
-    ]
+def layer_views(result: AnalysisResult) -> tuple[LayerView, ...]:
+    return result.layers
 
 
 def count(result: AnalysisResult, convention: Convention) -> NetworkCount:

@@ -11,8 +11,7 @@ import enum
 from dataclasses import dataclass
 from fractions import Fraction
 
-from cnncalc.base.geometry import Geometry
-from cnncalc.kinds.base import LayerSchema
+from cnncalc.engine.result import LayerRow
 
 
 class Part(enum.Enum):
@@ -41,26 +40,9 @@ class Term:
     per_image: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class LayerView:
-    """What a rule may read about one layer: its validated fields and the shapes around it."""
-
-    path: str
-    kind: str
-    spec: LayerSchema
-    input_shapes: tuple[tuple[int, ...], ...]  # batch first, one per input
-    output_shape: tuple[int, ...]
-    params: int
-    macs: int  # the engine's MACs (cnncalc convention), whole batch
-    geometry: Geometry | None = None  # the resolved window of a windowed kind
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return self.input_shapes[0]
-
-    @property
-    def batch(self) -> int:
-        return self.output_shape[0]
+# What a rule reads about one layer: the engine's row itself (its validated fields, input and output shapes,
+# params, MACs and resolved geometry).
+LayerView = LayerRow
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,10 @@ class LayerRow:
         """The shape of its first input."""
         return self.input_shapes[0]
 
+    @property
+    def batch(self) -> int:
+        return self.output_shape[0]
+
 
 @dataclass(frozen=True, slots=True)
 class Totals:

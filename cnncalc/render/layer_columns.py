@@ -102,6 +102,36 @@ def _start_text(row: DisplayRow) -> str:
     return "x".join(number_text(start) for start in starts)
 
 
+def _count_column(key: str, title: str, help_text: str, attribute: str, optional: int = 0) -> LayerColumn:
+    """A column of one of a row's counts: grouped digits in tables, the integer in CSV."""
+    return LayerColumn(
+        key,
+        title,
+        help_text,
+        lambda row, _: _count(getattr(row, attribute)),
+        lambda row, _: {attribute: getattr(row, attribute)},
+        numeric=True,
+        optional=optional,
+    )
+
+
+def _share_column(key: str, title: str, attribute: str) -> LayerColumn:
+    """A row's share of a total, in percent."""
+
+    def share(row: DisplayRow, totals: Totals) -> float:
+        whole = getattr(totals, attribute)
+        return round(100 * getattr(row, attribute) / whole, 4) if whole else 0
+
+    return LayerColumn(
+        key,
+        title,
+        f"share of all {title.removeprefix('% ')}",
+        lambda row, totals: _share(getattr(row, attribute), getattr(totals, attribute)),
+        lambda row, totals: {key: share(row, totals)},
+        numeric=True,
+    )
+
+
 LAYER_COLUMNS: dict[str, LayerColumn] = {
     column.key: column
     for column in (
@@ -136,22 +166,8 @@ LAYER_COLUMNS: dict[str, LayerColumn] = {
             lambda row, _: shape_text(row.output_shape),
             lambda row, _: {"output_shape": shape_text(row.output_shape)},
         ),
-        LayerColumn(
-            "params",
-            "Params",
-            "parameters",
-            lambda row, _: _count(row.params),
-            lambda row, _: {"params": row.params},
-            numeric=True,
-        ),
-        LayerColumn(
-            "params_pct",
-            "% params",
-            "share of all parameters",
-            lambda row, totals: _share(row.params, totals.params),
-            lambda row, totals: {"params_pct": round(100 * row.params / totals.params, 4) if totals.params else 0},
-            numeric=True,
-        ),
+        _count_column("params", "Params", "parameters", "params"),
+        _share_column("params_pct", "% params", "params"),
         LayerColumn(
             "trainable",
             "Trainable",
@@ -159,39 +175,10 @@ LAYER_COLUMNS: dict[str, LayerColumn] = {
             lambda row, _: _trainable_text(row),
             lambda row, _: {"trainable_params": row.trainable_params},
         ),
-        LayerColumn(
-            "buffers",
-            "Buffers",
-            "non-trainable buffers (BatchNorm running statistics)",
-            lambda row, _: _count(row.buffers),
-            lambda row, _: {"buffers": row.buffers},
-            numeric=True,
-        ),
-        LayerColumn(
-            "macs",
-            "MACs",
-            "multiply-accumulates of the whole batch",
-            lambda row, _: _count(row.macs),
-            lambda row, _: {"macs": row.macs},
-            numeric=True,
-        ),
-        LayerColumn(
-            "macs_pct",
-            "% MACs",
-            "share of all MACs",
-            lambda row, totals: _share(row.macs, totals.macs),
-            lambda row, totals: {"macs_pct": round(100 * row.macs / totals.macs, 4) if totals.macs else 0},
-            numeric=True,
-        ),
-        LayerColumn(
-            "flops",
-            "FLOPs",
-            "2 x MACs",
-            lambda row, _: _count(row.flops),
-            lambda row, _: {"flops": row.flops},
-            numeric=True,
-            optional=6,
-        ),
+        _count_column("buffers", "Buffers", "non-trainable buffers (BatchNorm running statistics)", "buffers"),
+        _count_column("macs", "MACs", "multiply-accumulates of the whole batch", "macs"),
+        _share_column("macs_pct", "% MACs", "macs"),
+        _count_column("flops", "FLOPs", "2 x MACs", "flops", optional=6),
         LayerColumn(
             "memory",
             "Output memory",

@@ -28,6 +28,13 @@ LOADERS = [
 ]
 
 
+@pytest.fixture(params=LOADERS)
+def loader(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> type:
+    """Each YAML loader in turn, as the one cnncalc reads specs with."""
+    monkeypatch.setattr(yaml_source, "_Loader", request.param)
+    return request.param
+
+
 @dataclass
 class Outcome:
     code: int
@@ -68,22 +75,18 @@ DEEP = [
 ]
 
 
-@pytest.mark.parametrize("loader", LOADERS)
 @pytest.mark.parametrize(("text", "line", "column"), [case[1:] for case in DEEP], ids=[case[0] for case in DEEP])
 def test_nesting_limit_is_cnncalcs_whatever_the_parser(
-    loader: type, text: str, line: int, column: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    loader: type, text: str, line: int, column: int, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr(yaml_source, "_Loader", loader)
     error = only_error(check(tmp_path, text))
     assert error["message"] == f"values are nested more than {DEPTH} levels deep"
     assert place(error) == (line, column)
     assert error["hint"] == "flatten the structure; real specs nest a few levels"
 
 
-@pytest.mark.parametrize("loader", LOADERS)
-def test_nesting_refused_far_into_a_long_file(loader: type, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nesting_refused_far_into_a_long_file(loader: type, tmp_path: Path) -> None:
     """Past the re-reading limit the nesting error keeps cnncalc's wording and line, wherever the parser stopped."""
-    monkeypatch.setattr(yaml_source, "_Loader", loader)
     filler = "".join(f"# comment line {index} " + "." * 60 + "\n" for index in range(5_000))
     assert len(filler) > yaml_source._REPARSE_LIMIT_CHARS
     error = only_error(check(tmp_path, HEAD + "  - {type: relu}\n" + filler + "x: " + "[" * 3_000 + "\n"))
@@ -102,12 +105,8 @@ TABS = [
 ]
 
 
-@pytest.mark.parametrize("loader", LOADERS)
 @pytest.mark.parametrize(("text", "line", "column"), [case[1:] for case in TABS], ids=[case[0] for case in TABS])
-def test_tab_in_indentation_gets_a_hint(
-    loader: type, text: str, line: int, column: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(yaml_source, "_Loader", loader)
+def test_tab_in_indentation_gets_a_hint(loader: type, text: str, line: int, column: int, tmp_path: Path) -> None:
     error = only_error(check(tmp_path, text))
     assert place(error) == (line, column)
     assert error["message"].startswith("invalid YAML: ")

@@ -47,7 +47,8 @@ def test_store_records_sessions_answers_and_cards_together(tmp_path: Path) -> No
     assert store.next_session_number() == session + 1
     [summary] = store.sessions()
     assert (summary.status, summary.answered, summary.correct, summary.planned) == ("finished", 1, 1, 2)
-    with pytest.raises(DrillDatabaseError):  # a duplicate answer number violates the schema: nothing half-saved
+    # a duplicate answer number violates the schema: nothing half-saved
+    with pytest.raises(DrillDatabaseError, match=r"UNIQUE constraint failed: answers\.session_id, answers\.number"):
         store.record_answer(session, 1, "q1", "im2col", "hard", "1", "27x9", False, 1.0, Card(1, 9))
     assert store.cards() == {"im2col": Card(2, session + 2)}
     store.close()

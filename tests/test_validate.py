@@ -37,7 +37,7 @@ class Bad:
     line: int
     column: int
     message: str
-    hint: str
+    hint: str = ""  # none
     also: tuple[str, ...] = ()
 
 
@@ -71,31 +71,29 @@ BAD = [
     Bad("input_field_typo", "input: {shape: [3, 32, 32], bach: 2}\nlayers:\n  - {type: relu}\n", 1, 29,
         "unknown field 'bach' in input", "did you mean 'batch'?"),
     Bad("missing_field", HEAD + "  - {type: conv2d, kernel: 3}\n", 3, 5,
-        "0 (conv2d): missing required field 'out'", ""),
+        "0 (conv2d): missing required field 'out'"),
     Bad("missing_layers", "input: {shape: [3, 32, 32]}\n", 1, 1,
-        "missing required field 'layers'", ""),
+        "missing required field 'layers'"),
     # wrong types
     Bad("out_not_a_variable", HEAD + "  - {type: conv2d, out: abc, kernel: 3}\n", 3, 25,
-        "0 (conv2d): out: cannot evaluate 'abc': unknown variable 'abc'" + KNOWN,
-        ""),
+        "0 (conv2d): out: cannot evaluate 'abc': unknown variable 'abc'" + KNOWN),
     Bad("variable_typo", "vars: {width: 16}\n" + HEAD + "  - {type: conv2d, out: widht, kernel: 3}\n", 4, 25,
-        "0 (conv2d): out: cannot evaluate 'widht': unknown variable 'widht' (did you mean 'width'?)", ""),
+        "0 (conv2d): out: cannot evaluate 'widht': unknown variable 'widht' (did you mean 'width'?)"),
     # the list [3, x] starts at column 36 (its `x` is at column 40): the error points at the list
     Bad("name_in_kernel_list", HEAD + "  - {type: conv2d, out: 8, kernel: [3, x]}\n", 3, 36,
-        "0 (conv2d): kernel: cannot evaluate [3, 'x']: unknown variable 'x'" + KNOWN,
-        ""),
+        "0 (conv2d): kernel: cannot evaluate [3, 'x']: unknown variable 'x'" + KNOWN),
     Bad("kernel_mapping", HEAD + "  - {type: conv2d, out: 8, kernel: {h: 3}}\n", 3, 36,
-        "0 (conv2d): kernel: should be a valid integer or should be a valid list", ""),
+        "0 (conv2d): kernel: should be a valid integer or should be a valid list"),
     Bad("kernel_item_zero", HEAD + "  - {type: conv2d, out: 8, kernel: [3, 0]}\n", 3, 40,
-        "0 (conv2d): kernel.1: must be at least 1 (got 0)", ""),
+        "0 (conv2d): kernel.1: must be at least 1 (got 0)"),
     Bad("out_fraction", HEAD + "  - {type: conv2d, out: 2.5, kernel: 3}\n", 3, 25,
-        "0 (conv2d): out: should be a valid integer, got a number with a fractional part (got 2.5)", ""),
+        "0 (conv2d): out: should be a valid integer, got a number with a fractional part (got 2.5)"),
     Bad("bias_not_bool", HEAD + "  - {type: conv2d, out: 8, kernel: 3, bias: [1]}\n", 3, 45,
-        "0 (conv2d): bias: should be a valid boolean", ""),
+        "0 (conv2d): bias: should be a valid boolean"),
     Bad("shape_as_text", "input: {shape: 3x32x32}\nlayers:\n  - {type: relu}\n", 1, 16,
-        "input.shape: should be a valid list (got '3x32x32')", ""),
+        "input.shape: should be a valid list (got '3x32x32')"),
     Bad("shape_too_short", "input: {shape: [3]}\nlayers:\n  - {type: relu}\n", 1, 16,
-        "input.shape: List should have at least 2 items after validation, not 1", ""),
+        "input.shape: List should have at least 2 items after validation, not 1"),
     # impossible shapes (reported at the layer entry, with a hint)
     Bad("kernel_larger_than_input", "input: {shape: [3, 8, 8]}\nlayers:\n  - {type: conv2d, out: 8, kernel: 9}\n", 3, 5,
         "0 (conv2d): spatial axis 0 has size 8 (+0 padding), smaller than the effective kernel 9; " + EMPTY,
@@ -135,14 +133,14 @@ BAD = [
     Bad("unknown_block_no_blocks", HEAD + "  - {block: bottleneck}\n", 3, 13,
         "unknown block 'bottleneck'", "define it under `blocks:` at the top level"),
     Bad("missing_block_arg", BLOCKS + "  - {block: bottleneck, args: {stride: 2}}\n", 8, 31,
-        "block 'bottleneck' needs argument 'width'", ""),
+        "block 'bottleneck' needs argument 'width'"),
     Bad("missing_block_args", BLOCKS + "  - {block: bottleneck}\n", 8, 5,
-        "block 'bottleneck' needs argument 'width'", ""),
+        "block 'bottleneck' needs argument 'width'"),
     Bad("unknown_block_arg", BLOCKS + "  - {block: bottleneck, args: {width: 8, strid: 2}}\n", 8, 42,
         "block 'bottleneck' has no argument 'strid'", "did you mean 'stride'?"),
     # an error in an instance of a block is shown in the block's definition
     Bad("error_inside_block_use", BLOCKS + "  - {name: stage, block: bottleneck, args: {width: 0}}\n", 6, 29,
-        "stage.0 (conv2d): out: must be at least 1 (got 0)", ""),
+        "stage.0 (conv2d): out: must be at least 1 (got 0)"),
     Bad("error_inside_block_shape", "input: {shape: [3, 4, 4]}\nblocks:\n  pair:\n    args: {kernel: 3}\n    layers:\n"
         "      - {name: conv, type: conv2d, out: 8, kernel: kernel}\n"
         "layers:\n  - {name: small, block: pair}\n  - {name: large, block: pair, args: {kernel: 7}, from: input}\n",

@@ -182,7 +182,8 @@ def test_help_documents_the_stack_syntax() -> None:
 def test_explanations_refuse_to_disagree_with_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     """The explanation recomputes what it shows and checks it: a wrong formula cannot slip into the text."""
     result = analyze_layers((3, 224, 224), [{"type": "conv2d", "out": 64, "kernel": 7, "stride": 2, "padding": 3}])
-    explain_row(result, result.layers[0])  # consistent: no error
+    consistent = explain_row(result, result.layers[0]).text()  # every section checks itself: no error
+    assert "H, W: ⌊(224 + 2·3 − 7) / 2⌋ + 1 = ⌊223 / 2⌋ + 1 = 111 + 1 = 112" in consistent
     monkeypatch.setattr(explain_layer.arithmetic, "conv_output_size", lambda *args: 111)
     with pytest.raises(ExplanationMismatch):
         explain_row(result, result.layers[0], ("shape",))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import pytest
@@ -58,7 +57,7 @@ def test_verify_runs_real_kernels_on_cpu():
 def test_verify_command_json_and_exit_code():
     outcome = invoke("verify", "lenet5", "--device", "cpu", "--format", "json")
     assert outcome.code == 0, outcome.stderr
-    document = json.loads(outcome.stdout)
+    document = outcome.json()
     assert document["ok"] is True
     assert document["mismatches"] == []
     assert document["totals"]["params"] == {"engine": 61_706, "torch": 61_706}
@@ -80,7 +79,7 @@ def test_verify_reports_a_wrong_engine_number(monkeypatch):
     assert outcome.code == 0
     outcome = invoke("verify", "resnet18", "--device", "meta", "--format", "json")
     assert outcome.code == 1
-    document = json.loads(outcome.stdout)
+    document = outcome.json()
     assert document["ok"] is False
     assert {"layer": "relu", "check": "params", "engine": 1, "torch": 0} in document["mismatches"]
 
@@ -104,7 +103,7 @@ def test_missing_torch_is_a_clear_message(monkeypatch):
 def bench_json(*args: str) -> dict:
     outcome = invoke("bench", *args, "--device", "cpu", "--target-time", "0.05", "--format", "json")
     assert outcome.code == 0, outcome.stderr
-    return json.loads(outcome.stdout)
+    return outcome.json()
 
 
 def test_bench_batch_sweep_on_cpu():
@@ -158,7 +157,11 @@ def test_bench_rejects_a_bad_sweep():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_bench_and_verify_on_cuda():
-    assert invoke("verify", "resnet18", "--device", "cuda").code == 0
-    document = json.loads(invoke("bench", "resnet18", "--device", "cuda", "--batch", "1,8", "--format", "json",
-                                 "--target-time", "0.2").stdout)
+    verified = invoke("verify", "resnet18", "--device", "cuda")
+    assert verified.code == 0, verified.output
+    bench = invoke("bench", "resnet18", "--device", "cuda", "--batch", "1,8", "--format", "json",
+                   "--target-time", "0.2")
+    assert bench.code == 0, bench.stderr
+    document = bench.json()
+    assert [run["batch"] for run in document["runs"]] == [1, 8]
     assert all(run["peak_memory_bytes"] > 0 for run in document["runs"])

@@ -2,29 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import pytest
 
 torch = pytest.importorskip("torch", reason="the torch extra is not installed: pip install 'cnncalc[torch]'")
 
-from typer.testing import CliRunner  # noqa: E402
+from clirunner import invoke  # noqa: E402
 
 from cnncalc.bridge.module import build_module  # noqa: E402
 from cnncalc.bridge.registry import BUILDERS  # noqa: E402
 from cnncalc.bridge.verify import verify  # noqa: E402
-from cnncalc.cli.app import app  # noqa: E402
 from cnncalc.engine import InputOverrides, analyze_file  # noqa: E402
 from cnncalc.kinds import REGISTRY  # noqa: E402
 from cnncalc.language.zoo import zoo_specs  # noqa: E402
 
-runner = CliRunner()
 SPECS = zoo_specs()
-
-
-def invoke(*args: str):
-    return runner.invoke(app, list(args), env={"NO_COLOR": "1", "COLUMNS": "200"})
 
 
 def test_every_layer_kind_has_a_torch_builder():
@@ -63,8 +56,8 @@ def test_verify_runs_real_kernels_on_cpu():
 
 def test_verify_command_json_and_exit_code():
     outcome = invoke("verify", "lenet5", "--device", "cpu", "--format", "json")
-    assert outcome.exit_code == 0, outcome.stderr
-    document = json.loads(outcome.stdout)
+    assert outcome.code == 0, outcome.stderr
+    document = outcome.json()
     assert document["ok"] is True
     assert document["mismatches"] == []
     assert document["totals"]["params"] == {"engine": 61_706, "torch": 61_706}
@@ -83,17 +76,17 @@ def test_verify_reports_a_wrong_engine_number(monkeypatch):
     monkeypatch.setitem(REGISTRY, "relu", replace(relu, rule=wrong))
     outcome = invoke("verify", "lenet5", "--device", "meta", "--format", "json")
     # lenet5 uses tanh, not relu: still fine
-    assert outcome.exit_code == 0
+    assert outcome.code == 0
     outcome = invoke("verify", "resnet18", "--device", "meta", "--format", "json")
-    assert outcome.exit_code == 1
-    document = json.loads(outcome.stdout)
+    assert outcome.code == 1
+    document = outcome.json()
     assert document["ok"] is False
     assert {"layer": "relu", "check": "params", "engine": 1, "torch": 0} in document["mismatches"]
 
 
 def test_verify_table_output():
     outcome = invoke("verify", "resnet18", "--device", "meta")
-    assert outcome.exit_code == 0
+    assert outcome.code == 0
     assert "✓" in outcome.stdout
     assert "OK: all 69 layers match PyTorch" in outcome.stdout
 
@@ -102,15 +95,15 @@ def test_missing_torch_is_a_clear_message(monkeypatch):
     monkeypatch.setattr("cnncalc.bridge.require.torch_available", lambda: False)
     for command in ("verify", "bench"):
         outcome = invoke(command, "lenet5")
-        assert outcome.exit_code == 3
+        assert outcome.code == 3
         assert 'pip install "cnncalc[torch]"' in outcome.stderr
         assert "Traceback" not in outcome.stderr
 
 
 def bench_json(*args: str) -> dict:
     outcome = invoke("bench", *args, "--device", "cpu", "--target-time", "0.05", "--format", "json")
-    assert outcome.exit_code == 0, outcome.stderr
-    return json.loads(outcome.stdout)
+    assert outcome.code == 0, outcome.stderr
+    return outcome.json()
 
 
 def test_bench_batch_sweep_on_cpu():
@@ -157,12 +150,18 @@ def test_bench_bf16_and_channels_last_on_cpu():
 
 
 def test_bench_rejects_a_bad_sweep():
-    assert invoke("bench", "lenet5", "--batch", "1,x", "--device", "cpu").exit_code == 2
+    outcome = invoke("bench", "lenet5", "--batch", "1,x", "--device", "cpu")
+    assert outcome.code == 2
+    assert outcome.stderr == "error: --batch '1,x' is not a list of positive sizes\n  hint: e.g. --batch 1,8,32,128\n"
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_bench_and_verify_on_cuda():
-    assert invoke("verify", "resnet18", "--device", "cuda").exit_code == 0
-    document = json.loads(invoke("bench", "resnet18", "--device", "cuda", "--batch", "1,8", "--format", "json",
-                                 "--target-time", "0.2").stdout)
+    verified = invoke("verify", "resnet18", "--device", "cuda")
+    assert verified.code == 0, verified.output
+    bench = invoke("bench", "resnet18", "--device", "cuda", "--batch", "1,8", "--format", "json",
+                   "--target-time", "0.2")
+    assert bench.code == 0, bench.stderr
+    document = bench.json()
+    assert [run["batch"] for run in document["runs"]] == [1, 8]
     assert all(run["peak_memory_bytes"] > 0 for run in document["runs"])

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from typer.testing import CliRunner
+from clirunner import invoke
 
 from cnncalc.calc import explain_layer
 from cnncalc.calc.explain_layer import explain_row
 from cnncalc.calc.network import analyze_layers
 from cnncalc.calc.stack_syntax import StackSyntaxError, parse_stack
 from cnncalc.calc.worked import ExplanationMismatch
-from cnncalc.cli.app import app
-
-runner = CliRunner()
 
 
 def calc(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, ["calc", *args], env={"NO_COLOR": "1"})
-    return result.exit_code, result.stdout, result.stderr
+    run = invoke("calc", *args, columns=None)  # explanations unwrapped
+    return run.code, run.stdout, run.stderr
+
+
+def calc_figures(*args: str) -> dict[str, str]:
+    """The figures of a calculator that must succeed."""
+    code, out, err = calc(*args)
+    assert code == 0, err
+    return field_lines(out)
 
 
 def field_lines(text: str) -> dict[str, str]:
@@ -73,6 +75,7 @@ def test_pool_with_ceil_mode_and_its_correction() -> None:
     assert "⌈(112 − 3) / 2⌉ + 1 = ⌈109 / 2⌉ + 1 = 55 + 1 = 56" in out
     # PyTorch drops a last window that would start in the right padding: 5 -> 3 with k2 s2 p1 ceil.
     code, out, _ = calc("maxpool", "-i", "8x5x5", "-k", "2", "-s", "2", "-p", "1", "--ceil-mode", "-e")
+    assert code == 0
     assert field_lines(out)["output"] == "1x8x3x3"
     assert "inside the right padding, so it is dropped: 3" in out
 
@@ -87,13 +90,13 @@ def test_transposed_conv() -> None:
 
 
 def test_linear_gap_head_and_flatten_head() -> None:
-    assert field_lines(calc("linear", "-i", "2048", "-o", "1000")[1])["params"] == "2,049,000 (2.05 M)"
+    assert calc_figures("linear", "-i", "2048", "-o", "1000")["params"] == "2,049,000 (2.05 M)"
     code, out, _ = calc("linear", "-i", "2048x7x7", "-o", "1000")
     assert code == 0 and "params         100,353,000 (100.35 M)" in out
 
 
 def test_batchnorm_params_apart_from_buffers() -> None:
-    figures = field_lines(calc("batchnorm", "-i", "256x56x56")[1])
+    figures = calc_figures("batchnorm", "-i", "256x56x56")
     assert figures["params"] == "512"
     assert figures["buffers"] == "512 (BatchNorm running statistics, not params)"
 
@@ -121,9 +124,9 @@ def test_stack_receptive_field_of_the_issue_example() -> None:
 
 
 def test_stack_of_a_resnet_stem_matches_the_zoo() -> None:
-    code, out, _ = calc("stack", "conv7/2 p3 c64, bn, relu, pool3/2 p1", "--json")
-    assert code == 0
-    document = json.loads(out)
+    run = invoke("calc", "stack", "conv7/2 p3 c64, bn, relu, pool3/2 p1", "--json")
+    assert run.code == 0
+    document = run.json()
     assert document["output_shape"] == [1, 64, 56, 56]
     assert document["receptive_field"][0] == {"axis": "H", "size": 11, "jump": 4, "start": 5, "exact": True}
     assert document["totals"]["params"] == 9472 + 128
@@ -170,8 +173,8 @@ def test_errors_and_exit_codes() -> None:
 
 
 def test_help_documents_the_stack_syntax() -> None:
-    result = runner.invoke(app, ["calc", "stack", "--help"], env={"COLUMNS": "120"})
-    assert result.exit_code == 0
+    result = invoke("calc", "stack", "--help", env={"COLUMNS": "120"})
+    assert result.code == 0
     for example in ("conv7/2 p3 c64", "conv3 d2", "pool2/2", "sep3 c128", "tconv4/2 p1", "xN repeat"):
         assert example in result.stdout
 
@@ -179,7 +182,8 @@ def test_help_documents_the_stack_syntax() -> None:
 def test_explanations_refuse_to_disagree_with_the_engine(monkeypatch: pytest.MonkeyPatch) -> None:
     """The explanation recomputes what it shows and checks it: a wrong formula cannot slip into the text."""
     result = analyze_layers((3, 224, 224), [{"type": "conv2d", "out": 64, "kernel": 7, "stride": 2, "padding": 3}])
-    explain_row(result, result.layers[0])  # consistent: no error
+    consistent = explain_row(result, result.layers[0]).text()  # every section checks itself: no error
+    assert "H, W: ⌊(224 + 2·3 − 7) / 2⌋ + 1 = ⌊223 / 2⌋ + 1 = 111 + 1 = 112" in consistent
     monkeypatch.setattr(explain_layer.arithmetic, "conv_output_size", lambda *args: 111)
     with pytest.raises(ExplanationMismatch):
         explain_row(result, result.layers[0], ("shape",))
@@ -200,9 +204,8 @@ def test_explanations_refuse_to_disagree_with_the_engine(monkeypatch: pytest.Mon
     ],
 )
 def test_huge_numbers_are_usage_errors_not_tracebacks(args: tuple[str, ...], message: str) -> None:
-    result = runner.invoke(app, ["calc", *args], env={"NO_COLOR": "1"})
-    assert not isinstance(result.exception, ValueError), result.exception
-    assert result.exit_code == 2, result.output
+    result = invoke("calc", *args)  # an exception escaping cnncalc (ValueError) fails here
+    assert result.code == 2, result.output
     assert message in result.stderr
     assert len(result.stderr) < 500  # the 5,000 digits are not echoed whole
 
@@ -227,8 +230,8 @@ def test_huge_numbers_are_usage_errors_not_tracebacks(args: tuple[str, ...], mes
     ],
 )
 def test_malformed_values_exit_2_before_the_engine_runs(args: tuple[str, ...], message: str) -> None:
-    result = runner.invoke(app, ["calc", *args], env={"NO_COLOR": "1"})
-    assert result.exit_code == 2, result.output
+    result = invoke("calc", *args)
+    assert result.code == 2, result.output
     assert message in " ".join(result.stderr.split())
 
 
@@ -269,8 +272,13 @@ def test_stack_help_is_the_stack_syntax_table() -> None:
     from cnncalc.cli.calc_commands import STACK_HELP
 
     assert help_table(indent="  ") in STACK_HELP and OPTIONS_HELP in STACK_HELP
-    for example, _ in HELP_ROWS:  # every example of the table is valid stack syntax
-        assert parse_stack(example)
-    shown = runner.invoke(app, ["calc", "stack", "--help"], env={"COLUMNS": "200"}).stdout
+    for example, _ in HELP_ROWS:  # every example of the table is valid stack syntax, a layer for each part
+        layers = []
+        for part in example.split(", "):
+            repeat = part.partition(" x")[2]
+            count = int(repeat) if repeat.isdigit() else 1
+            layers += [f"{part} ({copy}/{count})" for copy in range(1, count + 1)] if count > 1 else [part]
+        assert [layer.text for layer in parse_stack(example)] == layers, example
+    shown = invoke("calc", "stack", "--help", env={"COLUMNS": "200"}).stdout
     for example, meaning in HELP_ROWS:
         assert example in shown and meaning in shown

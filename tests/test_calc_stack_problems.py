@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from typer.testing import CliRunner
+from clirunner import invoke
 
 from cnncalc.base.errors import LayerSubject, SpecError
 from cnncalc.calc.network import analyze_layers
 from cnncalc.calc.stack_syntax import StackSyntaxError, parse_stack
-from cnncalc.cli.app import app
-
-runner = CliRunner()
 
 
 def stack(text: str) -> tuple[int, list[str]]:
-    """Exit code and the stderr lines of `cnncalc calc stack TEXT`."""
-    result = runner.invoke(app, ["calc", "stack", text], env={"NO_COLOR": "1", "COLUMNS": "300"})
-    return result.exit_code, result.stderr.splitlines()
+    """Exit code and the stderr lines of `cnncalc calc stack TEXT`, unwrapped."""
+    result = invoke("calc", "stack", text, columns=None)
+    return result.code, result.stderr.splitlines()
 
 
 def errors(lines: list[str]) -> list[str]:
@@ -67,43 +64,46 @@ def test_a_flood_of_bad_layers_shows_the_first_twenty_and_a_count() -> None:
     assert lines[-1] == "note: 5 more layers cannot be read either; fix these first"
 
 
-def test_layers_after_one_without_output_are_named_as_not_checked_with_exit_1() -> None:
-    """The engine computes each layer on the output of the one before: after a conv larger than its input,
-    the rest are never computed, and their silence is not a clean bill."""
-    code, lines = stack("conv300, conv300, conv3, conv500")
-    assert code == 1
-    assert errors(lines) == [
-        'error: layer 1 "conv300": spatial axis 0 has size 224 (+0 padding), smaller than the effective kernel 300; '
-        "the output would be empty (input 3x224x224)"
+def empty_output(layer: str, size: int, kernel: int) -> list[str]:
+    """The error of a conv larger than its input, and its hint."""
+    return [
+        f"error: layer {layer}: spatial axis 0 has size {size} (+0 padding), smaller than the effective kernel "
+        f"{kernel}; the output would be empty (input 3x224x224)",
+        "  hint: use a larger input, more padding, or a smaller kernel/dilation",
     ]
-    assert lines[-1] == (
+
+
+# The engine computes each layer on the output of the one before: after a conv larger than its input, the rest
+# are never computed, and their silence is not a clean bill. (stack, the whole report: errors, hints, the note)
+NOT_CHECKED = [
+    ("conv300, conv300, conv3, conv500", [
+        *empty_output('1 "conv300"', 224, 300),
         'note: the 3 layers from layer 2 "conv300" on were not checked: their input is the output of '
-        'layer 1 "conv300", which has none'
-    )
-
-
-def test_every_layer_the_engine_reaches_is_reported_then_the_rest_named() -> None:
-    code, lines = stack("conv3 g2, conv300, conv3 g5")
-    assert code == 1
-    assert [line.split(":")[1] for line in errors(lines)] == [' layer 1 "conv3 g2"'] * 2 + [' layer 2 "conv300"']
-    assert lines[-1] == (
-        'note: layer 3 "conv3 g5" was not checked: its input is the output of layer 2 "conv300", which has none'
-    )
-
-
-def test_copies_of_a_repeated_layer_are_named_by_copy() -> None:
-    code, lines = stack("conv3, conv200 x3, conv3")  # 222 -> 23 after the first copy: the second has no output
-    assert code == 1
-    assert errors(lines)[0].startswith('error: layer 2 "conv200 x3" (copy 2 of 3): spatial axis 0 has size 23 ')
-    assert lines[-1] == (
+        'layer 1 "conv300", which has none',
+    ]),
+    # every layer the engine reaches is reported (both problems of layer 1), then the rest named
+    ("conv3 g2, conv300, conv3 g5", [
+        'error: layer 1 "conv3 g2": groups=2 does not divide the 3 input channels (input 3x224x224)',
+        "  hint: choose groups among the divisors of 3",
+        'error: layer 1 "conv3 g2": groups=2 does not divide the 3 output channels (input 3x224x224)',
+        "  hint: choose out as a multiple of 2",
+        *empty_output('2 "conv300"', 222, 300),
+        'note: layer 3 "conv3 g5" was not checked: its input is the output of layer 2 "conv300", which has none',
+    ]),
+    # copies of a repeated layer are named by copy: 222 -> 23 after the first copy, the second has no output
+    ("conv3, conv200 x3, conv3", [
+        *empty_output('2 "conv200 x3" (copy 2 of 3)', 23, 200),
         'note: the 2 layers from layer 2 "conv200 x3" (copy 3 of 3) on were not checked: their input is the '
-        'output of layer 2 "conv200 x3" (copy 2 of 3), which has none'
-    )
+        'output of layer 2 "conv200 x3" (copy 2 of 3), which has none',
+    ]),
+    # no note when nothing comes after the failed layer
+    ("conv3, conv300", empty_output('2 "conv300"', 222, 300)),
+]
 
 
-def test_no_note_when_nothing_comes_after_the_failed_layer() -> None:
-    code, lines = stack("conv3, conv300")
-    assert code == 1 and not any(line.startswith("note:") for line in lines)
+@pytest.mark.parametrize(("text", "report"), NOT_CHECKED, ids=["after_the_first", "reached", "copies", "last"])
+def test_layers_after_one_without_output_are_named_as_not_checked_with_exit_1(text: str, report: list[str]) -> None:
+    assert stack(text) == (1, report)
 
 
 def test_engine_issues_name_their_layer_as_data() -> None:

@@ -4,32 +4,22 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from clirunner import invoke, run_cli, run_python
 
 from cnncalc import __version__
-from cnncalc.cli.app import app
 
 GOLDEN = Path(__file__).parent / "golden"
 UPDATE_GOLDEN = os.environ.get("CNNCALC_UPDATE_GOLDEN") == "1"
-runner = CliRunner()
-
-
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args), env={"NO_COLOR": "1", "COLUMNS": "160"})
-    return result.exit_code, result.stdout, result.stderr
 
 
 def analyze_json(*args: str) -> dict:
-    code, out, err = invoke("analyze", *args, "--format", "json")
-    assert code == 0, err
-    return json.loads(out)
+    run = invoke("analyze", *args, "--format", "json")
+    assert run.code == 0, run.stderr
+    return run.json()
 
 
 def check_golden(name: str, text: str) -> None:
@@ -124,20 +114,21 @@ def test_huge_input_is_exact_and_fast():
 
 
 def test_csv_and_markdown_golden():
-    code, out, _ = invoke("analyze", "lenet5", "--format", "csv")
-    assert code == 0
-    rows = list(csv.DictReader(io.StringIO(out)))
+    run = invoke("analyze", "lenet5", "--format", "csv")
+    assert run.code == 0
+    rows = list(csv.DictReader(io.StringIO(run.stdout)))
     assert rows[0]["name"] == "c1"
     assert sum(int(row["params"]) for row in rows) == 61_706
-    check_golden("lenet5.csv", out)
-    code, out, _ = invoke("analyze", "lenet5", "--format", "markdown")
-    assert code == 0
-    check_golden("lenet5.md", out.replace(str(Path("specs").resolve()), "<specs>"))
+    check_golden("lenet5.csv", run.stdout)
+    run = invoke("analyze", "lenet5", "--format", "markdown")
+    assert run.code == 0
+    check_golden("lenet5.md", run.stdout.replace(str(Path("specs").resolve()), "<specs>"))
 
 
 def test_table_output_is_plain_when_piped():
-    code, out, err = invoke("analyze", "resnet18")
-    assert code == 0, err
+    run = invoke("analyze", "resnet18")
+    assert run.code == 0, run.stderr
+    out = run.stdout
     assert "\x1b[" not in out  # NO_COLOR and a non-terminal: no escape codes
     assert "11,689,512" in out
     assert "layer4.1.relu" in out
@@ -146,48 +137,58 @@ def test_table_output_is_plain_when_piped():
 
 
 def test_zoo_lists_bundled_specs():
-    code, out, _ = invoke("zoo", "--format", "json")
-    assert code == 0
-    entries = {entry["name"]: entry for entry in json.loads(out)}
+    run = invoke("zoo", "--format", "json")
+    assert run.code == 0
+    entries = {entry["name"]: entry for entry in run.json()}
     assert entries["resnet50"]["params"] == 25_557_032
     assert entries["vgg16"]["receptive_field"] == "212/32/90"
 
 
 def test_version_and_help():
-    code, out, _ = invoke("--version")
-    assert code == 0
-    assert out.strip() == f"cnncalc {__version__}"
+    run = invoke("--version")
+    assert run.code == 0
+    assert run.stdout == f"cnncalc {__version__}\n"
     for command in ("analyze", "validate", "zoo", "kinds"):
-        code, out, _ = invoke(command, "--help")
-        assert code == 0
-        assert "Usage" in out
+        run = invoke(command, "--help")
+        assert run.code == 0
+        assert run.stdout.lstrip().startswith(f"Usage: cnncalc {command} [OPTIONS]"), run.stdout[:200]
 
 
 def test_kinds_lists_every_layer_type():
     from cnncalc.kinds import all_kind_names
 
-    code, out, _ = invoke("kinds")
-    assert code == 0
+    run = invoke("kinds")
+    assert run.code == 0
     for name in all_kind_names():
-        assert f"\n{name} " in "\n" + out
+        assert f"\n{name} " in "\n" + run.stdout
 
 
-def test_usage_errors_exit_2():
-    assert invoke("analyze", "no_such_network")[0] == 2
-    assert invoke("analyze", "resnet50", "--format", "xml")[0] == 2
-    assert invoke("analyze", "resnet50", "--input", "3xbig")[0] == 2
-    assert invoke("analyze", "resnet50", "--batch", "0")[0] == 2
-    assert invoke("frobnicate")[0] == 2
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("analyze", "no_such_network"), "error: 'no_such_network' is neither a file nor a bundled spec"),
+        (("analyze", "resnet50", "--format", "xml"), "'xml' is not one of 'table', 'json', 'csv', 'markdown'"),
+        (("analyze", "resnet50", "--input", "3xbig"), "error: --input '3xbig' is not a shape"),
+        (("analyze", "resnet50", "--batch", "0"), "Invalid value for '--batch' / '-b': Input should be greater"),
+        (("frobnicate",), "Error: No such command 'frobnicate'."),
+    ],
+    ids=["unknown_spec", "format", "input", "batch", "command"],
+)
+def test_usage_errors_exit_2(args, message):
+    run = invoke(*args)
+    assert run.code == 2
+    assert message in run.stderr, run.stderr
+    assert run.stdout == ""
 
 
 def test_invalid_input_override_is_a_located_spec_error():
-    code, _, err = invoke("analyze", "lenet5", "--input", "1x8x8")
-    assert code == 1
-    assert "specs/lenet5.yaml:" in err
-    assert "c3 (conv2d): spatial axis 0 has size 2" in err
+    run = invoke("analyze", "lenet5", "--input", "1x8x8")
+    assert run.code == 1
+    assert "specs/lenet5.yaml:" in run.stderr
+    assert "c3 (conv2d): spatial axis 0 has size 2" in run.stderr
 
 
-def test_python_dash_m_and_no_torch_on_the_analysis_path(tmp_path):
+def test_python_dash_m_and_no_torch_on_the_analysis_path():
     script = (
         "import sys\n"
         "from cnncalc.cli.startup import run\n"
@@ -196,17 +197,15 @@ def test_python_dash_m_and_no_torch_on_the_analysis_path(tmp_path):
         "leaked = [name for name in ('torch', 'rich', 'numpy') if name in sys.modules]\n"
         "assert not leaked, leaked\n"
     )
-    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert completed.returncode == 0, completed.stderr
-    assert json.loads(completed.stdout)["totals"]["params"] == 25_557_032
-    completed = subprocess.run(
-        [sys.executable, "-m", "cnncalc", "--version"], capture_output=True, text=True, timeout=60
-    )
-    assert completed.returncode == 0
-    assert completed.stdout.strip() == f"cnncalc {__version__}"
+    run = run_python(script)
+    assert run.code == 0, run.stderr
+    assert run.json()["totals"]["params"] == 25_557_032
+    run = run_cli("--version")
+    assert run.code == 0
+    assert run.stdout == f"cnncalc {__version__}\n"
 
 
 def test_importing_the_engine_does_not_import_torch():
     script = "import sys, cnncalc.engine\nfrom cnncalc.engine import analyze_file\nassert 'torch' not in sys.modules"
-    completed = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert completed.returncode == 0, completed.stderr
+    run = run_python(script)
+    assert run.code == 0, run.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
 import pytest
@@ -79,14 +80,24 @@ def test_a_leading_b_stands_for_the_batch() -> None:
     assert parse_shape("(B, 256, 28, 28)") == ((256, 28, 28), True)
 
 
-@pytest.mark.parametrize("text", ["abc", "", "1,5", "12 parsecs", "1/0"])
-def test_malformed_numbers_raise_a_readable_error(text: str) -> None:
-    with pytest.raises(AnswerFormatError):
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("abc", "'abc' is not a number (try 9472, 9,472, 9.472K, 1.5e9 or 1/9)"),
+        ("", "empty answer"),
+        ("1,5", "cannot read '1,5': write decimals with a dot, and commas only between groups of three digits"),
+        ("12 parsecs", "cannot read the unit 'parsecs' in '12 parsecs' (try K, M, G, MiB or no unit)"),
+        ("1/0", "division by zero"),
+    ],
+)
+def test_malformed_numbers_raise_a_readable_error(text: str, message: str) -> None:
+    with pytest.raises(AnswerFormatError, match=f"^{re.escape(message)}$"):
         parse_number(text)
 
 
 def test_malformed_shape_raises() -> None:
-    with pytest.raises(AnswerFormatError):
+    message = "'64xfoo' is not a shape (write it like 64x112x112 or (64, 112, 112))"
+    with pytest.raises(AnswerFormatError, match=f"^{re.escape(message)}$"):
         parse_shape("64xfoo")
 
 

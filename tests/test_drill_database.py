@@ -12,31 +12,17 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from drill_helpers import drill, execute, rows
 
-from cnncalc.cli.app import app
 from cnncalc.drill.store import DrillDatabaseError, ProgressStore
 
-runner = CliRunner()
 SESSION = ("--topic", "conv-params,rf", "--count", "2", "--seed", "5")
 # Root ignores file permissions: where a test needs the OS to refuse a write, it makes os.access say so instead.
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 
 
-def drill(*args: str, stdin: str = "", env: dict[str, str] | None = None):
-    return runner.invoke(app, ["drill", *args], input=stdin, env={"NO_COLOR": "1", **(env or {})})
-
-
 def listing(directory: Path) -> list[str]:
     return sorted(item.name for item in directory.iterdir())
-
-
-def rows(db: Path, query: str) -> list[tuple]:
-    connection = sqlite3.connect(db)
-    try:
-        return connection.execute(query).fetchall()
-    finally:
-        connection.close()
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +30,7 @@ def real_database(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A drill database as a session leaves it: one session, two answers (one wrong, one skipped)."""
     db = tmp_path_factory.mktemp("real") / "drill.sqlite3"
     result = drill(*SESSION, "--db", str(db), stdin="1\nskip\n")
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     assert listing(db.parent) == ["drill.sqlite3"]
     return db
 
@@ -54,11 +40,7 @@ def copy_of(real_database: Path, tmp_path: Path) -> Callable[..., Path]:
     def make(*statements: str) -> Path:
         db = tmp_path / "drill.sqlite3"
         shutil.copyfile(real_database, db)
-        connection = sqlite3.connect(db)
-        for statement in statements:
-            connection.execute(statement)
-        connection.commit()
-        connection.close()  # the last connection: its -wal file is checkpointed and removed
+        execute(db, *statements)  # the last connection: its -wal file is checkpointed and removed
         assert listing(tmp_path) == ["drill.sqlite3"]
         return db
 
@@ -106,7 +88,7 @@ def test_a_database_with_another_schema_is_refused_and_left_byte_for_byte(
     before = db.read_bytes()
     for args in (("--count", "1"), ("--json",), ("stats",), ("stats", "--format", "json")):
         result = drill(*args, "--db", str(db), stdin="1\n")
-        assert result.exit_code == 2, (args, result.output)
+        assert result.code == 2, (args, result.output)
         message = " ".join(result.stderr.split())
         assert f"error: {db} does not have the schema of a cnncalc drill database (" in message
         assert difference in message and "it was left untouched" in message
@@ -119,7 +101,7 @@ def test_a_database_with_our_mark_and_an_unknown_version_is_refused(copy_of: Cal
     db = copy_of("PRAGMA user_version = 0")
     before = db.read_bytes()
     result = drill("--count", "1", "--db", str(db), stdin="1\n")
-    assert result.exit_code == 2
+    assert result.code == 2
     assert f"{db} has an unknown schema version 0 (this cnncalc reads 1); it was left untouched" in result.stderr
     assert db.read_bytes() == before and listing(db.parent) == ["drill.sqlite3"]
 
@@ -127,7 +109,7 @@ def test_a_database_with_our_mark_and_an_unknown_version_is_refused(copy_of: Cal
 def test_the_real_schema_passes_and_a_session_adds_to_it(copy_of: Callable[..., Path]) -> None:
     db = copy_of()
     result = drill(*SESSION, "--db", str(db), stdin="1\n1\n")
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     assert rows(db, "SELECT COUNT(*) FROM sessions") == [(2,)]
     assert rows(db, "SELECT COUNT(*) FROM answers") == [(4,)]
 
@@ -159,7 +141,7 @@ def test_stats_opens_the_database_read_only(
     connections.clear()  # the copy's own
     before = db.read_bytes()
     result = drill("stats", "--db", str(db), "--format", output)
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     assert connections == [(f"{db.resolve().as_uri()}?mode=ro&immutable=1", True)]
     assert db.read_bytes() == before and listing(db.parent) == ["drill.sqlite3"]
 
@@ -167,7 +149,7 @@ def test_stats_opens_the_database_read_only(
 def test_a_read_only_store_refuses_every_write(copy_of: Callable[..., Path]) -> None:
     db = copy_of()
     store = ProgressStore.open_read_only(db)
-    assert store is not None
+    assert isinstance(store, ProgressStore)
     try:
         assert store.totals() == (1, 2, 0)
         with pytest.raises(DrillDatabaseError, match="readonly database"):  # SQLite refuses it, even to root
@@ -214,7 +196,7 @@ def test_stats_reads_a_read_only_database_in_a_read_only_directory(
     read_only(db)
     read_only(db.parent)
     result = drill("stats", "--db", str(db))
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     assert "1 sessions, 2 answers, 0 right (0%)" in result.stdout
     assert db.read_bytes() == before and listing(db.parent) == ["drill.sqlite3"]
 
@@ -232,7 +214,7 @@ def test_stats_sees_the_answers_of_a_session_still_running(copy_of: Callable[...
         beside = listing(db.parent)
         assert beside == ["drill.sqlite3", "drill.sqlite3-shm", "drill.sqlite3-wal"]
         result = drill("stats", "--db", str(db))
-        assert result.exit_code == 0, result.output
+        assert result.code == 0, result.output
         assert "2 sessions, 3 answers, 1 right (33%)" in result.stdout
         assert listing(db.parent) == beside
     finally:
@@ -249,14 +231,14 @@ def test_a_session_on_a_read_only_database_is_refused_before_any_question(
     read_only(db if what == "file" else db.parent)
     for args in (SESSION, ("--json", *SESSION)):
         result = drill(*args, "--db", str(db), stdin="1\n1\n")
-        assert result.exit_code == 2, result.output
+        assert result.code == 2, result.output
         reason = "is read-only, so no answer could be saved" if what == "file" else "is in a read-only directory"
         assert f"error: {db} {reason}" in result.stderr and "it was left untouched" in result.stderr
         assert "--no-save" in result.stderr  # the hint: practise without saving
         assert result.stdout == ""  # no banner, no question
         assert db.read_bytes() == before and listing(db.parent) == ["drill.sqlite3"]
     result = drill(*SESSION, "--db", str(db), "--no-save", stdin="1\n1\n")
-    assert result.exit_code == 0 and "progress is not saved" in result.stdout
+    assert result.code == 0 and "progress is not saved" in result.stdout
 
 
 # ------------------------------------------------------------------------------------------ missing paths
@@ -270,7 +252,7 @@ def test_stats_on_a_chosen_path_in_no_directory_is_a_usage_error(tmp_path: Path,
     db = tmp_path / where / "x.sqlite3"
     for args, env in ((("stats", "--db", str(db)), {}), (("stats",), {"CNNCALC_DRILL_DB": str(db)})):
         result = drill(*args, env=env)
-        assert result.exit_code == 2, result.output
+        assert result.code == 2, result.output
         assert f"error: cannot read {db}: the directory {db.parent} {problem}" in result.stderr
         assert "hint: check the path given with --db or CNNCALC_DRILL_DB" in result.stderr
         assert listing(tmp_path) == ["a-file"]  # nothing created
@@ -279,6 +261,6 @@ def test_stats_on_a_chosen_path_in_no_directory_is_a_usage_error(tmp_path: Path,
 def test_stats_before_the_first_session_at_the_default_place(tmp_path: Path) -> None:
     """The default directory is made by the first session: before it, stats has nothing to show, not an error."""
     result = drill("stats", env={"XDG_DATA_HOME": str(tmp_path / "xdg"), "CNNCALC_DRILL_DB": ""})
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     assert "No drill progress yet" in result.stdout
     assert listing(tmp_path) == []

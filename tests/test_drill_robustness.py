@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 import queue
 import signal
 import sqlite3
@@ -14,12 +12,11 @@ import time
 from pathlib import Path
 
 import pytest
+from clirunner import ROOT, cli_command, process_env, run_cli
+from drill_helpers import questions, typed_answer
 
-from cnncalc.drill.plan import SessionRequest, build_questions
-from cnncalc.drill.question import Level
 from cnncalc.drill.store import ProgressStore, inspect
 
-ROOT = Path(__file__).resolve().parents[1]
 TOPICS = ("conv-params", "batchnorm")
 COUNT = 8
 SEED = 3
@@ -28,11 +25,10 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
 
 def start(db: Path) -> tuple[subprocess.Popen[str], queue.Queue[str]]:
-    command = [sys.executable, "-m", "cnncalc", "drill", "--db", str(db), "--seed", str(SEED)]
-    command += ["--count", str(COUNT), "--topic", ",".join(TOPICS)]
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"}
+    topics = ",".join(TOPICS)
+    command = cli_command("drill", "--db", str(db), "--seed", str(SEED), "--count", str(COUNT), "--topic", topics)
     process = subprocess.Popen(
-        command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8", env=env
+        command, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, encoding="utf-8", env=process_env()
     )
     lines: queue.Queue[str] = queue.Queue()
 
@@ -52,8 +48,7 @@ def wait_for(lines: queue.Queue[str], marker: str, seen: list[str], timeout: flo
 
 
 def answers() -> list[str]:
-    asked = build_questions(SessionRequest(TOPICS, Level.medium, COUNT, SEED))
-    return [question.expected.describe().split(" (")[0].split(" ≈")[0] for question in asked]
+    return [typed_answer(question) for question in questions(TOPICS, COUNT, SEED)]
 
 
 def check_intact(db: Path) -> sqlite3.Connection:
@@ -82,7 +77,7 @@ def test_sigkill_while_waiting_for_an_answer(tmp_path: Path) -> None:
     ]
     assert connection.execute("SELECT status FROM sessions").fetchall() == [("open",)]  # never finished
     connection.close()
-    assert inspect(db)  # the next run accepts it
+    assert inspect(db) is True  # the next run accepts it
     store = ProgressStore.open(db)
     assert set(store.cards()) <= set(TOPICS)
     store.close()
@@ -117,20 +112,16 @@ def test_sigkill_while_answers_stream_in(tmp_path: Path) -> None:
 def test_hostile_piped_answers_are_graded_wrong_quickly(tmp_path: Path) -> None:
     """1e999999999 once built 10**999999999 (a hang); a 5,000-digit answer crashed the JSON report."""
     hostile = ["1e999999999", "0e999999999", "9" * 5000, "1" + "%" * 3000]
-    command = [sys.executable, "-m", "cnncalc", "drill", "--json", "--seed", "1", "--topic", "conv-params,bn"]
-    command += ["--count", str(len(hostile))]
-    completed = subprocess.run(
-        [*command, "--db", str(tmp_path / "drill.sqlite3")],
-        cwd=ROOT,
-        input="\n".join(hostile) + "\n",
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=60,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8"},
-    )
-    assert completed.returncode == 0, completed.stderr
-    report = json.loads(completed.stdout)
+    completed = run_cli("drill", "--json", "--seed", "1", "--topic", "conv-params,bn", "--count", str(len(hostile)),
+                        "--db", str(tmp_path / "drill.sqlite3"), stdin="\n".join(hostile) + "\n")
+    assert completed.code == 0, completed.stderr
+    report = completed.json()
     assert [entry["correct"] for entry in report["questions"]] == [False] * len(hostile)
-    assert all(entry["error"] for entry in report["questions"]), report["questions"]
+    too_large = "is too long or too large to be an answer (at most 40 digits and an exponent within ±40)"
+    assert [entry["error"] for entry in report["questions"]] == [
+        f"'1e999999999' {too_large}",
+        f"'0e999999999' {too_large}",
+        "the answer is longer than 4,096 characters; it was not read",
+        f"'1{'%' * 29}…{'%' * 9} (3,001 characters)' is not a percentage (write 11.5%)",  # quoted cut short
+    ]
     assert report["summary"]["answered"] == len(hostile)

@@ -3,55 +3,30 @@
 from __future__ import annotations
 
 import io
-import json
-import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from clirunner import Run, run_cli
+from drill_helpers import drill_ok, questions
 
-from cnncalc.cli.app import app
 from cnncalc.drill.answer_lines import MAX_ANSWER_CHARS, AnswerLine, AnswerLines
-from cnncalc.drill.plan import SessionRequest, build_questions
-from cnncalc.drill.question import Level
 
-ROOT = Path(__file__).resolve().parents[1]
 MEMORY_LIMIT = 1 << 30  # the drill needs about 100 MiB; a process reading an endless stream whole hits this fast
-SECONDS = 60  # a generous bound on a run that takes about a second
 
 ENDLESS_LINES = "import sys\nwhile True:\n    sys.stdout.write('9472\\n' * 4096)\n"  # like `yes 9472`
 ENDLESS_LINE = "import sys\nwhile True:\n    sys.stdout.write('9' * 65536)\n"  # one line that never ends
 
 
-def _limit_memory() -> None:
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-
-
-def drill_fed_by(feeder: list[str], *args: str) -> subprocess.CompletedProcess[str]:
+def drill_fed_by(feeder: list[str], *args: str) -> Run:
     """Run `cnncalc drill ARGS` with its stdin the stdout of the `feeder` process, memory bounded."""
-    env = {**os.environ, "PYTHONIOENCODING": "utf-8", "NO_COLOR": "1"}
     with subprocess.Popen(feeder, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as feed:
         try:
-            assert feed.stdout is not None
-            completed = subprocess.run(
-                [sys.executable, "-m", "cnncalc", "drill", *args],
-                cwd=ROOT,
-                stdin=feed.stdout,
-                capture_output=True,
-                text=True,
-                encoding="utf-8",
-                timeout=SECONDS,
-                env=env,
-                preexec_fn=_limit_memory if sys.platform == "linux" else None,
-            )
+            return run_cli("drill", *args, stdin=feed.stdout, memory_limit=MEMORY_LIMIT)
         finally:
             feed.kill()
-    return completed
 
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX pipes and resource limits")
@@ -62,8 +37,8 @@ def test_an_endless_stream_of_answers_is_read_only_as_far_as_the_questions_go() 
     yes = shutil.which("yes")
     feeder = [yes, "9472"] if yes else [sys.executable, "-c", ENDLESS_LINES]
     completed = drill_fed_by(feeder, "--json", "--no-save", "--seed", "3", "--count", "4")
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    report = json.loads(completed.stdout)
+    assert completed.code == 0, completed.stderr[-2000:]
+    report = completed.json()
     assert report["summary"]["status"] == "finished"
     assert (report["summary"]["questions"], report["summary"]["answered"]) == (4, 4)
     assert [entry["given"] for entry in report["questions"]] == ["9472"] * 4
@@ -71,8 +46,8 @@ def test_an_endless_stream_of_answers_is_read_only_as_far_as_the_questions_go() 
 
 def test_one_endless_line_is_refused_and_reading_stops() -> None:
     completed = drill_fed_by([sys.executable, "-c", ENDLESS_LINE], "--json", "--no-save", "--seed", "3", "--count", "2")
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    report = json.loads(completed.stdout)
+    assert completed.code == 0, completed.stderr[-2000:]
+    report = completed.json()
     assert report["summary"]["status"] == "quit"
     assert report["summary"]["answered"] == 1 and report["summary"]["correct"] == 0
     first, second = report["questions"]
@@ -86,15 +61,12 @@ def test_one_endless_line_is_refused_and_reading_stops() -> None:
 
 
 def test_a_long_line_is_refused_and_the_next_line_answers_the_next_question(tmp_path: Path) -> None:
-    asked = build_questions(SessionRequest(("conv-params",), Level.medium, 2, 4))
+    asked = questions(("conv-params",), 2, 4)
     right = asked[1].expected.describe()
     piped = "9" * 100_000 + "\n" + right + "\n"  # no newline needed at the end either; here there is one
     db = tmp_path / "drill.sqlite3"
-    result = CliRunner().invoke(
-        app, ["drill", "--json", "--seed", "4", "--count", "2", "--topic", "conv-params", "--db", str(db)], input=piped
-    )
-    assert result.exit_code == 0, result.output
-    report = json.loads(result.stdout)
+    report = drill_ok("--json", "--seed", "4", "--count", "2", "--topic", "conv-params", "--db", str(db),
+                      stdin=piped).json()
     first, second = report["questions"]
     assert first["error"] == "the answer is longer than 4,096 characters; it was not read"
     assert len(first["given"]) == MAX_ANSWER_CHARS
@@ -116,31 +88,20 @@ def test_bytes_that_are_not_text_are_refused_answers_not_a_traceback(tmp_path: P
     """Undecodable bytes reached SQLite as lone surrogates (UnicodeEncodeError while saving the answer), or
     stopped a strict decoder (UnicodeDecodeError)."""
     db = tmp_path / "drill.sqlite3"
-    completed = subprocess.run(
-        [sys.executable, "-m", "cnncalc", "drill", "--json", "--seed", "1", "--count", "2", "--db", str(db)],
-        cwd=ROOT,
-        input=b"\xff\xfe9\n9472\n",
-        capture_output=True,
-        timeout=SECONDS,
-        env={**os.environ, "LC_ALL": "C.UTF-8", **decoding},
-    )
-    assert completed.returncode == 0, completed.stderr.decode(errors="replace")[-2000:]
-    report = json.loads(completed.stdout)
+    completed = run_cli("drill", "--json", "--seed", "1", "--count", "2", "--db", str(db),
+                        stdin=b"\xff\xfe9\n9472\n", env={"LC_ALL": "C.UTF-8", **decoding})
+    assert completed.code == 0, completed.stderr[-2000:]
+    report = completed.json()
     assert [entry["given"] for entry in report["questions"]] == ["\ufffd\ufffd9", "9472"]
     assert report["questions"][0]["error"] == "'��9' is not a number (try 9472, 9,472, 9.472K, 1.5e9 or 1/9)"
     assert report["summary"]["answered"] == 2
 
 
 def test_piped_interactive_answers_are_bounded_too() -> None:
-    asked = build_questions(SessionRequest(("conv-params",), Level.medium, 1, 4))
+    asked = questions(("conv-params",), 1, 4)
     right = asked[0].expected.describe()
-    result = CliRunner().invoke(
-        app,
-        ["drill", "--seed", "4", "--count", "1", "--topic", "conv-params", "--no-save"],
-        input="9" * 10_000 + "\n" + right + "\n",
-        env={"NO_COLOR": "1"},
-    )
-    assert result.exit_code == 0, result.output
+    result = drill_ok("--seed", "4", "--count", "1", "--topic", "conv-params", "--no-save",
+                      stdin="9" * 10_000 + "\n" + right + "\n")
     assert "Could not read that: the answer is longer than 4,096 characters; it was not read." in result.stdout
     assert f"✓ right: {right}" in result.stdout
     assert "Score: 1/1 (100%)" in result.stdout
@@ -168,8 +129,9 @@ def test_the_reader_refuses_long_lines_and_gives_up_on_endless_ones() -> None:
     assert lines.next() == AnswerLine("xxxxx", "the answer is longer than 5 characters; it was not read")
     assert lines.next() == AnswerLine("after")
     endless = AnswerLines(io.StringIO("y" * 1000 + "\nnever read\n"), max_chars=5, max_skipped_chars=100)
-    refused = endless.next()
-    assert refused is not None and refused.problem.endswith(
-        "nor anything after it (more than 100 characters without a line break)"
+    assert endless.next() == AnswerLine(
+        "yyyyy",
+        "the answer is longer than 5 characters; it was not read, nor anything after it "
+        "(more than 100 characters without a line break)",
     )
     assert endless.next() is None

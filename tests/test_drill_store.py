@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 import random
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from clirunner import run_python
 
 from cnncalc.drill.leitner import Card, after_answer, even_topics, interval, plan_topics
 from cnncalc.drill.paths import data_directory, database_path
@@ -47,11 +47,12 @@ def test_store_records_sessions_answers_and_cards_together(tmp_path: Path) -> No
     assert store.next_session_number() == session + 1
     [summary] = store.sessions()
     assert (summary.status, summary.answered, summary.correct, summary.planned) == ("finished", 1, 1, 2)
-    with pytest.raises(DrillDatabaseError):  # a duplicate answer number violates the schema: nothing half-saved
+    # a duplicate answer number violates the schema: nothing half-saved
+    with pytest.raises(DrillDatabaseError, match=r"UNIQUE constraint failed: answers\.session_id, answers\.number"):
         store.record_answer(session, 1, "q1", "im2col", "hard", "1", "27x9", False, 1.0, Card(1, 9))
     assert store.cards() == {"im2col": Card(2, session + 2)}
     store.close()
-    assert inspect(tmp_path / "a" / "drill.sqlite3")
+    assert inspect(tmp_path / "a" / "drill.sqlite3") is True
 
 
 def test_database_location(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -72,8 +73,8 @@ def test_start_up_imports_neither_the_drill_nor_sqlite() -> None:
         "print(sorted(m for m in sys.modules if m.startswith(('sqlite3', 'cnncalc.drill', 'cnncalc.calc', "
         "'cnncalc.cli.calc_commands', 'cnncalc.cli.drill_commands'))))"
     )
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert output.strip() == "[]"
+    run = run_python(code)
+    assert (run.code, run.stdout) == (0, "[]\n"), run.stderr
 
 
 def test_cards_read_from_a_hand_edited_database_are_made_valid() -> None:

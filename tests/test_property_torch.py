@@ -29,6 +29,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 import yaml
@@ -203,6 +204,12 @@ class G:
         """True about one time in eight (a middle value: hypothesis favours the ends of a range)."""
         return self.int(0, 7) == 3
 
+    def field(self, entry: dict, key: str, value: Any, default: Any, written: Any = None) -> None:
+        """Write `key` (as `written`, by default `value`) when `value` is not PyTorch's default, and now and then
+        when it is: a spec may spell a default out."""
+        if value != default or self.bool():
+            entry[key] = value if written is None else written
+
 
 def axes(g: G, bounds: list[tuple[int, int]]):
     """A per-axis field, written as one number for every axis or as a list; returns (written, per-axis values)."""
@@ -364,11 +371,9 @@ def conv_geometry(g: G, x: Meta) -> tuple[dict, tuple[int, ...], list[tuple[int,
     )
     assert min(out) >= 1
     geometry = {"kernel": kernel_field}
-    if stride != (1,) * rank or g.bool():
-        geometry["stride"] = stride_field
+    g.field(geometry, "stride", stride, (1,) * rank, stride_field)
     geometry.update(fields)
-    if dilation != (1,) * rank or g.bool():
-        geometry["dilation"] = dilation_field
+    g.field(geometry, "dilation", dilation, (1,) * rank, dilation_field)
     return geometry, out, pads
 
 
@@ -398,8 +403,7 @@ def make_conv(kind: str) -> Make:
         groups = g.pick(divisors(channels)) if g.bool() else 1
         written, count = out_channels(g, channels, groups)
         entry = {"type": kind, "out": written, **geometry}
-        if groups != 1 or g.bool():
-            entry["groups"] = groups
+        g.field(entry, "groups", groups, 1)
         if g.bool():
             entry["bias"] = g.bool()
         mode = padding_mode(g, x.spatial, pads)
@@ -414,8 +418,7 @@ def make_depthwise(g: G, x: Meta) -> tuple[dict, Meta]:
     geometry, out, pads = conv_geometry(g, x)
     multiplier = g.int(1, max(1, min(3, g.lim.ch // x.channels)))
     entry = {"type": "depthwise", **geometry}
-    if multiplier != 1 or g.bool():
-        entry["multiplier"] = multiplier
+    g.field(entry, "multiplier", multiplier, 1)
     if g.bool():
         entry["bias"] = g.bool()
     # INVALID IN PYTORCH (depthwise-padding-mode): reflect/circular pads too large for the input;
@@ -432,10 +435,8 @@ def make_pointwise(g: G, x: Meta) -> tuple[dict, Meta]:
     groups = g.pick(divisors(x.channels)) if g.bool() else 1
     written, count = out_channels(g, x.channels, groups)
     entry = {"type": "pointwise", "out": written}
-    if stride != (1,) * rank or g.bool():
-        entry["stride"] = stride_field
-    if groups != 1 or g.bool():
-        entry["groups"] = groups
+    g.field(entry, "stride", stride, (1,) * rank, stride_field)
+    g.field(entry, "groups", groups, 1)
     if g.bool():
         entry["bias"] = g.bool()
     out = tuple((n - 1) // s + 1 for n, s in zip(x.spatial, stride, strict=True))
@@ -447,8 +448,7 @@ def make_separable(g: G, x: Meta) -> tuple[dict, Meta]:
     multiplier = g.int(1, max(1, min(3, g.lim.ch // x.channels)))
     count = g.int(1, g.lim.ch)
     entry = {"type": "separable", "out": count, **geometry}
-    if multiplier != 1 or g.bool():
-        entry["multiplier"] = multiplier
+    g.field(entry, "multiplier", multiplier, 1)
     if g.bool():
         entry["bias"] = g.bool()
     return entry, image(x.batch, count, out)
@@ -473,14 +473,10 @@ def make_transposed(kind: str) -> Make:
         groups = g.pick(divisors(channels)) if g.bool() else 1
         count = groups * g.int(1, max(1, g.lim.ch // groups))
         entry = {"type": kind, "out": count, "kernel": kernel_field, "stride": stride_field}
-        if pad != (0,) * rank or g.bool():
-            entry["padding"] = pad_field
-        if extra != (0,) * rank or g.bool():
-            entry["output_padding"] = extra_field
-        if dilation != (1,) * rank or g.bool():
-            entry["dilation"] = dilation_field
-        if groups != 1 or g.bool():
-            entry["groups"] = groups
+        g.field(entry, "padding", pad, (0,) * rank, pad_field)
+        g.field(entry, "output_padding", extra, (0,) * rank, extra_field)
+        g.field(entry, "dilation", dilation, (1,) * rank, dilation_field)
+        g.field(entry, "groups", groups, 1)
         if g.bool():
             entry["bias"] = g.bool()
         return entry, image(x.batch, count, out)
@@ -519,8 +515,7 @@ def make_pool(kind: str, dilated: bool) -> Make:
             entry["stride"] = stride_field
         else:
             stride = kernel
-        if pad != (0,) * rank or g.bool():
-            entry["padding"] = pad_field
+        g.field(entry, "padding", pad, (0,) * rank, pad_field)
         if dilation_field is not None:
             entry["dilation"] = dilation_field
         ceil_mode = g.bool()
@@ -624,8 +619,7 @@ def make_upsample(g: G, x: Meta) -> tuple[dict, Meta]:
             scales = [any_scale(n) for n in sizes]
             entry["scale"] = scales
         out = tuple(math.floor(float(n) * s) for n, s in zip(sizes, scales, strict=True))
-    if mode != "nearest" or g.bool():
-        entry["mode"] = mode
+    g.field(entry, "mode", mode, "nearest")
     if mode not in ("nearest", "nearest-exact") and g.bool():
         entry["align_corners"] = g.bool()
     return entry, image(x.batch, x.channels, out)
@@ -708,8 +702,7 @@ def make_layernorm(g: G, x: Meta) -> tuple[dict, Meta]:
         entry["channels_first"] = True
     else:
         dims = g.int(1, min(3, x.rank - 1))
-        if dims != 1 or g.bool():
-            entry["dims"] = dims
+        g.field(entry, "dims", dims, 1)
     if g.bool():
         entry["elementwise_affine"] = g.bool()
     if g.bool():
@@ -1068,8 +1061,7 @@ def emit_concat(g: G, net: Net) -> None:
     axis = dim % x.rank
     shape = tuple(sum(m.shape[axis] for m in metas) if i == axis else n for i, n in enumerate(metas[0].shape))
     entry: dict = {"type": "concat"}
-    if dim != 1 or g.bool():
-        entry["dim"] = dim
+    g.field(entry, "dim", dim, 1)
     net.add(entry, metas[0].with_shape(shape), src=inputs)
 
 

@@ -414,7 +414,7 @@ def test_conv_errors():
 
 
 def test_circular_padding_larger_than_input_is_refused():
-    with pytest.raises(SpecError):
+    with pytest.raises(SpecError, match=r"0 \(conv2d\): circular padding 4 on axis 0 is too large for an input of 3"):
         analyze([3, 3, 3], [{"type": "conv2d", "out": 4, "kernel": 3, "padding": 4, "padding_mode": "circular"}])
 
 
@@ -429,12 +429,13 @@ def test_pool_padding_more_than_half_kernel_is_refused():
 
 
 def test_maxpool_padding_limit_ignores_dilation():
-    with pytest.raises(SpecError):
+    # the limit is half the kernel (3), not half the dilated span (5)
+    with pytest.raises(SpecError, match=r"0 \(maxpool1d\): padding 2 on axis 0 is more than half the kernel \(3\)"):
         analyze([2, 20], [{"type": "maxpool1d", "kernel": 3, "dilation": 2, "padding": 2}])
 
 
 def test_softmax_dim_out_of_range_is_refused():
-    with pytest.raises(SpecError):
+    with pytest.raises(SpecError, match=r"0 \(softmax\): dim 4 is out of range for a tensor of rank 4"):
         analyze([3, 4, 5], [{"type": "softmax", "dim": 4}])
 
 
@@ -631,7 +632,10 @@ def test_patch_embed_remainder_warns():
     # 18 = 4*4 + 2: the remainder is dropped (as Conv2d(k=4, s=4) does), N = 16
     result = analyze([3, 18, 18], [{"type": "patch_embed", "patch": 4, "dim": 8}])
     assert result.layers[0].output_shape == (1, 16, 8)
-    assert any("not a multiple" in warning.message for warning in result.warnings)
+    assert [warning.message for warning in result.warnings] == [
+        f"0 (patch_embed): axis {axis} (18) is not a multiple of the patch (4); the remainder is dropped"
+        for axis in (0, 1)
+    ]
 
 
 def test_layer_scale_on_tokens():
@@ -748,9 +752,11 @@ def test_receptive_field_misaligned_merge_warns():
     assert rows["b"].field == square(2, 2, 0)
     assert rows["sum"].output_shape == (1, 3, 4, 4)
     assert rows["sum"].field == square(2, 2, 0)  # the widest path
-    messages = [warning.message for warning in result.warnings]
-    assert any("not aligned" in message and "axis H" in message for message in messages)
-    assert any("not aligned" in message and "axis W" in message for message in messages)
+    assert [warning.message for warning in result.warnings] == [
+        f"sum (add): add: the paths are not aligned on axis {axis} (size 1, jump 2, centre 0; size 2, jump 2, "
+        "centre 1/2); the receptive field shown is the widest path's"
+        for axis in "HW"
+    ]
     assert all(warning.severity == "warning" for warning in result.warnings)
 
 

@@ -3,18 +3,13 @@ YAML cut at a comma is reported as such, with the quoted expression as the hint.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from clirunner import HEAD, checked_spec, write_spec
 
-from cnncalc.cli.app import app
 from cnncalc.engine import analyze_text, check_text
 from cnncalc.language import expressions
-
-runner = CliRunner()
-HEAD = "input: {shape: [3, 32, 32]}\nlayers:\n"
 
 # ------------------------------------------------------------------------------ parse once per text (item 10)
 OUT = "make_divisible(width * 2 + in_channels // 4, 8)"
@@ -94,13 +89,8 @@ def test_a_refused_expression_is_refused_every_time(parse_calls: list[str]) -> N
 
 # --------------------------------------------------------------------- expressions cut at a comma (item 7)
 def validate(tmp_path: Path, text: str) -> tuple[int, list[dict]]:
-    path = tmp_path / "spec.yaml"
-    path.write_text(text)
-    result = runner.invoke(app, ["validate", "--format", "json", str(path)])
-    analyzed = runner.invoke(app, ["analyze", str(path)])
-    assert analyzed.exit_code == result.exit_code
-    assert "Traceback" not in result.stderr + analyzed.stderr
-    return result.exit_code, json.loads(result.stdout)["files"][0]["errors"]
+    code, entry = checked_spec(write_spec(tmp_path, text))
+    return code, entry["errors"]
 
 
 CUT = [

@@ -12,26 +12,16 @@ from collections.abc import Iterator
 
 import pytest
 import torch
-from typer.testing import CliRunner
+from clirunner import invoke
 
 from cnncalc.base.tensor import Tensor
 from cnncalc.bridge.registry import BUILDERS, BuildContext, builds
-from cnncalc.cli.app import app
 from cnncalc.conventions import CONVENTIONS
 from cnncalc.conventions.registry import MissingRuleError
 from cnncalc.kinds import REGISTRY, LayerResult, LayerSchema, RuleContext, layer_kind
 
 TOY = "toy_negate"
-runner = CliRunner()
 
-
-class Run:
-    def __init__(self, *args: str) -> None:
-        result = runner.invoke(app, list(args), env={"NO_COLOR": "1"})
-        self.code, self.stdout, self.stderr = result.exit_code, result.stdout, result.stderr
-
-
-invoke = Run
 SPEC = f"""
 input: {{shape: [3, 16, 16]}}
 layers:

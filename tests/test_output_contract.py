@@ -16,28 +16,28 @@ import sys
 from pathlib import Path
 
 import pytest
+from clirunner import invoke as run_cli_in_process
 from terminal import BOX_DRAWING, ESCAPE, run_in_terminal
-from typer.testing import CliRunner
 
 from cnncalc.bridge.timing import Timing, reliability_warnings
-from cnncalc.cli.app import COMMANDS, LAZY_GROUPS, app
+from cnncalc.cli.app import COMMANDS, LAZY_GROUPS
 from cnncalc.language.zoo import resolve_spec
 from cnncalc.render.style import ColorChoice, wants_rich
 
-runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[1]
 LENET = str(resolve_spec("lenet5"))
 
 
 def invoke(*args: str, stdin: str | None = None, env: dict[str, str] | None = None):
-    return runner.invoke(app, list(args), input=stdin, env={"NO_COLOR": "1", **(env or {})})
+    """`cnncalc ARGS` in-process, as a pipe sees it (no COLUMNS, no colour)."""
+    return run_cli_in_process(*args, stdin=stdin, env=env, columns=None)
 
 
 @pytest.fixture(scope="module")
 def drill_db(tmp_path_factory: pytest.TempPathFactory) -> str:
     path = tmp_path_factory.mktemp("drill") / "drill.sqlite3"
     result = invoke("drill", "--json", "--count", "3", "--seed", "4", "--db", str(path), stdin="1\n2\n3\n")
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     return str(path)
 
 
@@ -64,7 +64,7 @@ def test_every_result_command_speaks_every_format(name: str, drill_db: str) -> N
     outputs = {}
     for output_format in ("table", "json", "csv", "markdown"):
         result = invoke(*args, "--format", output_format)
-        assert result.exit_code == 0, (output_format, result.output)
+        assert result.code == 0, (output_format, result.output)
         outputs[output_format] = result.stdout
     json.loads(outputs["json"])
     rows = list(csv.reader(io.StringIO(outputs["csv"])))
@@ -76,7 +76,7 @@ def test_every_result_command_speaks_every_format(name: str, drill_db: str) -> N
 
 def test_verify_csv_is_csv_not_the_table() -> None:
     result = invoke("verify", "lenet5", "--device", "meta", "--format", "csv")
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert [row["name"] for row in rows][:3] == ["c1", "tanh1", "s2"]
     assert rows[0]["params_engine"] == rows[0]["params_torch"] == "156"
@@ -85,7 +85,7 @@ def test_verify_csv_is_csv_not_the_table() -> None:
 
 def test_a_format_that_makes_no_sense_is_refused_with_the_reason() -> None:
     result = invoke("bench", "lenet5", "--device", "cpu", "--per-layer", "--format", "csv")
-    assert result.exit_code == 2
+    assert result.code == 2
     assert "bench --per-layer cannot print --format csv: CSV holds one table and --per-layer gives two" in (
         result.stderr
     )
@@ -151,17 +151,17 @@ def test_dash_reads_the_spec_from_standard_input() -> None:
     text = Path(LENET).read_text()
     from_file = json.loads(invoke("analyze", LENET, "--format", "json").stdout)
     from_stdin = invoke("analyze", "-", "--format", "json", stdin=text)
-    assert from_stdin.exit_code == 0, from_stdin.output
+    assert from_stdin.code == 0, from_stdin.output
     document = json.loads(from_stdin.stdout)
     assert document["file"] == "<stdin>"
     assert {**document, "file": LENET} == from_file
     assert invoke("validate", "-", stdin=text).stdout == "<stdin>: valid\n"
-    assert invoke("conventions", "-", "--format", "json", stdin=text).exit_code == 0
+    assert invoke("conventions", "-", "--format", "json", stdin=text).code == 0
 
 
 def test_errors_in_standard_input_point_at_stdin() -> None:
     result = invoke("analyze", "-", stdin="input: {shape: [3, 32, 32]}\nlayers:\n  - {type: conv2d, out: 8}\n")
-    assert result.exit_code == 1
+    assert result.code == 1
     assert result.stderr.startswith("<stdin>:3:5: error: ")
 
 
@@ -171,7 +171,7 @@ def test_validate_checks_every_spec_under_a_directory(tmp_path: Path) -> None:
     (tmp_path / "nested" / "deeper" / "bad.yml").write_text("input: {shape: [3, 8, 8]}\nlayers:\n  - {type: nope}\n")
     (tmp_path / "nested" / "notes.txt").write_text("not a spec")
     result = invoke("validate", str(tmp_path))
-    assert result.exit_code == 1
+    assert result.code == 1
     assert result.stdout.splitlines() == [f"{tmp_path}/good.yaml: valid", f"{tmp_path}/nested/deeper/bad.yml: 1 error"]
     assert f"{tmp_path}/nested/deeper/bad.yml:3:12: error: unknown layer type 'nope'" in result.stderr
 
@@ -181,7 +181,7 @@ def test_validate_checks_every_spec_under_a_directory(tmp_path: Path) -> None:
 
 def test_columns_choose_and_order_the_table() -> None:
     result = invoke("analyze", "resnet18", "--columns", "output,name,params_pct,params")
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     header = result.stdout.splitlines()[1].split()
     assert header == ["Output", "shape", "Layer", "%", "params", "Params"]
     fc = next(line for line in result.stdout.splitlines() if line.split()[1:2] == ["fc"])
@@ -213,7 +213,7 @@ def test_trainable_column_shows_frozen_layers(tmp_path: Path) -> None:
 
 def test_an_unknown_column_is_a_usage_error_with_a_suggestion() -> None:
     result = invoke("analyze", "lenet5", "--columns", "name,parms")
-    assert result.exit_code == 2
+    assert result.code == 2
     assert "--columns: unknown column 'parms'" in result.stderr and "params" in result.stderr
 
 
@@ -222,7 +222,7 @@ def test_an_unknown_column_is_a_usage_error_with_a_suggestion() -> None:
 
 def test_verify_refuses_a_network_larger_than_free_memory_before_allocating() -> None:
     result = invoke("verify", "resnet18", "--device", "cpu", "--input", "3x100000x100000")
-    assert result.exit_code == 2
+    assert result.code == 2
     assert "resnet18 at input 1x3x100000x100000 needs about 1.16 TiB on cpu" in result.stderr
     assert "--device meta" in result.stderr
 
@@ -230,7 +230,7 @@ def test_verify_refuses_a_network_larger_than_free_memory_before_allocating() ->
 @pytest.mark.parametrize(("name", "precision"), [("half", "fp16"), ("bfloat16", "bf16"), ("float32", "fp32")])
 def test_bench_takes_the_dtype_names_of_analyze(name: str, precision: str) -> None:
     result = invoke("bench", "lenet5", "--device", "cpu", "--target-time", "0.01", "--dtype", name, "--format", "json")
-    assert result.exit_code == 0, result.output
+    assert result.code == 0, result.output
     assert json.loads(result.stdout)["runs"][0]["dtype"] == precision
 
 

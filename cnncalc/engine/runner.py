@@ -112,9 +112,11 @@ class LayerRunner:
             spec = schema.model_validate(values)
         except ValidationError as error:
             base: PathKey = path if path is not None else ()
-            for issue in issues_from_validation_error(
+            issues = issues_from_validation_error(
                 error, base, self.source, values, lambda _: list(schema.model_fields), left_out
-            ):
+            )
+            # in the order the fields are written, whatever the order of the schema's fields
+            for issue in sorted(issues, key=lambda issue: (issue.location.line, issue.location.column)):
                 where = issue.location if path is not None else location
                 self.log.layer_error(where, full_path, kind, issue.message, issue.hint)
             return None

@@ -8,20 +8,10 @@ from typing import Annotated
 import typer
 
 from cnncalc.base.errors import ExitCode
-from cnncalc.cli.common import (
-    ColorOption,
-    Dtype,
-    FormatOption,
-    OutputFormat,
-    SpecArgument,
-    analyze_or_fail,
-    fail,
-    parse_input_shape,
-    printer,
-    read_spec_or_fail,
-    write_text,
-)
+from cnncalc.cli.common import analyze_or_fail, printer, read_spec_or_fail, write_text
 from cnncalc.cli.completion import complete_convention
+from cnncalc.cli.failure import fail
+from cnncalc.cli.options import ColorOption, Dtype, FormatOption, OutputFormat, SpecArgument, parse_input_shape
 from cnncalc.engine.analysis import InputOverrides
 from cnncalc.render.style import ColorChoice
 from cnncalc.render.view import display_rows

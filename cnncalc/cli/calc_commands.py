@@ -12,7 +12,7 @@ import typer
 
 from cnncalc.base.limits import MAX_DIMENSION
 from cnncalc.calc.stack_syntax import OPTIONS_HELP, help_table
-from cnncalc.cli.common import ColorOption, Dtype
+from cnncalc.cli.options import ColorOption, Dtype
 from cnncalc.render.style import ColorChoice
 
 if TYPE_CHECKING:
@@ -393,7 +393,7 @@ def _every_syntax_problem(error: StackSyntaxError) -> typer.Exit:
 
 def _usage(message: str, hint: str = "") -> typer.Exit:
     from cnncalc.base.errors import ExitCode
-    from cnncalc.cli.common import fail
+    from cnncalc.cli.failure import fail
 
     return fail(message, ExitCode.USAGE, hint)
 
@@ -434,7 +434,7 @@ _LONG_NUMBER = re.compile(rf"[1-9][0-9]{{{len(str(MAX_DIMENSION))},}}")  # more 
 def _input(text: str, features_only_ok: bool) -> tuple[tuple[int, ...], bool]:
     """The input shape, and whether it is a bare feature count (then a flatten row is scaffolding)."""
     from cnncalc.calc.options import shorten
-    from cnncalc.cli.common import parse_input_shape
+    from cnncalc.cli.options import parse_input_shape
 
     word = text.strip()
     if _LONG_NUMBER.search(word):  # checked before int(): no 5,000-digit integers
@@ -479,7 +479,7 @@ def _calculate(
         result = analyze_layers(input_shape, layers, batch, dtype.value)
         standard = analyze_layers(input_shape, [compare_with], batch, dtype.value) if compare_with else None
     except SpecError as error:
-        from cnncalc.cli.common import fail
+        from cnncalc.cli.failure import fail
 
         failure = typer.Exit(int(ExitCode.INVALID_SPEC))
         for issue in error.issues:

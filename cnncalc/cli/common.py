@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import enum
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
 
 import typer
 
 from cnncalc.base import limits
 from cnncalc.base.errors import ExitCode, SpecError, SpecPathError
-from cnncalc.cli.completion import complete_spec
+from cnncalc.cli.failure import fail
 from cnncalc.cli.startup import collection_paused
 from cnncalc.engine.analysis import InputOverrides, analyze_text
 from cnncalc.engine.result import AnalysisResult
-from cnncalc.language.document import DTYPE_NAMES
 from cnncalc.language.pydantic_errors import did_you_mean
 from cnncalc.language.yaml_source import decode_spec_bytes, read_spec_text
 from cnncalc.language.zoo import resolve_spec, zoo_specs
@@ -25,87 +22,13 @@ from cnncalc.render.printer import Printer, printer_for
 from cnncalc.render.style import ColorChoice, output_style
 
 
-class OutputFormat(str, enum.Enum):
-    """The formats every command that prints results accepts (`--format`)."""
-
-    table = "table"
-    json = "json"
-    csv = "csv"
-    markdown = "markdown"
-
-
-FormatOption = Annotated[
-    OutputFormat,
-    typer.Option(
-        "--format",
-        "-f",
-        help="table (aligned text; rich on a terminal), json, csv or markdown.",
-        case_sensitive=False,
-    ),
-]
-SpecArgument = Annotated[
-    str,
-    typer.Argument(
-        help="Path to a YAML spec, the name of a bundled spec (see `cnncalc zoo`), or - for standard input.",
-        autocompletion=complete_spec,
-    ),
-]
-ColorOption = Annotated[
-    ColorChoice,
-    typer.Option(
-        "--color",
-        help="Colour and box drawing: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces), "
-        "always or never.",
-        case_sensitive=False,
-    ),
-]
-
-
 def printer(color: ColorChoice) -> Printer:
     """Where a command's tables go: stdout, rich or plain as the flags, the environment and the stream say."""
     return printer_for(output_style(color))
 
 
-def refuse_format(command: str, output_format: OutputFormat, reason: str) -> typer.Exit:
-    """A format that makes no sense for what the command prints: exit 2, saying why."""
-    return fail(f"{command} cannot print --format {output_format.value}: {reason}", ExitCode.USAGE)
-
-
 def write_text(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
-
-
-# Every dtype name the spec accepts, aliases included, so --dtype and `input.dtype` agree.
-Dtype = enum.Enum("Dtype", {name: name for name in DTYPE_NAMES}, type=str)
-
-
-def fail(message: str, code: ExitCode, hint: str = "") -> typer.Exit:
-    """Print an error to stderr and return the Exit to raise."""
-    text = f"error: {message}"
-    if hint:
-        text += f"\n  hint: {hint}"
-    print(text, file=sys.stderr)
-    return typer.Exit(int(code))
-
-
-def parse_input_shape(text: str | None) -> tuple[int, ...] | None:
-    """'3x224x224' (or '3,224,224') -> (3, 224, 224): channels then 1 to 3 spatial sizes."""
-    if text is None:
-        return None
-    parts = text.replace(",", "x").replace("X", "x").replace("×", "x").split("x")
-    try:
-        sizes = tuple(int(part.strip()) for part in parts)
-    except ValueError:
-        raise fail(
-            f"--input {text!r} is not a shape", ExitCode.USAGE, "write channels then sizes, e.g. --input 3x224x224"
-        ) from None
-    if not 2 <= len(sizes) <= 4 or min(sizes) < 1:
-        raise fail(
-            f"--input {text!r} needs channels and 1 to 3 positive spatial sizes",
-            ExitCode.USAGE,
-            "e.g. --input 3x224x224 (image) or --input 1x16000 (1-d signal)",
-        )
-    return sizes
 
 
 STDIN_ARGUMENT = "-"

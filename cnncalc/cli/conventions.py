@@ -9,18 +9,9 @@ from typing import Annotated
 import typer
 
 from cnncalc.base.errors import ExitCode
-from cnncalc.cli.common import (
-    ColorOption,
-    FormatOption,
-    OutputFormat,
-    SpecArgument,
-    analyze_or_fail,
-    fail,
-    parse_input_shape,
-    printer,
-    read_spec_or_fail,
-    write_text,
-)
+from cnncalc.cli.common import analyze_or_fail, printer, read_spec_or_fail, write_text
+from cnncalc.cli.failure import fail
+from cnncalc.cli.options import ColorOption, FormatOption, OutputFormat, SpecArgument, parse_input_shape
 from cnncalc.engine.analysis import InputOverrides
 from cnncalc.render.style import ColorChoice
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cnncalc.cli.common import ColorOption, FormatOption, OutputFormat
+from cnncalc.cli.options import ColorOption, FormatOption, OutputFormat
 from cnncalc.drill.catalog import SUMMARIES
 from cnncalc.drill.question import Level
 from cnncalc.render.style import ColorChoice
@@ -224,7 +224,7 @@ def _run(options: DrillOptions) -> int:
         return INTERRUPTED_EXIT
     except UnknownTopicError as error:
         from cnncalc.base.errors import ExitCode
-        from cnncalc.cli.common import fail
+        from cnncalc.cli.failure import fail
 
         raise fail(str(error), ExitCode.USAGE, error.hint) from None
     except DrillDatabaseError as error:
@@ -234,6 +234,6 @@ def _run(options: DrillOptions) -> int:
 def _database_failure(error: Exception) -> typer.Exit:
     """A progress database that cannot be used ends like an unusable path argument: exit code 2."""
     from cnncalc.base.errors import ExitCode
-    from cnncalc.cli.common import fail
+    from cnncalc.cli.failure import fail
 
     return fail(getattr(error, "message", str(error)), ExitCode.USAGE, getattr(error, "hint", ""))

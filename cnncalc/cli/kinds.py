@@ -10,7 +10,9 @@ from typing import Annotated, Any
 import typer
 
 from cnncalc.base.errors import ExitCode
-from cnncalc.cli.common import ColorOption, FormatOption, OutputFormat, fail, printer, write_text
+from cnncalc.cli.common import printer, write_text
+from cnncalc.cli.failure import fail
+from cnncalc.cli.options import ColorOption, FormatOption, OutputFormat
 from cnncalc.kinds import COMPOSITES, REGISTRY
 from cnncalc.render.layout import Column, Fit, Table
 from cnncalc.render.markdown import markdown_table

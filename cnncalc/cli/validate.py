@@ -9,17 +9,9 @@ from typing import Annotated
 import typer
 
 from cnncalc.base.errors import ExitCode, Location, SpecError, SpecIssue, SpecPathError
-from cnncalc.cli.common import (
-    STDIN_ARGUMENT,
-    STDIN_LABEL,
-    FormatOption,
-    OutputFormat,
-    SourceCache,
-    parse_input_shape,
-    read_stdin_spec,
-    write_text,
-)
+from cnncalc.cli.common import STDIN_ARGUMENT, STDIN_LABEL, SourceCache, read_stdin_spec, write_text
 from cnncalc.cli.completion import complete_spec
+from cnncalc.cli.options import FormatOption, OutputFormat, parse_input_shape
 from cnncalc.cli.startup import collection_paused
 from cnncalc.engine.analysis import InputOverrides, check_text
 from cnncalc.language.yaml_source import read_spec_text

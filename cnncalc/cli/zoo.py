@@ -12,7 +12,8 @@ from typing import Any
 import typer
 
 from cnncalc.base.errors import ExitCode, SpecError
-from cnncalc.cli.common import ColorOption, FormatOption, OutputFormat, printer, write_text
+from cnncalc.cli.common import printer, write_text
+from cnncalc.cli.options import ColorOption, FormatOption, OutputFormat
 from cnncalc.engine.analysis import analyze_file
 from cnncalc.language.zoo import zoo_specs
 from cnncalc.render.layout import Cell, Column, Fit, Table

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from cnncalc.conventions import kinds
 from cnncalc.conventions.model import LayerView, Part, Term
-from cnncalc.conventions.registry import Convention, Refusal, Rule, whole_batch_headline, zero
+from cnncalc.conventions.registry import Convention, Refusal, Rule, zero
 from cnncalc.engine.result import AnalysisResult
 
 _SUMMARY = (
@@ -39,17 +39,7 @@ def _needs_parameters(result: AnalysisResult) -> str | None:
 
 
 def _convention(name: str, tool: str, matmuls: str, refuses: Refusal | None = None) -> Convention:
-    return Convention(
-        name=name,
-        tool=tool,
-        unit="FLOPs",
-        label="FLOPs",
-        core_scale=2,
-        batch_handling="whole batch",
-        summary=_SUMMARY.format(matmuls=matmuls),
-        headline=whole_batch_headline,
-        refuses=refuses,
-    )
+    return Convention(name, tool, "FLOPs", "FLOPs", "whole batch", _SUMMARY.format(matmuls=matmuls), refuses=refuses)
 
 
 DEEPSPEED = _convention("deepspeed", "DeepSpeed flops profiler 0.19.8", " and attention matmuls")

@@ -18,19 +18,13 @@ from __future__ import annotations
 from cnncalc.conventions import kinds
 from cnncalc.conventions.engine_macs import engine_macs
 from cnncalc.conventions.model import LayerView, Part, Term
-from cnncalc.conventions.registry import Convention, whole_batch_headline, zero
+from cnncalc.conventions.registry import Convention, zero
 
-FVCORE = Convention(
-    name="fvcore",
-    tool="fvcore 0.1.5",
-    unit="MACs",
-    label="flops",
-    core_scale=1,
-    batch_handling="whole batch",
-    summary="conv, linear and matmul MACs (no bias); BatchNorm numel x 2 (eval), other norms numel x 5; "
-    "2-d adaptive avg pooling and 2-d nearest/bilinear upsampling; activations and other pooling 0",
-    headline=whole_batch_headline,
+_FVCORE_RULES = (
+    "conv, linear and matmul MACs (no bias); BatchNorm numel x 2 (eval), other norms numel x 5; "
+    "2-d adaptive avg pooling and 2-d nearest/bilinear upsampling; activations and other pooling 0"
 )
+FVCORE = Convention("fvcore", "fvcore 0.1.5", "MACs", "flops", "whole batch", _FVCORE_RULES)
 
 FVCORE.rule(kinds.CONVOLUTIONS, kinds.TRANSPOSED, "patch_embed", "linear", "mlp", "attention")(engine_macs)
 

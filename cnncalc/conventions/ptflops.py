@@ -35,16 +35,18 @@ def ptflops_headline(terms: list[Term], batch: int, core_scale: int) -> int:
     return int(hooks / batch + functions)
 
 
+_PTFLOPS_RULES = (
+    "conv and linear MACs + bias; BatchNorm numel x 2; ReLU and pooling counted twice (module hook "
+    "and patched function); subclassed modules 0; attention: its bmm only"
+)
 PTFLOPS = Convention(
-    name="ptflops",
-    tool="ptflops 0.7.5 (pytorch backend)",
-    unit="MACs",
-    label="GMac",
-    core_scale=1,
-    batch_handling="per image (module hooks); whole batch (patched functions)",
-    summary="conv and linear MACs + bias; BatchNorm numel x 2; ReLU and pooling counted twice (module hook "
-    "and patched function); subclassed modules 0; attention: its bmm only",
-    headline=ptflops_headline,
+    "ptflops",
+    "ptflops 0.7.5 (pytorch backend)",
+    "MACs",
+    "GMac",
+    "per image (module hooks); whole batch (patched functions)",
+    _PTFLOPS_RULES,
+    ptflops_headline,
 )
 
 

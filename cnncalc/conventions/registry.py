@@ -21,6 +21,21 @@ Headline = Callable[[list[Term], int, int], int]  # (terms in execution order, b
 Refusal = Callable[[AnalysisResult], str | None]  # why the tool fails on a whole network, or None
 
 
+def whole_batch_headline(terms: list[Term], batch: int, core_scale: int) -> int:
+    """Tools that count the whole batch in exact integers."""
+    return int(sum(_scaled(term, core_scale) for term in terms))
+
+
+def per_image_headline(terms: list[Term], batch: int, core_scale: int) -> int:
+    """Tools that report one image: the whole-batch count divided by the batch."""
+    total = sum(_scaled(term, core_scale) for term in terms)
+    return int(total) // batch
+
+
+def _scaled(term: Term, core_scale: int) -> int | float:
+    return term.amount * core_scale if term.part is Part.CORE else term.amount
+
+
 @dataclass
 class Convention:
     """One tool's way of counting: its rules per layer kind and how it turns them into its headline."""
@@ -29,13 +44,17 @@ class Convention:
     tool: str  # the tool and the version whose rules are reproduced
     unit: str  # "MACs" or "FLOPs": what the headline really counts
     label: str  # what the tool calls its number
-    core_scale: int  # 2 where a multiply-accumulate counts as two FLOPs
     batch_handling: str
     summary: str  # its rules in one sentence, for the `conventions` table
-    headline: Headline
+    headline: Headline = whole_batch_headline
     refuses: Refusal | None = None
-    rules: dict[str, Rule] = field(default_factory=dict)
     default: Rule | None = None  # the rule of every kind without one of its own
+    rules: dict[str, Rule] = field(default_factory=dict)
+
+    @property
+    def core_scale(self) -> int:
+        """2 where a multiply-accumulate counts as two FLOPs."""
+        return 2 if self.unit == "FLOPs" else 1
 
     def rule_for(self, kind: str) -> Rule:
         """The rule that counts `kind` (raises MissingRuleError when this convention has not decided it)."""
@@ -73,18 +92,3 @@ class MissingRuleError(LookupError):
 def zero(view: LayerView) -> list[Term]:
     """The tool sees no work in this layer."""
     return []
-
-
-def whole_batch_headline(terms: list[Term], batch: int, core_scale: int) -> int:
-    """Tools that count the whole batch in exact integers."""
-    return int(sum(_scaled(term, core_scale) for term in terms))
-
-
-def per_image_headline(terms: list[Term], batch: int, core_scale: int) -> int:
-    """Tools that report one image: the whole-batch count divided by the batch."""
-    total = sum(_scaled(term, core_scale) for term in terms)
-    return int(total) // batch
-
-
-def _scaled(term: Term, core_scale: int) -> int | float:
-    return term.amount * core_scale if term.part is Part.CORE else term.amount

@@ -21,20 +21,14 @@ import math
 
 from cnncalc.conventions import kinds
 from cnncalc.conventions.model import LayerView, Part, Term
-from cnncalc.conventions.registry import Convention, whole_batch_headline, zero
+from cnncalc.conventions.registry import Convention, zero
 from cnncalc.kinds.shapes import normalize_axis
 
-THOP = Convention(
-    name="thop",
-    tool="thop 0.1.1",
-    unit="MACs",
-    label="MACs",
-    core_scale=1,
-    batch_handling="whole batch",
-    summary="conv and linear MACs (no bias), transposed conv on its output grid; BatchNorm numel x 4; "
-    "avg pooling; ReLU and max pooling 0; subclassed modules and attention 0",
-    headline=whole_batch_headline,
+_THOP_RULES = (
+    "conv and linear MACs (no bias), transposed conv on its output grid; BatchNorm numel x 4; "
+    "avg pooling; ReLU and max pooling 0; subclassed modules and attention 0"
 )
+THOP = Convention("thop", "thop 0.1.1", "MACs", "MACs", "whole batch", _THOP_RULES)
 
 
 @THOP.rule(kinds.CONVOLUTIONS)

@@ -18,19 +18,13 @@ from __future__ import annotations
 
 from cnncalc.conventions import kinds
 from cnncalc.conventions.model import LayerView, Part, Term
-from cnncalc.conventions.registry import Convention, whole_batch_headline, zero
+from cnncalc.conventions.registry import Convention, zero
 
-TORCHINFO = Convention(
-    name="torchinfo",
-    tool="torchinfo 1.8.0",
-    unit="MACs",
-    label="Total mult-adds",
-    core_scale=1,
-    batch_handling="whole batch",
-    summary="(weight + bias) x output positions for Conv modules (transposed conv on its output grid); "
-    "params x batch for any other module with weights (Linear regardless of tokens, norms); attention 0",
-    headline=whole_batch_headline,
+_TORCHINFO_RULES = (
+    "(weight + bias) x output positions for Conv modules (transposed conv on its output grid); "
+    "params x batch for any other module with weights (Linear regardless of tokens, norms); attention 0"
 )
+TORCHINFO = Convention("torchinfo", "torchinfo 1.8.0", "MACs", "Total mult-adds", "whole batch", _TORCHINFO_RULES)
 
 
 def _split_weight_and_bias(view: LayerView, per_parameter: int) -> list[Term]:

@@ -1,0 +1,75 @@
+"""The options and arguments several commands share, declared once: SPEC, --format, --color, --dtype,
+and the parsing of --input."""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+
+import typer
+
+from cnncalc.base.errors import ExitCode
+from cnncalc.cli.completion import complete_spec
+from cnncalc.cli.failure import fail
+from cnncalc.language.document import DTYPE_NAMES
+from cnncalc.render.style import ColorChoice
+
+
+class OutputFormat(str, enum.Enum):
+    """The formats every command that prints results accepts (`--format`)."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+
+
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (aligned text; rich on a terminal), json, csv or markdown.",
+        case_sensitive=False,
+    ),
+]
+SpecArgument = Annotated[
+    str,
+    typer.Argument(
+        help="Path to a YAML spec, the name of a bundled spec (see `cnncalc zoo`), or - for standard input.",
+        autocompletion=complete_spec,
+    ),
+]
+ColorOption = Annotated[
+    ColorChoice,
+    typer.Option(
+        "--color",
+        help="Colour and box drawing: auto (on a terminal, unless NO_COLOR is set; FORCE_COLOR forces), "
+        "always or never.",
+        case_sensitive=False,
+    ),
+]
+
+
+# Every dtype name the spec accepts, aliases included, so --dtype and `input.dtype` agree.
+Dtype = enum.Enum("Dtype", {name: name for name in DTYPE_NAMES}, type=str)
+
+
+def parse_input_shape(text: str | None) -> tuple[int, ...] | None:
+    """'3x224x224' (or '3,224,224') -> (3, 224, 224): channels then 1 to 3 spatial sizes."""
+    if text is None:
+        return None
+    parts = text.replace(",", "x").replace("X", "x").replace("×", "x").split("x")
+    try:
+        sizes = tuple(int(part.strip()) for part in parts)
+    except ValueError:
+        raise fail(
+            f"--input {text!r} is not a shape", ExitCode.USAGE, "write channels then sizes, e.g. --input 3x224x224"
+        ) from None
+    if not 2 <= len(sizes) <= 4 or min(sizes) < 1:
+        raise fail(
+            f"--input {text!r} needs channels and 1 to 3 positive spatial sizes",
+            ExitCode.USAGE,
+            "e.g. --input 3x224x224 (image) or --input 1x16000 (1-d signal)",
+        )
+    return sizes

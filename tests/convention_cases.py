@@ -102,6 +102,8 @@ layers:
   - {type: layernorm}
   - {type: layernorm, elementwise_affine: false}
   - {type: layernorm, bias: false}
+  - {type: transpose, dim0: 1, dim1: 2}
+  - {type: transpose, dim0: -1, dim1: -2}
   - {type: softmax, dim: -1}
 """,
     "batchnorm": """

@@ -854,6 +854,20 @@ def make_permute(g: G, x: Meta) -> tuple[dict, Meta]:
     return {"type": "permute", "dims": dims}, Meta(shape, ch, tuple(position[axis] for axis in x.sp))
 
 
+def make_transpose(g: G, x: Meta) -> tuple[dict, Meta]:
+    rank = len(x.shape)
+    first = g.int(1, rank - 1)
+    second = g.pick([axis for axis in range(1, rank) if axis != first] or [first])  # (B, F): swaps F with itself
+    dims = list(range(rank))
+    dims[first], dims[second] = dims[second], dims[first]
+    position = {old: new for new, old in enumerate(dims)}
+    shape = tuple(x.shape[axis] for axis in dims)
+    ch = None if x.ch is None else position[x.ch]
+    negative = g.bool()  # torch numbers axes from the end too
+    entry = {"type": "transpose", "dim0": first - rank if negative else first, "dim1": second}
+    return entry, Meta(shape, ch, tuple(position[axis] for axis in x.sp))
+
+
 # --- transformer -----------------------------------------------------------------------------------
 
 
@@ -1290,6 +1304,7 @@ KINDS["mlp"] = Kind(any_tensor, make_mlp, prepare=vary_layout(any_tensor))
 KINDS["flatten"] = Kind(any_tensor, make_flatten, prepare=vary_layout(any_tensor))
 KINDS["reshape"] = Kind(any_tensor, make_reshape, prepare=vary_layout(any_tensor))
 KINDS["permute"] = Kind(any_tensor, make_permute, prepare=vary_layout(any_tensor))
+KINDS["transpose"] = Kind(any_tensor, make_transpose, prepare=vary_layout(any_tensor))
 KINDS["patch_embed"] = Kind(is_image(), make_patch_embed)
 KINDS["class_token"] = Kind(lambda x: x.tokens, make_class_token, prepare=to_tokens)
 KINDS["pos_embed"] = Kind(lambda x: x.tokens, make_simple("pos_embed"), prepare=to_tokens)
@@ -1310,7 +1325,7 @@ FAMILIES: dict[str, list[str]] = {
     "channels": ["channel_shuffle", "channel_split"],
     "norm": [*BATCHNORM_RANKS, "layernorm", "groupnorm", "instancenorm"],
     "activation": sorted(SIMPLE_OPTIONS),
-    "reshape": ["linear", "mlp", "flatten", "reshape", "permute"],
+    "reshape": ["linear", "mlp", "flatten", "reshape", "permute", "transpose"],
     "transformer": ["patch_embed", "class_token", "pos_embed", "attention", "take_token"],
     "merge": ["add", "multiply", "concat"],
 }

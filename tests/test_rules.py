@@ -260,6 +260,9 @@ DENSE_CASES = [
     # 12*4*4 = 192 per sample; 192 / (3*8) = 8
     pytest.param((2, 12, 4, 4), {"type": "reshape", "shape": [3, -1, 8]}, (2, 3, 8, 8), 0, 0, 0, id="reshape"),
     pytest.param((2, 3, 4, 5), {"type": "permute", "dims": [0, 2, 3, 1]}, (2, 4, 5, 3), 0, 0, 0, id="permute"),
+    pytest.param((2, 3, 4, 5), {"type": "transpose", "dim0": 1, "dim1": 3}, (2, 5, 4, 3), 0, 0, 0, id="transpose"),
+    pytest.param((2, 3, 4, 5), {"type": "transpose", "dim0": -1, "dim1": -2}, (2, 3, 5, 4), 0, 0, 0,
+                 id="transpose-from-the-end"),
 ]
 
 NORM_CASES = [
@@ -476,6 +479,17 @@ def test_reshape_errors():
         analyze([12, 4, 4], [{"type": "reshape", "shape": [5, -1]}])
     with pytest.raises(SpecError, match="permutation"):
         analyze([3, 4, 5], [{"type": "permute", "dims": [0, 1, 1, 2]}])
+    with pytest.raises(SpecError, match=r"transpose must keep the batch axis first \(neither dim0 nor dim1 is 0\)"):
+        analyze([3, 4, 5], [{"type": "transpose", "dim0": 0, "dim1": 2}])
+    with pytest.raises(SpecError, match="dim1 4 is out of range for a tensor of rank 4"):
+        analyze([3, 4, 5], [{"type": "transpose", "dim0": 1, "dim1": 4}])
+
+
+def test_transpose_moves_the_channel_axis_with_it():
+    # (1, 3, 4, 5) with channels on axis 1: swapping axes 1 and 3 puts them last, where a linear layer reads
+    result = analyze([3, 4, 5], [{"type": "transpose", "dim0": 1, "dim1": 3}, {"type": "linear", "out": 7}])
+    assert [row.channel_axis for row in result.layers] == [3, 3]
+    assert result.layers[1].output_shape == (1, 5, 4, 7) and result.layers[1].params == 3 * 7 + 7
 
 
 def test_batchnorm1d_on_batch_features():

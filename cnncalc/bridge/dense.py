@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from cnncalc.bridge.registry import BuildContext, builds
-from cnncalc.kinds.dense import FlattenSpec, LinearSpec, PermuteSpec, ReshapeSpec
+from cnncalc.kinds.dense import FlattenSpec, LinearSpec, PermuteSpec, ReshapeSpec, TransposeSpec
 
 
 @builds("linear")
@@ -37,6 +37,15 @@ class Permute(nn.Module):
         return x.permute(*self.dims)
 
 
+class Transpose(nn.Module):
+    def __init__(self, dim0: int, dim1: int) -> None:
+        super().__init__()
+        self.dim0, self.dim1 = dim0, dim1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.transpose(self.dim0, self.dim1)
+
+
 @builds("reshape")
 def build_reshape(spec: ReshapeSpec, context: BuildContext) -> nn.Module:
     return Reshape(tuple(context.output_shape[1:]))
@@ -45,3 +54,8 @@ def build_reshape(spec: ReshapeSpec, context: BuildContext) -> nn.Module:
 @builds("permute")
 def build_permute(spec: PermuteSpec, context: BuildContext) -> nn.Module:
     return Permute(tuple(spec.dims))
+
+
+@builds("transpose")
+def build_transpose(spec: TransposeSpec, context: BuildContext) -> nn.Module:
+    return Transpose(spec.dim0, spec.dim1)

@@ -31,6 +31,11 @@ class PermuteSpec(LayerSchema):
     dims: list[int]  # a permutation of all axes, batch (0) first
 
 
+class TransposeSpec(LayerSchema):
+    dim0: int  # the two axes to swap, as torch.transpose(x, dim0, dim1) numbers them (negative from the end)
+    dim1: int
+
+
 @layer_kind("linear", LinearSpec, family="linear", aliases=("fc", "dense"))
 def linear(spec: LinearSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     """Fully connected layer on the last axis (torch.nn.Linear)."""
@@ -131,10 +136,26 @@ def permute(spec: PermuteSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerR
             f"dims {spec.dims} is not a permutation of the {tensor.rank} axes of {format_shape(tensor.shape)}",
             f"list each of 0..{tensor.rank - 1} once, batch (0) first",
         )
-    if spec.dims[0] != 0:
-        raise LayerError("permute must keep the batch axis first (dims[0] == 0)")
-    new_position = {old: new for new, old in enumerate(spec.dims)}
-    shape = tuple(tensor.shape[axis] for axis in spec.dims)
+    return _reordered(tensor, spec.dims, "permute must keep the batch axis first (dims[0] == 0)")
+
+
+@layer_kind("transpose", TransposeSpec, family="reshape", does_work=False)
+def transpose(spec: TransposeSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    """Swap two axes (torch.transpose: dim0 and dim1); the batch axis stays first."""
+    tensor = inputs[0]
+    first = normalize_axis(spec.dim0, tensor.rank, "dim0")
+    second = normalize_axis(spec.dim1, tensor.rank, "dim1")
+    order = list(range(tensor.rank))
+    order[first], order[second] = order[second], order[first]
+    return _reordered(tensor, order, "transpose must keep the batch axis first (neither dim0 nor dim1 is 0)")
+
+
+def _reordered(tensor: Tensor, order: list[int], batch_moved: str) -> LayerResult:
+    """The input with its axes in `order` (output axis i is input axis order[i]); the axes keep their roles."""
+    if order[0] != 0:
+        raise LayerError(batch_moved)
+    new_position = {old: new for new, old in enumerate(order)}
+    shape = tuple(tensor.shape[axis] for axis in order)
     channel_axis = None if tensor.channel_axis is None else new_position[tensor.channel_axis]
     spatial = tuple(new_position[axis] for axis in tensor.spatial_axes)
     return LayerResult(output=Tensor(shape, channel_axis, spatial, tensor.field, tensor.global_context))

@@ -21,6 +21,8 @@ How it is measured:
                                                         # "torch is not imported" check has teeth
     python benchmarks/bench_startup.py --venv /tmp/cv --keep   # keep the venv; reuse it next time
     python benchmarks/bench_startup.py --profile        # plus a cProfile of one in-process command
+    python benchmarks/bench_startup.py --baseline REF   # also REF (a git ref) installed in its own venv,
+                                                        # timed in the same rounds: before/after in one run
 """
 
 from __future__ import annotations
@@ -78,11 +80,13 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str], check: bool = True, **kw
     return result
 
 
-def make_venv(venv: Path, with_torch: bool, env: dict[str, str], cwd: Path) -> tuple[float, float]:
+def make_venv(
+    venv: Path, with_torch: bool, env: dict[str, str], cwd: Path, source: Path = _util.REPO
+) -> tuple[float, float]:
     start = time.perf_counter()
     run([sys.executable, "-m", "venv", str(venv)], cwd, env)
     created = time.perf_counter() - start
-    requirement = f"{_util.REPO}[torch]" if with_torch else str(_util.REPO)
+    requirement = f"{source}[torch]" if with_torch else str(source)
     start = time.perf_counter()
     run(
         [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", requirement],
@@ -149,6 +153,7 @@ def main() -> None:
     parser.add_argument("--with-torch", action="store_true", help="install cnncalc[torch] (the torch extra)")
     parser.add_argument("--profile", action="store_true", help="cProfile one in-process command (also on a miss)")
     parser.add_argument("--top", type=int, default=20)
+    parser.add_argument("--baseline", help="a git ref to time side by side with the working tree (e.g. a release)")
     args = parser.parse_args()
     if args.runs < 15:
         parser.error("--runs must be at least 15")
@@ -176,6 +181,20 @@ def main() -> None:
             "python -c pass": [python, "-c", "pass"],
             f'python -c "{IMPORT_FLOOR}"': [python, "-c", IMPORT_FLOOR],
         }
+        if args.baseline:
+            baseline_tree = work / "baseline"
+            baseline_tree.mkdir()
+            archive = subprocess.run(["git", "-C", str(_util.REPO), "archive", args.baseline], capture_output=True)
+            if archive.returncode != 0:
+                raise SystemExit(f"git archive {args.baseline} failed: {archive.stderr.decode()[-500:]}")
+            subprocess.run(["tar", "-x", "-C", str(baseline_tree)], input=archive.stdout, check=True)
+            baseline_venv = work / "baseline-venv"
+            make_venv(baseline_venv, args.with_torch, env, work, baseline_tree)
+            print(f"baseline: {args.baseline} installed (not editable) in {baseline_venv}")
+            commands[f"baseline {args.baseline}: cnncalc analyze resnet50 --format json"] = [
+                str(baseline_venv / "bin" / "cnncalc"),
+                *ARGS,
+            ]
         # Warm-up rounds (also checks that every command works, and what cnncalc prints)
         output = run(commands["cnncalc analyze resnet50 --format json"], work, env).stdout
         params = json.loads(output)["totals"]["params"]
@@ -186,7 +205,7 @@ def main() -> None:
         times: dict[str, list[float]] = {label: [] for label in commands}
         labels = list(commands)
         for round_ in range(args.runs):
-            order = labels[round_ % 3 :] + labels[: round_ % 3]
+            order = labels[round_ % len(labels) :] + labels[: round_ % len(labels)]
             for label in order:
                 start = time.perf_counter()
                 code = subprocess.call(
@@ -215,7 +234,7 @@ def main() -> None:
                 )
             )
         print(
-            f"\n{args.runs} rounds after 3 warm-up rounds; each round runs the three commands once (rotating "
+            f"\n{args.runs} rounds after 3 warm-up rounds; each round runs every command once (rotating "
             "order); wall time per process from the parent (fork/exec/wait included).\n"
         )
         print(_util.table(["command (venv)", "runs", "median", "min", "p90", "max", "vs `python -c pass`"], rows))
@@ -227,6 +246,12 @@ def main() -> None:
         print(f"resnet50 params in the JSON output: {params:,}")
         verdict = "MET" if t <= TARGET_S else "MISSED"
         print(f"\nTarget median <= {TARGET_S} s: {t:.3f} s -> {verdict}")
+        if args.baseline:
+            before = medians[labels[3]]
+            print(
+                f"Against {args.baseline} in the same rounds: {_util.ms(before)} before, {_util.ms(t)} now "
+                f"(ratio now / before {t / before:.3f})"
+            )
 
         # What the command imports
         print("\n## Imports on this path (python -X importtime)\n")

@@ -24,7 +24,7 @@ from cnncalc.calc.explain_layer import explain_row
 from cnncalc.calc.geometry import conv_geometry, input_shape_of
 from cnncalc.calc.network import analyze_layers
 from cnncalc.calc.worked import Worked, num, product_text
-from cnncalc.drill.building import conv_command, grid, solution
+from cnncalc.drill.building import solution
 from cnncalc.drill.question import (
     APPROX,
     COUNT_FORMAT,
@@ -37,6 +37,7 @@ from cnncalc.drill.question import (
     shape_answer,
 )
 from cnncalc.drill.topics.receptive import analyze_stack, stack_layers
+from cnncalc.drill.wording import conv_command, grid
 
 STEM = {"type": "conv2d", "out": 64, "kernel": 7, "stride": 2, "padding": 3}
 STAGES = ("conv1", "maxpool", "layer1", "layer2", "layer3", "layer4")
@@ -63,7 +64,7 @@ def _stem_shape() -> Question:
         answer_format=SHAPE_FORMAT,
         facts={"input": [3, 224, 224], "batch": 32, "layer": STEM},
         source="study notes 003 §3 (numeric example)",
-        command=conv_command((3, 224, 224), 64, 7, 2, 3, batch=32),
+        command=conv_command((3, 224, 224), STEM, 32),
     )
 
 
@@ -83,7 +84,7 @@ def _stem_params() -> Question:
         answer_format=COUNT_FORMAT,
         facts={"input": [3, 224, 224], "layer": STEM},
         source="study notes 003 §3 (numeric example)",
-        command=conv_command((3, 224, 224), 64, 7, 2, 3),
+        command=conv_command((3, 224, 224), STEM),
         mistakes=((Fraction(9408), "that is the weights alone: add the 64 biases"),),
     )
 
@@ -106,7 +107,7 @@ def _conv3x3_shape() -> Question:
         answer_format=SHAPE_FORMAT,
         facts={"input": [32, 64, 64], "layer": _CONV3X3},
         source="study notes 002 §13 (tiny worked example)",
-        command=conv_command((32, 64, 64), 64, 3, 1, 1),
+        command=conv_command((32, 64, 64), _CONV3X3),
     )
 
 
@@ -125,7 +126,7 @@ def _conv3x3_params() -> Question:
         answer_format=COUNT_FORMAT,
         facts={"input": [32, 64, 64], "layer": _CONV3X3},
         source="study notes 002 §13 (tiny worked example)",
-        command=conv_command((32, 64, 64), 64, 3, 1, 1),
+        command=conv_command((32, 64, 64), _CONV3X3),
         mistakes=((Fraction(18432), "that is the weights alone: add the 64 biases"),),
     )
 
@@ -150,7 +151,7 @@ def _conv3x3_flops() -> Question:
         answer_format=approx_format("M", APPROX),
         facts={"input": [32, 64, 64], "layer": _CONV3X3, "ask": "flops"},
         source="study notes 002 §13 (tiny worked example)",
-        command=conv_command((32, 64, 64), 64, 3, 1, 1),
+        command=conv_command((32, 64, 64), _CONV3X3),
         mistakes=(
             (seed_value, "1.5×10⁹ is the notes' figure, and it is 10× too large"),
             (Fraction(row.macs), "that is the MAC count: FLOPs = 2 × MACs"),
@@ -177,7 +178,7 @@ def _micro_example_weights() -> Question:
         answer_format=COUNT_FORMAT,
         facts={"input": [64, 56, 56], "layer": layer},
         source="study notes 004 §1.1 (worked micro-example)",
-        command=conv_command((64, 56, 56), 128, 3, 1, 1, bias=False),
+        command=conv_command((64, 56, 56), layer),
     )
 
 
@@ -208,7 +209,7 @@ def _same_padding() -> Question:
         answer_format=COUNT_FORMAT,
         facts={"size": 56, "kernel": 5},
         source="study notes 002 §2 (same padding)",
-        command=conv_command((64, 56, 56), 64, 5, 1, 2),
+        command=conv_command((64, 56, 56), {"out": 64, "kernel": 5, "padding": 2}),
     )
 
 
@@ -593,7 +594,7 @@ def _stem_memory() -> Question:
         answer_format=approx_format("MiB", APPROX, "98, 98 MiB, or a byte count"),
         facts={"input": [3, 224, 224], "batch": 32, "layer": STEM, "dtype": "float32"},
         source="study notes 003 §8 (end-to-end lifecycle)",
-        command=conv_command((3, 224, 224), 64, 7, 2, 3, batch=32),
+        command=conv_command((3, 224, 224), STEM, 32),
     )
 
 
@@ -621,7 +622,7 @@ def _stem_im2col() -> Question:
         answer_format="a shape: rows x columns",
         facts={"input": [3, 224, 224], "layer": layer},
         source="study notes 003 §3 (hardware execution)",
-        command=conv_command((3, 224, 224), 64, 7, 2, 3, bias=False),
+        command=conv_command((3, 224, 224), layer),
         mistakes=(((positions, patch), "rows and columns swapped: a column is one patch"),),
     )
 

@@ -26,6 +26,7 @@ from cnncalc.drill.question import (
 )
 from cnncalc.drill.realistic import batch_size, feature_map, out_channels
 from cnncalc.drill.wording import conv_command, grid, tensor, torch_conv
+from cnncalc.language.document import DTYPE_BYTES
 from cnncalc.render.units import human_bytes
 
 CONVENTION = "one MAC = one multiply-add; FLOPs = 2 × MACs; bias adds are not counted"
@@ -134,7 +135,6 @@ _DTYPES = {
     Level.medium: ("float32", "float16"),
     Level.hard: ("float32", "bfloat16", "float16"),
 }
-_DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2}
 
 
 def activation_memory(rng: random.Random, level: Level) -> Question:
@@ -172,7 +172,7 @@ def activation_memory(rng: random.Random, level: Level) -> Question:
             f"{torch_conv(channels, conv)} runs on a {dtype} batch of shape {tensor(inputs)}. "
             f"Approximately how much memory does its output take, in {unit}?"
         )
-    size = _DTYPE_BYTES[dtype]
+    size = DTYPE_BYTES[dtype]
     mistakes = [(Fraction(value * 4, size), f"{dtype} takes {size} bytes per element, not 4")] if size != 4 else []
     key = f"{'block' if block else 'conv'}/{grid(inputs)}/o{out}s{stride}/{dtype}"
     facts = {"block": block, "input": list(shape), "batch": batch, "dtype": dtype, "out": out, "stride": stride}

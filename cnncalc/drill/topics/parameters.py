@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
+from cnncalc.base import arithmetic
 from cnncalc.calc.explain_layer import explain_row
 from cnncalc.calc.network import analyze_layers
 from cnncalc.calc.worked import Worked, num, product_text
@@ -289,7 +290,7 @@ def shortcut(rng: random.Random, level: Level) -> Question:
         in_channels, out, stride, size = rng.choice(_BASIC[1:4] if block == "basic" else _BOTTLENECK[2:5])
     batch = batch_size(rng, level) if ask == "macs" else 1
     projection = stride != 1 or in_channels != out
-    out_size = -(-size // stride)  # the block's main path: a 3x3 conv with padding 1 and this stride
+    out_size = arithmetic.conv_output_size(size, 3, stride, 1, 1)  # the main path's strided 3x3 conv
     result = analyze_layers((in_channels, size, size), shortcut_layers(out, stride, projection), batch)
     if result.layers[-1].output_shape != (batch, out, out_size, out_size):
         raise AssertionError(f"engine: shortcut output {result.layers[-1].output_shape}, block output {out_size}")

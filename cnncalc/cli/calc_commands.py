@@ -5,7 +5,11 @@ Loaded only when `cnncalc calc` runs (see cnncalc.cli.calc); the engine is impor
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -44,6 +48,7 @@ calc_app = typer.Typer(
 )
 
 
+# Every calculator option: its type, flags and help text.
 InputOption = Annotated[
     str, typer.Option("--input", "-i", help="Input without the batch: channels x sizes, e.g. 3x224x224.")
 ]
@@ -56,6 +61,39 @@ GroupsOption = Annotated[
     int, typer.Option("--groups", "-g", min=1, max=MAX_DIMENSION, help="Groups (C_in / groups inputs per filter).")
 ]
 BiasOption = Annotated[bool, typer.Option("--bias/--no-bias", help="Learned bias (PyTorch's default: on).")]
+MultiplierOption = Annotated[
+    int, typer.Option("--multiplier", "-m", min=1, max=MAX_DIMENSION, help="Filters per input channel.")
+]
+SeparableMultiplierOption = Annotated[
+    int, typer.Option("--multiplier", "-m", min=1, max=MAX_DIMENSION, help="Depthwise filters per channel.")
+]
+TransposedPaddingOption = Annotated[str, typer.Option("--padding", "-p", help="Padding: 1, or one per axis.")]
+OutputPaddingOption = Annotated[
+    str, typer.Option("--output-padding", help="Extra size on one side: 1, or one per axis (< stride).")
+]
+PoolStrideOption = Annotated[str | None, typer.Option("--stride", "-s", help="Stride (default: the kernel).")]
+PoolPaddingOption = Annotated[str, typer.Option("--padding", "-p", help="Padding (at most half the kernel).")]
+CeilModeOption = Annotated[bool, typer.Option("--ceil-mode", help="Round the output size up (PyTorch's rule).")]
+FeaturesOption = Annotated[
+    str, typer.Option("--input", "-i", help="Features (2048), or a feature map to flatten first (2048x7x7).")
+]
+OutFeaturesOption = Annotated[
+    int, typer.Option("--out", "-o", min=1, max=MAX_DIMENSION, help="Output features (e.g. classes).")
+]
+ChannelsOption = Annotated[str, typer.Option("--input", "-i", help="Channels (256) or a feature map (256x56x56).")]
+AffineOption = Annotated[bool, typer.Option("--affine/--no-affine", help="Learned scale and shift (γ, β).")]
+RunningStatsOption = Annotated[
+    bool, typer.Option("--running-stats/--no-running-stats", help="Running mean and variance buffers.")
+]
+PatchOption = Annotated[
+    int, typer.Option("--patch", "-P", min=1, max=MAX_DIMENSION, help="Patch size (16 for ViT-B/16).")
+]
+DimOption = Annotated[
+    int, typer.Option("--dim", "-D", min=1, max=MAX_DIMENSION, help="Embedding width D (768 for ViT-B).")
+]
+ClassTokenOption = Annotated[bool, typer.Option("--class-token", help="Prepend a class token (N + 1).")]
+StackArgument = Annotated[str, typer.Argument(help='The stack, e.g. "conv3, conv3, pool2/2, conv3 d2".')]
+StackInputOption = Annotated[str, typer.Option("--input", "-i", help="Input without the batch: channels x sizes.")]
 BatchOption = Annotated[
     int, typer.Option("--batch", "-b", min=1, max=MAX_DIMENSION, help="Batch size (MACs are for the batch).")
 ]
@@ -67,145 +105,136 @@ ExplainOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the analysis as JSON (as `analyze --format json`).")]
 
+REQUIRED = inspect.Parameter.empty
+# The options by the parameter name a calculator gives them, with their defaults. A calculator's signature
+# names the options it takes, in the order --help lists them; the name is not what is typed (the flags are),
+# except a positional argument's, which --help shows as LAYERS.
+OPTIONS: dict[str, tuple[Any, Any]] = {
+    "input_shape": (InputOption, REQUIRED),
+    "out": (OutOption, REQUIRED),
+    "kernel": (KernelOption, REQUIRED),
+    "stride": (StrideOption, "1"),
+    "padding": (PaddingOption, "0"),
+    "dilation": (DilationOption, "1"),
+    "groups": (GroupsOption, 1),
+    "bias": (BiasOption, True),
+    "multiplier": (MultiplierOption, 1),
+    "depthwise_multiplier": (SeparableMultiplierOption, 1),
+    "transposed_padding": (TransposedPaddingOption, "0"),
+    "output_padding": (OutputPaddingOption, "0"),
+    "pool_stride": (PoolStrideOption, None),
+    "pool_padding": (PoolPaddingOption, "0"),
+    "ceil_mode": (CeilModeOption, False),
+    "features": (FeaturesOption, REQUIRED),
+    "out_features": (OutFeaturesOption, REQUIRED),
+    "channels": (ChannelsOption, REQUIRED),
+    "affine": (AffineOption, True),
+    "running_stats": (RunningStatsOption, True),
+    "patch": (PatchOption, REQUIRED),
+    "dim": (DimOption, REQUIRED),
+    "class_token": (ClassTokenOption, False),
+    "layers": (StackArgument, REQUIRED),
+    "stack_input": (StackInputOption, "3x224x224"),
+    "batch": (BatchOption, 1),
+    "dtype": (DtypeOption, Dtype.float32),
+    "explain": (ExplainOption, False),
+    "as_json": (JsonOption, False),
+    "color": (ColorOption, ColorChoice.auto),
+}
+# Every calculator ends with these: the batch and element type its figures are for, and how they are shown.
+OUTPUT_OPTIONS = ("batch", "dtype", "explain", "as_json", "color")
 
-def conv(
-    input_shape: InputOption,
-    out: OutOption,
-    kernel: KernelOption,
-    stride: StrideOption = "1",
-    padding: PaddingOption = "0",
-    dilation: DilationOption = "1",
-    groups: GroupsOption = 1,
-    bias: BiasOption = True,
-    batch: BatchOption = 1,
-    dtype: DtypeOption = Dtype.float32,
-    explain: ExplainOption = False,
-    as_json: JsonOption = False,
-    color: ColorOption = ColorChoice.auto,
-) -> None:
+
+@dataclass(frozen=True)
+class Calculation:
+    """What a calculator asks of the engine: layers on an input, as typed."""
+
+    input_text: str
+    layers: list[dict[str, Any]]
+    compare_with: dict[str, Any] | None = None  # a second layer to compare with (separable vs standard)
+    features_only_ok: bool = False  # the input may be a bare feature count (then it is flattened)
+    stack_layers: list[StackLayer] | None = None  # the inline stack the layers were read from
+
+
+def calculator(
+    name: str, *aliases: str, help_text: str | None = None
+) -> Callable[[Callable[..., Calculation]], Callable[..., None]]:
+    """Register a calculator as `cnncalc calc NAME` (and hidden ALIASES).
+
+    The decorated function names the options it takes (keyword-only, unannotated: OPTIONS has them) and turns
+    their values into a Calculation. The command typer sees takes those options and then the OUTPUT_OPTIONS,
+    and prints the calculation (its help is the function's docstring, or help_text).
+    """
+
+    def register(body: Callable[..., Calculation]) -> Callable[..., None]:
+        names = [*inspect.signature(body).parameters, *OUTPUT_OPTIONS]
+
+        @functools.wraps(body)
+        def command(**values: Any) -> None:
+            output = {option: values.pop(option) for option in OUTPUT_OPTIONS}
+            _calculate(body(**values), **output)
+
+        command.__signature__ = inspect.Signature([_parameter(option) for option in names])  # type: ignore[attr-defined]
+        calc_app.command(name, help=help_text)(command)
+        for alias in aliases:
+            calc_app.command(alias, hidden=True, help=help_text)(command)
+        return command
+
+    return register
+
+
+def _parameter(name: str) -> inspect.Parameter:
+    annotation, default = OPTIONS[name]
+    return inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation)
+
+
+@calculator("conv2d", "conv", "conv1d", "conv3d")
+def conv(*, input_shape, out, kernel, stride, padding, dilation, groups, bias) -> Calculation:
     """Convolution (torch.nn.Conv2d; 1-d or 3-d from --input): output shape, params, MACs/FLOPs, receptive field.
 
     Example: cnncalc calc conv2d --input 3x224x224 --out 64 -k 7 -s 2 -p 3 --explain
     """
-    entry = {
-        "type": "conv",
-        "out": out,
-        "kernel": _axes(kernel, "--kernel"),
-        "stride": _axes(stride, "--stride"),
-        "padding": _padding(padding),
-        "dilation": _axes(dilation, "--dilation"),
-        "groups": groups,
-        "bias": bias,
-    }
-    _calculate(input_shape, [entry], batch, dtype, explain, as_json, color=color)
+    entry = {"type": "conv", "out": out, **_window(kernel, stride, padding, dilation), "groups": groups, "bias": bias}
+    return Calculation(input_shape, [entry])
 
 
-def depthwise(
-    input_shape: InputOption,
-    kernel: KernelOption,
-    stride: StrideOption = "1",
-    padding: PaddingOption = "0",
-    dilation: DilationOption = "1",
-    multiplier: Annotated[
-        int, typer.Option("--multiplier", "-m", min=1, max=MAX_DIMENSION, help="Filters per input channel.")
-    ] = 1,
-    bias: BiasOption = True,
-    batch: BatchOption = 1,
-    dtype: DtypeOption = Dtype.float32,
-    explain: ExplainOption = False,
-    as_json: JsonOption = False,
-    color: ColorOption = ColorChoice.auto,
-) -> None:
+@calculator("depthwise")
+def depthwise(*, input_shape, kernel, stride, padding, dilation, multiplier, bias) -> Calculation:
     """Depthwise convolution (groups = C_in): one k x k filter per input channel.
 
     Example: cnncalc calc depthwise --input 32x112x112 -k 3 -p 1
     """
-    entry = {
-        "type": "depthwise",
-        "kernel": _axes(kernel, "--kernel"),
-        "stride": _axes(stride, "--stride"),
-        "padding": _padding(padding),
-        "dilation": _axes(dilation, "--dilation"),
-        "multiplier": multiplier,
-        "bias": bias,
-    }
-    _calculate(input_shape, [entry], batch, dtype, explain, as_json, color=color)
+    entry = {"type": "depthwise", **_window(kernel, stride, padding, dilation), "multiplier": multiplier, "bias": bias}
+    return Calculation(input_shape, [entry])
 
 
-def pointwise(
-    input_shape: InputOption,
-    out: OutOption,
-    stride: StrideOption = "1",
-    groups: GroupsOption = 1,
-    bias: BiasOption = True,
-    batch: BatchOption = 1,
-    dtype: DtypeOption = Dtype.float32,
-    explain: ExplainOption = False,
-    as_json: JsonOption = False,
-    color: ColorOption = ColorChoice.auto,
-) -> None:
+@calculator("pointwise")
+def pointwise(*, input_shape, out, stride, groups, bias) -> Calculation:
     """Pointwise (1x1) convolution: channel mixing only.
 
     Example: cnncalc calc pointwise --input 256x56x56 --out 64 --no-bias
     """
     entry = {"type": "pointwise", "out": out, "stride": _axes(stride, "--stride"), "groups": groups, "bias": bias}
-    _calculate(input_shape, [entry], batch, dtype, explain, as_json, color=color)
+    return Calculation(input_shape, [entry])
 
 
-def separable(
-    input_shape: InputOption,
-    out: OutOption,
-    kernel: KernelOption,
-    stride: StrideOption = "1",
-    padding: PaddingOption = "0",
-    dilation: DilationOption = "1",
-    multiplier: Annotated[
-        int, typer.Option("--multiplier", "-m", min=1, max=MAX_DIMENSION, help="Depthwise filters per channel.")
-    ] = 1,
-    bias: BiasOption = True,
-    batch: BatchOption = 1,
-    dtype: DtypeOption = Dtype.float32,
-    explain: ExplainOption = False,
-    as_json: JsonOption = False,
-    color: ColorOption = ColorChoice.auto,
-) -> None:
+@calculator("separable")
+def separable(*, input_shape, out, kernel, stride, padding, dilation, depthwise_multiplier, bias) -> Calculation:
     """Depthwise-separable convolution (depthwise k x k, then pointwise 1x1), compared with a standard conv.
 
     Prints the cost ratio separable / standard, 1/C_out + 1/K² (MACs, bias excluded).
     Example: cnncalc calc separable --input 32x112x112 --out 64 -k 3 -p 1 --explain
     """
-    entry = {
-        "type": "separable",
-        "out": out,
-        "kernel": _axes(kernel, "--kernel"),
-        "stride": _axes(stride, "--stride"),
-        "padding": _padding(padding),
-        "dilation": _axes(dilation, "--dilation"),
-        "multiplier": multiplier,
-        "bias": bias,
-    }
-    standard = {key: value for key, value in entry.items() if key != "multiplier"} | {"type": "conv"}
-    _calculate(input_shape, [entry], batch, dtype, explain, as_json, color=color, compare_with=standard)
+    window = _window(kernel, stride, padding, dilation)
+    entry = {"type": "separable", "out": out, **window, "multiplier": depthwise_multiplier, "bias": bias}
+    standard = {"type": "conv", "out": out, **window, "bias": bias}
+    return Calculation(input_shape, [entry], compare_with=standard)
 
 
+@calculator("conv-transpose", "conv_transpose", "conv-transpose2d", "deconv", "tconv")
 def conv_transpose(
-    input_shape: InputOption,
-    out: OutOption,
-    kernel: KernelOption,
-    stride: StrideOption = "1",
-    padding: Annotated[str, typer.Option("--padding", "-p", help="Padding: 1, or one per axis.")] = "0",
-    output_padding: Annotated[
-        str, typer.Option("--output-padding", help="Extra size on one side: 1, or one per axis (< stride).")
-    ] = "0",
-    dilation: DilationOption = "1",
-    groups: GroupsOption = 1,
-    bias: BiasOption = True,
-    batch: BatchOption = 1,
-    dtype: DtypeOption = Dtype.float32,
-    explain: ExplainOption = False,
-    as_json: JsonOption = False,
-    color: ColorOption = ColorChoice.auto,
-) -> None:
+    *, input_shape, out, kernel, stride, transposed_padding, output_padding, dilation, groups, bias
+) -> Calculation:
     """Transposed convolution (torch.nn.ConvTranspose2d): upsampling output size, params, MACs (input grid).
 
     Example: cnncalc calc conv-transpose --input 64x56x56 --out 32 -k 4 -s 2 -p 1
@@ -215,112 +244,56 @@ def conv_transpose(
         "out": out,
         "kernel": _axes(kernel, "--kernel"),
         "stride": _axes(stride, "--stride"),
-        "padding": _axes(padding, "--padding", minimum=0),
+        "padding": _axes(transposed_padding, "--padding", minimum=0),
         "output_padding": _axes(output_padding, "--output-padding", minimum=0),
         "dilation": _axes(dilation, "--dilation"),
         "groups": groups,
         "bias": bias,
     }
-    _calculate(input_shape, [entry], batch, dtype, explain, as_json, color=color)
+    return Calculation(input_shape, [entry])
 
 
-def maxpool(
-    input_shape: InputOption,
-    kernel: KernelOption,
-    stride: Annotated[str | None, typer.Option("--stride", "-s", help="Stride (default: the kernel).")] = None,
-    padding: Annotated[str, typer.Option("--padding", "-p", help="Padding (at most half the kernel).")] = "0",
-    dilation: DilationOption = "1",
-    ceil_mode: Annotated[bool, typer.Option("--ceil-mode", help="Round the output size up (PyTorch's rule).")] = False,
-    batch: BatchOption = 1,
-    dtype: DtypeOption = Dtype.float32,
-    explain: ExplainOption = False,
-    as_json: JsonOption = False,
-    color: ColorOption = ColorChoice.auto,
-) -> None:
+@calculator("maxpool", "pool")
+def maxpool(*, input_shape, kernel, pool_stride, pool_padding, dilation, ceil_mode) -> Calculation:
     """Max pooling (torch.nn.MaxPool2d), with ceil_mode exactly as PyTorch rounds it.
 
     Example: cnncalc calc maxpool --input 64x112x112 -k 3 -s 2 -p 1
     """
-    entry = _pool_entry("maxpool", kernel, stride, padding, ceil_mode) | {"dilation": _axes(dilation, "--dilation")}
-    _calculate(input_shape, [entry], batch, dtype, explain, as_json, color=color)
+    entry = _pool_entry("maxpool", kernel, pool_stride, pool_padding, ceil_mode)
+    return Calculation(input_shape, [entry | {"dilation": _axes(dilation, "--dilation")}])
 
 
-def avgpool(
-    input_shape: InputOption,
-    kernel: KernelOption,
-    stride: Annotated[str | None, typer.Option("--stride", "-s", help="Stride (default: the kernel).")] = None,
-    padding: Annotated[str, typer.Option("--padding", "-p", help="Padding (at most half the kernel).")] = "0",
-    ceil_mode: Annotated[bool, typer.Option("--ceil-mode", help="Round the output size up (PyTorch's rule).")] = False,
-    batch: BatchOption = 1,
-    dtype: DtypeOption = Dtype.float32,
-    explain: ExplainOption = False,
-    as_json: JsonOption = False,
-    color: ColorOption = ColorChoice.auto,
-) -> None:
+@calculator("avgpool")
+def avgpool(*, input_shape, kernel, pool_stride, pool_padding, ceil_mode) -> Calculation:
     """Average pooling (torch.nn.AvgPool2d), with ceil_mode exactly as PyTorch rounds it.
 
     Example: cnncalc calc avgpool --input 256x56x56 -k 2
     """
-    entry = _pool_entry("avgpool", kernel, stride, padding, ceil_mode)
-    _calculate(input_shape, [entry], batch, dtype, explain, as_json, color=color)
+    return Calculation(input_shape, [_pool_entry("avgpool", kernel, pool_stride, pool_padding, ceil_mode)])
 
 
-def linear(
-    input_shape: Annotated[
-        str,
-        typer.Option("--input", "-i", help="Features (2048), or a feature map to flatten first (2048x7x7)."),
-    ],
-    out: Annotated[int, typer.Option("--out", "-o", min=1, max=MAX_DIMENSION, help="Output features (e.g. classes).")],
-    bias: BiasOption = True,
-    batch: BatchOption = 1,
-    dtype: DtypeOption = Dtype.float32,
-    explain: ExplainOption = False,
-    as_json: JsonOption = False,
-    color: ColorOption = ColorChoice.auto,
-) -> None:
+@calculator("linear")
+def linear(*, features, out_features, bias) -> Calculation:
     """Fully connected layer (torch.nn.Linear); a C x H x W input is flattened first (a flatten head).
 
     Example: cnncalc calc linear --input 2048 --out 1000
     """
-    layers = [{"type": "flatten"}, {"type": "linear", "out": out, "bias": bias}]
-    _calculate(input_shape, layers, batch, dtype, explain, as_json, color=color, features_only_ok=True)
+    layers = [{"type": "flatten"}, {"type": "linear", "out": out_features, "bias": bias}]
+    return Calculation(features, layers, features_only_ok=True)
 
 
-def batchnorm(
-    input_shape: Annotated[str, typer.Option("--input", "-i", help="Channels (256) or a feature map (256x56x56).")],
-    affine: Annotated[bool, typer.Option("--affine/--no-affine", help="Learned scale and shift (γ, β).")] = True,
-    running_stats: Annotated[
-        bool, typer.Option("--running-stats/--no-running-stats", help="Running mean and variance buffers.")
-    ] = True,
-    batch: BatchOption = 1,
-    dtype: DtypeOption = Dtype.float32,
-    explain: ExplainOption = False,
-    as_json: JsonOption = False,
-    color: ColorOption = ColorChoice.auto,
-) -> None:
+@calculator("batchnorm")
+def batchnorm(*, channels, affine, running_stats) -> Calculation:
     """BatchNorm: parameters (γ, β) apart from buffers (running mean and variance).
 
     Example: cnncalc calc batchnorm --input 256x56x56 --explain
     """
     entry = {"type": "batchnorm", "affine": affine, "track_running_stats": running_stats}
-    _calculate(input_shape, [entry], batch, dtype, explain, as_json, color=color, features_only_ok=True)
+    return Calculation(channels, [entry], features_only_ok=True)
 
 
-def patch_embed(
-    input_shape: InputOption,
-    patch: Annotated[
-        int, typer.Option("--patch", "-P", min=1, max=MAX_DIMENSION, help="Patch size (16 for ViT-B/16).")
-    ],
-    dim: Annotated[
-        int, typer.Option("--dim", "-D", min=1, max=MAX_DIMENSION, help="Embedding width D (768 for ViT-B).")
-    ],
-    class_token: Annotated[bool, typer.Option("--class-token", help="Prepend a class token (N + 1).")] = False,
-    batch: BatchOption = 1,
-    dtype: DtypeOption = Dtype.float32,
-    explain: ExplainOption = False,
-    as_json: JsonOption = False,
-    color: ColorOption = ColorChoice.auto,
-) -> None:
+@calculator("patch-embed")
+def patch_embed(*, input_shape, patch, dim, class_token) -> Calculation:
     """ViT patch embedding: tokens N = (H/p)·(W/p), shape (B, N, D), params D·C·p² + D.
 
     Example: cnncalc calc patch-embed --input 3x224x224 --patch 16 --dim 768 --class-token
@@ -328,20 +301,11 @@ def patch_embed(
     layers: list[dict[str, Any]] = [{"type": "patch_embed", "patch": patch, "dim": dim}]
     if class_token:
         layers.append({"type": "class_token"})
-    _calculate(input_shape, layers, batch, dtype, explain, as_json, color=color)
+    return Calculation(input_shape, layers)
 
 
-def stack(
-    layers: Annotated[str, typer.Argument(help='The stack, e.g. "conv3, conv3, pool2/2, conv3 d2".')],
-    input_shape: Annotated[
-        str, typer.Option("--input", "-i", help="Input without the batch: channels x sizes.")
-    ] = "3x224x224",
-    batch: BatchOption = 1,
-    dtype: DtypeOption = Dtype.float32,
-    explain: ExplainOption = False,
-    as_json: JsonOption = False,
-    color: ColorOption = ColorChoice.auto,
-) -> None:
+@calculator("stack", help_text=STACK_HELP)
+def stack(*, layers, stack_input) -> Calculation:
     """Receptive field, shapes and counts of a short stack written inline (help: STACK_HELP)."""
     from cnncalc.calc.stack_syntax import StackSyntaxError, parse_stack
 
@@ -349,27 +313,7 @@ def stack(
         parsed = parse_stack(layers)
     except StackSyntaxError as error:
         raise _every_syntax_problem(error) from None
-    _calculate(
-        input_shape, [layer.entry for layer in parsed], batch, dtype, explain, as_json, color=color, stack_layers=parsed
-    )
-
-
-calc_app.command("conv2d")(conv)
-for _alias in ("conv", "conv1d", "conv3d"):
-    calc_app.command(_alias, hidden=True)(conv)
-calc_app.command("depthwise")(depthwise)
-calc_app.command("pointwise")(pointwise)
-calc_app.command("separable")(separable)
-calc_app.command("conv-transpose")(conv_transpose)
-for _alias in ("conv_transpose", "conv-transpose2d", "deconv", "tconv"):
-    calc_app.command(_alias, hidden=True)(conv_transpose)
-calc_app.command("maxpool")(maxpool)
-calc_app.command("pool", hidden=True)(maxpool)
-calc_app.command("avgpool")(avgpool)
-calc_app.command("linear")(linear)
-calc_app.command("batchnorm")(batchnorm)
-calc_app.command("patch-embed")(patch_embed)
-calc_app.command("stack", help=STACK_HELP)(stack)
+    return Calculation(stack_input, [layer.entry for layer in parsed], stack_layers=parsed)
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -416,6 +360,16 @@ def _padding(text: str) -> int | str | list[int]:
         raise _usage(str(error)) from None
 
 
+def _window(kernel: str, stride: str, padding: str, dilation: str) -> dict[str, Any]:
+    """A convolution's window options, checked (a bad one is a usage error), in the order they are checked."""
+    return {
+        "kernel": _axes(kernel, "--kernel"),
+        "stride": _axes(stride, "--stride"),
+        "padding": _padding(padding),
+        "dilation": _axes(dilation, "--dilation"),
+    }
+
+
 def _pool_entry(kind: str, kernel: str, stride: str | None, padding: str, ceil_mode: bool) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "type": kind,
@@ -451,17 +405,12 @@ def _input(text: str, features_only_ok: bool) -> tuple[tuple[int, ...], bool]:
 
 
 def _calculate(
-    input_text: str,
-    layers: list[dict[str, Any]],
+    calculation: Calculation,
     batch: int,
     dtype: Dtype,
     explain: bool,
     as_json: bool,
-    *,
     color: ColorChoice = ColorChoice.auto,
-    compare_with: dict[str, Any] | None = None,
-    features_only_ok: bool = False,
-    stack_layers: list[StackLayer] | None = None,
 ) -> None:
     """Run the layers through the engine and print the figures (and the worked solution).
 
@@ -472,7 +421,9 @@ def _calculate(
     from cnncalc.base.errors import ExitCode, SpecError
     from cnncalc.calc.network import analyze_layers
 
-    input_shape, features_only = _input(input_text, features_only_ok)
+    input_text, layers, compare_with = calculation.input_text, calculation.layers, calculation.compare_with
+    stack_layers = calculation.stack_layers
+    input_shape, features_only = _input(input_text, calculation.features_only_ok)
     if features_only and layers[0]["type"] != "flatten":
         layers = [{"type": "flatten"}, *layers]
     try:

@@ -24,14 +24,24 @@ SHAPE_FORMAT = "a shape such as 8x64x56x56 or (64, 56, 56); the batch axis may b
 COUNT_FORMAT = "an exact number: 9472, 9,472, 9_472 or 9.472K"
 RATIO_FORMAT = "a fraction or a decimal: 1/9, 0.111 or 11.1%"
 APPROX = Fraction(2, 100)  # the relative tolerance of every "approximately" question
+APPROX_EXAMPLES = "1.5e9, 151M, 1.5G"
+TIMES_EXAMPLES = "16.9 or 16.9x"
+
+Mistake = tuple[Fraction | tuple[int, ...], str]  # a typical wrong answer, and what went wrong
 
 
-def approx_format(unit: str, tolerance: Fraction, examples: str = "1.5e9, 151M, 1.5G") -> str:
+def approx_format(unit: str, tolerance: Fraction, examples: str = APPROX_EXAMPLES) -> str:
     unit_text = f"in {unit} (a bare number is read in {unit}), or as" if unit else "a number such as"
     return f"approximately, within {float(tolerance):.0%}: {unit_text} {examples}"
 
 
-TIMES_EXAMPLES = "16.9 or 16.9x"
+def answer_format_for(expected: Expected, examples: str = APPROX_EXAMPLES) -> str:
+    """How to type an answer of this kind: a shape, an exact count, or an approximate number (in its unit)."""
+    if expected.kind is AnswerKind.SHAPE:
+        return SHAPE_FORMAT
+    if not expected.tolerance:
+        return COUNT_FORMAT
+    return approx_format(expected.unit, expected.tolerance, examples)
 
 
 @dataclass(frozen=True)
@@ -49,7 +59,7 @@ class Question:
     facts: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""  # for the study notes' own examples: where they come from
     command: str = ""  # the `cnncalc calc` command that shows the same solution
-    mistakes: tuple[tuple[Fraction | tuple[int, ...], str], ...] = ()  # typical wrong answers, explained
+    mistakes: tuple[Mistake, ...] = ()  # typical wrong answers, explained
 
     def grade(self, text: str) -> Grade:
         """Grade a typed answer; a known wrong answer gets its explanation as the note."""

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from cnncalc.drill.plan import SessionRequest
 from cnncalc.drill.question import Question, question_data
@@ -18,56 +19,81 @@ def reproduce_command(request: SessionRequest, seed: int) -> str:
     return " ".join(parts)
 
 
+BLANK = "________________"  # where the answer goes on paper
+
+
 def markdown_worksheet(questions: Sequence[Question], request: SessionRequest, seed: int) -> str:
-    lines = [
-        "# cnncalc drill worksheet",
-        "",
-        f"{len(questions)} questions · level {request.level.value} · seed {seed} · "
-        f"reproduce with `{reproduce_command(request, seed)}`",
-        "",
-        "## Questions",
-        "",
-    ]
-    for number, question in enumerate(questions, start=1):
-        source = f" — *{question.source}*" if question.source else ""
-        lines.append(f"**{number}.** `{question.topic}`{source}")
-        lines.append("")
-        lines.append(question.prompt.replace("\n", "  \n"))
-        lines.append("")
-        lines.append(f"Answer ({question.answer_format}): ________________")
-        lines.append("")
-    lines.extend(["## Answer key", ""])
-    for number, question in enumerate(questions, start=1):
-        lines.append(f"**{number}.** {question.expected.describe()}")
-        lines.append("")
-        lines.append("```text")
-        lines.extend(question.solution.splitlines())
-        lines.append("```")
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
+    return _text_sheet(questions, request, seed, _MARKDOWN)
 
 
 def plain_worksheet(questions: Sequence[Question], request: SessionRequest, seed: int) -> str:
-    lines = [
-        "cnncalc drill worksheet",
-        f"{len(questions)} questions, level {request.level.value}, seed {seed}",
-        f"reproduce with: {reproduce_command(request, seed)}",
-        "",
-        "QUESTIONS",
-        "",
-    ]
+    return _text_sheet(questions, request, seed, _PLAIN)
+
+
+Entry = Callable[[int, Question], list[str]]  # the lines of a numbered question, or of its answer
+
+
+@dataclass(frozen=True)
+class _TextStyle:
+    """How a text worksheet writes its parts. The head is a template: {count}, {level}, {seed} and {reproduce}
+    are filled in."""
+
+    head: str
+    question: Entry
+    key_head: str
+    answer: Entry
+
+
+def _text_sheet(questions: Sequence[Question], request: SessionRequest, seed: int, style: _TextStyle) -> str:
+    """The questions, then the answer key at the end (to fold away before studying)."""
+    head = style.head.format(
+        count=len(questions), level=request.level.value, seed=seed, reproduce=reproduce_command(request, seed)
+    )
+    lines = head.split("\n")
     for number, question in enumerate(questions, start=1):
-        source = f" ({question.source})" if question.source else ""
-        lines.append(f"{number}. [{question.topic}]{source}")
-        lines.extend("   " + line for line in question.prompt.splitlines())
-        lines.append(f"   Answer ({question.answer_format}): ________________")
-        lines.append("")
-    lines.extend(["ANSWER KEY", ""])
+        lines += style.question(number, question)
+    lines += style.key_head.split("\n")
     for number, question in enumerate(questions, start=1):
-        lines.append(f"{number}. {question.expected.describe()}")
-        lines.extend("   " + line if line else "" for line in question.solution.splitlines())
-        lines.append("")
+        lines += style.answer(number, question)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _markdown_question(number: int, question: Question) -> list[str]:
+    source = f" — *{question.source}*" if question.source else ""
+    prompt = question.prompt.replace("\n", "  \n")  # a hard line break in Markdown
+    answer = f"Answer ({question.answer_format}): {BLANK}"
+    return [f"**{number}.** `{question.topic}`{source}", "", prompt, "", answer, ""]
+
+
+def _markdown_answer(number: int, question: Question) -> list[str]:
+    return [f"**{number}.** {question.expected.describe()}", "", "```text", *question.solution.splitlines(), "```", ""]
+
+
+def _plain_question(number: int, question: Question) -> list[str]:
+    source = f" ({question.source})" if question.source else ""
+    prompt = ["   " + line for line in question.prompt.splitlines()]
+    return [f"{number}. [{question.topic}]{source}", *prompt, f"   Answer ({question.answer_format}): {BLANK}", ""]
+
+
+def _plain_answer(number: int, question: Question) -> list[str]:
+    solution = ["   " + line if line else "" for line in question.solution.splitlines()]
+    return [f"{number}. {question.expected.describe()}", *solution, ""]
+
+
+_MARKDOWN = _TextStyle(
+    "# cnncalc drill worksheet\n\n"
+    "{count} questions · level {level} · seed {seed} · reproduce with `{reproduce}`\n\n## Questions\n",
+    _markdown_question,
+    "## Answer key\n",
+    _markdown_answer,
+)
+_PLAIN = _TextStyle(
+    "cnncalc drill worksheet\n{count} questions, level {level}, seed {seed}\n"
+    "reproduce with: {reproduce}\n\nQUESTIONS\n",
+    _plain_question,
+    "ANSWER KEY\n",
+    _plain_answer,
+)
 
 
 def json_worksheet(questions: Sequence[Question], request: SessionRequest, seed: int) -> str:

@@ -7,11 +7,13 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import Any
 
+from cnncalc.base import arithmetic
+from cnncalc.base.tensor import AxisField
 from cnncalc.calc.explain_field import explain_field_stack
 from cnncalc.calc.network import analyze_layers
 from cnncalc.calc.worked import Worked
-from cnncalc.drill.building import solution
-from cnncalc.drill.question import COUNT_FORMAT, Level, Question, exact_number
+from cnncalc.drill.building import excluding_answer, generated
+from cnncalc.drill.question import Level, Mistake, Question, exact_number
 from cnncalc.engine.result import AnalysisResult
 
 # A large input keeps every stack's feature maps non-empty; the receptive field does not depend on it.
@@ -44,6 +46,11 @@ _TEMPLATES = {
 }
 
 
+def _default_stride(kind: str, kernel: int) -> int:
+    """PyTorch's: 1 for a conv, the kernel for a pool (as the stack syntax has it)."""
+    return 1 if kind == "conv" else kernel
+
+
 def stack_layers(text: str) -> list[dict[str, Any]]:
     """'conv3/2, pool2/2, conv3 d2' -> [{kind, kernel, stride, dilation}, ...], repeats expanded."""
     from cnncalc.calc.stack_syntax import parse_stack
@@ -53,7 +60,7 @@ def stack_layers(text: str) -> list[dict[str, Any]]:
         entry = layer.entry
         kind = "conv" if entry["type"] == "conv" else "maxpool"
         kernel = entry["kernel"]
-        stride = entry.get("stride", 1 if kind == "conv" else kernel)
+        stride = entry.get("stride", _default_stride(kind, kernel))
         layers.append({"kind": kind, "kernel": kernel, "stride": stride, "dilation": entry.get("dilation", 1)})
     return layers
 
@@ -64,8 +71,7 @@ def stack_text(layers: Sequence[dict[str, Any]]) -> str:
     for layer in layers:
         name = "conv" if layer["kind"] == "conv" else "pool"
         text = f"{name}{layer['kernel']}"
-        default_stride = 1 if layer["kind"] == "conv" else layer["kernel"]
-        if layer["stride"] != default_stride or layer["kind"] != "conv":
+        if layer["stride"] != _default_stride(layer["kind"], layer["kernel"]) or layer["kind"] != "conv":
             text += f"/{layer['stride']}"
         if layer["dilation"] != 1:
             text += f" d{layer['dilation']}"
@@ -87,21 +93,21 @@ def analyze_stack(layers: Sequence[dict[str, Any]]) -> AnalysisResult:
     """The engine's analysis of a stack; convs are padded to keep sizes (padding never changes r or j)."""
     entries = []
     for layer in layers:
+        kernel, stride, dilation = layer["kernel"], layer["stride"], layer["dilation"]
         if layer["kind"] == "conv":
-            span = layer["dilation"] * (layer["kernel"] - 1) + 1
-            entries.append(
-                {
-                    "type": "conv2d",
-                    "out": STACK_INPUT[0],
-                    "kernel": layer["kernel"],
-                    "stride": layer["stride"],
-                    "padding": (span - 1) // 2,
-                    "dilation": layer["dilation"],
-                }
-            )
+            padding = (arithmetic.effective_kernel(kernel, dilation) - 1) // 2
+            conv = {"out": STACK_INPUT[0], "kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation}
+            entries.append({"type": "conv2d", **conv})
         else:
-            entries.append({"type": "maxpool2d", "kernel": layer["kernel"], "stride": layer["stride"]})
+            entries.append({"type": "maxpool2d", "kernel": kernel, "stride": stride})
     return analyze_layers(STACK_INPUT, entries)
+
+
+def stack_field(layers: Sequence[dict[str, Any]]) -> AxisField:
+    """The receptive field (first spatial axis) of the stack's last layer."""
+    field = analyze_stack(layers).receptive_field
+    assert field is not None  # a stack of convs and pools always has one
+    return field[0]
 
 
 def receptive_field(rng: random.Random, level: Level) -> Question:
@@ -115,45 +121,34 @@ def receptive_field(rng: random.Random, level: Level) -> Question:
     field = result.receptive_field[0] if result.receptive_field else None
     assert field is not None
     value = field.size if ask == "size" else field.jump
-    mistakes: list[tuple[Fraction, str]] = []
+    mistakes: list[Mistake] = []
     if ask == "size":
-        ignoring_jump = 1 + sum(layer["dilation"] * (layer["kernel"] - 1) for layer in layers)
+        ignoring_jump = 1 + sum(arithmetic.effective_kernel(layer["kernel"], layer["dilation"]) - 1 for layer in layers)
         mistakes.append((Fraction(ignoring_jump), "that ignores the jump: after stride s, later taps are s× apart"))
         if any(layer["dilation"] != 1 for layer in layers):
-            plain = analyze_stack([{**layer, "dilation": 1} for layer in layers]).receptive_field
-            assert plain is not None
-            mistakes.append((Fraction(plain[0].size), "that ignores the dilation: k_eff = d·(k − 1) + 1"))
+            plain = stack_field([{**layer, "dilation": 1} for layer in layers])
+            mistakes.append((Fraction(plain.size), "that ignores the dilation: k_eff = d·(k − 1) + 1"))
         question = "How large is the receptive field of one unit of the last layer (in input pixels, per side)?"
     else:
         question = "What is the jump (effective stride: input pixels between neighbouring units) of the last layer?"
     inline = stack_text(layers)
     prompt = f"A stack: {stack_words(layers)}. {question}\n(Inline: {inline})"
-    return Question(
-        id=f"receptive-field/{ask}/{inline}",
-        topic="receptive-field",
-        level=level.value,
-        prompt=prompt,
-        expected=exact_number(value),
-        solution=solution(worked, str(value)),
-        answer_format=COUNT_FORMAT,
-        facts={"ask": ask, "layers": layers},
-        command=f'cnncalc calc stack "{inline}" --explain',
-        mistakes=tuple((mistake, note) for mistake, note in mistakes if mistake != value),
-    )
+    facts = {"ask": ask, "layers": layers}
+    command = f'cnncalc calc stack "{inline}" --explain'
+    expected = exact_number(value)
+    mistakes = excluding_answer(mistakes, value)
+    return generated("receptive-field", level, f"{ask}/{inline}", prompt, expected, worked, facts, command, mistakes)
 
 
 def _layers_needed(rng: random.Random, level: Level) -> Question:
     kernel = rng.choice((3, 3, 5)) if level is Level.hard else 3
     target = rng.choice((7, 11, 15, 19, 25, 31, 51))
-    count = 0
     fields: list[int] = []
     while not fields or fields[-1] < target:
-        count += 1
-        result = analyze_stack([{"kind": "conv", "kernel": kernel, "stride": 1, "dilation": 1}] * count)
-        assert result.receptive_field is not None
-        size = result.receptive_field[0].size
+        size = stack_field([{"kind": "conv", "kernel": kernel, "stride": 1, "dilation": 1}] * (len(fields) + 1)).size
         assert isinstance(size, int)
         fields.append(size)
+    count = len(fields)
     worked = Worked()
     worked.say(f"Each {kernel}x{kernel} stride-1 conv adds (k − 1) × j = {kernel - 1} × 1 = {kernel - 1} pixels:")
     worked.say(f"r_n = 1 + n × {kernel - 1}; the engine's fields for n = 1 … {count}: {', '.join(map(str, fields))}", 1)
@@ -162,14 +157,7 @@ def _layers_needed(rng: random.Random, level: Level) -> Question:
         f"How many stacked {kernel}x{kernel} convolutions (stride 1, no pooling) does it take for the receptive "
         f"field to reach at least {target}x{target} input pixels?"
     )
-    return Question(
-        id=f"receptive-field/layers-needed/k{kernel}/r{target}",
-        topic="receptive-field",
-        level=level.value,
-        prompt=prompt,
-        expected=exact_number(count),
-        solution=solution(worked, str(count)),
-        answer_format=COUNT_FORMAT,
-        facts={"ask": "layers-needed", "kernel": kernel, "target": target},
-        command=f'cnncalc calc stack "conv{kernel} x{count}" --explain',
-    )
+    key = f"layers-needed/k{kernel}/r{target}"
+    facts = {"ask": "layers-needed", "kernel": kernel, "target": target}
+    command = f'cnncalc calc stack "conv{kernel} x{count}" --explain'
+    return generated("receptive-field", level, key, prompt, exact_number(count), worked, facts, command)

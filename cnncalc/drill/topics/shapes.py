@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from fractions import Fraction
 
 from cnncalc.base import arithmetic
 from cnncalc.calc.explain_layer import explain_row
 from cnncalc.calc.network import analyze_layers
 from cnncalc.calc.worked import Worked
-from cnncalc.drill.building import (
-    batch_size,
-    conv_command,
-    feature_map,
-    grid,
-    out_channels,
-    solution,
-    tensor,
-    torch_conv,
-    torch_pool,
-    torch_transposed,
-)
-from cnncalc.drill.question import COUNT_FORMAT, SHAPE_FORMAT, Level, Question, exact_number, shape_answer
+from cnncalc.drill.building import generated
+from cnncalc.drill.question import Level, Mistake, Question, exact_number, shape_answer
+from cnncalc.drill.realistic import batch_size, feature_map, out_channels
+from cnncalc.drill.wording import conv_command, grid, pool_command, tensor, torch_conv, torch_pool, torch_transposed
 
-MAX_TRIES = 50
+MAX_TRIES = 50  # draws of a case before the last one is kept, even with an empty output
 
 
 def conv_output(rng: random.Random, level: Level) -> Question:
@@ -33,11 +25,16 @@ def conv_output(rng: random.Random, level: Level) -> Question:
     return _conv_shape(rng, level)
 
 
+def _conv_sizes(sizes: Sequence[int], kernel: int, stride: int, padding: int, dilation: int) -> tuple[int, ...]:
+    """The output sizes of a conv with the same padding on both sides, one per input size."""
+    return tuple(arithmetic.conv_output_size(n, kernel, stride, padding, padding, dilation) for n in sizes)
+
+
 def _conv_shape(rng: random.Random, level: Level) -> Question:
     for _ in range(MAX_TRIES):
-        channels, height, width = feature_map(rng, level)
+        shape = feature_map(rng, level)
         batch = batch_size(rng, level)
-        out = out_channels(rng, channels)
+        out = out_channels(rng, shape[0])
         dilation = 1
         if level is Level.easy:
             kernel = rng.choice((1, 3, 3, 5, 7))
@@ -52,61 +49,35 @@ def _conv_shape(rng: random.Random, level: Level) -> Question:
             stride = rng.choice((1, 2, 3, 4))
             dilation = rng.choice((1, 2, 3, 4, 6))
             padding = rng.randint(0, dilation * (kernel - 1) // 2 + 1)
-        sizes = [arithmetic.conv_output_size(n, kernel, stride, padding, padding, dilation) for n in (height, width)]
-        if min(sizes) >= 1:
+        if min(_conv_sizes(shape[1:], kernel, stride, padding, dilation)) >= 1:
             break
-    layer = {
-        "type": "conv2d",
-        "out": out,
-        "kernel": kernel,
-        "stride": stride,
-        "padding": padding,
-        "dilation": dilation,
-    }
-    result = analyze_layers((channels, height, width), [layer], batch)
+    conv = {"out": out, "kernel": kernel, "stride": stride, "padding": padding, "dilation": dilation}
+    result = analyze_layers(shape, [{"type": "conv2d", **conv}], batch)
     row = result.layers[0]
     worked = explain_row(result, row, ("shape",))
-    mistakes = []
     forgot_one = tuple(size - 1 for size in row.output_shape[2:])
-    mistakes.append(((batch, out, *forgot_one), "the formula ends with + 1: the first window sits at position 0"))
+    mistakes = [((batch, out, *forgot_one), "the formula ends with + 1: the first window sits at position 0")]
     if padding:
-        unpadded = tuple(arithmetic.conv_output_size(n, kernel, stride, 0, 0, dilation) for n in (height, width))
+        unpadded = _conv_sizes(shape[1:], kernel, stride, 0, dilation)
         mistakes.append(((batch, out, *unpadded), f"that ignores the padding: add 2·{padding} to the input size"))
     if dilation > 1:
-        undilated = tuple(arithmetic.conv_output_size(n, kernel, stride, padding, padding, 1) for n in (height, width))
+        undilated = _conv_sizes(shape[1:], kernel, stride, padding, 1)
         mistakes.append(((batch, out, *undilated), "that ignores the dilation: the kernel spans d·(k − 1) + 1"))
-    prompt = (
-        f"{torch_conv(channels, out, kernel, stride, padding, dilation)} is applied to an input of shape "
-        f"{tensor((batch, channels, height, width))}. What is the output shape?"
-    )
-    return Question(
-        id=f"conv-output/shape/{grid((batch, channels, height, width))}/o{out}k{kernel}s{stride}p{padding}d{dilation}",
-        topic="conv-output",
-        level=level.value,
-        prompt=prompt,
-        expected=shape_answer(row.output_shape),
-        solution=solution(worked, grid(row.output_shape)),
-        answer_format=SHAPE_FORMAT,
-        facts={
-            "variant": "shape",
-            "input": [channels, height, width],
-            "batch": batch,
-            "out": out,
-            "kernel": kernel,
-            "stride": stride,
-            "padding": padding,
-            "dilation": dilation,
-        },
-        command=conv_command((channels, height, width), out, kernel, stride, padding, dilation, batch=batch),
-        mistakes=_shape_mistakes(mistakes, row.output_shape),
+    inputs = (batch, *shape)
+    prompt = f"{torch_conv(shape[0], conv)} is applied to an input of shape {tensor(inputs)}. What is the output shape?"
+    key = f"shape/{grid(inputs)}/o{out}k{kernel}s{stride}p{padding}d{dilation}"
+    expected = shape_answer(row.output_shape)
+    facts = {"variant": "shape", "input": list(shape), "batch": batch, **conv}
+    command = conv_command(shape, conv, batch)
+    return generated(
+        "conv-output", level, key, prompt, expected, worked, facts, command, _shape_mistakes(mistakes, row.output_shape)
     )
 
 
-def _shape_mistakes(
-    candidates: list[tuple[tuple[int, ...], str]], answer: tuple[int, ...]
-) -> tuple[tuple[tuple[int, ...], str], ...]:
-    """Each wrong shape also without its batch axis (the grader accepts answers without one)."""
-    mistakes = []
+def _shape_mistakes(candidates: list[Mistake], answer: tuple[int, ...]) -> tuple[Mistake, ...]:
+    """The wrong shapes that are not the answer, each also without its batch axis (the grader accepts answers
+    without one)."""
+    mistakes: list[Mistake] = []
     for shape, note in candidates:
         if shape != answer:
             mistakes.extend([(shape, note), (shape[1:], note)])
@@ -132,10 +103,10 @@ def _same_padding(rng: random.Random, level: Level) -> Question:
     worked.say(f"p = ({span} − 1) / 2 = {left}", 1)
     worked.say("Check with the engine's row:")
     worked.extend(explain_row(result, row, ("shape",)), 1)
-    notes = []
-    mistakes: list[tuple[Fraction, str]] = []
+    remarks = []
+    mistakes: list[Mistake] = []
     if dilation > 1:
-        notes.append(f"⌊k/2⌋ = {kernel // 2} is the rule for an undilated odd kernel; dilation widens the span.")
+        remarks.append(f"⌊k/2⌋ = {kernel // 2} is the rule for an undilated odd kernel; dilation widens the span.")
         wrong = Fraction(kernel // 2)
         mistakes.append((wrong, f"⌊k/2⌋ = {kernel // 2} ignores the dilation: use (d·(k − 1) + 1 − 1) / 2"))
     dilated = f" with dilation {dilation}" if dilation > 1 else ""
@@ -143,18 +114,17 @@ def _same_padding(rng: random.Random, level: Level) -> Question:
         f"A {kernel}x{kernel} convolution{dilated}, stride 1, runs on a {channels}x{size}x{size} feature map. "
         f"What padding p (on each side) keeps the output at {size}x{size}?"
     )
-    return Question(
-        id=f"conv-output/same/{channels}x{size}/k{kernel}d{dilation}",
-        topic="conv-output",
-        level=level.value,
-        prompt=prompt,
-        expected=exact_number(left),
-        solution=solution(worked, str(left), notes),
-        answer_format=COUNT_FORMAT,
-        facts={"variant": "same-padding", "channels": channels, "size": size, "kernel": kernel, "dilation": dilation},
-        command=conv_command((channels, size, size), channels, kernel, 1, left, dilation),
-        mistakes=tuple(mistakes),
+    key = f"same/{channels}x{size}/k{kernel}d{dilation}"
+    facts = {"variant": "same-padding", "channels": channels, "size": size, "kernel": kernel, "dilation": dilation}
+    command = conv_command((channels, size, size), layer)
+    return generated(
+        "conv-output", level, key, prompt, exact_number(left), worked, facts, command, mistakes, remarks=remarks
     )
+
+
+def _pool_sizes(sizes: Sequence[int], kernel: int, stride: int, padding: int, ceil_mode: bool) -> tuple[int, ...]:
+    """The output sizes of a pool, one per input size."""
+    return tuple(arithmetic.pool_output_size(n, kernel, stride, padding, 1, ceil_mode) for n in sizes)
 
 
 def pool_output(rng: random.Random, level: Level) -> Question:
@@ -176,45 +146,27 @@ def pool_output(rng: random.Random, level: Level) -> Question:
             stride = rng.choice((1, 2, 2, 3))
             padding = rng.randint(0, kernel // 2)
             ceil_mode = rng.random() < 0.7
-        sizes = [arithmetic.pool_output_size(n, kernel, stride, padding, 1, ceil_mode) for n in (height, width)]
-        if min(sizes) >= 1:
+        if min(_pool_sizes((height, width), kernel, stride, padding, ceil_mode)) >= 1:
             break
-    layer = {"type": kind, "kernel": kernel, "stride": stride, "padding": padding, "ceil_mode": ceil_mode}
-    result = analyze_layers((channels, height, width), [layer], batch)
+    shape = (channels, height, width)
+    pool = {"kernel": kernel, "stride": stride, "padding": padding, "ceil_mode": ceil_mode}
+    result = analyze_layers(shape, [{"type": kind, **pool}], batch)
     row = result.layers[0]
-    other = tuple(arithmetic.pool_output_size(n, kernel, stride, padding, 1, not ceil_mode) for n in (height, width))
+    other = _pool_sizes((height, width), kernel, stride, padding, not ceil_mode)
     note = (
         "that rounds down; ceil_mode=True rounds up"
         if ceil_mode
         else "that rounds up; without ceil_mode it is the floor"
     )
+    inputs = (batch, *shape)
+    prompt = f"{torch_pool(kind, **pool)} is applied to an input of shape {tensor(inputs)}. What is the output shape?"
+    key = f"{kind}/{grid(inputs)}/k{kernel}s{stride}p{padding}c{int(ceil_mode)}"
+    worked = explain_row(result, row, ("shape",))
+    facts = {"kind": kind, "input": list(shape), "batch": batch, **pool}
+    command = pool_command(kind, shape, **pool, batch=batch)
     mistakes = _shape_mistakes([((batch, channels, *other), note)], row.output_shape)
-    prompt = (
-        f"{torch_pool(kind, kernel, stride, padding, ceil_mode)} is applied to an input of shape "
-        f"{tensor((batch, channels, height, width))}. What is the output shape?"
-    )
-    command = f"cnncalc calc {kind[:-2]} --input {grid((channels, height, width))} -k {kernel} -s {stride}"
-    command += f" -p {padding}" if padding else ""
-    command += " --ceil-mode" if ceil_mode else ""
-    return Question(
-        id=f"pool-output/{kind}/{grid((batch, channels, height, width))}/k{kernel}s{stride}p{padding}c{int(ceil_mode)}",
-        topic="pool-output",
-        level=level.value,
-        prompt=prompt,
-        expected=shape_answer(row.output_shape),
-        solution=solution(explain_row(result, row, ("shape",)), grid(row.output_shape)),
-        answer_format=SHAPE_FORMAT,
-        facts={
-            "kind": kind,
-            "input": [channels, height, width],
-            "batch": batch,
-            "kernel": kernel,
-            "stride": stride,
-            "padding": padding,
-            "ceil_mode": ceil_mode,
-        },
-        command=command + f"{f' --batch {batch}' if batch > 1 else ''} --explain",
-        mistakes=mistakes,
+    return generated(
+        "pool-output", level, key, prompt, shape_answer(row.output_shape), worked, facts, command, mistakes
     )
 
 
@@ -245,8 +197,8 @@ def transposed_output(rng: random.Random, level: Level) -> Question:
         ]
         if min(sizes) >= 1:
             break
-    layer = {
-        "type": "conv_transpose2d",
+    shape = (channels, height, width)
+    deconv = {
         "out": out,
         "kernel": kernel,
         "stride": stride,
@@ -254,42 +206,23 @@ def transposed_output(rng: random.Random, level: Level) -> Question:
         "output_padding": output_padding,
         "dilation": dilation,
     }
-    result = analyze_layers((channels, height, width), [layer], batch)
+    result = analyze_layers(shape, [{"type": "conv_transpose2d", **deconv}], batch)
     row = result.layers[0]
-    as_conv = tuple(arithmetic.conv_output_size(n, kernel, stride, padding, padding, dilation) for n in (height, width))
-    mistakes = _shape_mistakes(
-        [((batch, out, *as_conv), "that is the ordinary conv formula; a transposed conv upsamples")],
-        row.output_shape,
-    )
+    as_conv = _conv_sizes(shape[1:], kernel, stride, padding, dilation)
+    note = "that is the ordinary conv formula; a transposed conv upsamples"
+    inputs = (batch, *shape)
     prompt = (
-        f"{torch_transposed(channels, out, kernel, stride, padding, output_padding, dilation)} is applied to an "
-        f"input of shape {tensor((batch, channels, height, width))}. What is the output shape?"
+        f"{torch_transposed(channels, **deconv)} is applied to an input of shape {tensor(inputs)}. "
+        "What is the output shape?"
     )
+    key = f"{grid(inputs)}/o{out}k{kernel}s{stride}p{padding}op{output_padding}d{dilation}"
+    worked = explain_row(result, row, ("shape",))
+    facts = {"input": list(shape), "batch": batch, **deconv}
     command = (
-        f"cnncalc calc conv-transpose --input {grid((channels, height, width))} --out {out} -k {kernel} -s {stride}"
-        f" -p {padding} --output-padding {output_padding} -d {dilation} --explain"
+        f"cnncalc calc conv-transpose --input {grid(shape)} --out {out} -k {kernel} -s {stride} -p {padding} "
+        f"--output-padding {output_padding} -d {dilation} --explain"
     )
-    return Question(
-        id=(
-            f"transposed-output/{grid((batch, channels, height, width))}/"
-            f"o{out}k{kernel}s{stride}p{padding}op{output_padding}d{dilation}"
-        ),
-        topic="transposed-output",
-        level=level.value,
-        prompt=prompt,
-        expected=shape_answer(row.output_shape),
-        solution=solution(explain_row(result, row, ("shape",)), grid(row.output_shape)),
-        answer_format=SHAPE_FORMAT,
-        facts={
-            "input": [channels, height, width],
-            "batch": batch,
-            "out": out,
-            "kernel": kernel,
-            "stride": stride,
-            "padding": padding,
-            "output_padding": output_padding,
-            "dilation": dilation,
-        },
-        command=command,
-        mistakes=mistakes,
+    mistakes = _shape_mistakes([((batch, out, *as_conv), note)], row.output_shape)
+    return generated(
+        "transposed-output", level, key, prompt, shape_answer(row.output_shape), worked, facts, command, mistakes
     )

@@ -23,6 +23,7 @@ How it is measured:
     python benchmarks/bench_startup.py --profile        # plus a cProfile of one in-process command
     python benchmarks/bench_startup.py --baseline REF   # also REF (a git ref) installed in its own venv,
                                                         # timed in the same rounds: before/after in one run
+                                                        # (repeat --baseline to time several refs)
 """
 
 from __future__ import annotations
@@ -153,7 +154,12 @@ def main() -> None:
     parser.add_argument("--with-torch", action="store_true", help="install cnncalc[torch] (the torch extra)")
     parser.add_argument("--profile", action="store_true", help="cProfile one in-process command (also on a miss)")
     parser.add_argument("--top", type=int, default=20)
-    parser.add_argument("--baseline", help="a git ref to time side by side with the working tree (e.g. a release)")
+    parser.add_argument(
+        "--baseline",
+        action="append",
+        default=[],
+        help="a git ref to time side by side with the working tree (e.g. a release); may be repeated",
+    )
     args = parser.parse_args()
     if args.runs < 15:
         parser.error("--runs must be at least 15")
@@ -181,20 +187,19 @@ def main() -> None:
             "python -c pass": [python, "-c", "pass"],
             f'python -c "{IMPORT_FLOOR}"': [python, "-c", IMPORT_FLOOR],
         }
-        if args.baseline:
-            baseline_tree = work / "baseline"
+        baseline_labels: dict[str, str] = {}  # ref -> its label in `commands`
+        for number, ref in enumerate(args.baseline):
+            baseline_tree = work / f"baseline-{number}"
             baseline_tree.mkdir()
-            archive = subprocess.run(["git", "-C", str(_util.REPO), "archive", args.baseline], capture_output=True)
+            archive = subprocess.run(["git", "-C", str(_util.REPO), "archive", ref], capture_output=True)
             if archive.returncode != 0:
-                raise SystemExit(f"git archive {args.baseline} failed: {archive.stderr.decode()[-500:]}")
+                raise SystemExit(f"git archive {ref} failed: {archive.stderr.decode()[-500:]}")
             subprocess.run(["tar", "-x", "-C", str(baseline_tree)], input=archive.stdout, check=True)
-            baseline_venv = work / "baseline-venv"
+            baseline_venv = work / f"baseline-{number}-venv"
             make_venv(baseline_venv, args.with_torch, env, work, baseline_tree)
-            print(f"baseline: {args.baseline} installed (not editable) in {baseline_venv}")
-            commands[f"baseline {args.baseline}: cnncalc analyze resnet50 --format json"] = [
-                str(baseline_venv / "bin" / "cnncalc"),
-                *ARGS,
-            ]
+            print(f"baseline: {ref} installed (not editable) in {baseline_venv}")
+            baseline_labels[ref] = f"baseline {ref}: cnncalc analyze resnet50 --format json"
+            commands[baseline_labels[ref]] = [str(baseline_venv / "bin" / "cnncalc"), *ARGS]
         # Warm-up rounds (also checks that every command works, and what cnncalc prints)
         output = run(commands["cnncalc analyze resnet50 --format json"], work, env).stdout
         params = json.loads(output)["totals"]["params"]
@@ -246,10 +251,10 @@ def main() -> None:
         print(f"resnet50 params in the JSON output: {params:,}")
         verdict = "MET" if t <= TARGET_S else "MISSED"
         print(f"\nTarget median <= {TARGET_S} s: {t:.3f} s -> {verdict}")
-        if args.baseline:
-            before = medians[labels[3]]
+        for ref, label in baseline_labels.items():
+            before = medians[label]
             print(
-                f"Against {args.baseline} in the same rounds: {_util.ms(before)} before, {_util.ms(t)} now "
+                f"Against {ref} in the same rounds: {_util.ms(before)} before, {_util.ms(t)} now "
                 f"(ratio now / before {t / before:.3f})"
             )
 

@@ -20,7 +20,9 @@ from typing import IO, Any
 
 from typer.testing import CliRunner
 
-from cnncalc.cli.app import app
+from cnncalc.cli.app import full_application
+
+app = full_application()
 
 ROOT = Path(__file__).resolve().parents[1]
 COLUMNS = 160

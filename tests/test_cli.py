@@ -196,6 +196,9 @@ def test_python_dash_m_and_no_torch_on_the_analysis_path():
         "assert code == 0\n"
         "leaked = [name for name in ('torch', 'rich', 'numpy') if name in sys.modules]\n"
         "assert not leaked, leaked\n"
+        "from cnncalc.cli.app import COMMANDS\n"
+        "others = [module for module, _ in COMMANDS.values() if module in sys.modules and module != 'cnncalc.cli.analyze']\n"
+        "assert not others, others  # a command imports only its own module\n"
     )
     run = run_python(script)
     assert run.code == 0, run.stderr

@@ -385,13 +385,12 @@ def test_the_topic_list_has_one_source_and_listing_it_loads_no_engine() -> None:
 
 
 def test_shared_definitions_are_not_repeated() -> None:
-    from cnncalc.cli import calc, drill_commands, startup
-    from cnncalc.cli import drill as drill_cli
+    from cnncalc.cli import app, drill_commands, startup
     from cnncalc.drill import building, notes, question
     from cnncalc.drill.topics import compute, parameters
 
     assert drill_commands.Level is question.Level
-    assert calc.CALC_SETTINGS is drill_cli.DRILL_SETTINGS is startup.LAZY_GROUP_SETTINGS
+    assert app.COMMANDS["calc"][1] is app.COMMANDS["drill"][1] is startup.LAZY_GROUP_SETTINGS
     assert notes.APPROX is compute.APPROX is parameters.APPROX is question.APPROX
     assert not hasattr(building, "run")
 

@@ -20,7 +20,7 @@ from clirunner import invoke as run_cli_in_process
 from terminal import BOX_DRAWING, ESCAPE, run_in_terminal
 
 from cnncalc.bridge.timing import Timing, reliability_warnings
-from cnncalc.cli.app import COMMANDS, LAZY_GROUPS
+from cnncalc.cli.app import COMMANDS, LAZY_GROUPS, command_function
 from cnncalc.language.zoo import resolve_spec
 from cnncalc.render.style import ColorChoice, wants_rich
 
@@ -318,7 +318,7 @@ def test_help_reads_as_paragraphs(name: str) -> None:
     _check_wrapped_as_paragraphs(text)
     if name in LAZY_GROUPS:  # their help is their own application's (tested below)
         return
-    function, _ = COMMANDS[name]
+    function = command_function(name)
     flat = " ".join(text.split())
     for paragraph in inspect.cleandoc(function.__doc__ or "").split("\n\n"):
         assert " ".join(paragraph.split()) in flat, (name, paragraph)

@@ -6,21 +6,14 @@ cnncalc.cli.startup.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
 
 from cnncalc import __version__
-from cnncalc.cli.analyze import analyze
-from cnncalc.cli.bench import bench
-from cnncalc.cli.calc import CALC_SETTINGS, calc
-from cnncalc.cli.conventions import conventions
-from cnncalc.cli.drill import DRILL_SETTINGS, drill
-from cnncalc.cli.kinds import kinds
-from cnncalc.cli.validate import validate
-from cnncalc.cli.verify import verify
-from cnncalc.cli.zoo import zoo
+from cnncalc.cli.startup import LAZY_GROUP_SETTINGS
 
 # -h as well as --help; help uses the terminal's width up to 120 columns (click's own limit is 80)
 HELP_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 120}
@@ -53,18 +46,28 @@ def root(
     """
 
 
-# name -> (function, command settings), in the order `--help` lists them
-COMMANDS: dict[str, tuple[Callable[..., None], dict[str, Any]]] = {
-    "analyze": (analyze, {}),
-    "conventions": (conventions, {}),
-    "validate": (validate, {}),
-    "zoo": (zoo, {}),
-    "kinds": (kinds, {}),
-    "calc": (calc, CALC_SETTINGS),
-    "drill": (drill, DRILL_SETTINGS),
-    "verify": (verify, {}),
-    "bench": (bench, {}),
+# name -> (the module that defines the command function of that name, command settings), in the order
+# `--help` lists them. A module is imported only when its command is built: a command starts without the
+# others' imports.
+COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
+    "analyze": ("cnncalc.cli.analyze", {}),
+    "conventions": ("cnncalc.cli.conventions", {}),
+    "validate": ("cnncalc.cli.validate", {}),
+    "zoo": ("cnncalc.cli.zoo", {}),
+    "kinds": ("cnncalc.cli.kinds", {}),
+    "calc": ("cnncalc.cli.calc", LAZY_GROUP_SETTINGS),
+    "drill": ("cnncalc.cli.drill", LAZY_GROUP_SETTINGS),
+    "verify": ("cnncalc.cli.verify", {}),
+    "bench": ("cnncalc.cli.bench", {}),
 }
+LAZY_GROUPS = ("calc", "drill")
+
+
+def command_function(name: str) -> Callable[..., None]:
+    """The function that implements command `name` (its module imported now)."""
+    module, _ = COMMANDS[name]
+    function: Callable[..., None] = getattr(importlib.import_module(module), name)
+    return function
 
 
 def application(names: list[str]) -> typer.Typer:
@@ -72,14 +75,13 @@ def application(names: list[str]) -> typer.Typer:
     target = typer.Typer(**APP_SETTINGS)
     target.callback()(root)
     for name in names:
-        function, settings = COMMANDS[name]
-        target.command(name, **settings)(function)
+        target.command(name, **COMMANDS[name][1])(command_function(name))
     return target
 
 
-app = application(list(COMMANDS))
-
-LAZY_GROUPS = ("calc", "drill")
+def full_application() -> typer.Typer:
+    """Every command: for `cnncalc --help`, a mistyped command, and tests."""
+    return application(list(COMMANDS))
 
 
 def completion_app() -> typer.Typer:
@@ -88,6 +90,6 @@ def completion_app() -> typer.Typer:
     from cnncalc.cli.drill_commands import drill_app
 
     full = application([name for name in COMMANDS if name not in LAZY_GROUPS])
-    full.add_typer(calc_app, name="calc", help=calc.__doc__)
+    full.add_typer(calc_app, name="calc", help=command_function("calc").__doc__)
     full.add_typer(drill_app, name="drill")
     return full

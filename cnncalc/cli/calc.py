@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import typer
 
-from cnncalc.cli.startup import LAZY_GROUP_SETTINGS, run_group
-
-CALC_SETTINGS = LAZY_GROUP_SETTINGS  # the name cnncalc.cli.app registers it with
+from cnncalc.cli.startup import run_group
 
 
 def calc(ctx: typer.Context) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import typer
 
@@ -18,12 +18,18 @@ from cnncalc.language.pydantic_errors import did_you_mean
 from cnncalc.language.yaml_source import decode_spec_bytes, read_spec_text
 from cnncalc.language.zoo import resolve_spec, zoo_specs
 from cnncalc.render.issues import issues_text
-from cnncalc.render.printer import Printer, printer_for
-from cnncalc.render.style import ColorChoice, output_style
+from cnncalc.render.style import ColorChoice
+
+if TYPE_CHECKING:
+    from cnncalc.render.printer import Printer
 
 
 def printer(color: ColorChoice) -> Printer:
-    """Where a command's tables go: stdout, rich or plain as the flags, the environment and the stream say."""
+    """Where a command's tables go: stdout, styled or plain as the flags, the environment and the stream say.
+    (Imported here, when a table is printed: the JSON, CSV and Markdown paths start without it.)"""
+    from cnncalc.render.printer import printer_for
+    from cnncalc.render.style import output_style
+
     return printer_for(output_style(color))
 
 
@@ -35,8 +41,7 @@ STDIN_ARGUMENT = "-"
 STDIN_LABEL = "<stdin>"  # what errors point at for a spec read from standard input
 
 
-@dataclass(frozen=True)
-class SpecText:
+class SpecText(NamedTuple):
     """A spec's text and the name its errors point at (the path, or <stdin> for `-`)."""
 
     label: str

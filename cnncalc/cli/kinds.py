@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -14,9 +14,10 @@ from cnncalc.cli.common import printer, write_text
 from cnncalc.cli.failure import fail
 from cnncalc.cli.options import ColorOption, FormatOption, OutputFormat
 from cnncalc.kinds import COMPOSITES, REGISTRY
-from cnncalc.render.layout import Column, Fit, Table
-from cnncalc.render.markdown import markdown_table
 from cnncalc.render.style import ColorChoice
+
+if TYPE_CHECKING:  # the table is built only when one is printed (start-up time)
+    from cnncalc.render.layout import Table
 
 
 def _entries() -> list[dict[str, Any]]:
@@ -46,6 +47,8 @@ def _fields_text(fields: list[dict[str, Any]]) -> str:
 
 
 def _table(entries: list[dict[str, Any]]) -> Table:
+    from cnncalc.render.layout import Column, Fit, Table
+
     table = Table(
         [
             Column("Type"),
@@ -89,6 +92,12 @@ def kinds(
     elif output_format is OutputFormat.csv:
         write_text(_csv(entries))
     elif output_format is OutputFormat.markdown:
-        write_text("\n".join(markdown_table(_table(entries))))
+        write_text("\n".join(_markdown(entries)))
     else:
         printer(color).table(_table(entries), "widen the terminal, or use --format json")
+
+
+def _markdown(entries: list[dict[str, Any]]) -> list[str]:
+    from cnncalc.render.markdown import markdown_table
+
+    return markdown_table(_table(entries))

@@ -25,15 +25,17 @@ Nothing here is imported by the engine; `cnncalc.cli.app` holds the commands the
 
 from __future__ import annotations
 
-import contextlib
+# Only modules the interpreter has already loaded are imported before `main` pauses collection (see 1.):
+# `typing`, `contextlib` and friends come later, with everything else.
 import gc
-import importlib
 import os
 import sys
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; type checkers read it the same way
 if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Any
+
     import typer
 
 COMPLETE_VARIABLE = "_CNNCALC_COMPLETE"  # set by the shell's completion script (typer: _{PROG}_COMPLETE)
@@ -46,20 +48,24 @@ LAZY_GROUP_SETTINGS: dict[str, Any] = {
 }
 
 
-@contextlib.contextmanager
-def collection_paused() -> Iterator[None]:
+class collection_paused:  # a class, not @contextmanager: contextlib is not loaded yet (see above)
     """No cyclic collection while the engine analyses a spec (see 1. above); restored afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
+
+    def __enter__(self) -> None:
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        if self.was_enabled:
             gc.enable()
 
 
 def run_group(ctx: typer.Context, module: str, attribute: str) -> None:
     """Run the typer app `module.attribute` on a lazy group's arguments (exits like any command)."""
+    import importlib
+
     import typer.main
 
     group = getattr(importlib.import_module(module), attribute)
@@ -73,21 +79,21 @@ def completing() -> bool:
 
 def app_for(args: list[str]) -> typer.Typer:
     """The application to run for these arguments: only the command named first, or the whole tree."""
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")  # before pydantic is first used (see 2.)
     from cnncalc.cli import app
 
     if completing():
         return app.completion_app()
     if args and args[0] in app.COMMANDS:
         return app.application([args[0]])
-    return app.app
+    return app.full_application()
 
 
-def run(args: list[str] | None = None) -> int:
-    """Run the command line and return its exit code."""
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+def run(args: list[str] | None = None, application: typer.Typer | None = None) -> int:
+    """Run the command line (on `application`, else the one `app_for` builds) and return its exit code."""
     arguments = sys.argv[1:] if args is None else args
     try:
-        app_for(arguments)(args=arguments, prog_name="cnncalc")
+        (application or app_for(arguments))(args=arguments, prog_name="cnncalc")
     except SystemExit as exit_:
         if exit_.code is None:
             return 0
@@ -99,13 +105,12 @@ def run(args: list[str] | None = None) -> int:
 
 
 def main() -> None:
-    """The console script: import without collection, run, flush, exit at once."""
+    """The console script: build the application without collection, run, flush, exit at once."""
     gc.disable()
-    from cnncalc.cli import app  # noqa: F401  (the imports, before their objects are frozen)
-
+    application = app_for(sys.argv[1:])  # imports only what this command needs; then frozen (see 1.)
     gc.freeze()
     gc.enable()
-    code = run()
+    code = run(application=application)
     try:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -7,7 +7,7 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -16,11 +16,12 @@ from cnncalc.cli.common import printer, write_text
 from cnncalc.cli.options import ColorOption, FormatOption, OutputFormat
 from cnncalc.engine.analysis import analyze_file
 from cnncalc.language.zoo import zoo_specs
-from cnncalc.render.layout import Cell, Column, Fit, Table
-from cnncalc.render.markdown import markdown_table
 from cnncalc.render.style import ColorChoice
 from cnncalc.render.units import human
 from cnncalc.render.view import field_text, shape_text
+
+if TYPE_CHECKING:  # the table is built only when one is printed (start-up time)
+    from cnncalc.render.layout import Table
 
 TITLE = "Bundled specs (cnncalc analyze NAME)"
 
@@ -33,7 +34,7 @@ def zoo(output_format: FormatOption = OutputFormat.table, color: ColorOption = C
     elif output_format is OutputFormat.csv:
         write_text(_csv(entries))
     elif output_format is OutputFormat.markdown:
-        write_text("\n".join([f"**{TITLE}**", "", *markdown_table(_table(entries))]))
+        write_text("\n".join([f"**{TITLE}**", "", *_markdown(entries)]))
     else:
         printer(color).table(_table(entries))
     if any("error" in entry for entry in entries):
@@ -56,6 +57,8 @@ def _entry(name: str, path: Path) -> dict[str, Any]:
 
 
 def _table(entries: list[dict[str, Any]]) -> Table:
+    from cnncalc.render.layout import Cell, Column, Fit, Table
+
     table = Table(
         [
             Column("Name"),
@@ -106,3 +109,9 @@ def _description(path: Path) -> str:
 
     data = load_yaml(read_spec_text(path), str(path)).data
     return str(data.get("description") or "") if isinstance(data, dict) else ""
+
+
+def _markdown(entries: list[dict[str, Any]]) -> list[str]:
+    from cnncalc.render.markdown import markdown_table
+
+    return markdown_table(_table(entries))

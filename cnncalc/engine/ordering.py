@@ -4,12 +4,10 @@ written, in linear time; entries that read each other in a cycle cannot run, and
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True)
-class Order:
+class Order(NamedTuple):
     order: list[int]  # positions to run, in order (blocked ones last)
     blocked: set[int]  # positions on or behind a cycle
     cycle: list[int]  # one cycle among them, in data-flow order (empty when there is none)

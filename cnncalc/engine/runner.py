@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -25,8 +25,7 @@ from cnncalc.language.values import admits_bool, evaluate_value, holds_bool, str
 from cnncalc.language.yaml_source import PathKey, SourceMap
 
 
-@dataclass(frozen=True)
-class EntryAt:
+class EntryAt(NamedTuple):
     """An entry of the spec and where it is: its path in the YAML document (None for the parts a composite
     kind expands into, which are written nowhere) and the location its errors point at."""
 

@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING, Any, TextIO
 from cnncalc import __version__
 from cnncalc.engine.result import AnalysisResult
 from cnncalc.render.headline import headline_keys, headline_lines
-from cnncalc.render.layer_columns import csv_header_and_rows, layer_table
-from cnncalc.render.markdown import markdown_table
 from cnncalc.render.units import grouped, human, human_bytes
 from cnncalc.render.view import DisplayRow, field_axes, field_text, shape_text
 
@@ -102,6 +100,8 @@ def write_json(
 
 def render_csv(result: AnalysisResult, rows: list[DisplayRow], columns: Sequence[str] | None = None) -> str:
     """One line per row with machine values (no thousands separators); `columns` as `analyze --columns`."""
+    from cnncalc.render.layer_columns import csv_header_and_rows  # not on the JSON path, which starts faster
+
     header, body = csv_header_and_rows(rows, result.totals, columns)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -152,6 +152,9 @@ def render_markdown(
     columns: Sequence[str] | None = None,
 ) -> str:
     """The terminal's table (same cells, same shapes) as a Markdown table, then the totals."""
+    from cnncalc.render.layer_columns import layer_table
+    from cnncalc.render.markdown import markdown_table
+
     out = [f"## {result.name}", "", *markdown_table(layer_table(rows, result.totals, columns)), ""]
     out.extend(f"- **{label}**: {value}" for label, value in summary_lines(result, headline))
     out.append(f"- **Convention**: {result.convention}")

@@ -18,8 +18,7 @@ import os
 import shutil
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 
 class ColorChoice(str, enum.Enum):
@@ -28,8 +27,7 @@ class ColorChoice(str, enum.Enum):
     never = "never"
 
 
-@dataclass(frozen=True)
-class OutputStyle:
+class OutputStyle(NamedTuple):
     rich: bool  # colour and box drawing
     width: int | None  # columns to fit into; None: no limit
 

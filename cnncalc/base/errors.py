@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class ExitCode(enum.IntEnum):
@@ -37,8 +38,7 @@ class Location:
 NOT_SHAPE_CHECKED = "not-shape-checked"  # code of the note on layers after a failure that were not shape-checked
 
 
-@dataclass(frozen=True)
-class LayerSubject:
+class LayerSubject(NamedTuple):  # a named tuple: quick to define at start-up, and as immutable
     """Which layer an issue is about, as data: its path in the expanded network, its kind, and the field at fault
     (empty when the issue is not about one field). `detail` is the message without the layer named in front;
     `stops` says the layer has no output, so the layers that read it are not computed."""

@@ -9,7 +9,7 @@ them here instead of working them out again from the fields.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from cnncalc.base.arithmetic import effective_kernel
 
@@ -23,8 +23,9 @@ class Window(enum.Enum):
     PATCH = "patch"  # non-overlapping patches: floor(n / p)
 
 
-@dataclass(frozen=True, slots=True)
-class AxisWindow:
+# Named tuples rather than frozen dataclasses: as immutable, and defined in a fifth of the time, which every
+# command pays at start-up.
+class AxisWindow(NamedTuple):
     """A window sliding along one axis: input size n, kernel k, stride s, padding left/right, dilation d."""
 
     size: int
@@ -40,8 +41,7 @@ class AxisWindow:
         return effective_kernel(self.kernel, self.dilation)
 
 
-@dataclass(frozen=True, slots=True)
-class Geometry:
+class Geometry(NamedTuple):
     """A windowed layer's resolved geometry: its windows per spatial axis and its channels."""
 
     window: Window

@@ -1,7 +1,7 @@
 """A layer kind written in this test alone flows through every consumer, with no other file changed.
 
 `toy_negate` (y = -x) is registered here with its schema, its rule and its facts, and its torch builder; then
-analyze, validate, verify (meta), conventions, the calculators and the drill's worked solutions all handle it.
+analyze, validate, verify (meta), conventions, the calculators and a drill question all handle it.
 A kind that does work and that a tool has not been told about is refused with a message naming what is missing.
 """
 
@@ -129,6 +129,35 @@ def test_calculators_name_what_the_syntax_cannot_give(monkeypatch) -> None:
         assert 'layer 2 "toy_needy": toy_needy needs width, which the stack syntax cannot give' in result.stderr
     finally:
         del REGISTRY["toy_needy"]
+
+
+def test_a_drill_question_on_a_stack_with_it() -> None:
+    """The receptive-field question takes any kind the stack syntax reads; worked by hand: conv3 gives r = 3,
+    j = 1; the toy adds nothing; conv3/2 adds (3 − 1)·1 = 2 (r = 5) and doubles the jump; conv3 adds (3 − 1)·2 = 4."""
+    from cnncalc.drill.answers import grade
+    from cnncalc.drill.question import Level
+    from cnncalc.drill.topics.receptive import stack_question
+
+    inline = f"conv3, {TOY}, conv3/2, {TOY}, conv3"
+    size = stack_question(inline, Level.medium, "size")
+    assert size.id == f"receptive-field/size/{inline}"
+    assert size.prompt.startswith(f"A stack: conv 3x3 (stride 1) → {TOY} → conv 3x3 (stride 2) → {TOY} → conv 3x3")
+    assert size.expected.describe() == "9"
+    assert grade(size.expected, "9").correct and not grade(size.expected, "7").correct
+    assert size.mistakes == ((7, "that ignores the jump: after stride s, later taps are s× apart"),)
+    # the drill pads its convolutions to keep sizes, so the start moves by one pixel per conv
+    assert f"  {TOY}: unchanged: 3 (jump 1, start 1) (the layer works pixel by pixel)\n" in size.solution
+    assert f"  {TOY}: unchanged: 5 (jump 2, start 2) (the layer works pixel by pixel)\n" in size.solution
+    assert size.command == f'cnncalc calc stack "{inline}" --explain'
+    assert stack_question(inline, Level.hard, "jump").expected.describe() == "2"
+
+
+def test_a_drill_stack_names_the_window_it_cannot_ask_about() -> None:
+    from cnncalc.drill.question import Level
+    from cnncalc.drill.topics.receptive import stack_question
+
+    with pytest.raises(ValueError, match="'conv_transpose' has a transposed window; a stack question takes"):
+        stack_question(f"conv3, {TOY}, tconv4/2", Level.medium)
 
 
 def test_the_kind_record_answers_every_consumer() -> None:

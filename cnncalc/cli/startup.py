@@ -15,7 +15,8 @@ reason, so that the rest of the program reads as if they did not exist:
    than the whole analysis; the command line uses none (PYDANTIC_DISABLE_PLUGINS).
 3. Typer turns every registered command into a click command each time the program starts; when the first
    argument names a command, an application holding only that command is built (same root options, same usage
-   line). Shell completion gets the whole tree.
+   line), and only that command's module is imported (cnncalc.cli.app names each command's module). Help,
+   a mistyped command and shell completion get the whole tree.
 4. `calc` and `drill` are lazy groups: registered as one plain command that hands its arguments to the real
    typer app, imported and built only when that group runs.
 5. At the end the process flushes its output and exits at once, without tearing down every object.

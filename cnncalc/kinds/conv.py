@@ -89,6 +89,8 @@ def resolve_padding(
 
 def check_padding_mode(mode: str, padding: tuple[tuple[int, int], ...], spatial: tuple[int, ...]) -> None:
     """PyTorch: reflection needs pad < size; circular padding may wrap around at most once (pad <= size)."""
+    if mode not in ("reflect", "circular"):
+        return
     for axis, ((left, right), size) in enumerate(zip(padding, spatial, strict=True)):
         widest = max(left, right)
         if (mode == "reflect" and widest >= size) or (mode == "circular" and widest > size):
@@ -112,6 +114,7 @@ def convolve(
 ) -> LayerResult:
     """Shape, parameters, MACs and receptive field of a (grouped, dilated) convolution."""
     in_channels = tensor.shape[1]
+    spatial = tensor.spatial
     if in_channels % groups:
         ctx.error(
             f"groups={groups} does not divide the {in_channels} input channels",
@@ -124,7 +127,7 @@ def convolve(
         )
     out_spatial = []
     for axis, (size, kernel, stride, (left, right), dilation) in enumerate(
-        zip(tensor.spatial, kernels, strides, padding, dilations, strict=True)
+        zip(spatial, kernels, strides, padding, dilations, strict=True)
     ):
         size_out = conv_output_size(size, kernel, stride, left, right, dilation)
         if size_out < 1:
@@ -136,7 +139,7 @@ def convolve(
             )
         out_spatial.append(size_out)
     weights_per_output = (in_channels // groups) * math.prod(kernels)
-    axes = windows(tensor.spatial, kernels, strides, padding, dilations)
+    axes = windows(spatial, kernels, strides, padding, dilations)
     return image_result(
         tensor,
         (tensor.batch, out_channels, *out_spatial),
@@ -158,8 +161,9 @@ def _window(
     kernels = per_axis(spec.kernel, spatial_rank, "kernel")
     strides = per_axis(spec.stride, spatial_rank, "stride")
     dilations = per_axis(spec.dilation, spatial_rank, "dilation")
-    padding = resolve_padding(spec.padding, tensor.spatial, kernels, strides, dilations)
-    check_padding_mode(spec.padding_mode, padding, tensor.spatial)
+    spatial = tensor.spatial
+    padding = resolve_padding(spec.padding, spatial, kernels, strides, dilations)
+    check_padding_mode(spec.padding_mode, padding, spatial)
     return kernels, strides, padding, dilations
 
 

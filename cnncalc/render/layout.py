@@ -18,6 +18,7 @@ import re
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 ELLIPSIS = "…"
 _GLUE = "\u00a0"  # holds a figure and its unit together while text is wrapped
@@ -55,8 +56,7 @@ class Column:
     style: str = ""  # rich style of the cells (ignored by plain text)
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):  # a named tuple: a 100,000-row table makes 700,000 of them
     text: str
     style: str = ""
 
@@ -166,9 +166,11 @@ def shorten_middle(text: str, width: int) -> str:
 
 def cell_lines(text: str, column: Column, width: int) -> list[str]:
     """The lines one cell takes at `width`."""
+    if len(text) <= width:
+        return [text]
     if column.fit is Fit.SHORTEN:
         return [_shorten_indented(text, width)]
-    if column.fit is Fit.WRAP and len(text) > width:
+    if column.fit is Fit.WRAP:
         return wrap_words(text, width)
     return [text]
 

@@ -95,18 +95,26 @@ class Printer:
         titles = [Cell(column.title, "bold") for column in columns]
         self._write(self._joined(titles, columns, layout, self.look.header_gap))
         self._write(self.look.rule_gap.join(self.look.rule * width for width in layout.widths))
+        shown = _shown(layout)
         for row in table.rows:
-            cells = [cell_lines(row[index].text, table.columns[index], width) for index, width in _shown(layout)]
+            cells = [cell_lines(row[index].text, table.columns[index], width) for index, width in shown]
             styles = [row[index].style or table.columns[index].style for index in layout.shown]
             for depth in range(max(len(lines) for lines in cells)):
-                texts = [
-                    Cell(lines[depth] if depth < len(lines) else "", style)
-                    for lines, style in zip(cells, styles, strict=True)
-                ]
-                self._write(self._joined(texts, columns, layout, self.look.gap))
+                texts = [lines[depth] if depth < len(lines) else "" for lines in cells]
+                self._write(self._row_line(texts, styles, columns, layout.widths))
         if layout.hidden:
             note = hidden_note(layout.hidden, how_to_show or "widen the terminal, or use --format json")
             self.line(note, style="dim")
+
+    def _row_line(self, texts: list[str], styles: list[str], columns: list[Column], widths: tuple[int, ...]) -> str:
+        """One line of a row: each text justified to its column's width (figures to the right), styled."""
+        parts = [
+            text.rjust(width) if column.numeric else text.ljust(width)
+            for text, column, width in zip(texts, columns, widths, strict=True)
+        ]
+        if self.look.styles:
+            parts = [self._style(part, style) for part, style in zip(parts, styles, strict=True)]
+        return self.look.gap.join(parts)
 
     def _joined(self, cells: list[Cell], columns: list[Column], layout: Layout, gap: str) -> str:
         parts = [

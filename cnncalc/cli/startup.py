@@ -7,10 +7,10 @@ reason, so that the rest of the program reads as if they did not exist:
 1. Cyclic garbage collection is paused while modules are imported (tens of thousands of objects, none of
    them garbage), whose objects are then frozen out of later passes, and while the engine analyses a spec
    (`collection_paused`): an analysis keeps all of its objects until it ends, so passes find nothing to free
-   while walking an ever larger heap (about a third of the time of a 100,000-layer analysis). It runs again
-   afterwards, so the analysis's own reference cycles are freed before the output is written (a 100,000-layer
-   JSON document needs half the memory then). The engine itself leaves the collector alone: a program that
-   imports cnncalc keeps its own settings.
+   while walking an ever larger heap (about a third of the time of a 100,000-layer analysis). Afterwards the
+   result, which lives until the command ends, is frozen out of the passes that run while it is written
+   (a 20,000-row table is drawn 12% faster, its JSON 7%). The engine itself leaves the collector alone: a
+   program that imports cnncalc keeps its own settings.
 2. pydantic looks for plugins through every installed package's entry points on first use, which costs more
    than the whole analysis; the command line uses none (PYDANTIC_DISABLE_PLUGINS).
 3. Typer turns every registered command into a click command each time the program starts; when the first
@@ -50,7 +50,7 @@ LAZY_GROUP_SETTINGS: dict[str, Any] = {
 
 
 class collection_paused:  # a class, not @contextmanager: contextlib is not loaded yet (see above)
-    """No cyclic collection while the engine analyses a spec (see 1. above); restored afterwards."""
+    """No cyclic collection while the engine analyses a spec; then what it made is frozen (see 1. above)."""
 
     def __enter__(self) -> None:
         self.was_enabled = gc.isenabled()
@@ -59,6 +59,7 @@ class collection_paused:  # a class, not @contextmanager: contextlib is not load
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
     ) -> None:
+        gc.freeze()  # the result lives until the command ends: later passes (while it is written) skip it
         if self.was_enabled:
             gc.enable()
 

@@ -14,7 +14,7 @@ one does (a general-purpose table renderer needs seconds and a gigabyte for that
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -96,22 +96,31 @@ class Printer:
         self._write(self._joined(titles, columns, layout, self.look.header_gap))
         self._write(self.look.rule_gap.join(self.look.rule * width for width in layout.widths))
         shown = _shown(layout)
+        widths = layout.widths
+        # How each text is justified in its column, chosen once: figures to the right, names to the left.
+        justify = [str.rjust if column.numeric else str.ljust for column in columns]
+        styled = self.look.styles
         for row in table.rows:
-            cells = [cell_lines(row[index].text, table.columns[index], width) for index, width in shown]
-            styles = [row[index].style or table.columns[index].style for index in layout.shown]
+            texts = [row[index].text for index in layout.shown]
+            styles = [row[index].style or table.columns[index].style for index in layout.shown] if styled else []
+            if all(len(text) <= width for text, width in zip(texts, widths, strict=True)):  # the usual row
+                self._write(self._row_line(texts, styles, justify, widths))
+                continue
+            cells = [
+                cell_lines(text, table.columns[index], width) for text, (index, width) in zip(texts, shown, strict=True)
+            ]
             for depth in range(max(len(lines) for lines in cells)):
                 texts = [lines[depth] if depth < len(lines) else "" for lines in cells]
-                self._write(self._row_line(texts, styles, columns, layout.widths))
+                self._write(self._row_line(texts, styles, justify, widths))
         if layout.hidden:
             note = hidden_note(layout.hidden, how_to_show or "widen the terminal, or use --format json")
             self.line(note, style="dim")
 
-    def _row_line(self, texts: list[str], styles: list[str], columns: list[Column], widths: tuple[int, ...]) -> str:
-        """One line of a row: each text justified to its column's width (figures to the right), styled."""
-        parts = [
-            text.rjust(width) if column.numeric else text.ljust(width)
-            for text, column, width in zip(texts, columns, widths, strict=True)
-        ]
+    def _row_line(
+        self, texts: list[str], styles: list[str], justify: list[Callable[[str, int], str]], widths: tuple[int, ...]
+    ) -> str:
+        """One line of a row: each text justified to its column's width, styled when the look has styles."""
+        parts = [align(text, width) for text, align, width in zip(texts, justify, widths, strict=True)]
         if self.look.styles:
             parts = [self._style(part, style) for part, style in zip(parts, styles, strict=True)]
         return self.look.gap.join(parts)

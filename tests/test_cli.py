@@ -197,7 +197,7 @@ def test_python_dash_m_and_no_torch_on_the_analysis_path():
         "leaked = [name for name in ('torch', 'rich', 'numpy') if name in sys.modules]\n"
         "assert not leaked, leaked\n"
         "from cnncalc.cli.app import COMMANDS\n"
-        "others = [module for module, _ in COMMANDS.values() if module in sys.modules and module != 'cnncalc.cli.analyze']\n"
+        "others = [name for name, _ in COMMANDS.values() if name in sys.modules and name != 'cnncalc.cli.analyze']\n"
         "assert not others, others  # a command imports only its own module\n"
     )
     run = run_python(script)

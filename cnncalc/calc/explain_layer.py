@@ -12,7 +12,7 @@ from collections.abc import Collection
 
 from cnncalc.base import arithmetic
 from cnncalc.calc.explain_field import RECURRENCE, explain_row_field
-from cnncalc.calc.geometry import SLIDING, AxisWindow, Window, geometry_of, input_shape_of, window_of
+from cnncalc.calc.geometry import SLIDING, AxisWindow, Geometry, Window, geometry_of, input_shape_of, window_of
 from cnncalc.calc.worked import Worked, group_axes, num, product_text, shape_text
 from cnncalc.engine.result import AnalysisResult, LayerRow
 from cnncalc.kinds import REGISTRY
@@ -56,53 +56,38 @@ def _is_batchnorm(row: LayerRow) -> bool:
     return REGISTRY[row.kind].schema is BatchNormSpec
 
 
+def _window_title(kind: str, window: Window, geometry: Geometry) -> str:
+    """A convolution's, transposed convolution's or pooling layer's title: its channels (not for pooling), then
+    kernel, stride and padding per axis, and what differs from PyTorch's defaults."""
+    axes = geometry.axes
+    head = kind if window is Window.POOLING else f"{kind} {geometry.in_channels} → {geometry.out_channels}"
+    parts = [head, "kernel " + "x".join(str(axis.kernel) for axis in axes)]
+    parts.append("stride " + _axes_value([axis.stride for axis in axes]))
+    pads = [(axis.pad_left, axis.pad_right) for axis in axes]
+    if any(left != right for left, right in pads):  # 'same' with a stride: more on the right
+        parts.append("padding " + ", ".join(f"{left}/{right}" for left, right in pads))
+    else:
+        parts.append("padding " + _axes_value([left for left, _ in pads]))
+    if any(axis.output_padding for axis in axes):
+        parts.append("output_padding " + _axes_value([axis.output_padding for axis in axes]))
+    if any(axis.dilation > 1 for axis in axes):
+        parts.append("dilation " + _axes_value([axis.dilation for axis in axes]))
+    if window is Window.POOLING:
+        if geometry.ceil_mode:
+            parts.append("ceil_mode")
+        return ", ".join(parts)
+    if geometry.groups > 1:
+        parts.append(f"groups {geometry.groups}")
+    parts.append("bias" if geometry.bias else "no bias")
+    return ", ".join(parts)
+
+
 def layer_title(row: LayerRow, in_shape: tuple[int, ...]) -> str:
     """'conv2d 3 → 64, kernel 7x7, stride 2, padding 3, bias': the layer as a candidate would read it out."""
     kind = display_kind(row, in_shape)
     window = window_of(row)
-    if window is Window.CONVOLUTION:
-        geometry = geometry_of(row)
-        axes = geometry.axes
-        parts = [f"{kind} {geometry.in_channels} → {geometry.out_channels}"]
-        parts.append("kernel " + "x".join(str(axis.kernel) for axis in axes))
-        parts.append("stride " + _axes_value([axis.stride for axis in axes]))
-        pads = [(axis.pad_left, axis.pad_right) for axis in axes]
-        if any(left != right for left, right in pads):
-            parts.append("padding " + ", ".join(f"{left}/{right}" for left, right in pads))
-        else:
-            parts.append("padding " + _axes_value([left for left, _ in pads]))
-        if any(axis.dilation > 1 for axis in axes):
-            parts.append("dilation " + _axes_value([axis.dilation for axis in axes]))
-        if geometry.groups > 1:
-            parts.append(f"groups {geometry.groups}")
-        parts.append("bias" if geometry.bias else "no bias")
-        return ", ".join(parts)
-    if window is Window.TRANSPOSED:
-        geometry = geometry_of(row)
-        axes = geometry.axes
-        parts = [f"{kind} {geometry.in_channels} → {geometry.out_channels}"]
-        parts.append("kernel " + "x".join(str(axis.kernel) for axis in axes))
-        parts.append("stride " + _axes_value([axis.stride for axis in axes]))
-        parts.append("padding " + _axes_value([axis.pad_left for axis in axes]))
-        if any(axis.output_padding for axis in axes):
-            parts.append("output_padding " + _axes_value([axis.output_padding for axis in axes]))
-        if any(axis.dilation > 1 for axis in axes):
-            parts.append("dilation " + _axes_value([axis.dilation for axis in axes]))
-        if geometry.groups > 1:
-            parts.append(f"groups {geometry.groups}")
-        parts.append("bias" if geometry.bias else "no bias")
-        return ", ".join(parts)
-    if window is Window.POOLING:
-        geometry = geometry_of(row)
-        axes = geometry.axes
-        parts = [kind, "kernel " + "x".join(str(axis.kernel) for axis in axes)]
-        parts.append("stride " + _axes_value([axis.stride for axis in axes]))
-        parts.append("padding " + _axes_value([axis.pad_left for axis in axes]))
-        if any(axis.dilation > 1 for axis in axes):
-            parts.append("dilation " + _axes_value([axis.dilation for axis in axes]))
-        if geometry.ceil_mode:
-            parts.append("ceil_mode")
-        return ", ".join(parts)
+    if window in (Window.CONVOLUTION, Window.TRANSPOSED, Window.POOLING):
+        return _window_title(kind, window, geometry_of(row))
     if row.kind == "linear":
         return f"linear {in_shape[-1]} → {row.spec.out}, {'bias' if row.spec.bias else 'no bias'}"
     if window is Window.PATCH:

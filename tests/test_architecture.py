@@ -5,6 +5,7 @@ language, kinds the spec language (YAML, document, expressions, zoo); the layer 
 engine          structure checks, expansion, layer runner, result
 conventions, bridge          consumers of the result (other tools' counts; PyTorch)
 render          tables and documents (also of the bridge's and conventions' reports)
+importer        PyTorch models -> specs (beside render; it checks its specs with the bridge)
 calc, drill     calculators and the interview drill
 cli             the command line
 """
@@ -30,6 +31,7 @@ LAYER = {
     "bridge": 3,
     "peers": 3,
     "render": 4,
+    "importer": 4,
     "calc": 5,
     "drill": 6,
     "cli": 7,

@@ -7,6 +7,7 @@ cnncalc.cli.startup.
 from __future__ import annotations
 
 import importlib
+import keyword
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -57,6 +58,7 @@ COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
     "kinds": ("cnncalc.cli.kinds", {}),
     "calc": ("cnncalc.cli.calc", LAZY_GROUP_SETTINGS),
     "drill": ("cnncalc.cli.drill", LAZY_GROUP_SETTINGS),
+    "import": ("cnncalc.cli.import_model", {}),
     "verify": ("cnncalc.cli.verify", {}),
     "bench": ("cnncalc.cli.bench", {}),
 }
@@ -66,7 +68,9 @@ LAZY_GROUPS = ("calc", "drill")
 def command_function(name: str) -> Callable[..., None]:
     """The function that implements command `name` (its module imported now)."""
     module, _ = COMMANDS[name]
-    function: Callable[..., None] = getattr(importlib.import_module(module), name)
+    # `import` is a Python keyword: its function is `import_command`.
+    attribute = f"{name}_command" if keyword.iskeyword(name) else name
+    function: Callable[..., None] = getattr(importlib.import_module(module), attribute)
     return function
 
 

@@ -13,11 +13,11 @@ from typing import Any
 from cnncalc.base.errors import Location
 from cnncalc.engine.issues import IssueLog
 from cnncalc.kinds import COMPOSITES, REGISTRY, all_kind_names
-from cnncalc.language.document import IDENTIFIER_PATTERN, SpecDocument
+from cnncalc.language.document import LAYER_NAME_PATTERN, SpecDocument
 from cnncalc.language.pydantic_errors import did_you_mean
 from cnncalc.language.yaml_source import PathKey, SourceMap
 
-IDENTIFIER = re.compile(IDENTIFIER_PATTERN)
+LAYER_NAME = re.compile(LAYER_NAME_PATTERN)
 ENTRY_FIELDS = {"name", "from", "when", "repeat", "frozen"}
 BLOCK_USE_FIELDS = ENTRY_FIELDS | {"block", "args"}
 GROUP_FIELDS = ENTRY_FIELDS | {"layers"}
@@ -69,11 +69,11 @@ class StructureChecker:
             return False
         ok = True
         name = entry.get("name")
-        if name is not None and not (isinstance(name, str) and IDENTIFIER.match(name)):
+        if name is not None and not (isinstance(name, str) and LAYER_NAME.match(name)):
             self.log.error(
                 self.locate((*path, "name")),
                 f"name {name!r} is not a valid name",
-                "use up to 64 ASCII letters, digits and underscores, not starting with a digit "
+                "use up to 64 ASCII letters, digits, underscores and hyphens, not starting with a hyphen "
                 "(dots are added for nesting)",
             )
             ok = False

@@ -15,7 +15,9 @@ from cnncalc.base.errors import SpecError, SpecIssue
 from cnncalc.language.pydantic_errors import issues_from_validation_error
 from cnncalc.language.yaml_source import LoadedDocument
 
-IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # names of variables, blocks and layers alike
+IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # names of variables and blocks
+# Layer names also take what PyTorch module paths use: `0` (a Sequential's children), `block1-0` (regnet).
+LAYER_NAME_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_-]{0,63}$"
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 
 

@@ -1,0 +1,145 @@
+"""Trace a module into a graph and record what every node produced, at the traced input and at a second one.
+
+`torch.fx` symbolic tracing sees every `call_module`, `call_function` and `call_method` of the forward pass.
+The graph then runs on meta tensors (nothing is allocated, any size is free) twice: at the input asked for, and
+at a second input with twice the batch and twice each spatial size. A size that differs between the two runs
+depends on the input (a token count, a batch), one that does not is a property of the model (channels, heads):
+that is how a written `reshape` keeps working at other input sizes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import linecache
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+import torch.fx
+from torch import nn
+
+from cnncalc.importer.errors import ImportFailure
+
+
+@dataclass
+class Capture:
+    """A traced graph with what each node produced: `values[node]` at the traced input, `second[node]` at the
+    second input (absent when the model refuses it)."""
+
+    graph_module: torch.fx.GraphModule
+    module: nn.Module  # the model itself (the graph module holds only the submodules the forward calls)
+    modules: dict[str, nn.Module]
+    input_shape: tuple[int, ...]  # batch first
+    values: dict[torch.fx.Node, Any]
+    second: dict[torch.fx.Node, Any] = field(default_factory=dict)
+
+    def shape(self, node: torch.fx.Node) -> tuple[int, ...]:
+        return tuple(self.values[node].shape)
+
+    def varies(self, node: torch.fx.Node) -> tuple[bool, ...] | None:
+        """For each axis of a node's tensor: whether its size changed with the input (None: no second run)."""
+        if node not in self.second:
+            return None
+        first, second = self.values[node].shape, self.second[node].shape
+        if len(first) != len(second):
+            return None
+        return tuple(a != b for a, b in zip(first, second, strict=True))
+
+
+class _Recorder(torch.fx.Interpreter):
+    """Runs the graph and keeps every node's result (tensors are meta tensors: shapes only)."""
+
+    def __init__(self, graph_module: torch.fx.GraphModule) -> None:
+        super().__init__(graph_module)
+        self.values: dict[torch.fx.Node, Any] = {}
+
+    def run_node(self, node: torch.fx.Node) -> Any:
+        result = super().run_node(node)
+        self.values[node] = result
+        return result
+
+
+def on_meta(module: nn.Module) -> nn.Module:
+    """The module with its parameters and buffers on the meta device (a copy only if they are not already)."""
+    tensors = [*module.parameters(), *module.buffers()]
+    if all(tensor.is_meta for tensor in tensors):
+        return module
+    return module.to("meta")
+
+
+def trace(module: nn.Module, label: str) -> torch.fx.GraphModule:
+    tracer = torch.fx.Tracer()
+    tracer.record_stack_traces = True
+    try:
+        graph = tracer.trace(module)
+    except Exception as error:  # the model's own code raised while being traced
+        raise ImportFailure(
+            f"{label}: torch.fx cannot trace this model's forward: {type(error).__name__}: {_first_line(error)}\n"
+            "  hint: data-dependent control flow (an `if` on a tensor's values) cannot be traced; "
+            "wrap that part in a submodule or a function marked with torch.fx.wrap"
+        ) from None
+    return torch.fx.GraphModule(tracer.root, graph, type(module).__name__)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else "(no message)"
+
+
+def runon_meta(graph_module: torch.fx.GraphModule, shape: tuple[int, ...]) -> dict[torch.fx.Node, Any]:
+    recorder = _Recorder(graph_module)
+    with torch.no_grad(), _quiet_warnings():
+        recorder.run(torch.zeros(shape, device="meta"))
+    return recorder.values
+
+
+@contextlib.contextmanager
+def _quiet_warnings() -> Iterator[None]:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield
+
+
+def capture(module: nn.Module, input_shape: tuple[int, ...], label: str) -> Capture:
+    """Trace `module` and run it at `input_shape` (batch first) and at a second, larger input."""
+    module = on_meta(module.eval())
+    graph_module = trace(module, label)
+    placeholders = [node for node in graph_module.graph.nodes if node.op == "placeholder"]
+    if len(placeholders) != 1:
+        names = ", ".join(node.target for node in placeholders)
+        raise ImportFailure(f"{label}: forward takes {len(placeholders)} inputs ({names}); cnncalc imports one image")
+    try:
+        values = runon_meta(graph_module, input_shape)
+    except Exception as error:
+        shape = "x".join(str(size) for size in input_shape)
+        raise ImportFailure(
+            f"{label}: the model rejects an input of shape {shape}: {type(error).__name__}: {_first_line(error)}"
+        ) from None
+    result = Capture(graph_module, module, dict(graph_module.named_modules()), input_shape, values)
+    bigger = (input_shape[0] * 2, input_shape[1], *(size * 2 for size in input_shape[2:]))
+    try:
+        result.second = runon_meta(graph_module, bigger)
+    except Exception:
+        result.second = {}  # the model runs at its traced size only (a fixed position embedding, say)
+    return result
+
+
+def source_line(node: torch.fx.Node) -> str:
+    """`file:line` of the user's code that made a node (the innermost frame outside torch), or ''."""
+    trace_text = node.stack_trace or ""
+    frames = [line.strip() for line in trace_text.splitlines() if line.strip().startswith("File ")]
+    for frame in reversed(frames):
+        # File "/path/model.py", line 12, in forward
+        parts = frame.split('"')
+        if len(parts) < 3:
+            continue
+        path = parts[1]
+        if "/torch/" in path or "/cnncalc/" in path:
+            continue
+        line = parts[2].split(",")[1].strip().removeprefix("line ").strip() if "," in parts[2] else ""
+        code = linecache.getline(path, int(line)).strip() if line.isdigit() else ""
+        return f"{path}:{line}" + (f": {code}" if code else "")
+    return ""

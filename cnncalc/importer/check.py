@@ -1,0 +1,76 @@
+"""`cnncalc import --check`: the written spec against the original model, layer by layer.
+
+The model is traced again and run on meta tensors node by node under FlopCounterMode; each spec row is
+compared with the operation it was written from (same path): output shape, the parameters and buffers that
+operation reads, and the FLOPs PyTorch counts for it. The totals compare the whole spec with the whole model.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.fx
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from cnncalc.bridge.verify import LayerCheck, VerifyReport, buffer_count
+from cnncalc.engine.result import AnalysisResult
+from cnncalc.importer.capture import Capture, on_meta, trace
+from cnncalc.importer.convert import convert
+
+
+class _CountingRecorder(torch.fx.Interpreter):
+    def __init__(self, graph_module: torch.fx.GraphModule) -> None:
+        super().__init__(graph_module)
+        self.values: dict[torch.fx.Node, Any] = {}
+        self.flops: dict[torch.fx.Node, int] = {}
+
+    def run_node(self, node: torch.fx.Node) -> Any:
+        with FlopCounterMode(display=False) as counter:
+            result = super().run_node(node)
+        self.values[node] = result
+        self.flops[node] = counter.get_total_flops()
+        return result
+
+
+def check_against_model(module: nn.Module, result: AnalysisResult, label: str) -> VerifyReport:
+    module = on_meta(module.eval())
+    graph_module = trace(module, label)
+    recorder = _CountingRecorder(graph_module)
+    with torch.no_grad():
+        recorder.run(torch.zeros(result.input_shape, device="meta"))
+    capture = Capture(graph_module, module, dict(graph_module.named_modules()), result.input_shape, recorder.values)
+    conversion = convert(capture)
+    layers = {layer.path: layer for layer in conversion.layers}
+    parameters = dict(module.named_parameters())
+    checks: list[LayerCheck] = []
+    for row in result.layers:
+        layer = layers.get(row.path)
+        expected = {"shape": row.output_shape, "params": row.params, "buffers": row.buffers, "flops": row.flops}
+        if layer is None:
+            checks.append(LayerCheck(row.path, row.kind, expected, dict.fromkeys(expected, "-"), "not in the model"))
+            continue
+        called = capture.modules.get(str(layer.node.target)) if layer.node.op == "call_module" else None
+        measured = {
+            "shape": tuple(recorder.values[layer.node].shape),
+            "params": sum(parameters[name].numel() for name in set(layer.parameters)),
+            "buffers": buffer_count(called) if called is not None else 0,
+            "flops": recorder.flops[layer.node],
+        }
+        checks.append(LayerCheck(row.path, row.kind, expected, measured))
+    unused = conversion.unused_parameters
+    used_buffers = sum(
+        buffer.numel()
+        for name, buffer in module.named_buffers()
+        if not name.endswith("num_batches_tracked") and not any(name.startswith(f"{owner}.") for owner in unused)
+    )
+    totals = {
+        "params": (
+            result.totals.params,
+            sum(parameter.numel() for parameter in module.parameters()) - sum(unused.values()),
+        ),
+        "buffers": (result.totals.buffers, used_buffers),
+        "flops": (result.totals.flops, sum(recorder.flops.values())),
+    }
+    return VerifyReport(label, "meta (the original model)", torch.__version__, checks, totals)  # type: ignore[arg-type]

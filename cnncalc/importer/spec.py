@@ -1,0 +1,104 @@
+"""From a module to spec text: capture, convert, check that nothing is unsupported, write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from cnncalc.importer.capture import capture
+from cnncalc.importer.convert import Conversion, UnsupportedUse, convert
+from cnncalc.importer.errors import ImportFailure
+from cnncalc.importer.writer import NotContiguous, SpecWriter, build_tree
+
+
+@dataclass(frozen=True)
+class ImportedSpec:
+    text: str  # the YAML spec
+    name: str
+    input_shape: tuple[int, ...]  # batch first
+    unused_parameters: dict[str, int] = field(default_factory=dict)  # module path -> parameters the forward skips
+
+
+def import_module(
+    module: nn.Module,
+    input_shape: tuple[int, ...],
+    batch: int = 1,
+    *,
+    name: str | None = None,
+    origin: list[str] | None = None,
+    blocks: bool = True,
+) -> ImportedSpec:
+    """Trace `module` at one `input_shape` (per sample: channels, *spatial) and write it as a spec.
+
+    `origin` lines go into the header comment (where the model came from). Raises ImportFailure listing every
+    operation cnncalc has no layer kind for.
+    """
+    label = name or type(module).__name__
+    full_shape = (batch, *input_shape)
+    captured = capture(module, full_shape, label)
+    conversion = convert(captured)
+    if conversion.unsupported:
+        raise ImportFailure(unsupported_message(label, conversion.unsupported))
+    placeholder = next(node for node in captured.graph_module.graph.nodes if node.op == "placeholder")
+    if not conversion.layers:
+        raise ImportFailure(f"{label}: the forward pass computes nothing cnncalc can count")
+    if conversion.output is not conversion.layers[-1].node:
+        raise ImportFailure(f"{label}: the model returns a value computed before its last operation")
+    class_names = {path: type(submodule).__name__ for path, submodule in module.named_modules()}
+    try:
+        writer = SpecWriter(build_tree(conversion.layers), placeholder, class_names)
+        if blocks:
+            writer.find_blocks()
+        body = writer.lines()
+        block_lines = writer.block_lines()
+    except NotContiguous as error:
+        raise ImportFailure(f"{label}: the layers of module {error} do not run one after another") from None
+    header = _header(label, full_shape, origin or [], conversion)
+    lines = [
+        *header,
+        f"name: {label}",
+        "input:",
+        f"  shape: [{', '.join(str(size) for size in input_shape)}]",
+        f"  batch: {batch}",
+        *(["blocks:", *block_lines] if block_lines else []),
+        "layers:",
+        *("  " + line for line in body),
+    ]
+    return ImportedSpec("\n".join(lines) + "\n", label, full_shape, conversion.unused_parameters)
+
+
+def spec_from_module(
+    module: nn.Module, input_shape: tuple[int, ...], batch: int = 1, *, name: str | None = None
+) -> str:
+    """The YAML spec of `module` traced at `input_shape` (per sample, e.g. (3, 224, 224))."""
+    return import_module(module, tuple(input_shape), batch, name=name).text
+
+
+def _header(label: str, shape: tuple[int, ...], origin: list[str], conversion: Conversion) -> list[str]:
+    lines = [f"# {label}, imported by cnncalc from PyTorch (torch {torch.__version__})."]
+    lines += [f"# {line}" for line in origin]
+    lines.append(
+        f"# Traced at input {'x'.join(str(size) for size in shape)}. Layer names are the model's module paths."
+    )
+    if conversion.unused_parameters:
+        total = sum(conversion.unused_parameters.values())
+        where = ", ".join(sorted(conversion.unused_parameters))
+        lines.append(
+            f"# Not in this spec: {total:,} parameters of modules the forward pass does not use at inference ({where})."
+        )
+    return lines
+
+
+def unsupported_message(label: str, unsupported: list[UnsupportedUse]) -> str:
+    total = sum(use.count for use in unsupported)
+    lines = [f"{label}: {total} operation{'s' if total != 1 else ''} with no cnncalc layer kind:"]
+    for use in unsupported:
+        where = f" in {use.module_path}" if use.module_path else ""
+        times = f" ({use.count} times)" if use.count > 1 else ""
+        lines.append(f"  {use.op}{times}{where}" + (f": {use.reason}" if use.reason else ""))
+        if use.source:
+            lines.append(f"    at {use.source}")
+    lines.append("  hint: --allow-uncounted writes them as uncounted layers of the traced shape")
+    return "\n".join(lines)

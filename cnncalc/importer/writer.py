@@ -1,0 +1,396 @@
+"""Write converted layers as a spec a person can read: nested groups that follow the model's modules, one
+`blocks:` definition per kind of repeated submodule (with `args:` for what differs), `repeat:` for a container
+of identical blocks, and `from:` only where the input is not the previous entry's output.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch.fx
+
+from cnncalc.importer.layers import Layer
+from cnncalc.importer.yaml_text import scalar
+
+
+@dataclass
+class Group:
+    """The layers of one module scope, in the order they run; `block` is set when it is written as a block use."""
+
+    path: str
+    entries: list[Group | Layer] = field(default_factory=list)
+    block: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return last_component(self.path)
+
+
+def last_component(path: str) -> str:
+    return path.rpartition(".")[2]
+
+
+def scope_of(path: str) -> str:
+    return path.rpartition(".")[0]
+
+
+class NotContiguous(Exception):
+    """A module's layers do not run one after another, so they cannot be written as one group."""
+
+
+def build_tree(layers: list[Layer]) -> Group:
+    root = Group("")
+    open_groups: list[Group] = [root]
+    closed: set[str] = set()
+    for layer in layers:
+        scope = scope_of(layer.path)
+        parts = scope.split(".") if scope else []
+        while len(open_groups) > 1 and not _inside(scope, open_groups[-1].path):
+            closed.add(open_groups.pop().path)
+        for depth in range(len(open_groups) - 1, len(parts)):
+            path = ".".join(parts[: depth + 1])
+            if path in closed:
+                raise NotContiguous(path)
+            group = Group(path)
+            open_groups[-1].entries.append(group)
+            open_groups.append(group)
+        open_groups[-1].entries.append(layer)
+    _collapse(root)
+    return root
+
+
+def _collapse(group: Group) -> None:
+    """A module that is one operation (torchvision's Permute, StochasticDepth) is written as that layer."""
+    for position, entry in enumerate(group.entries):
+        if isinstance(entry, Group):
+            _collapse(entry)
+            if len(entry.entries) == 1 and isinstance(entry.entries[0], Layer):
+                entry.entries[0].path = entry.path
+                group.entries[position] = entry.entries[0]
+
+
+def _inside(scope: str, group_path: str) -> bool:
+    return scope == group_path or scope.startswith(group_path + ".")
+
+
+def output_of(entry: Group | Layer) -> torch.fx.Node:
+    while isinstance(entry, Group):
+        entry = entry.entries[-1]
+    return entry.node
+
+
+def snake_case(name: str) -> str:
+    text = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name)
+    text = re.sub(r"(?<=[A-Z])([A-Z][a-z])", r"_\1", text)
+    text = re.sub(r"[^A-Za-z0-9_]", "_", text).lower().strip("_")
+    return text if text and not text[0].isdigit() else f"block_{text}"
+
+
+@dataclass
+class BlockDef:
+    name: str
+    body: Group  # the first instance: its field values, with `parameters` naming the ones that vary
+    parameters: dict[tuple[str, str], str]  # (entry path relative to the body, field) -> argument name
+    arg_names: list[str]
+
+
+class SpecWriter:
+    def __init__(self, root: Group, network_input: torch.fx.Node, class_names: dict[str, str]) -> None:
+        self.root = root
+        self.network_input = network_input
+        self.class_names = class_names  # module path -> class name, for block names
+        self.path_of: dict[torch.fx.Node, str] = {}
+        self.children: dict[str, set[str]] = {}
+        self.group_input: dict[str, torch.fx.Node] = {}
+        self.blocks: dict[str, BlockDef] = {}
+        self._index(root, network_input)
+
+    # --- what is where --------------------------------------------------------------------------------------
+
+    def _index(self, group: Group, list_input: torch.fx.Node) -> None:
+        self.group_input[group.path] = list_input
+        names = self.children.setdefault(group.path, set())
+        previous = list_input
+        for entry in group.entries:
+            names.add(last_component(entry.path))
+            if isinstance(entry, Group):
+                self._index(entry, previous)
+            else:
+                self.path_of[entry.node] = entry.path
+            previous = output_of(entry)
+
+    def reference(self, node: torch.fx.Node, scope: str, base: str, base_input: torch.fx.Node) -> str:
+        """The `from:` name of a node's value, read by an entry of `scope`; inside a block whose instance is at
+        `base`, names stop there and the block's input is `input`."""
+        if node is base_input:
+            return "input"
+        target = self.path_of[node]
+        ancestor = scope
+        while ancestor != base and not target.startswith(ancestor + "."):
+            ancestor = scope_of(ancestor)
+        # Names are looked up from the reader's scope outwards: climb until no nearer scope has the first name.
+        while True:
+            relative = target[len(ancestor) + 1 :] if ancestor else target
+            if not self._shadowed(relative.split(".")[0], scope, ancestor):
+                return relative
+            if ancestor == base:
+                raise NotContiguous(f"{target} (its name is shadowed)")
+            ancestor = scope_of(ancestor)
+
+    def _shadowed(self, head: str, scope: str, ancestor: str) -> bool:
+        between = scope
+        while between != ancestor:
+            if head in self.children.get(between, set()):
+                return True
+            between = scope_of(between)
+        return False
+
+    # --- blocks ---------------------------------------------------------------------------------------------
+
+    def find_blocks(self) -> None:
+        """Groups of the same structure (two or more) become uses of one block; a container of consecutive
+        uses of one block (`0`, `1`, ...) becomes one `repeat:` entry."""
+        instances: dict[Any, list[Group]] = {}
+        self._signatures(self.root, instances)
+        taken: set[str] = set()
+        for groups in instances.values():
+            if len(groups) < 2:
+                continue
+            first = groups[0]
+            base_name = snake_case(self.class_names.get(first.path, first.name))
+            name, number = base_name, 2
+            while name in taken:
+                name, number = f"{base_name}_{number}", number + 1
+            taken.add(name)
+            values = [self._values(group, group.path) for group in groups]
+            varying: dict[tuple[str, str], list[Any]] = {}
+            for key in values[0]:
+                column = [instance[key] for instance in values]
+                if any(value != column[0] for value in column):
+                    varying[key] = column
+            parameters: dict[tuple[str, str], str] = {}
+            by_column: dict[tuple[Any, ...], str] = {}
+            arg_names: list[str] = []
+            for (entry, field_name), column in varying.items():
+                known = by_column.get(tuple(column))
+                if known is None:
+                    known = _argument_name(field_name, last_component(entry), arg_names)
+                    by_column[tuple(column)] = known
+                    arg_names.append(known)
+                parameters[(entry, field_name)] = known
+            self.blocks[name] = BlockDef(name, first, parameters, arg_names)
+            for group, instance_values in zip(groups, values, strict=True):
+                group.block = name
+                group.args = {argument: instance_values[key] for key, argument in parameters.items()}
+
+    def _signatures(self, group: Group, instances: dict[Any, list[Group]]) -> Any:
+        """The structure of a group (names, kinds, field names, wiring, and values that cannot be arguments),
+        recording every group that could be a block under its structure."""
+        parts: list[Any] = []
+        for entry in group.entries:
+            if isinstance(entry, Group):
+                parts.append(("group", entry.name, self._signatures(entry, instances)))
+            else:
+                inputs = tuple(self._wire(node, group.path) for node in entry.inputs)
+                fixed = tuple(sorted((key, repr(value)) for key, value in entry.fields.items() if not _arguable(value)))
+                parts.append(("layer", last_component(entry.path), entry.kind, fixed, inputs, entry.functional))
+        signature = (self.class_names.get(group.path), tuple(parts))
+        if group.path and self._self_contained(group):
+            instances.setdefault(signature, []).append(group)
+        return signature
+
+    def _wire(self, node: torch.fx.Node, scope: str) -> str:
+        path = self.path_of.get(node)
+        return path[len(scope) + 1 :] if path and path.startswith(scope + ".") else "outside"
+
+    def _self_contained(self, group: Group) -> bool:
+        """Whether every layer inside reads only layers inside or the group's own input (a block's rule)."""
+        group_input = self.group_input[group.path]
+        for layer in _layers(group):
+            for node in layer.inputs:
+                path = self.path_of.get(node)
+                if node is not group_input and not (path and path.startswith(group.path + ".")):
+                    return False
+        return True
+
+    def _values(self, group: Group, base: str) -> dict[tuple[str, str], Any]:
+        """The numbers of a group's layers, with the usual defaults filled in (so that stride 1 and stride 2
+        are one argument, not two structures)."""
+        values: dict[tuple[str, str], Any] = {}
+        for layer in _layers(group):
+            relative = layer.path[len(base) + 1 :]
+            for key, value in layer.fields.items():
+                if _arguable(value):
+                    values[(relative, key)] = value
+            for key, default in NUMERIC_DEFAULTS.items():
+                if key in _schema_fields(layer.kind) and (relative, key) not in values:
+                    values[(relative, key)] = default
+        return values
+
+    # --- text ------------------------------------------------------------------------------------------------
+
+    def block_lines(self) -> list[str]:
+        lines: list[str] = []
+        for block in self.blocks.values():
+            lines.append(f"  {block.name}:")
+            if block.arg_names:
+                lines.append("    args: {" + ", ".join(f"{name}: null" for name in block.arg_names) + "}")
+            lines.append("    layers:")
+            base_input = self.group_input[block.body.path]
+            self._entries(block.body, base_input, 6, lines, block.body.path, base_input, block)
+        return lines
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        self._entries(self.root, self.network_input, 0, out, "", self.network_input, None)
+        return out
+
+    def _entries(
+        self,
+        group: Group,
+        list_input: torch.fx.Node,
+        indent: int,
+        out: list[str],
+        base: str,
+        base_input: torch.fx.Node,
+        block: BlockDef | None,
+    ) -> None:
+        previous = list_input
+        pad = " " * indent
+        for entry in group.entries:
+            if isinstance(entry, Group) and entry.block and (block is None or entry is not block.body):
+                fields: dict[str, Any] = {"name": entry.name, "block": entry.block}
+                if self.group_input[entry.path] is not previous:  # never: a group reads the previous entry
+                    raise NotContiguous(entry.path)
+                args = {name: self._argument(entry, name, value, block, base) for name, value in entry.args.items()}
+                if args:
+                    fields["args"] = args
+                out.append(f"{pad}- {scalar(fields)}")
+            elif isinstance(entry, Group):
+                repeat = self._repeat(entry)
+                if repeat is not None and block is None:
+                    out.append(f"{pad}- {scalar({'name': entry.name, **repeat})}")
+                else:
+                    out.append(f"{pad}- name: {scalar(entry.name)}")
+                    out.append(f"{pad}  layers:")
+                    self._entries(entry, previous, indent + 4, out, base, base_input, block)
+            else:
+                out.append(f"{pad}- {scalar(self.layer_fields(entry, previous, group.path, base, base_input, block))}")
+            previous = output_of(entry)
+
+    def _argument(self, use: Group, name: str, value: Any, block: BlockDef | None, base: str) -> Any:
+        """An argument of a block used inside another block's body: the outer block's argument where the
+        value varies between the outer block's instances, else the value."""
+        if block is None:
+            return value
+        inner = self.blocks[use.block or ""]
+        prefix = use.path[len(base) + 1 :]
+        for (entry, field_name), argument in inner.parameters.items():
+            if argument == name:
+                outer = block.parameters.get((f"{prefix}.{entry}", field_name))
+                if outer is not None:
+                    return outer
+        return value
+
+    def _repeat(self, group: Group) -> dict[str, Any] | None:
+        """`{block: B, repeat: N, args: ...}` for a container of uses `0` .. `N-1` of one block, else None."""
+        entries = group.entries
+        if (
+            len(entries) < 2
+            or not isinstance(entries[0], Group)
+            or not entries[0].block
+            or not all(
+                isinstance(entry, Group) and entry.block == entries[0].block and entry.name == str(position)
+                for position, entry in enumerate(entries)
+            )
+        ):
+            return None
+        args: dict[str, Any] = {}
+        for name in entries[0].args:  # type: ignore[union-attr]
+            column = [entry.args[name] for entry in entries]  # type: ignore[union-attr]
+            expression = _by_index(column)
+            if expression is None:
+                return None
+            args[name] = expression
+        fields: dict[str, Any] = {"block": entries[0].block, "repeat": len(entries)}  # type: ignore[union-attr]
+        if args:
+            fields["args"] = args
+        return fields
+
+    def layer_fields(
+        self,
+        layer: Layer,
+        default_input: torch.fx.Node,
+        scope: str,
+        base: str,
+        base_input: torch.fx.Node,
+        block: BlockDef | None,
+    ) -> dict[str, Any]:
+        fields: dict[str, Any] = {"name": last_component(layer.path), "type": layer.kind}
+        if layer.inputs != [default_input]:
+            references = [self.reference(node, scope, base, base_input) for node in layer.inputs]
+            fields["from"] = references[0] if len(references) == 1 else references
+        for key, value in layer.fields.items():
+            argument = block.parameters.get((layer.path[len(base) + 1 :], key)) if block else None
+            fields[key] = argument if argument is not None else value
+        if block is not None:  # a default in this instance that other instances change
+            for (entry, key), argument in block.parameters.items():
+                if entry == layer.path[len(base) + 1 :] and key not in fields:
+                    fields[key] = argument
+        if layer.functional and layer.kind in FUNCTIONAL_MARKED:
+            fields["functional"] = True
+        return fields
+
+
+def _argument_name(field_name: str, entry_name: str, taken: list[str]) -> str:
+    """`out`, then `conv3_out` (the layer's name when it is an identifier), then `out_2`, `out_3`, ..."""
+    candidates = [field_name]
+    if entry_name.isidentifier():
+        candidates.append(f"{entry_name}_{field_name}")
+    candidates += [f"{field_name}_{number}" for number in range(2, 1000)]
+    return next(name for name in candidates if name not in taken and name not in _RESERVED)
+
+
+_RESERVED = {"input", "index", "in_channels", "in_features"}
+
+
+# Fields whose default a block argument can take over when another instance sets them.
+NUMERIC_DEFAULTS: dict[str, Any] = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1}
+
+
+def _schema_fields(kind: str) -> set[str]:
+    from cnncalc.kinds import REGISTRY
+
+    return set(REGISTRY[kind].schema.model_fields) if kind in REGISTRY else set()
+
+
+def _arguable(value: Any) -> bool:
+    """Numbers can be block arguments; lists, text and booleans stay part of a block's structure."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _by_index(column: list[Any]) -> Any:
+    """The values of one argument over a repeat's copies as one value, or an expression of `index`."""
+    if all(value == column[0] for value in column):
+        return column[0]
+    if all(value == column[1] for value in column[1:]):
+        return f"{column[0]} if index == 0 else {column[1]}"
+    expression = str(column[-1])
+    for position in range(len(column) - 2, -1, -1):
+        expression = f"{column[position]} if index == {position} else ({expression})"
+    return expression if len(column) <= 8 else None
+
+
+def _layers(group: Group) -> list[Layer]:
+    found: list[Layer] = []
+    for entry in group.entries:
+        found.extend(_layers(entry) if isinstance(entry, Group) else [entry])
+    return found
+
+
+# Kinds that PyTorch code may write either as a module or as a call: a call gets `functional: true` (filled in
+# when the spec language has the key; empty until then).
+FUNCTIONAL_MARKED: frozenset[str] = frozenset()

@@ -68,11 +68,37 @@ def on_meta(module: nn.Module) -> nn.Module:
     return module.to("meta")
 
 
+class _Tracer(torch.fx.Tracer):
+    """torch.nn's modules are leaves, as usual, and so are the library modules cnncalc has one kind for
+    (timm's self-attention: one `attention` layer instead of its reshapes and permutes of the batch axis)."""
+
+    def is_leaf_module(self, module: nn.Module, qualified_name: str) -> bool:
+        from cnncalc.importer.ops import library_leaf
+
+        return library_leaf(module) is not None or super().is_leaf_module(module, qualified_name)
+
+
+def _optional_arguments(module: nn.Module) -> dict[str, Any]:
+    """Arguments of `forward` after the image that have defaults (a mask, a flag): traced at their defaults."""
+    import inspect
+
+    try:
+        parameters = list(inspect.signature(module.forward).parameters.values())
+    except (TypeError, ValueError):
+        return {}
+    return {
+        parameter.name: parameter.default
+        for parameter in parameters[1:]
+        if parameter.default is not inspect.Parameter.empty
+        and parameter.kind in (parameter.POSITIONAL_OR_KEYWORD, parameter.KEYWORD_ONLY)
+    }
+
+
 def trace(module: nn.Module, label: str) -> torch.fx.GraphModule:
-    tracer = torch.fx.Tracer()
+    tracer = _Tracer()
     tracer.record_stack_traces = True
     try:
-        graph = tracer.trace(module)
+        graph = tracer.trace(module, concrete_args=_optional_arguments(module) or None)
     except Exception as error:  # the model's own code raised while being traced
         raise ImportFailure(
             f"{label}: torch.fx cannot trace this model's forward: {type(error).__name__}: {_first_line(error)}\n"
@@ -87,11 +113,17 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else "(no message)"
 
 
-def runon_meta(graph_module: torch.fx.GraphModule, shape: tuple[int, ...]) -> dict[torch.fx.Node, Any]:
+def run_on_meta(graph_module: torch.fx.GraphModule, shape: tuple[int, ...]) -> dict[torch.fx.Node, Any]:
     recorder = _Recorder(graph_module)
     with torch.no_grad(), _quiet_warnings():
-        recorder.run(torch.zeros(shape, device="meta"))
+        recorder.run(*network_arguments(graph_module, torch.zeros(shape, device="meta")))
     return recorder.values
+
+
+def network_arguments(graph_module: torch.fx.GraphModule, image: torch.Tensor) -> list[Any]:
+    """The image, then the defaults of the optional arguments the trace fixed (their placeholders stay)."""
+    placeholders = [node for node in graph_module.graph.nodes if node.op == "placeholder"]
+    return [image, *(node.args[0] if node.args else None for node in placeholders[1:])]
 
 
 @contextlib.contextmanager
@@ -108,11 +140,10 @@ def capture(module: nn.Module, input_shape: tuple[int, ...], label: str) -> Capt
     module = on_meta(module.eval())
     graph_module = trace(module, label)
     placeholders = [node for node in graph_module.graph.nodes if node.op == "placeholder"]
-    if len(placeholders) != 1:
-        names = ", ".join(node.target for node in placeholders)
-        raise ImportFailure(f"{label}: forward takes {len(placeholders)} inputs ({names}); cnncalc imports one image")
+    if not placeholders:
+        raise ImportFailure(f"{label}: forward takes no input")
     try:
-        values = runon_meta(graph_module, input_shape)
+        values = run_on_meta(graph_module, input_shape)
     except Exception as error:
         shape = "x".join(str(size) for size in input_shape)
         raise ImportFailure(
@@ -121,7 +152,7 @@ def capture(module: nn.Module, input_shape: tuple[int, ...], label: str) -> Capt
     result = Capture(graph_module, module, dict(graph_module.named_modules()), input_shape, values)
     bigger = (input_shape[0] * 2, input_shape[1], *(size * 2 for size in input_shape[2:]))
     try:
-        result.second = runon_meta(graph_module, bigger)
+        result.second = run_on_meta(graph_module, bigger)
     except Exception:
         result.second = {}  # the model runs at its traced size only (a fixed position embedding, say)
     return result

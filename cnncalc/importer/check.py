@@ -16,7 +16,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from cnncalc.bridge.verify import LayerCheck, VerifyReport, buffer_count
 from cnncalc.engine.result import AnalysisResult
-from cnncalc.importer.capture import Capture, on_meta, trace
+from cnncalc.importer.capture import Capture, network_arguments, on_meta, trace
 from cnncalc.importer.convert import convert
 
 
@@ -39,7 +39,7 @@ def check_against_model(module: nn.Module, result: AnalysisResult, label: str) -
     graph_module = trace(module, label)
     recorder = _CountingRecorder(graph_module)
     with torch.no_grad():
-        recorder.run(torch.zeros(result.input_shape, device="meta"))
+        recorder.run(*network_arguments(graph_module, torch.zeros(result.input_shape, device="meta")))
     capture = Capture(graph_module, module, dict(graph_module.named_modules()), result.input_shape, recorder.values)
     conversion = convert(capture)
     layers = {layer.path: layer for layer in conversion.layers}

@@ -8,6 +8,7 @@ module called twice (torchvision's BasicBlock reuses its ReLU) gives a second la
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -100,18 +101,23 @@ class Converter:
     def learned_operation(self, node: torch.fx.Node, kind: str, learned: torch.fx.Node, value: torch.fx.Node) -> Any:
         """A learned tensor times an activation (layer scale) or added to it (position embedding)."""
         source = self.learned_source(learned)
-        parameter = self.capture.values[source]
+        operand = tuple(self.capture.values[learned].shape)  # as the operation sees it (after a reshape, say)
         shape = self.capture.shape(value)
         self.use_parameter(str(source.target))
-        if kind == "multiply" and parameter.dim() <= len(shape) - 1:
-            channels_first = parameter.dim() == len(shape) - 1 and all(size == 1 for size in parameter.shape[1:])
-            channels_last = parameter.dim() == 1 and parameter.shape[0] == shape[-1]
-            if (channels_first and parameter.shape[0] == shape[1]) or channels_last:
+        if kind == "multiply" and self.capture.values[source].numel() == (shape[1] if len(shape) > 1 else 0):
+            core = list(operand)
+            while core and core[0] == 1 and len(core) > 1:
+                core.pop(0)
+            channels_first = len(core) == len(shape) - 1 and all(size == 1 for size in core[1:])
+            channels_last = len(core) == 1 and core[0] == shape[-1]
+            if channels_first or channels_last:
                 return "layer_scale", {}, [self.resolve(value)], str(source.target)
-        if kind == "add" and tuple(parameter.shape) == (1, *shape[1:]) and len(shape) == 3:
+        if kind == "multiply" and len(operand) == 1 and operand[0] == shape[-1] and len(shape) == 3:
+            return "layer_scale", {}, [self.resolve(value)], str(source.target)
+        if kind == "add" and operand == (1, *shape[1:]) and len(shape) == 3:
             return "pos_embed", {}, [self.resolve(value)], str(source.target)
         return Unsupported(
-            f"{self.op_name(node)} of a learned tensor {tuple(parameter.shape)} and an activation {shape}",
+            f"{self.op_name(node)} of a learned tensor {operand} and an activation {shape}",
             "cnncalc models a learned per-channel scale (layer_scale) and a position embedding (pos_embed)",
         )
 
@@ -163,7 +169,8 @@ class Converter:
             return Unsupported("the attention weights of MultiheadAttention", "call it with need_weights=False")
         if source in self.splits:
             kind, fields, origin = self.splits[source]
-            return kind, {**fields, "take": index}, [origin]
+            parts = fields.get("parts") or len(fields["sizes"])
+            return kind, {**fields, "take": index % parts}, [origin]
         value = self.capture.values.get(source)
         if not isinstance(value, torch.Tensor):
             return NotATensor()
@@ -176,6 +183,9 @@ class Converter:
             and isinstance(index[1], int)
         ):
             return "take_token", ({"index": index[1]} if index[1] else {}), [self.resolve(source)]
+        sliced = self.channel_slice(node, shape, index)
+        if sliced is not None:
+            return sliced
         return Unsupported("indexing a tensor", f"index {index!r} of shape {shape}")
 
     def reshaping(self, node: torch.fx.Node) -> Any:
@@ -262,10 +272,45 @@ class Converter:
         return "layernorm", fields, [self.resolve(node.args[0])]
 
     def expanding(self, node: torch.fx.Node) -> Any:
-        if self.is_learned(node.args[0]):
-            self.learned[node] = self.learned_source(node.args[0])  # type: ignore[arg-type]
-            return NotATensor()
-        return Unsupported("Tensor.expand of an activation")
+        """`y.expand_as(x)` before `x * y`: broadcasting does the same, so the merge reads `y` itself."""
+        merges = {operator.add, operator.mul, torch.add, torch.mul, "add", "mul"}
+        if all(user.target in merges for user in node.users):
+            return PassThrough(node.args[0])  # type: ignore[arg-type]
+        return Unsupported(f"{self.op_name(node)} of an activation", "only before a broadcasting add or multiply")
+
+    def use_learned(self, argument: Any) -> None:
+        """A parameter or buffer an operation reads (`F.batch_norm(x, self.running_mean, ...)`)."""
+        if isinstance(argument, torch.fx.Node) and self.is_learned(argument):
+            self.use_parameter(str(self.learned_source(argument).target))
+
+    def channel_slice(self, node: torch.fx.Node, shape: tuple[int, ...], index: Any) -> Any:
+        """`x[:, a:b]` (GhostNet keeps its first channels): a channel split that outputs the middle part."""
+        if not (isinstance(index, tuple) and len(index) >= 2 and index[0] == slice(None)):
+            return None
+        part, rest = index[1], index[2:]
+        if not isinstance(part, slice) or part.step not in (None, 1) or any(item != slice(None) for item in rest):
+            return None
+        if isinstance(part.start, torch.fx.Node) or isinstance(part.stop, torch.fx.Node):
+            return None
+        start, stop, _ = part.indices(shape[1])
+        if stop <= start:
+            return None
+        sizes = [size for size in (start, stop - start, shape[1] - stop) if size]
+        return "channel_split", {"sizes": sizes, "take": 1 if start else 0}, [self.resolve(node.args[0])]
+
+    def derived_from_learned(self, node: torch.fx.Node) -> bool:
+        """`self.gamma.reshape(1, -1, 1, 1)`, `self.cls_token.expand(B, -1, -1)`: a parameter reshaped, still a
+        parameter (no layer); the operation that uses it with an activation decides what it is."""
+        inputs = [
+            argument
+            for argument in node.all_input_nodes
+            if isinstance(self.capture.values.get(argument), torch.Tensor) or argument.op == "get_attr"
+        ]
+        learned = [argument for argument in inputs if self.is_learned(argument)]
+        if learned and len(learned) == len(inputs) and isinstance(self.capture.values.get(node), torch.Tensor):
+            self.learned[node] = self.learned_source(learned[0])
+            return True
+        return False
 
     def use_parameter(self, target: str) -> None:
         self.used_parameters.add(target)
@@ -323,7 +368,7 @@ class Converter:
     def map_node(self, node: torch.fx.Node) -> Any:
         if node.op == "call_module":
             module = self.capture.modules[str(node.target)]
-            handler = ops.MODULES.get(type(module))
+            handler = ops.MODULES.get(type(module)) or ops.library_leaf(module)
             if handler is None:
                 return Unsupported(type(module).__name__, "a module class cnncalc has no layer kind for")
             if any(True for _ in module.parameters()) and self.module_calls[str(node.target)]:
@@ -334,13 +379,15 @@ class Converter:
             return handler(self, node, module)
         if not _holds_tensors(self.capture.values.get(node)):
             return NotATensor()  # shape arithmetic, asserts, a None from need_weights=False
+        if node.op in ("call_function", "call_method") and self.derived_from_learned(node):
+            return NotATensor()
         if node.op == "call_function":
             handler = self.functions.get(node.target)
             if handler is None:
                 return Unsupported(self.op_name(node), "a function cnncalc has no layer kind for")
             return handler(self, node)
         if node.op == "call_method":
-            if node.target == "expand":
+            if node.target in ("expand", "expand_as"):
                 return self.expanding(node)
             handler = ops.METHODS.get(str(node.target))
             if handler is None:

@@ -503,6 +503,39 @@ def _layer_norm_function(converter: Any, node: torch.fx.Node) -> Mapped:
     return converter.functional_layer_norm(node)
 
 
+def _batch_norm_function(converter: Any, node: torch.fx.Node) -> Mapped:
+    """F.batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps) (timm's BatchNormAct2d)."""
+    running_mean, weight = _argument(node, 1, "running_mean"), _argument(node, 3, "weight")
+    for position, name in ((1, "running_mean"), (2, "running_var"), (3, "weight"), (4, "bias")):
+        converter.use_learned(_argument(node, position, name))
+    fields = _defaults_dropped(
+        {
+            "affine": weight is not None,
+            "track_running_stats": running_mean is not None,
+            "eps": _argument(node, 7, "eps", 1e-5),
+            "momentum": _argument(node, 6, "momentum", 0.1),
+        },
+        {"affine": True, "track_running_stats": True, "eps": 1e-5, "momentum": 0.1},
+    )
+    return "batchnorm", fields, converter.tensors(node.args[:1])
+
+
+def _group_norm_function(converter: Any, node: torch.fx.Node) -> Mapped:
+    """F.group_norm(x, num_groups, weight, bias, eps)."""
+    groups, weight = _argument(node, 1, "num_groups"), _argument(node, 2, "weight")
+    for position, name in ((2, "weight"), (3, "bias")):
+        converter.use_learned(_argument(node, position, name))
+    if not isinstance(groups, int):
+        return Unsupported("group_norm with a computed number of groups")
+    fields = {
+        "groups": groups,
+        **_defaults_dropped(
+            {"affine": weight is not None, "eps": _argument(node, 4, "eps", 1e-5)}, {"affine": True, "eps": 1e-5}
+        ),
+    }
+    return "groupnorm", fields, converter.tensors(node.args[:1])
+
+
 def _interpolate(converter: Any, node: torch.fx.Node) -> Mapped:
     return _upsample_fields(
         converter,
@@ -533,7 +566,21 @@ def _pass(converter: Any, node: torch.fx.Node) -> Mapped:
 
 
 def _not_a_tensor(converter: Any, node: torch.fx.Node) -> Mapped:
-    return NotATensor()
+    """Shape arithmetic; reached only when the value holds tensors (`a - b` of two activations)."""
+    return Unsupported(converter.op_name(node), "arithmetic on tensors that has no layer kind")
+
+
+def _linear_function(converter: Any, node: torch.fx.Node) -> Mapped:
+    """F.linear(x, weight, bias) (timm's Linear subclass calls it)."""
+    weight, bias = _argument(node, 1, "weight"), _argument(node, 2, "bias")
+    if not converter.is_learned(weight):
+        return Unsupported("F.linear with a computed weight")
+    converter.use_learned(weight)
+    converter.use_learned(bias)
+    fields: dict[str, Any] = {"out": converter.capture.values[weight].shape[0]}
+    if bias is None:
+        fields["bias"] = False
+    return "linear", fields, converter.tensors(node.args[:1])
 
 
 _ACTIVATIONS: dict[str, tuple[str, dict[str, tuple[int, Any]]]] = {
@@ -598,6 +645,11 @@ FUNCTIONS: dict[Any, Handler] = {
     torch.reshape: _reshape,
     torch.mean: _mean,
     F.layer_norm: _layer_norm_function,
+    F.batch_norm: _batch_norm_function,
+    F.linear: _linear_function,
+    F.group_norm: _group_norm_function,
+    torch.squeeze: _reshape,
+    torch.unsqueeze: _reshape,
     F.interpolate: _interpolate,
     F.dropout: _dropout_function,
     operator.getitem: _getitem,
@@ -635,12 +687,39 @@ METHODS: dict[str, Handler] = {
     "transpose": _transpose_function,
     "swapaxes": _transpose_function,
     "view": _reshape,
+    "squeeze": _reshape,
+    "unsqueeze": _reshape,
     "reshape": _reshape,
     "mean": _mean,
     "contiguous": _pass,
     "size": _not_a_tensor,
     "dim": _not_a_tensor,
 }
+
+
+def _timm_attention(converter: Any, node: torch.fx.Node, module: nn.Module) -> Mapped:
+    """timm's Attention: qkv Linear, fused attention, proj Linear; the same work and parameters as
+    nn.MultiheadAttention when it has no extras (checked by library_leaf)."""
+    fields: dict[str, Any] = {"heads": module.num_heads}
+    if module.qkv.bias is None:
+        fields["bias"] = False
+    if any(node.kwargs.get(name) is not None for name in ("attn_mask", "rope")) or len(node.args) > 1:
+        return Unsupported("timm Attention with a mask")
+    return "attention", fields, converter.tensors(node.args[:1])
+
+
+def library_leaf(module: nn.Module) -> ModuleHandler | None:
+    """A module of a model library that maps to one cnncalc kind as a whole, or None."""
+    cls = type(module)
+    if f"{cls.__module__}.{cls.__qualname__}" == "timm.layers.attention.Attention":
+        plain = (
+            module.attn_dim == module.qkv.in_features == module.proj.out_features
+            and all(isinstance(getattr(module, name), nn.Identity) for name in ("q_norm", "k_norm", "norm"))
+            and getattr(module, "gate", None) is None
+            and (module.qkv.bias is None) == (module.proj.bias is None)
+        )
+        return _timm_attention if plain else None
+    return None
 
 
 def optional_function_table() -> dict[Any, Handler]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -10,7 +11,7 @@ from torch import nn
 from cnncalc.importer.capture import capture
 from cnncalc.importer.convert import Conversion, UnsupportedUse, convert
 from cnncalc.importer.errors import ImportFailure
-from cnncalc.importer.writer import NotContiguous, SpecWriter, build_tree
+from cnncalc.importer.writer import NotContiguous, Shadowed, SpecWriter, build_tree, flatten_module
 
 
 @dataclass(frozen=True)
@@ -41,20 +42,13 @@ def import_module(
     conversion = convert(captured)
     if conversion.unsupported:
         raise ImportFailure(unsupported_message(label, conversion.unsupported))
-    placeholder = next(node for node in captured.graph_module.graph.nodes if node.op == "placeholder")
+    placeholder = next(node for node in captured.graph_module.graph.nodes if node.op == "placeholder")  # the image
     if not conversion.layers:
         raise ImportFailure(f"{label}: the forward pass computes nothing cnncalc can count")
     if conversion.output is not conversion.layers[-1].node:
         raise ImportFailure(f"{label}: the model returns a value computed before its last operation")
     class_names = {path: type(submodule).__name__ for path, submodule in module.named_modules()}
-    try:
-        writer = SpecWriter(build_tree(conversion.layers), placeholder, class_names)
-        if blocks:
-            writer.find_blocks()
-        body = writer.lines()
-        block_lines = writer.block_lines()
-    except NotContiguous as error:
-        raise ImportFailure(f"{label}: the layers of module {error} do not run one after another") from None
+    body, block_lines = _write(conversion, placeholder, class_names, blocks, label)
     header = _header(label, full_shape, origin or [], conversion)
     lines = [
         *header,
@@ -67,6 +61,38 @@ def import_module(
         *("  " + line for line in body),
     ]
     return ImportedSpec("\n".join(lines) + "\n", label, full_shape, conversion.unused_parameters)
+
+
+def _write(
+    conversion: Conversion, placeholder: Any, class_names: dict[str, str], blocks: bool, label: str
+) -> tuple[list[str], list[str]]:
+    """The spec's `layers:` and `blocks:` lines. A module whose layers do not run together is written in its
+    parent's scope; a group whose own input is hidden by a nearer name is written as a block (which calls it
+    `input`)."""
+    single: set[str] = set()
+    refused: set[str] = set()  # groups whose block body cannot name what it reads
+    for _attempt in range(1000):
+        try:
+            tree = build_tree(conversion.layers)
+        except NotContiguous as error:
+            flatten_module(conversion.layers, error.path)
+            continue
+        writer = SpecWriter(tree, placeholder, class_names)
+        if blocks:
+            writer.find_blocks(frozenset(single), frozenset(refused))
+        try:
+            return writer.lines(), writer.block_lines()
+        except Shadowed as error:
+            if error.base:
+                refused.add(error.base)
+                continue
+            group = writer.group_reading_its_input(error.scope, error.node)
+            if group is None or group in single or not blocks:
+                raise ImportFailure(
+                    f"{label}: a layer in {error.scope} reads {error.target}, whose name is hidden there"
+                ) from None
+            single.add(group)
+    raise ImportFailure(f"{label}: the spec could not be written")
 
 
 def spec_from_module(

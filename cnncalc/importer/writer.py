@@ -40,6 +40,21 @@ def scope_of(path: str) -> str:
 class NotContiguous(Exception):
     """A module's layers do not run one after another, so they cannot be written as one group."""
 
+    def __init__(self, path: str) -> None:
+        super().__init__(path)
+        self.path = path
+
+
+class Shadowed(Exception):
+    """A layer inside `scope` reads `node`, whose name is hidden there by a nearer name."""
+
+    def __init__(self, scope: str, node: torch.fx.Node, target: str, base: str) -> None:
+        super().__init__(target)
+        self.base = base  # the block instance being written ("" outside blocks)
+        self.scope = scope
+        self.node = node
+        self.target = target
+
 
 def build_tree(layers: list[Layer]) -> Group:
     root = Group("")
@@ -70,6 +85,14 @@ def _collapse(group: Group) -> None:
             if len(entry.entries) == 1 and isinstance(entry.entries[0], Layer):
                 entry.entries[0].path = entry.path
                 group.entries[position] = entry.entries[0]
+
+
+def flatten_module(layers: list[Layer], path: str) -> None:
+    """Name the layers of a module whose layers do not run together in its parent's scope: res2net's
+    `layer1.0.convs.0` becomes `layer1.0.convs-0`, beside `layer1.0.bns-0`."""
+    for layer in layers:
+        if layer.path.startswith(path + "."):
+            layer.path = path + "-" + layer.path[len(path) + 1 :].replace(".", "-")
 
 
 def _inside(scope: str, group_path: str) -> bool:
@@ -105,6 +128,7 @@ class SpecWriter:
         self.path_of: dict[torch.fx.Node, str] = {}
         self.children: dict[str, set[str]] = {}
         self.group_input: dict[str, torch.fx.Node] = {}
+        self.groups: dict[str, Group] = {}
         self.blocks: dict[str, BlockDef] = {}
         self._index(root, network_input)
 
@@ -112,6 +136,7 @@ class SpecWriter:
 
     def _index(self, group: Group, list_input: torch.fx.Node) -> None:
         self.group_input[group.path] = list_input
+        self.groups[group.path] = group
         names = self.children.setdefault(group.path, set())
         previous = list_input
         for entry in group.entries:
@@ -137,8 +162,18 @@ class SpecWriter:
             if not self._shadowed(relative.split(".")[0], scope, ancestor):
                 return relative
             if ancestor == base:
-                raise NotContiguous(f"{target} (its name is shadowed)")
+                raise Shadowed(scope, node, target, base)
             ancestor = scope_of(ancestor)
+
+    def group_reading_its_input(self, scope: str, node: torch.fx.Node) -> str | None:
+        """The innermost group around `scope` whose input is `node` and that can be a block, or None."""
+        path = scope
+        while path:
+            group = self.groups.get(path)
+            if group is not None and self.group_input.get(path) is node and self._self_contained(group):
+                return path
+            path = scope_of(path)
+        return None
 
     def _shadowed(self, head: str, scope: str, ancestor: str) -> bool:
         between = scope
@@ -150,14 +185,14 @@ class SpecWriter:
 
     # --- blocks ---------------------------------------------------------------------------------------------
 
-    def find_blocks(self) -> None:
+    def find_blocks(self, single: frozenset[str] = frozenset(), refused: frozenset[str] = frozenset()) -> None:
         """Groups of the same structure (two or more) become uses of one block; a container of consecutive
         uses of one block (`0`, `1`, ...) becomes one `repeat:` entry."""
         instances: dict[Any, list[Group]] = {}
         self._signatures(self.root, instances)
         taken: set[str] = set()
         for groups in instances.values():
-            if len(groups) < 2:
+            if (len(groups) < 2 and groups[0].path not in single) or any(group.path in refused for group in groups):
                 continue
             first = groups[0]
             base_name = snake_case(self.class_names.get(first.path, first.name))
@@ -263,8 +298,6 @@ class SpecWriter:
         for entry in group.entries:
             if isinstance(entry, Group) and entry.block and (block is None or entry is not block.body):
                 fields: dict[str, Any] = {"name": entry.name, "block": entry.block}
-                if self.group_input[entry.path] is not previous:  # never: a group reads the previous entry
-                    raise NotContiguous(entry.path)
                 args = {name: self._argument(entry, name, value, block, base) for name, value in entry.args.items()}
                 if args:
                     fields["args"] = args

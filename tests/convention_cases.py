@@ -160,6 +160,13 @@ layers:
   - {name: gated, type: multiply, from: [sum, gate_act]}
   - {name: both, type: concat, from: [gated, a]}
 """,
+    "uncounted": """
+input: {shape: [4, 6, 6], batch: 2}
+layers:
+  - {name: a, type: conv2d, out: 4, kernel: 1}
+  - {name: roll, type: uncounted, op: torch.roll, shape: [4, 6, 6], traced_inputs: [[4, 6, 6]]}
+  - {type: relu}
+""",
     "upsample_modes": """
 input: {shape: [2, 4, 4], batch: 2}
 layers:

@@ -14,11 +14,17 @@ from convention_cases import CASES
 
 pytest.importorskip("torch", reason="the live comparisons build modules in PyTorch (the torch extra)")
 
+from model_libraries import import_model_library
+
 from cnncalc.bridge.module import build_module
 from cnncalc.conventions import count_as
 from cnncalc.engine.analysis import InputOverrides, analyze_file, analyze_text
 from cnncalc.language.zoo import resolve_spec
 from cnncalc.peers import PEER_TOOLS, run_peer
+
+# ptflops and calflops import torchvision when it is installed (the test extra installs it): import it first,
+# past its CUDA-only operators, so that their imports find it loaded.
+import_model_library("torchvision")
 
 # The package each tool is imported from (FlopCounterMode ships with torch itself).
 IMPORTS = {

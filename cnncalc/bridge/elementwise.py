@@ -22,6 +22,7 @@ from cnncalc.kinds.elementwise import (
     SoftmaxSpec,
     StochasticDepthSpec,
 )
+from cnncalc.kinds.uncounted import UncountedSpec
 
 _BATCHNORM = {2: nn.BatchNorm1d, 3: nn.BatchNorm1d, 4: nn.BatchNorm2d, 5: nn.BatchNorm3d}
 _INSTANCENORM = {3: nn.InstanceNorm1d, 4: nn.InstanceNorm2d, 5: nn.InstanceNorm3d}
@@ -181,3 +182,23 @@ def build_layer_scale(spec: LayerScaleSpec, context: BuildContext) -> nn.Module:
     assert axis is not None  # the engine refuses layer_scale without a channel axis
     trailing = len(shape) - axis - 1
     return LayerScale((shape[axis], *([1] * trailing)), spec.init)
+
+
+class Uncounted(nn.Module):
+    """Stands for an operation cnncalc has no kind for: zeros of the traced shape, no parameters, no work."""
+
+    def __init__(self, shape: tuple[int, ...], params: int, buffers: int) -> None:
+        super().__init__()
+        self.shape = shape
+        # the parameters and buffers the operation reads, held so that the module's counts are the model's
+        self.weight = nn.Parameter(torch.zeros(params)) if params else None
+        self.register_buffer("table", torch.zeros(buffers, dtype=torch.long) if buffers else None)
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        first = inputs[0]
+        return first.new_zeros((first.shape[0], *self.shape))
+
+
+@builds("uncounted")
+def build_uncounted(spec: UncountedSpec, context: BuildContext) -> nn.Module:
+    return Uncounted(tuple(context.output_shape[1:]), spec.params, spec.buffers)

@@ -44,6 +44,14 @@ def import_command(
             "--check", help="Compare the written spec with the original model layer by layer; exit 1 on any difference."
         ),
     ] = False,
+    allow_uncounted: Annotated[
+        bool,
+        typer.Option(
+            "--allow-uncounted",
+            help="Write operations with no layer kind as `uncounted` layers of the traced shape (no work counted, "
+            "flagged in every output, refused at other input sizes) instead of failing.",
+        ),
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show the Python traceback of a failure.")] = False,
     color: ColorOption = ColorChoice.auto,
 ) -> None:
@@ -60,7 +68,7 @@ def import_command(
     shape = parse_input_shape(input_shape)
     assert shape is not None
     try:
-        spec, report = _import(target, shape, batch, name, arguments or [], check)
+        spec, report = _import(target, shape, batch, name, arguments or [], check, allow_uncounted)
     except Exception as error:
         if debug:
             raise
@@ -82,7 +90,15 @@ def import_command(
             raise typer.Exit(int(ExitCode.INVALID_SPEC))
 
 
-def _import(target: str, shape: tuple[int, ...], batch: int, name: str | None, pairs: list[str], check: bool):  # type: ignore[no-untyped-def]
+def _import(
+    target: str,
+    shape: tuple[int, ...],
+    batch: int,
+    name: str | None,
+    pairs: list[str],
+    check: bool,
+    allow_uncounted: bool,
+):  # type: ignore[no-untyped-def]
     import torch
 
     from cnncalc.importer import import_module
@@ -94,19 +110,19 @@ def _import(target: str, shape: tuple[int, ...], batch: int, name: str | None, p
     origin = [f"Target: {target}" + (f", arguments {arguments}" if arguments else "")]
     versions = [f"torch {torch.__version__}"] + ([f"{built.library} {built.library_version}"] if built.library else [])
     origin.append("Versions: " + ", ".join(versions))
-    spec = import_module(built.module, shape, batch, name=label, origin=origin)
+    spec = import_module(built.module, shape, batch, name=label, origin=origin, allow_uncounted=allow_uncounted)
     report = None
     if check:
         from cnncalc.engine.analysis import analyze_text
         from cnncalc.importer.check import check_against_model
 
         result = analyze_text(spec.text, f"<{label}>")
-        report = check_against_model(build(target, arguments).module, result, label)
+        report = check_against_model(build(target, arguments).module, result, label, allow_uncounted)
     return spec, report
 
 
 def _failure(error: Exception) -> typer.Exit:
-    from cnncalc.engine.issues import SpecError
+    from cnncalc.base.errors import SpecError
     from cnncalc.importer import ImportFailure
 
     if isinstance(error, ImportFailure):

@@ -18,6 +18,7 @@ from cnncalc.bridge.verify import LayerCheck, VerifyReport, buffer_count
 from cnncalc.engine.result import AnalysisResult
 from cnncalc.importer.capture import Capture, network_arguments, on_meta, trace
 from cnncalc.importer.convert import convert
+from cnncalc.importer.spec import layout
 
 
 class _CountingRecorder(torch.fx.Interpreter):
@@ -34,28 +35,38 @@ class _CountingRecorder(torch.fx.Interpreter):
         return result
 
 
-def check_against_model(module: nn.Module, result: AnalysisResult, label: str) -> VerifyReport:
+def check_against_model(
+    module: nn.Module, result: AnalysisResult, label: str, allow_uncounted: bool = False
+) -> VerifyReport:
     module = on_meta(module.eval())
     graph_module = trace(module, label)
     recorder = _CountingRecorder(graph_module)
     with torch.no_grad():
         recorder.run(*network_arguments(graph_module, torch.zeros(result.input_shape, device="meta")))
     capture = Capture(graph_module, module, dict(graph_module.named_modules()), result.input_shape, recorder.values)
-    conversion = convert(capture)
+    conversion = convert(capture, allow_uncounted)
+    layout(conversion)  # the paths the spec was written with
     layers = {layer.path: layer for layer in conversion.layers}
     parameters = dict(module.named_parameters())
+    buffers = dict(module.named_buffers())
     checks: list[LayerCheck] = []
     for row in result.layers:
         layer = layers.get(row.path)
         expected = {"shape": row.output_shape, "params": row.params, "buffers": row.buffers, "flops": row.flops}
         if layer is None:
-            checks.append(LayerCheck(row.path, row.kind, expected, dict.fromkeys(expected, "-"), "not in the model"))
+            missing = {"shape": (), "params": 0, "buffers": 0, "flops": 0}
+            checks.append(LayerCheck(row.path, row.kind, expected, missing, "no operation of the model has this path"))
             continue
         called = capture.modules.get(str(layer.node.target)) if layer.node.op == "call_module" else None
+        read = set(layer.parameters)
         measured = {
             "shape": tuple(recorder.values[layer.node].shape),
-            "params": sum(parameters[name].numel() for name in set(layer.parameters)),
-            "buffers": buffer_count(called) if called is not None else 0,
+            "params": sum(parameters[name].numel() for name in read if name in parameters),
+            "buffers": buffer_count(called)
+            if called is not None
+            else sum(
+                buffers[name].numel() for name in read if name in buffers and not name.endswith("num_batches_tracked")
+            ),
             "flops": recorder.flops[layer.node],
         }
         checks.append(LayerCheck(row.path, row.kind, expected, measured))

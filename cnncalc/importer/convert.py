@@ -24,9 +24,11 @@ from cnncalc.importer.layers import Layer, NotATensor, PassThrough, Unsupported
 
 @dataclass
 class UnsupportedUse:
+    """One unsupported operation at one line of the model's code: how often it ran, and in which modules."""
+
     op: str
     reason: str
-    module_path: str
+    module_paths: list[str]
     source: str
     count: int = 1
 
@@ -40,8 +42,9 @@ class Conversion:
 
 
 class Converter:
-    def __init__(self, capture: Capture) -> None:
+    def __init__(self, capture: Capture, allow_uncounted: bool = False) -> None:
         self.capture = capture
+        self.allow_uncounted = allow_uncounted
         self.layers: list[Layer] = []
         self.layer_of: dict[torch.fx.Node, Layer] = {}
         self.alias: dict[torch.fx.Node, torch.fx.Node] = {}
@@ -58,6 +61,10 @@ class Converter:
         self.unsupported: dict[tuple[str, str, str], UnsupportedUse] = {}
         self.functions = {**ops.FUNCTIONS, **ops.optional_function_table()}
         self.read_by_node: list[str] = []  # parameters the node being converted reads
+        self.shared_parameters: set[str] = set()
+        self.derived_sources: dict[
+            torch.fx.Node, set[str]
+        ] = {}  # read by two operations: cnncalc would count them twice
 
     # --- helpers the handlers call ---------------------------------------------------------------------------
 
@@ -247,7 +254,7 @@ class Converter:
         spatial = list(range(2, len(shape)))
         if isinstance(dims, (list, tuple)) and spatial and sorted(dim % len(shape) for dim in dims) == spatial:
             return "global_avgpool", ({"keepdim": True} if keepdim else {}), [self.resolve(node.args[0])]
-        return Unsupported(f"{self.op_name(node)} over axes {dims}", "cnncalc averages over all spatial axes only")
+        return Unsupported(self.op_name(node), f"over axes {dims}: cnncalc averages over all spatial axes only")
 
     def functional_layer_norm(self, node: torch.fx.Node) -> Any:
         normalized = ops._argument(node, 1, "normalized_shape")
@@ -298,6 +305,32 @@ class Converter:
         sizes = [size for size in (start, stop - start, shape[1] - stop) if size]
         return "channel_split", {"sizes": sizes, "take": 1 if start else 0}, [self.resolve(node.args[0])]
 
+    def uncounted(self, node: torch.fx.Node, unsupported: Unsupported) -> Any:
+        """An `uncounted` layer of the traced shape for an operation with no kind, where one can stand."""
+        value = self.capture.values.get(node)
+        inputs = [self.resolve(item) for item in node.all_input_nodes if self.is_activation(item)]
+        if not isinstance(value, torch.Tensor) or not inputs or value.dim() < 1:
+            return unsupported
+        batch = self.capture.shape(inputs[0])[0]
+        if value.shape[0] != batch:
+            return unsupported
+        fields: dict[str, Any] = {
+            "op": unsupported.op,
+            "shape": list(value.shape[1:]),
+            "traced_inputs": [list(self.capture.shape(item)[1:]) for item in inputs],
+        }
+        learned = set().union(*(self.sources_of(item) for item in node.all_input_nodes if self.is_learned(item)))
+        parameters = dict(self.capture.module.named_parameters())
+        buffers = dict(self.capture.module.named_buffers())
+        for name in learned:
+            self.use_parameter(name)
+        counts = {
+            "params": sum(parameters[name].numel() for name in learned if name in parameters),
+            "buffers": sum(buffers[name].numel() for name in learned if name in buffers),
+        }
+        fields.update({key: count for key, count in counts.items() if count})
+        return "uncounted", fields, inputs
+
     def derived_from_learned(self, node: torch.fx.Node) -> bool:
         """`self.gamma.reshape(1, -1, 1, 1)`, `self.cls_token.expand(B, -1, -1)`: a parameter reshaped, still a
         parameter (no layer); the operation that uses it with an activation decides what it is."""
@@ -309,10 +342,19 @@ class Converter:
         learned = [argument for argument in inputs if self.is_learned(argument)]
         if learned and len(learned) == len(inputs) and isinstance(self.capture.values.get(node), torch.Tensor):
             self.learned[node] = self.learned_source(learned[0])
+            self.derived_sources[node] = set().union(*(self.sources_of(argument) for argument in learned))
             return True
         return False
 
+    def sources_of(self, node: torch.fx.Node) -> set[str]:
+        """Every parameter and buffer a learned value is computed from (a bias table and its index)."""
+        if node.op == "get_attr":
+            return {str(node.target)}
+        return self.derived_sources.get(node, {str(self.learned_source(node).target)})
+
     def use_parameter(self, target: str) -> None:
+        if target in self.used_parameters and target not in self.read_by_node:
+            self.shared_parameters.add(target)
         self.used_parameters.add(target)
         self.read_by_node.append(target)
 
@@ -344,14 +386,19 @@ class Converter:
     def convert_node(self, node: torch.fx.Node) -> None:
         self.read_by_node = []
         mapped = self.map_node(node)
+        shared = [name for name in self.read_by_node if name in self.shared_parameters]
+        if shared and not isinstance(mapped, (PassThrough, NotATensor)):
+            mapped = Unsupported(f"{self.op_name(node)} reusing {shared[0]}", "weights shared between two layers")
         if isinstance(mapped, PassThrough):
             self.alias[node] = self.resolve(mapped.source)
             return
         if isinstance(mapped, NotATensor):
             return
         if isinstance(mapped, Unsupported):
-            self.report(node, mapped)
-            return
+            mapped = self.uncounted(node, mapped) if self.allow_uncounted else mapped
+            if isinstance(mapped, Unsupported):
+                self.report(node, mapped)
+                return
         kind, fields, inputs, *owner = mapped
         layer = Layer(
             self.path_for(node, kind, owner[0] if owner else None),
@@ -401,11 +448,14 @@ class Converter:
         stack = list((node.meta.get("nn_module_stack") or {}).keys())
         module_path = str(node.target) if node.op == "call_module" else (stack[-1] if stack else "")
         source = source_line(node)
-        key = (unsupported.op, module_path, source)
+        key = (unsupported.op, unsupported.reason, source or module_path)
         if key in self.unsupported:
-            self.unsupported[key].count += 1
+            use = self.unsupported[key]
+            use.count += 1
+            if module_path and module_path not in use.module_paths:
+                use.module_paths.append(module_path)
         else:
-            self.unsupported[key] = UnsupportedUse(unsupported.op, unsupported.reason, module_path, source)
+            self.unsupported[key] = UnsupportedUse(unsupported.op, unsupported.reason, [module_path], source)
 
     def path_for(self, node: torch.fx.Node, kind: str, owner: str | None) -> str:
         """A path no other layer has, that names no module the layer is not (`add` never takes `relu`'s)."""
@@ -415,7 +465,8 @@ class Converter:
             base, own_module = str(node.target), True
         else:
             stack = list((node.meta.get("nn_module_stack") or {}).keys())
-            scope = stack[-1] if stack else ""
+            # a module's second call is `name@1` in the stack: written `name_1`, beside the first call's `name`
+            scope = re.sub(r"@(\d+)", r"_\1", stack[-1]) if stack else ""
             name = re.sub(r"_\d+$", "", node.name)
             base, own_module = (f"{scope}.{name}" if scope else name), False
         path, number = base, 1
@@ -451,5 +502,5 @@ def _holds_tensors(value: Any) -> bool:
     return isinstance(value, (tuple, list)) and any(isinstance(item, torch.Tensor) for item in value)
 
 
-def convert(capture: Capture) -> Conversion:
-    return Converter(capture).convert()
+def convert(capture: Capture, allow_uncounted: bool = False) -> Conversion:
+    return Converter(capture, allow_uncounted).convert()

@@ -11,7 +11,7 @@ from torch import nn
 from cnncalc.importer.capture import capture
 from cnncalc.importer.convert import Conversion, UnsupportedUse, convert
 from cnncalc.importer.errors import ImportFailure
-from cnncalc.importer.writer import NotContiguous, Shadowed, SpecWriter, build_tree, flatten_module
+from cnncalc.importer.writer import Group, NotContiguous, Shadowed, SpecWriter, build_tree, flatten_module
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ def import_module(
     name: str | None = None,
     origin: list[str] | None = None,
     blocks: bool = True,
+    allow_uncounted: bool = False,
 ) -> ImportedSpec:
     """Trace `module` at one `input_shape` (per sample: channels, *spatial) and write it as a spec.
 
@@ -39,7 +40,7 @@ def import_module(
     label = name or type(module).__name__
     full_shape = (batch, *input_shape)
     captured = capture(module, full_shape, label)
-    conversion = convert(captured)
+    conversion = convert(captured, allow_uncounted)
     if conversion.unsupported:
         raise ImportFailure(unsupported_message(label, conversion.unsupported))
     placeholder = next(node for node in captured.graph_module.graph.nodes if node.op == "placeholder")  # the image
@@ -63,6 +64,15 @@ def import_module(
     return ImportedSpec("\n".join(lines) + "\n", label, full_shape, conversion.unused_parameters)
 
 
+def layout(conversion: Conversion) -> Group:
+    """The layers as groups of modules, each layer at its final path (the check compares by those paths)."""
+    while True:
+        try:
+            return build_tree(conversion.layers)
+        except NotContiguous as error:
+            flatten_module(conversion.layers, error.path)
+
+
 def _write(
     conversion: Conversion, placeholder: Any, class_names: dict[str, str], blocks: bool, label: str
 ) -> tuple[list[str], list[str]]:
@@ -72,12 +82,7 @@ def _write(
     single: set[str] = set()
     refused: set[str] = set()  # groups whose block body cannot name what it reads
     for _attempt in range(1000):
-        try:
-            tree = build_tree(conversion.layers)
-        except NotContiguous as error:
-            flatten_module(conversion.layers, error.path)
-            continue
-        writer = SpecWriter(tree, placeholder, class_names)
+        writer = SpecWriter(layout(conversion), placeholder, class_names)
         if blocks:
             writer.find_blocks(frozenset(single), frozenset(refused))
         try:
@@ -121,7 +126,9 @@ def unsupported_message(label: str, unsupported: list[UnsupportedUse]) -> str:
     total = sum(use.count for use in unsupported)
     lines = [f"{label}: {total} operation{'s' if total != 1 else ''} with no cnncalc layer kind:"]
     for use in unsupported:
-        where = f" in {use.module_path}" if use.module_path else ""
+        paths = [path for path in use.module_paths if path]
+        shown = ", ".join(paths[:3]) + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+        where = f" in {shown}" if shown else ""
         times = f" ({use.count} times)" if use.count > 1 else ""
         lines.append(f"  {use.op}{times}{where}" + (f": {use.reason}" if use.reason else ""))
         if use.source:

@@ -1,0 +1,108 @@
+"""`cnncalc import` on the model libraries people use: every torchvision classification model and a sample of
+timm's families. The written spec, analyzed, equals the module it came from (output shape, parameters,
+buffers, FLOPs as FlopCounterMode counts them), and `verify` of it passes."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from importer_helpers import module_figures, spec_figures
+from model_libraries import import_model_library
+
+from cnncalc.bridge.verify import verify
+from cnncalc.engine.analysis import InputOverrides, analyze_text
+from cnncalc.importer import ImportFailure, import_module
+from cnncalc.importer.target import build
+
+torchvision = import_model_library("torchvision")
+timm = import_model_library("timm")
+
+TORCHVISION_MODELS = sorted(torchvision.models.list_models(module=torchvision.models))
+
+# Models cnncalc cannot write yet, and the operation the error names for each (windowed attention and its
+# helpers need kinds that "Write any modern vision network" adds).
+TORCHVISION_UNSUPPORTED = {
+    "maxvit_t": "torch.chunk",
+    **{name: "shifted_window_attention" for name in ("swin_t", "swin_s", "swin_b")},
+    **{name: "shifted_window_attention" for name in ("swin_v2_t", "swin_v2_s", "swin_v2_b")},
+}
+# Auxiliary classifiers that the forward pass does not run at inference: not in the spec, said in its header.
+AUXILIARY = {"googlenet": ("aux1", "aux2"), "inception_v3": ("AuxLogits",)}
+
+TIMM_MODELS = [
+    "resnet18", "resnet50", "resnetv2_50", "seresnext26d_32x4d", "ecaresnet26t", "res2net50_14w_8s",
+    "efficientnet_b0", "efficientnetv2_rw_t", "tinynet_a", "mobilenetv2_100", "mobilenetv3_large_100",
+    "mnasnet_100", "fbnetc_100", "lcnet_050", "ghostnet_100", "rexnet_100", "regnety_002", "repvgg_a0",
+    "gernet_s", "cspresnet50", "dpn68", "densenet121", "dla34", "hrnet_w18_small", "xception41",
+    "inception_v3", "selecsls42b", "convnext_tiny", "vit_tiny_patch16_224", "deit_tiny_patch16_224",
+]  # fmt: skip
+TIMM_UNSUPPORTED = {
+    "vgg11": "cannot trace",  # its head decides on a tensor's size in Python: torch.fx cannot trace it
+    "poolformer_s12": "operator.sub",
+    "skresnet18": "torch.stack",
+    "resnest14d": "Tensor.sum",
+    "mixer_b16_224": "Tensor.mean",
+    "beit_base_patch16_224": "scaled_dot_product_attention",
+}
+
+
+def _size(name: str) -> int:
+    return 299 if name == "inception_v3" else 224
+
+
+def _round_trip(target: str, input_shape: tuple[int, ...], left_out: tuple[str, ...] = ()) -> None:
+    module = build(target, {}).module
+    spec = import_module(module, input_shape, name=target.partition(":")[2])
+    assert tuple(sorted(spec.unused_parameters)) == tuple(sorted(left_out))
+    result = analyze_text(spec.text, target)
+    assert spec_figures(result) == module_figures(build(target, {}).module, (1, *input_shape), left_out)
+    report = verify(result, "meta")
+    assert report.ok, report.mismatches()[:5]
+
+
+@pytest.mark.parametrize("name", [name for name in TORCHVISION_MODELS if name not in TORCHVISION_UNSUPPORTED])
+def test_every_torchvision_classifier_round_trips_exactly(name):
+    _round_trip(f"torchvision:{name}", (3, _size(name), _size(name)), AUXILIARY.get(name, ()))
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION_UNSUPPORTED))
+def test_torchvision_models_that_need_windowed_attention_name_the_operation(name):
+    with pytest.raises(ImportFailure) as failure:
+        import_module(build(f"torchvision:{name}", {}).module, (3, 224, 224), name=name)
+    assert TORCHVISION_UNSUPPORTED[name] in failure.value.message
+    assert re.search(r"at .+\.py:\d+: ", failure.value.message), "the error gives the line of the model's code"
+
+
+def test_the_lists_cover_every_torchvision_classifier():
+    assert set(TORCHVISION_UNSUPPORTED) <= set(TORCHVISION_MODELS)
+    assert len(TORCHVISION_MODELS) == 80
+
+
+@pytest.mark.parametrize("name", TIMM_MODELS)
+def test_a_sample_of_timm_round_trips_exactly(name):
+    _round_trip(f"timm:{name}", (3, _size(name), _size(name)))
+
+
+@pytest.mark.parametrize("name", sorted(TIMM_UNSUPPORTED))
+def test_timm_models_that_cannot_be_imported_say_why(name):
+    with pytest.raises(ImportFailure) as failure:
+        import_module(build(f"timm:{name}", {}).module, (3, 224, 224), name=name)
+    assert TIMM_UNSUPPORTED[name] in failure.value.message
+
+
+@pytest.mark.parametrize(
+    ("target", "traced", "other"),
+    [
+        ("torchvision:resnet50", (3, 224, 224), (3, 160, 200)),
+        ("torchvision:efficientnet_b0", (3, 224, 224), (3, 257, 255)),
+        ("torchvision:convnext_tiny", (3, 224, 224), (3, 192, 160)),
+        ("torchvision:shufflenet_v2_x1_0", (3, 224, 224), (3, 320, 256)),
+        ("torchvision:densenet121", (3, 224, 224), (3, 129, 131)),
+        ("timm:regnety_002", (3, 224, 224), (3, 288, 288)),
+    ],
+)
+def test_a_spec_imported_at_one_size_is_exact_at_another(target, traced, other):
+    spec = import_module(build(target, {}).module, traced)
+    result = analyze_text(spec.text, target, InputOverrides(shape=other, batch=3))
+    assert spec_figures(result) == module_figures(build(target, {}).module, (3, *other))

@@ -35,7 +35,10 @@ class Capture:
     second: dict[torch.fx.Node, Any] = field(default_factory=dict)
 
     def shape(self, node: torch.fx.Node) -> tuple[int, ...]:
-        return tuple(self.values[node].shape)
+        value = self.values[node]
+        if isinstance(value, (tuple, list)):  # nn.MultiheadAttention: (output, weights)
+            value = value[0]
+        return tuple(value.shape)
 
     def varies(self, node: torch.fx.Node) -> tuple[bool, ...] | None:
         """For each axis of a node's tensor: whether its size changed with the input (None: no second run)."""

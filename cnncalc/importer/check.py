@@ -60,7 +60,7 @@ def check_against_model(
         called = capture.modules.get(str(layer.node.target)) if layer.node.op == "call_module" else None
         read = set(layer.parameters)
         measured = {
-            "shape": tuple(recorder.values[layer.node].shape),
+            "shape": capture.shape(layer.output_node),
             "params": sum(parameters[name].numel() for name in read if name in parameters),
             "buffers": buffer_count(called)
             if called is not None

@@ -61,10 +61,9 @@ class Converter:
         self.unsupported: dict[tuple[str, str, str], UnsupportedUse] = {}
         self.functions = {**ops.FUNCTIONS, **ops.optional_function_table()}
         self.read_by_node: list[str] = []  # parameters the node being converted reads
-        self.shared_parameters: set[str] = set()
-        self.derived_sources: dict[
-            torch.fx.Node, set[str]
-        ] = {}  # read by two operations: cnncalc would count them twice
+        self.shared_parameters: set[str] = set()  # read by two operations: cnncalc would count them twice
+        self.derived_sources: dict[torch.fx.Node, set[str]] = {}  # learned values -> what they are made of
+        self.chain_ends: dict[torch.fx.Node, torch.fx.Node] = {}  # a pattern's first node -> its last
 
     # --- helpers the handlers call ---------------------------------------------------------------------------
 
@@ -243,6 +242,7 @@ class Converter:
             return None
         for item in chain[1:]:
             self.absorbed[item] = node
+        self.chain_ends[node] = last
         return "channel_shuffle", {"groups": out_shape[1]}, [self.resolve(node.args[0])]
 
     def mean(self, node: torch.fx.Node) -> Any:
@@ -409,6 +409,7 @@ class Converter:
             functional=node.op != "call_module",
             parameters=self.read_by_node,
         )
+        layer.last_node = self.chain_ends.get(node)
         self.layers.append(layer)
         self.layer_of[node] = layer
 

@@ -25,6 +25,11 @@ class Layer:
     node: torch.fx.Node
     functional: bool = False
     parameters: list[str] = field(default_factory=list)  # names (`state_dict` style) of the parameters it reads
+    last_node: torch.fx.Node | None = None  # the node whose value it outputs, when it stands for several
+
+    @property
+    def output_node(self) -> torch.fx.Node:
+        return self.last_node or self.node
 
 
 @dataclass(frozen=True)

@@ -49,19 +49,37 @@ def import_module(
     if conversion.output is not conversion.layers[-1].node:
         raise ImportFailure(f"{label}: the model returns a value computed before its last operation")
     class_names = {path: type(submodule).__name__ for path, submodule in module.named_modules()}
-    body, block_lines = _write(conversion, placeholder, class_names, blocks, label)
     header = _header(label, full_shape, origin or [], conversion)
-    lines = [
-        *header,
-        f"name: {label}",
-        "input:",
-        f"  shape: [{', '.join(str(size) for size in input_shape)}]",
-        f"  batch: {batch}",
-        *(["blocks:", *block_lines] if block_lines else []),
-        "layers:",
-        *("  " + line for line in body),
-    ]
-    return ImportedSpec("\n".join(lines) + "\n", label, full_shape, conversion.unused_parameters)
+    # The written spec is analyzed before it is returned: its layers must be the traced ones, at their paths,
+    # of their kinds and shapes. Blocks are a rewriting; should one ever not hold, the spec is written without.
+    for with_blocks in (True, False) if blocks else (False,):
+        body, block_lines = _write(conversion, placeholder, class_names, with_blocks, label)
+        lines = [
+            *header,
+            f"name: {label}",
+            "input:",
+            f"  shape: [{', '.join(str(size) for size in input_shape)}]",
+            f"  batch: {batch}",
+            *(["blocks:", *block_lines] if block_lines else []),
+            "layers:",
+            *("  " + line for line in body),
+        ]
+        text = "\n".join(lines) + "\n"
+        expected = {layer.path: (layer.kind, captured.shape(layer.output_node)) for layer in conversion.layers}
+        if _written_as_traced(text, expected):
+            return ImportedSpec(text, label, full_shape, conversion.unused_parameters)
+    raise ImportFailure(f"{label}: the written spec does not reproduce the traced model (a cnncalc bug)")
+
+
+def _written_as_traced(text: str, expected: dict[str, tuple[str, tuple[int, ...]]]) -> bool:
+    from cnncalc.base.errors import SpecError
+    from cnncalc.engine.analysis import analyze_text
+
+    try:
+        result = analyze_text(text)
+    except SpecError:
+        return False
+    return {row.path: (row.kind, row.output_shape) for row in result.layers} == expected
 
 
 def layout(conversion: Conversion) -> Group:

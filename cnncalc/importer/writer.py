@@ -153,6 +153,15 @@ class SpecWriter:
         if node is base_input:
             return "input"
         target = self.path_of[node]
+        # a group's output is read by the group's name (`downsample`, not `downsample.1`), as a person writes it
+        # and as `when:` needs (a skipped group's name stands for its input; its layers' names do not)
+        while True:
+            group = scope_of(target)
+            if not group or group not in self.groups or _inside(scope, group) or not group.startswith(base):
+                break
+            if output_of(self.groups[group]) is not node:
+                break
+            target = group
         ancestor = scope
         while ancestor != base and not target.startswith(ancestor + "."):
             ancestor = scope_of(ancestor)

@@ -102,13 +102,16 @@ def test_the_spec_reads_like_one_written_by_hand():
     run = invoke("import", "torchvision:resnet50", "-i", "3x224x224")
     assert run.code == 0, run.output
     text = run.stdout
-    assert "blocks:\n  bottleneck:\n" in text  # the repeated submodule, defined once
-    assert '{name: "1", block: bottleneck_2, args: {out: 128, conv3_out: 512}}' in text  # layer2.1
-    assert '{name: "0", block: bottleneck, args: {out: 256, stride: 2, conv3_out: 1024}}' in text  # layer3.0
-    assert text.count("type: conv2d") < 20  # 53 convolutions, written through their blocks
-    assert "from: [bn3, input]" in text  # the identity shortcut reads the block's input
-
-
+    # one block for every bottleneck: the projection shortcut is optional (`when:`), what differs is an argument
+    assert "  bottleneck:\n    args: {out: null, stride: null, conv3_out: null, downsample: null}\n" in text
+    assert "{name: downsample, from: input, when: downsample, block: sequential" in text
+    assert "{name: add, type: add, from: [bn3, downsample]}" in text
+    # each stage is one repeat, its first block strided and projected
+    assert (
+        '{name: layer2, block: bottleneck, repeat: 4, args: {out: 128, stride: "2 if index == 0 else 1", '
+        'conv3_out: 512, downsample: "index == 0"}}'
+    ) in text
+    assert text.count("type: conv2d") == 5  # 53 convolutions: the stem, three in the block, one in the shortcut
 
 
 def test_check_compares_the_spec_with_the_model_layer_by_layer(tmp_path):
@@ -143,9 +146,9 @@ def test_constructor_arguments_pass_through(models):
     run = invoke("import", f"{models}:Tiny", "-i", "3x16x16", "--arg", "width=16", "--name", "wide")
     assert run.code == 0, run.output
     assert "name: wide" in run.stdout and "width" in run.stdout.splitlines()[1]
-    assert invoke("import", "torchvision:resnet18", "-i", "3x64x64", "--arg", "num_classes=7").stdout.count(
-        "out: 7"
-    ) == 1
+    assert (
+        invoke("import", "torchvision:resnet18", "-i", "3x64x64", "--arg", "num_classes=7").stdout.count("out: 7") == 1
+    )
 
 
 def test_a_python_package_target(tmp_path, monkeypatch):
@@ -230,3 +233,19 @@ def test_the_json_of_an_imported_spec_lists_nothing_uncounted():
     assert run.code == 0
     analyzed = invoke("analyze", "-", "-f", "json", stdin=run.stdout)
     assert json.loads(analyzed.stdout)["uncounted"] == []
+
+
+def test_importing_leaves_the_users_model_as_it_was():
+    import torch
+
+    from cnncalc.importer import import_module
+
+    model = torchvision.models.resnet18()
+    model.train()
+    model.layer1.eval()  # a mix of modes, as a user may have
+    before = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+    modes = {name: module.training for name, module in model.named_modules()}
+    import_module(model, (3, 64, 64))
+    assert {name: module.training for name, module in model.named_modules()} == modes
+    after = model.state_dict()
+    assert all(after[name].device.type == "cpu" and torch.equal(after[name], before[name]) for name in before)

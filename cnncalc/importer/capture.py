@@ -33,6 +33,7 @@ class Capture:
     input_shape: tuple[int, ...]  # batch first
     values: dict[torch.fx.Node, Any]
     second: dict[torch.fx.Node, Any] = field(default_factory=dict)
+    second_tried: bool = False
 
     def shape(self, node: torch.fx.Node) -> tuple[int, ...]:
         value = self.values[node]
@@ -41,7 +42,16 @@ class Capture:
         return tuple(value.shape)
 
     def varies(self, node: torch.fx.Node) -> tuple[bool, ...] | None:
-        """For each axis of a node's tensor: whether its size changed with the input (None: no second run)."""
+        """For each axis of a node's tensor: whether its size changed with the input (None: no second run).
+        The second run happens here, the first time a reshape asks: most networks never do."""
+        if not self.second and not self.second_tried:
+            self.second_tried = True
+            batch, channels, *spatial = self.input_shape
+            try:
+                with for_inference(self.module):
+                    self.second = run_on_meta(self.graph_module, (batch * 2, channels, *(size * 2 for size in spatial)))
+            except Exception:
+                self.second = {}  # the model runs at its traced size only (a fixed position embedding, say)
         if node not in self.second:
             return None
         first, second = self.values[node].shape, self.second[node].shape
@@ -63,12 +73,45 @@ class _Recorder(torch.fx.Interpreter):
         return result
 
 
-def on_meta(module: nn.Module) -> nn.Module:
-    """The module with its parameters and buffers on the meta device (a copy only if they are not already)."""
-    tensors = [*module.parameters(), *module.buffers()]
-    if all(tensor.is_meta for tensor in tensors):
-        return module
-    return module.to("meta")
+@contextlib.contextmanager
+def for_inference(module: nn.Module) -> Iterator[None]:
+    """The module in eval mode while it is traced (dropout off, auxiliary heads skipped), each submodule's own
+    mode given back after: the module is the user's, and cnncalc leaves it as it found it."""
+    modes = [(submodule, submodule.training) for submodule in module.modules()]
+    module.eval()
+    try:
+        yield
+    finally:
+        for submodule, training in modes:
+            submodule.training = training
+
+
+class _Holder(nn.Module):
+    """Holds the graph module so that torch.func.functional_call can swap its tensors for meta ones."""
+
+    def __init__(self, graph_module: torch.fx.GraphModule, interpreter: torch.fx.Interpreter) -> None:
+        super().__init__()
+        self.held = graph_module
+        self.interpreter = interpreter
+
+    def forward(self, *arguments: Any) -> Any:
+        return self.interpreter.run(*arguments)
+
+
+def run_interpreter(interpreter: torch.fx.Interpreter, arguments: list[Any]) -> Any:
+    """Run the graph on meta tensors. The model's own weights stay where they are, untouched: for the run,
+    torch.func.functional_call puts meta tensors of the same shapes in their place (nothing is allocated)."""
+    graph_module = interpreter.module
+    meta = {
+        f"held.{name}": torch.empty_like(tensor, device="meta")
+        for named in (graph_module.named_parameters, graph_module.named_buffers)
+        for name, tensor in named(remove_duplicate=False)
+        if not tensor.is_meta
+    }
+    with torch.no_grad(), _quiet_warnings():
+        if not meta:
+            return interpreter.run(*arguments)
+        return torch.func.functional_call(_Holder(graph_module, interpreter), meta, tuple(arguments), strict=False)
 
 
 class _Tracer(torch.fx.Tracer):
@@ -118,8 +161,7 @@ def _first_line(error: BaseException) -> str:
 
 def run_on_meta(graph_module: torch.fx.GraphModule, shape: tuple[int, ...]) -> dict[torch.fx.Node, Any]:
     recorder = _Recorder(graph_module)
-    with torch.no_grad(), _quiet_warnings():
-        recorder.run(*network_arguments(graph_module, torch.zeros(shape, device="meta")))
+    run_interpreter(recorder, network_arguments(graph_module, torch.zeros(shape, device="meta")))
     return recorder.values
 
 
@@ -139,8 +181,12 @@ def _quiet_warnings() -> Iterator[None]:
 
 
 def capture(module: nn.Module, input_shape: tuple[int, ...], label: str) -> Capture:
-    """Trace `module` and run it at `input_shape` (batch first) and at a second, larger input."""
-    module = on_meta(module.eval())
+    """Trace `module` and run it at `input_shape` (batch first); a second, larger input is run when needed."""
+    with for_inference(module):
+        return _capture(module, input_shape, label)
+
+
+def _capture(module: nn.Module, input_shape: tuple[int, ...], label: str) -> Capture:
     graph_module = trace(module, label)
     placeholders = [node for node in graph_module.graph.nodes if node.op == "placeholder"]
     if not placeholders:
@@ -152,13 +198,7 @@ def capture(module: nn.Module, input_shape: tuple[int, ...], label: str) -> Capt
         raise ImportFailure(
             f"{label}: the model rejects an input of shape {shape}: {type(error).__name__}: {_first_line(error)}"
         ) from None
-    result = Capture(graph_module, module, dict(graph_module.named_modules()), input_shape, values)
-    bigger = (input_shape[0] * 2, input_shape[1], *(size * 2 for size in input_shape[2:]))
-    try:
-        result.second = run_on_meta(graph_module, bigger)
-    except Exception:
-        result.second = {}  # the model runs at its traced size only (a fixed position embedding, say)
-    return result
+    return Capture(graph_module, module, dict(graph_module.named_modules()), input_shape, values)
 
 
 def source_line(node: torch.fx.Node) -> str:

@@ -16,7 +16,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from cnncalc.bridge.verify import LayerCheck, VerifyReport, buffer_count
 from cnncalc.engine.result import AnalysisResult
-from cnncalc.importer.capture import Capture, network_arguments, on_meta, trace
+from cnncalc.importer.capture import Capture, for_inference, network_arguments, run_interpreter, trace
 from cnncalc.importer.convert import convert
 from cnncalc.importer.spec import layout
 
@@ -38,11 +38,10 @@ class _CountingRecorder(torch.fx.Interpreter):
 def check_against_model(
     module: nn.Module, result: AnalysisResult, label: str, allow_uncounted: bool = False
 ) -> VerifyReport:
-    module = on_meta(module.eval())
-    graph_module = trace(module, label)
-    recorder = _CountingRecorder(graph_module)
-    with torch.no_grad():
-        recorder.run(*network_arguments(graph_module, torch.zeros(result.input_shape, device="meta")))
+    with for_inference(module):
+        graph_module = trace(module, label)
+        recorder = _CountingRecorder(graph_module)
+        run_interpreter(recorder, network_arguments(graph_module, torch.zeros(result.input_shape, device="meta")))
     capture = Capture(graph_module, module, dict(graph_module.named_modules()), result.input_shape, recorder.values)
     conversion = convert(capture, allow_uncounted)
     layout(conversion)  # the paths the spec was written with

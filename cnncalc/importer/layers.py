@@ -28,6 +28,11 @@ class Layer:
     last_node: torch.fx.Node | None = None  # the node whose value it outputs, when it stands for several
 
     @property
+    def name(self) -> str:
+        """The name in its group: the last part of its path."""
+        return self.path.rpartition(".")[2]
+
+    @property
     def output_node(self) -> torch.fx.Node:
         return self.last_node or self.node
 

@@ -118,6 +118,7 @@ class BlockDef:
     body: Group  # the first instance: its field values, with `parameters` naming the ones that vary
     parameters: dict[tuple[str, str], str]  # (entry path relative to the body, field) -> argument name
     arg_names: list[str]
+    switches: dict[str, str] = field(default_factory=dict)  # optional top-level entry -> its `when:` argument
 
 
 class SpecWriter:
@@ -130,6 +131,8 @@ class SpecWriter:
         self.group_input: dict[str, torch.fx.Node] = {}
         self.groups: dict[str, Group] = {}
         self.blocks: dict[str, BlockDef] = {}
+        self.parts: dict[str, list[Any]] = {}
+        self.position: dict[str, int] = {}  # groups in the order they are written
         self._index(root, network_input)
 
     # --- what is where --------------------------------------------------------------------------------------
@@ -137,15 +140,16 @@ class SpecWriter:
     def _index(self, group: Group, list_input: torch.fx.Node) -> None:
         self.group_input[group.path] = list_input
         self.groups[group.path] = group
+        self.position[group.path] = len(self.position)
         names = self.children.setdefault(group.path, set())
-        previous = list_input
         for entry in group.entries:
             names.add(last_component(entry.path))
             if isinstance(entry, Group):
-                self._index(entry, previous)
+                # a group reads what its first layer reads first (`from:` on the group when that is not the
+                # previous entry): a skipped group's name then stands for it, as for a projection shortcut
+                self._index(entry, _layers(entry)[0].inputs[0])
             else:
                 self.path_of[entry.node] = entry.path
-            previous = output_of(entry)
 
     def reference(self, node: torch.fx.Node, scope: str, base: str, base_input: torch.fx.Node) -> str:
         """The `from:` name of a node's value, read by an entry of `scope`; inside a block whose instance is at
@@ -200,35 +204,125 @@ class SpecWriter:
         instances: dict[Any, list[Group]] = {}
         self._signatures(self.root, instances)
         taken: set[str] = set()
-        for groups in instances.values():
+        for groups, optional, first in self._merge_variants(list(instances.values()), refused):
             if (len(groups) < 2 and groups[0].path not in single) or any(group.path in refused for group in groups):
                 continue
-            first = groups[0]
             base_name = snake_case(self.class_names.get(first.path, first.name))
             name, number = base_name, 2
             while name in taken:
                 name, number = f"{base_name}_{number}", number + 1
             taken.add(name)
+            if all(self._repeat(group) is not None for group in groups) and not optional:
+                continue  # containers of one block, `0` .. `N-1`: each is written as a repeat instead
             values = [self._values(group, group.path) for group in groups]
-            varying: dict[tuple[str, str], list[Any]] = {}
-            for key in values[0]:
-                column = [instance[key] for instance in values]
-                if any(value != column[0] for value in column):
-                    varying[key] = column
+            keys = list(self._values(first, first.path))  # the fullest structure has every number
+            for instance in values:  # numbers of an entry an instance skips do not matter: any value will do
+                for key in keys:
+                    instance.setdefault(key, _ANY)
             parameters: dict[tuple[str, str], str] = {}
-            by_column: dict[tuple[Any, ...], str] = {}
+            columns: dict[str, list[Any]] = {}  # argument -> its value per instance (_ANY where it does not matter)
             arg_names: list[str] = []
-            for (entry, field_name), column in varying.items():
-                known = by_column.get(tuple(column))
-                if known is None:
-                    known = _argument_name(field_name, last_component(entry), arg_names)
-                    by_column[tuple(column)] = known
-                    arg_names.append(known)
-                parameters[(entry, field_name)] = known
-            self.blocks[name] = BlockDef(name, first, parameters, arg_names)
-            for group, instance_values in zip(groups, values, strict=True):
+            for key in keys:
+                column = [instance[key] for instance in values]
+                known = [value for value in column if value is not _ANY]
+                if all(value == known[0] for value in known):
+                    continue  # the same in every instance that has it: written as a number
+                argument = next((name for name, other in columns.items() if _agree(column, other)), None)
+                if argument is None:
+                    argument = _argument_name(key[1], last_component(key[0]), arg_names)
+                    arg_names.append(argument)
+                    columns[argument] = column
+                else:
+                    columns[argument] = [b if a is _ANY else a for a, b in zip(column, columns[argument], strict=True)]
+                parameters[key] = argument
+            # one true/false argument per pattern of presence: `when:` skips the entries it is false for
+            switches: dict[str, str] = {}
+            presence_arguments: dict[tuple[bool, ...], str] = {}
+            for entry_name, present in optional.items():
+                argument = presence_arguments.get(present)
+                if argument is None:
+                    argument = _argument_name(entry_name if entry_name.isidentifier() else "has", "", arg_names)
+                    presence_arguments[present] = argument
+                    arg_names.append(argument)
+                switches[entry_name] = argument
+            self.blocks[name] = BlockDef(name, first, parameters, arg_names, switches)
+            for position, group in enumerate(groups):
                 group.block = name
-                group.args = {argument: instance_values[key] for key, argument in parameters.items()}
+                group.args = {argument: _settled(column, position) for argument, column in columns.items()}
+                for present, argument in presence_arguments.items():
+                    group.args[argument] = present[position]
+
+    def _merge_variants(
+        self, classes: list[list[Group]], refused: frozenset[str]
+    ) -> list[tuple[list[Group], dict[str, tuple[bool, ...]], Group]]:
+        """Classes of one module class whose structures differ only by entries some leave out (a projection
+        shortcut, a residual add) become one class: the fullest structure, with each optional entry's presence
+        per instance. Returns (instances, {optional entry: presence per instance})."""
+        merged: list[tuple[list[Group], dict[str, tuple[bool, ...]], Group]] = []
+        # Classes come innermost first (a block's body uses blocks defined before it); merging keeps that
+        # order, trying the fullest structure of each module class first.
+        order = {id(groups): position for position, groups in enumerate(classes)}
+        remaining = [groups for groups in classes if not any(group.path in refused for group in groups)]
+        remaining.sort(key=lambda groups: -len(groups[0].entries))
+        used: set[int] = set()
+        for position, fullest in enumerate(remaining):
+            if position in used:
+                continue
+            members = list(fullest)
+            skipped_by_member: list[set[str]] = [set()] * len(fullest)
+            for other_position in range(position + 1, len(remaining)):
+                if other_position in used:
+                    continue
+                other = remaining[other_position]
+                skipped = self._variant_of(fullest[0], other[0])
+                if skipped is None:
+                    continue
+                used.add(other_position)
+                members += other
+                skipped_by_member += [skipped] * len(other)
+            optional_names = sorted(set().union(*skipped_by_member), key=[e.name for e in fullest[0].entries].index)
+            in_order = sorted(range(len(members)), key=lambda index: self.position[members[index].path])
+            members = [members[index] for index in in_order]
+            skipped_by_member = [skipped_by_member[index] for index in in_order]
+            optional = {name: tuple(name not in skipped for skipped in skipped_by_member) for name in optional_names}
+            merged.append((members, optional, fullest[0]))
+        for groups in classes:
+            if any(group.path in refused for group in groups):
+                merged.append((groups, {}, groups[0]))
+        merged.sort(key=lambda item: min(order[id(groups)] for groups in classes if groups[0] in item[0]))
+        return merged
+
+    def _variant_of(self, full: Group, other: Group) -> set[str] | None:
+        """The entries of `full` that `other` leaves out, when `other` is `full` with those entries skipped
+        (as `when: false` skips them: a skipped entry's name stands for its input); else None."""
+        if self.class_names.get(full.path) != self.class_names.get(other.path) or full.path == other.path:
+            return None
+        full_names = [entry.name for entry in full.entries]
+        other_names = [entry.name for entry in other.entries]
+        if len(other_names) >= len(full_names) or not _subsequence(other_names, full_names):
+            return None
+        full_parts = {_part_name(part): _without_wiring(part) for part in self.parts[full.path]}
+        for part in self.parts[other.path]:
+            if full_parts.get(_part_name(part)) != _without_wiring(part):
+                return None
+        skipped = set(full_names) - set(other_names)
+        if any(name.isdigit() for name in skipped):
+            return None  # a container's children by position: a shorter Sequential is not an optional part
+        full_reads, other_reads = self._reads(full), self._reads(other)
+
+        def standing_for(name: str) -> str | None:
+            seen = 0
+            while name in skipped and seen < len(full_names):
+                name = (full_reads[name] or ("input",))[0]
+                seen += 1
+            return None if name.split(".")[0] in skipped else name
+
+        for name in other_names:
+            if tuple(standing_for(read) for read in full_reads[name]) != other_reads[name]:
+                return None
+        if standing_for(full_names[-1]) != other_names[-1]:
+            return None
+        return skipped
 
     def _signatures(self, group: Group, instances: dict[Any, list[Group]]) -> Any:
         """The structure of a group (names, kinds, field names, wiring, and values that cannot be arguments),
@@ -236,19 +330,62 @@ class SpecWriter:
         parts: list[Any] = []
         for entry in group.entries:
             if isinstance(entry, Group):
-                parts.append(("group", entry.name, self._signatures(entry, instances)))
+                outside = tuple(
+                    self._wire(node, group.path)
+                    for layer in _layers(entry)
+                    for node in layer.inputs
+                    if self._wire(node, entry.path) == "outside"
+                )
+                parts.append(("group", entry.name, self._signatures(entry, instances), outside))
             else:
                 inputs = tuple(self._wire(node, group.path) for node in entry.inputs)
                 fixed = tuple(sorted((key, repr(value)) for key, value in entry.fields.items() if not _arguable(value)))
                 parts.append(("layer", last_component(entry.path), entry.kind, fixed, inputs, entry.functional))
         signature = (self.class_names.get(group.path), tuple(parts))
+        self.parts[group.path] = parts
         if group.path and self._self_contained(group):
             instances.setdefault(signature, []).append(group)
         return signature
 
     def _wire(self, node: torch.fx.Node, scope: str) -> str:
+        """A node read inside `scope`, named relative to it: `input` (the scope's own input), a path inside, or
+        `outside` (elsewhere: which node is recorded by the enclosing group's signature)."""
+        if node is self.group_input.get(scope):
+            return "input"
         path = self.path_of.get(node)
         return path[len(scope) + 1 :] if path and path.startswith(scope + ".") else "outside"
+
+    def _name_in(self, node: torch.fx.Node, group: Group) -> str:
+        """A node as an entry of `group` reads it: `input`, a top-level entry's name when it is that entry's
+        output (a subgroup by its name), or the path inside the group."""
+        if node is self.group_input[group.path]:
+            return "input"
+        path = self.path_of.get(node, "?")
+        if not path.startswith(group.path + "."):
+            return "outside:" + path
+        relative = path[len(group.path) + 1 :]
+        head = relative.split(".")[0]
+        entry = next((item for item in group.entries if item.name == head), None)
+        return head if entry is not None and output_of(entry) is node else relative
+
+    def _reads(self, group: Group) -> dict[str, tuple[str, ...]]:
+        """What each top-level entry of a group reads from outside itself, named as in `_name_in`: a layer its
+        inputs in order; a subgroup its own input first, then the other outside values its layers read."""
+        reads: dict[str, tuple[str, ...]] = {}
+        for entry in group.entries:
+            if isinstance(entry, Layer):
+                reads[entry.name] = tuple(self._name_in(node, group) for node in entry.inputs)
+                continue
+            outside: list[str] = [self._name_in(self.group_input[entry.path], group)]
+            for layer in _layers(entry):
+                for node in layer.inputs:
+                    path = self.path_of.get(node, "")
+                    if node is not self.group_input[entry.path] and not path.startswith(entry.path + "."):
+                        name = self._name_in(node, group)
+                        if name not in outside:
+                            outside.append(name)
+            reads[entry.name] = tuple(outside)
+        return reads
 
     def _self_contained(self, group: Group) -> bool:
         """Whether every layer inside reads only layers inside or the group's own input (a block's rule)."""
@@ -304,9 +441,14 @@ class SpecWriter:
     ) -> None:
         previous = list_input
         pad = " " * indent
+        switches = block.switches if block is not None and group is block.body else {}
         for entry in group.entries:
+            when = {"when": switches[entry.name]} if entry.name in switches else {}
+            source: dict[str, Any] = {}
+            if isinstance(entry, Group) and self.group_input[entry.path] is not previous:
+                source = {"from": self.reference(self.group_input[entry.path], group.path, base, base_input)}
             if isinstance(entry, Group) and entry.block and (block is None or entry is not block.body):
-                fields: dict[str, Any] = {"name": entry.name, "block": entry.block}
+                fields: dict[str, Any] = {"name": entry.name, **source, **when, "block": entry.block}
                 args = {name: self._argument(entry, name, value, block, base) for name, value in entry.args.items()}
                 if args:
                     fields["args"] = args
@@ -314,13 +456,18 @@ class SpecWriter:
             elif isinstance(entry, Group):
                 repeat = self._repeat(entry)
                 if repeat is not None and block is None:
-                    out.append(f"{pad}- {scalar({'name': entry.name, **repeat})}")
+                    out.append(f"{pad}- {scalar({'name': entry.name, **source, **repeat})}")
                 else:
                     out.append(f"{pad}- name: {scalar(entry.name)}")
+                    for key, value in {**source, **when}.items():
+                        out.append(f"{pad}  {key}: {scalar(value)}")
                     out.append(f"{pad}  layers:")
-                    self._entries(entry, previous, indent + 4, out, base, base_input, block)
+                    self._entries(entry, self.group_input[entry.path], indent + 4, out, base, base_input, block)
             else:
-                out.append(f"{pad}- {scalar(self.layer_fields(entry, previous, group.path, base, base_input, block))}")
+                fields = self.layer_fields(entry, previous, group.path, base, base_input, block)
+                if when:
+                    fields = {"name": fields.pop("name"), **when, **fields}
+                out.append(f"{pad}- {scalar(fields)}")
             previous = output_of(entry)
 
     def _argument(self, use: Group, name: str, value: Any, block: BlockDef | None, base: str) -> Any:
@@ -387,6 +534,42 @@ class SpecWriter:
         return fields
 
 
+_ANY = object()  # a block argument's value where it does not matter (the entry it sets is skipped)
+
+
+def _agree(column: list[Any], other: list[Any]) -> bool:
+    return all(a is _ANY or b is _ANY or a == b for a, b in zip(column, other, strict=True))
+
+
+def _settled(column: list[Any], position: int) -> Any:
+    """The argument's value for one instance; where it does not matter, the value the most instances have
+    (so that a repeat's expression stays short)."""
+    value = column[position]
+    if value is not _ANY:
+        return value
+    # the next instance's value (else the previous one's): runs of one value make short `index` expressions
+    for neighbour in (*column[position + 1 :], *reversed(column[:position])):
+        if neighbour is not _ANY:
+            return neighbour
+    raise ValueError("an argument with no value in any instance")
+
+
+def _subsequence(short: list[str], long: list[str]) -> bool:
+    iterator = iter(long)
+    return all(any(item == candidate for candidate in iterator) for item in short)
+
+
+def _part_name(part: tuple[Any, ...]) -> str:
+    return str(part[1])
+
+
+def _without_wiring(part: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A part's structure without what it reads from its parent (compared apart, through skipped entries)."""
+    if part[0] == "layer":
+        return part[:4] + part[5:]
+    return part[:3]
+
+
 def _argument_name(field_name: str, entry_name: str, taken: list[str]) -> str:
     """`out`, then `conv3_out` (the layer's name when it is an identifier), then `out_2`, `out_3`, ..."""
     candidates = [field_name]
@@ -418,12 +601,24 @@ def _by_index(column: list[Any]) -> Any:
     """The values of one argument over a repeat's copies as one value, or an expression of `index`."""
     if all(value == column[0] for value in column):
         return column[0]
-    if all(value == column[1] for value in column[1:]):
-        return f"{column[0]} if index == 0 else {column[1]}"
-    expression = str(column[-1])
-    for position in range(len(column) - 2, -1, -1):
-        expression = f"{column[position]} if index == {position} else ({expression})"
-    return expression if len(column) <= 8 else None
+    if all(isinstance(value, bool) for value in column):
+        true = [position for position, value in enumerate(column) if value]
+        if true == list(range(true[0], len(column))):
+            return f"index >= {true[0]}"
+        return " or ".join(f"index == {position}" for position in true)
+    runs: list[tuple[int, Any]] = []  # (last index of the run, its value)
+    for position, value in enumerate(column):
+        if runs and runs[-1][1] == value:
+            runs[-1] = (position, value)
+        else:
+            runs.append((position, value))
+    if len(runs) > 8:
+        return None
+    expression = str(runs[-1][1])
+    for last, value in reversed(runs[:-1]):
+        test = "index == 0" if last == 0 else f"index <= {last}"
+        expression = f"{value} if {test} else {expression if expression == str(runs[-1][1]) else f'({expression})'}"
+    return expression
 
 
 def _layers(group: Group) -> list[Layer]:

@@ -36,6 +36,7 @@ TIMM_MODELS = [
     "mnasnet_100", "fbnetc_100", "lcnet_050", "ghostnet_100", "rexnet_100", "regnety_002", "repvgg_a0",
     "gernet_s", "cspresnet50", "dpn68", "densenet121", "dla34", "hrnet_w18_small", "xception41",
     "inception_v3", "selecsls42b", "convnext_tiny", "vit_tiny_patch16_224", "deit_tiny_patch16_224",
+    "tf_efficientnet_b0", "tf_mobilenetv3_large_100",
 ]  # fmt: skip
 TIMM_UNSUPPORTED = {
     "vgg11": "cannot trace",  # its head decides on a tensor's size in Python: torch.fx cannot trace it

@@ -62,7 +62,7 @@ def _conv(converter: Any, node: torch.fx.Node, module: nn.Module) -> Mapped:
         fields["bias"] = False
     if not transposed and module.padding_mode != "zeros":
         fields["padding_mode"] = module.padding_mode
-    kind = ("conv_transpose" if transposed else "conv") + f"{_rank(module)}d"
+    kind = ("conv_transpose" if transposed else "conv") + f"{len(module.kernel_size)}d"  # subclasses too
     return kind, fields, converter.tensors(node.args[:1])
 
 
@@ -708,9 +708,22 @@ def _timm_attention(converter: Any, node: torch.fx.Node, module: nn.Module) -> M
     return "attention", fields, converter.tensors(node.args[:1])
 
 
+def _tensorflow_same_conv(converter: Any, node: torch.fx.Node, module: nn.Module) -> Mapped:
+    """timm's Conv2dSame pads as TensorFlow's SAME (ceil(n / stride) outputs, the odd pixel on the right):
+    cnncalc's `padding: same`, which holds at every input size."""
+    mapped = _conv(converter, node, module)
+    if isinstance(mapped, tuple):
+        kind, fields, inputs = mapped
+        fields = {**{key: value for key, value in fields.items() if key != "padding"}, "padding": "same"}
+        return kind, fields, inputs
+    return mapped
+
+
 def library_leaf(module: nn.Module) -> ModuleHandler | None:
     """A module of a model library that maps to one cnncalc kind as a whole, or None."""
     cls = type(module)
+    if f"{cls.__module__}.{cls.__qualname__}" == "timm.layers.conv2d_same.Conv2dSame":
+        return _tensorflow_same_conv
     if f"{cls.__module__}.{cls.__qualname__}" == "timm.layers.attention.Attention":
         plain = (
             module.attn_dim == module.qkv.in_features == module.proj.out_features

@@ -11,6 +11,8 @@ pytorch_ops.py); module classes do not matter, only the functions they call:
 - F.interpolate: prod(size) when a size is given (without batch and channels), else input numel x
   scale^d;
 - matmuls: DeepSpeed patches torch.bmm, so attention's Q K^T and A V count; calflops left bmm out.
+Module classes do not matter, so a layer run as a function call (`functional: true`) counts as its module,
+except ReLU6: written as a function it is F.relu6, which both patch (nn.ReLU6 calls F.hardtanh).
 calflops also differs on the transposed convolution: it divides the filters by the groups twice and
 computes the bias positions with the forward-convolution formula; on interpolation by a scale, where
 it forgets to multiply (input numel); and it fails outright on a network without parameters.
@@ -55,6 +57,17 @@ def _for_both(*kinds_or_groups: str | frozenset[str]) -> Callable[[Rule], Rule]:
     def register(rule: Rule) -> Rule:
         for convention in BOTH:
             convention.rule(*kinds_or_groups)(rule)
+        return rule
+
+    return register
+
+
+def _for_both_functional(*kinds_or_groups: str | frozenset[str]) -> Callable[[Rule], Rule]:
+    """Register one rule for DeepSpeed and calflops alike, for layers run as function calls."""
+
+    def register(rule: Rule) -> Rule:
+        for convention in BOTH:
+            convention.functional_rule(*kinds_or_groups)(rule)
         return rule
 
     return register
@@ -168,6 +181,11 @@ def upsample(view: LayerView) -> list[Term]:
 def upsample_calflops(view: LayerView) -> list[Term]:
     by_size = _interpolation_by_size(view)
     return [Term(Part.OTHER, by_size if by_size is not None else kinds.numel(view.input_shape))]
+
+
+@_for_both_functional("relu6")
+def relu6_function(view: LayerView) -> list[Term]:
+    return [Term(Part.ACTIVATION, kinds.numel(view.input_shape))]
 
 
 _for_both(

@@ -2,6 +2,7 @@
 
 They differ only in unit and batch: cnncalc reports MACs of the whole batch; torchvision publishes MACs
 of one image (and calls them "GFLOPS"); PyTorch's FlopCounterMode reports 2 x MACs of the whole batch.
+FlopCounterMode sees operators, not modules: a layer run as a function call counts as its module would.
 """
 
 from __future__ import annotations

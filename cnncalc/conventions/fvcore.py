@@ -10,7 +10,8 @@ It calls its numbers "flops" but counts one multiply-add as one: they are MACs. 
 - aten::upsample_nearest2d: output numel; aten::upsample_bilinear2d: 4 x output numel;
 - aten::adaptive_avg_pool2d: input numel.
 Every other operator (activations, max and average pooling, other upsampling modes, 1-d and 3-d
-adaptive pooling, elementwise arithmetic) is skipped with a warning: 0.
+adaptive pooling, elementwise arithmetic) is skipped with a warning: 0. A trace records operators, not
+modules: a layer run as a function call (`functional: true`) counts as its module would.
 """
 
 from __future__ import annotations

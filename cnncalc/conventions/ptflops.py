@@ -7,14 +7,15 @@ Two mechanisms add up (pytorch_engine.py, pytorch_ops.py):
   `affine` attribute), ReLU/ReLU6/LeakyReLU/ELU/PReLU/GELU (output numel), every max/avg/adaptive
   pooling (input numel), Upsample (numel of the first sample's output). These are summed over the batch
   and divided by the batch size;
-- patched functions, counted whole (never divided by the batch): F.relu, F.elu, F.prelu, F.gelu,
-  F.silu, F.softmax, every F.*pool*, F.interpolate (output numel for a size; input numel x scale^d for a
-  scale, each per-axis scale truncated to an integer), and torch.bmm/matmul (multiply-accumulates).
-  Since nn.ReLU, nn.GELU and the pooling modules call those functions, they are counted twice: once by
-  the hook, once by the patch.
+- patched functions, counted whole (never divided by the batch): F.relu, F.relu6, F.elu, F.prelu,
+  F.gelu, F.silu, F.softmax, every F.*pool*, F.interpolate (output numel for a size; input numel x
+  scale^d for a scale, each per-axis scale truncated to an integer), and torch.bmm/matmul
+  (multiply-accumulates). Since nn.ReLU, nn.GELU and the pooling modules call those functions, they are
+  counted twice: once by the hook, once by the patch.
 The headline is int(hooks / batch + functions). What the bridge builds matters: asymmetric padding and
 the patch embedding are Conv2d subclasses, so they count 0; attention is a MultiheadAttention subclass,
-so only its two bmm (Q K^T and A V) and its softmax count, not its projections.
+so only its two bmm (Q K^T and A V) and its softmax count, not its projections. A layer run as a function call
+(`functional: true`) keeps only the patched function's share: F.relu once, not twice.
 """
 
 from __future__ import annotations
@@ -24,6 +25,11 @@ import math
 from cnncalc.conventions import kinds
 from cnncalc.conventions.model import LayerView, Part, Term
 from cnncalc.conventions.registry import Convention, zero
+
+
+def _patched_functions_only(terms: list[Term]) -> list[Term]:
+    """A function call: no module hook fires, the patched function (if any) still counts."""
+    return [term for term in terms if not term.per_image]
 
 
 def ptflops_headline(terms: list[Term], batch: int, core_scale: int) -> int:
@@ -37,7 +43,7 @@ def ptflops_headline(terms: list[Term], batch: int, core_scale: int) -> int:
 
 _PTFLOPS_RULES = (
     "conv and linear MACs + bias; BatchNorm numel x 2; ReLU and pooling counted twice (module hook "
-    "and patched function); subclassed modules 0; attention: its bmm only"
+    "and patched function), once as function calls; subclassed modules 0; attention: its bmm only"
 )
 PTFLOPS = Convention(
     "ptflops",
@@ -47,6 +53,7 @@ PTFLOPS = Convention(
     "per image (module hooks); whole batch (patched functions)",
     _PTFLOPS_RULES,
     ptflops_headline,
+    functional_terms=_patched_functions_only,
 )
 
 
@@ -131,6 +138,12 @@ def elu_or_prelu(view: LayerView) -> list[Term]:
 def hooked_activation(view: LayerView) -> list[Term]:
     # nn.ReLU6 runs F.hardtanh and nn.LeakyReLU F.leaky_relu, neither patched: the hook alone counts.
     return [_hook(Part.ACTIVATION, kinds.numel(view.output_shape))]
+
+
+@PTFLOPS.functional_rule("relu6")
+def relu6_function(view: LayerView) -> list[Term]:
+    # Written as a function call, ReLU6 is F.relu6, which ptflops patches.
+    return [_function(Part.ACTIVATION, kinds.numel(view.input_shape))]
 
 
 @PTFLOPS.rule("softmax")

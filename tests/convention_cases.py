@@ -209,6 +209,14 @@ layers:
   - {type: attention, heads: 4, bias: false}
   - {type: take_token, index: -1}
 """,
+    "attention_without_weights": """
+input: {shape: [3, 16, 16], batch: 2}
+layers:
+  - {type: patch_embed, patch: 4, dim: 16}
+  - {type: attention, heads: 2, need_weights: false}
+  - {type: attention, heads: 4, bias: false, need_weights: false}
+  - {type: take_token}
+""",
     # Every stateless kind run as a function call in forward (`functional: true`), as F.relu is in
     # torchvision's DenseNet: module hooks do not fire, patched functions and traced operators still count.
     "functional_calls": """

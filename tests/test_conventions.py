@@ -86,7 +86,7 @@ ZOO_HEADLINES = {
         "torch": 35_127_656_448,
         "torchinfo": 58_067_176,
         "fvcore": 17_582_740_224,
-        "ptflops": 11_903_821_048,
+        "ptflops": 18_211_190_536,  # nn.MultiheadAttention's hook, and its explicit path's bmm and softmax
         "thop": 11_170_649_088,
         "deepspeed": 35_159_569_680,
         "calflops": 33_728_914_704,

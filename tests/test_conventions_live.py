@@ -41,7 +41,7 @@ def _torchvision_importable() -> None:
 def check(tool: str, result) -> None:
     require(tool)
     expected = count_as(result, PEER_TOOLS[tool].convention)
-    module = build_module(result, "cpu", for_counting=True)
+    module = build_module(result, "cpu")
     if expected.failure:
         with pytest.raises(Exception):  # noqa: B017  (the convention predicts that the tool itself fails)
             run_peer(tool, module, result.input_shape)

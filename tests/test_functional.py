@@ -190,3 +190,27 @@ def test_a_relu6_call_is_f_relu6(monkeypatch):
     module = build_module(analyze_text(network("{type: relu6, functional: true}")))
     module(torch.zeros(2, 3, 8, 8))
     assert calls == [torch.Size([2, 4, 8, 8])]
+
+
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_attention_is_a_plain_multihead_attention_called_as_torchvision_calls_it(need_weights, monkeypatch):
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as F
+
+    from cnncalc.bridge.module import build_module
+
+    text = (
+        "input: {shape: [3, 8, 8]}\nlayers:\n  - {type: patch_embed, patch: 4, dim: 8}\n"
+        f"  - {{name: attention, type: attention, heads: 2, need_weights: {str(need_weights).lower()}}}\n"
+    )
+    result = analyze_text(text)
+    fused = []
+    sdpa = F.scaled_dot_product_attention
+    monkeypatch.setattr(F, "scaled_dot_product_attention", lambda *a, **k: fused.append(1) or sdpa(*a, **k))
+    module = build_module(result)
+    assert type(module.attention) is torch.nn.MultiheadAttention  # the class ptflops' hook matches exactly
+    module(torch.zeros(1, 3, 8, 8))
+    assert bool(fused) is not need_weights
+    fused.clear()
+    build_module(result, for_counting=True)(torch.zeros(1, 3, 8, 8))  # verify: always the explicit path
+    assert not fused

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from cnncalc.bridge import conv, dense, elementwise, merge, pool, resample, transformer  # noqa: F401  (registration)
-from cnncalc.bridge.registry import BUILDERS, FUNCTIONAL_FORMS, BuildContext, Run
+from cnncalc.bridge.registry import BUILDERS, CALLS, FUNCTIONAL_FORMS, BuildContext, Run
 from cnncalc.engine.memory import last_readers
 from cnncalc.engine.result import AnalysisResult, LayerRow
 from cnncalc.kinds.base import LayerSchema
@@ -39,6 +39,10 @@ class LayerCall:
 
 # Observer: called for each layer with (row, layer, inputs); it must call the layer and return its output.
 Observer = Callable[[LayerRow, LayerCall, Sequence[torch.Tensor]], torch.Tensor]
+
+
+def _module_call(module: nn.Module, spec: LayerSchema, context: BuildContext) -> Run:
+    return module
 
 
 def _forward_call(module: nn.Module, spec: LayerSchema, context: BuildContext) -> Run:
@@ -69,7 +73,7 @@ class SpecModule(nn.Module):
                 run = FUNCTIONAL_FORMS.get(row.kind, _forward_call)(module, row.spec, context)
                 self.module_names.append(None)
             else:
-                run = module
+                run = CALLS.get(row.kind, _module_call)(module, row.spec, context)
                 self.module_names.append(self._attach(row.path, module))
             self.layers.append(LayerCall(module, run, row.functional))
         self._output_index = result.output_index

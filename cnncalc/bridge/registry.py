@@ -3,6 +3,8 @@
 A builder receives the layer's validated spec and the shapes the engine computed for it, and returns an
 `nn.Module`. The forward pass calls that module with the layer's inputs in order, unless the kind says
 otherwise:
+- `@calls(kind)`: how the module is called when its forward takes other arguments (nn.MultiheadAttention
+  takes query, key and value);
 - `@functional_form(kind)`: the function a `functional: true` layer of this kind runs, when it is not
   what its module's forward calls (nn.ReLU6 calls F.hardtanh; PyTorch code writes F.relu6).
 """
@@ -51,6 +53,7 @@ BUILDERS: dict[str, Builder] = {}
 # (the built module, the layer's spec, its context) -> what the forward pass runs with the layer's inputs
 Run = Callable[..., torch.Tensor]
 RunFactory = Callable[[nn.Module, LayerSchema, BuildContext], Run]
+CALLS: dict[str, RunFactory] = {}
 FUNCTIONAL_FORMS: dict[str, RunFactory] = {}
 
 
@@ -76,6 +79,11 @@ def _register_once(
         return factory
 
     return register
+
+
+def calls(*kinds: str) -> Callable[[RunFactory], RunFactory]:
+    """Register how the forward pass calls the module of these kinds (default: `module(*inputs)`)."""
+    return _register_once(CALLS, "module calls", kinds)
 
 
 def functional_form(*kinds: str) -> Callable[[RunFactory], RunFactory]:

@@ -216,6 +216,59 @@ layers:
   - {type: attention, heads: 4, bias: false}
   - {type: take_token, index: -1}
 """,
+    "attention_without_weights": """
+input: {shape: [3, 16, 16], batch: 2}
+layers:
+  - {type: patch_embed, patch: 4, dim: 16}
+  - {type: attention, heads: 2, need_weights: false}
+  - {type: attention, heads: 4, bias: false, need_weights: false}
+  - {type: take_token}
+""",
+    # Every stateless kind run as a function call in forward (`functional: true`), as F.relu is in
+    # torchvision's DenseNet: module hooks do not fire, patched functions and traced operators still count.
+    "functional_calls": """
+input: {shape: [4, 8, 8], batch: 2}
+layers:
+  - {type: conv2d, out: 8, kernel: 3, padding: 1}
+  - {type: relu, functional: true}
+  - {type: relu6, functional: true}
+  - {type: leaky_relu, functional: true}
+  - {type: elu, functional: true}
+  - {type: gelu, functional: true}
+  - {type: silu, functional: true}
+  - {type: mish, functional: true}
+  - {type: sigmoid, functional: true}
+  - {type: hardsigmoid, functional: true}
+  - {type: hardswish, functional: true}
+  - {type: hardtanh, functional: true}
+  - {type: tanh, functional: true}
+  - {type: softmax, functional: true}
+  - {type: batchnorm, affine: false, track_running_stats: false, functional: true}
+  - {type: instancenorm, functional: true}
+  - {type: groupnorm, groups: 2, affine: false, functional: true}
+  - {type: layernorm, dims: 2, elementwise_affine: false, functional: true}
+  - {type: dropout, p: 0.5, functional: true}
+  - {type: stochastic_depth, p: 0.5, functional: true}
+  - {type: identity, functional: true}
+  - {type: upsample, scale: 2, functional: true}
+  - {type: maxpool, kernel: 2, functional: true}
+  - {type: upsample, size: 12, mode: bilinear, functional: true}
+  - {type: avgpool, kernel: 3, stride: 2, functional: true}
+  - {name: skip, type: adaptive_maxpool, output_size: 4, functional: true}
+  - {type: pixel_shuffle, factor: 2, functional: true}
+  - {type: pixel_unshuffle, factor: 2, functional: true}
+  - {type: channel_shuffle, groups: 2, functional: true}
+  - {name: half, type: channel_split, parts: 2, take: 0, functional: true}
+  - {name: joined, type: concat, from: [half, skip], functional: true}
+  - {type: add, from: [joined, joined], functional: true}
+  - {type: adaptive_avgpool, output_size: 2, functional: true}
+  - {type: permute, dims: [0, 2, 3, 1], functional: true}
+  - {type: transpose, dim0: 1, dim1: 2, functional: true}
+  - {type: reshape, shape: [16, 3], functional: true}
+  - {type: global_avgpool, functional: true}
+  - {type: flatten, functional: true}
+  - {type: linear, out: 5}
+""",
 }
 
 

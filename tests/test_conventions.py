@@ -3,8 +3,10 @@
 layer kind, the breakdown that explains the differences, and the command line.
 
 The zoo figures were read from the tools themselves (torchinfo 1.8.0, fvcore 0.1.5, ptflops 0.7.5, thop
-0.1.1, torch 2.13 FlopCounterMode, DeepSpeed 0.19.8, calflops 0.3.2) on the modules cnncalc's bridge
-builds; tests/test_conventions_live.py runs the tools again wherever the `bench` extra is installed.
+0.1.1, torch 2.13 FlopCounterMode on the CPU, DeepSpeed 0.19.8, calflops 0.3.2) on the modules cnncalc's
+bridge builds and, for networks with a torchvision counterpart, on torchvision's own models, which give the
+same figures; tests/test_conventions_live.py and tests/test_torchvision_peers.py run the tools again
+wherever the `test` extra is installed.
 """
 
 from __future__ import annotations
@@ -80,16 +82,42 @@ ZOO_HEADLINES = {
         "deepspeed": 8_211_108_352,
         "calflops": 8_211_108_352,
     },
+    # torchvision's forward: a plain Conv2d patch embedding (torchinfo counts it per position, ptflops and
+    # thop count it) and attention without need_weights, whose fused kernel fvcore, calflops and
+    # FlopCounterMode on the CPU do not count; ptflops counts nn.MultiheadAttention with its own formula.
     "vit_b_16": {
         "cnncalc": 17_563_828_224,
         "torchvision": 17_563_828_224,
-        "torch": 35_127_656_448,
-        "torchinfo": 58_067_176,
-        "fvcore": 17_582_740_224,
-        "ptflops": 11_903_821_048,
-        "thop": 11_170_649_088,
-        "deepspeed": 35_159_569_680,
-        "calflops": 33_728_914_704,
+        "torch": 33_697_001_472,
+        "torchinfo": 173_232_616,
+        "fvcore": 16_867_412_736,
+        "ptflops": 17_606_030_584,
+        "thop": 11_286_254_592,
+        "deepspeed": 35_153_981_184,
+        "calflops": 33_723_326_208,
+    },
+    # F.relu, F.adaptive_avg_pool2d and torch.flatten in forward: no module hook counts them.
+    "densenet121": {
+        "cnncalc": 2_834_161_664,
+        "torchvision": 2_834_161_664,
+        "torch": 5_668_323_328,
+        "torchinfo": 2_834_246_312,
+        "fvcore": 2_865_546_752,
+        "ptflops": 2_899_843_048,
+        "thop": 2_897_007_104,
+        "deepspeed": 5_716_881_152,
+        "calflops": 5_716_881_152,
+    },
+    "mobilenet_v2": {
+        "cnncalc": 300_774_272,
+        "torchvision": 300_774_272,
+        "torch": 601_548_544,
+        "torchinfo": 300_809_384,
+        "fvcore": 314_193_216,
+        "ptflops": 320_300_008,
+        "thop": 327_486_720,
+        "deepspeed": 614_967_488,
+        "calflops": 614_967_488,
     },
     "unet": {
         "cnncalc": 48_171_581_440,
@@ -274,7 +302,7 @@ def test_conventions_command_json():
 def test_conventions_command_table_and_markdown():
     table = invoke("conventions", "vit_b_16")
     assert table.code == 0, table.output
-    for text in ("torchinfo", "58,067,176", "attention", "missed layers"):
+    for text in ("torchinfo", "173,232,616", "attention", "missed layers"):
         assert text in table.stdout
     markdown = invoke("conventions", "resnet50", "-f", "markdown")
     assert markdown.code == 0, markdown.output

@@ -3,39 +3,24 @@ ptflops, thop, FlopCounterMode, DeepSpeed's flops profiler and calflops, and the
 equal `cnncalc analyze --convention NAME` exactly.
 
 Networks: small ones that exercise every layer kind and its variants (tests/convention_cases.py), and zoo
-networks, some at a reduced input to keep the suite quick. The tools come with the `bench` extra
-(`pip install -e ".[bench]"`); without it these tests skip, each saying which tool is missing.
+networks, some at a reduced input to keep the suite quick. The tools come with the `test` extra
+(`pip install -e ".[test]"`); without it these tests skip, each saying which tool is missing.
+tests/test_torchvision_peers.py runs the same tools on torchvision's own models.
 """
 
 from __future__ import annotations
 
 import pytest
 from convention_cases import CASES
+from peer_tools import require, torchvision_importable
 
 pytest.importorskip("torch", reason="the live comparisons build modules in PyTorch (the torch extra)")
-
-from model_libraries import import_model_library
 
 from cnncalc.bridge.module import build_module
 from cnncalc.conventions import count_as
 from cnncalc.engine.analysis import InputOverrides, analyze_file, analyze_text
 from cnncalc.language.zoo import resolve_spec
 from cnncalc.peers import PEER_TOOLS, run_peer
-
-# ptflops and calflops import torchvision when it is installed (the test extra installs it): import it first,
-# past its CUDA-only operators, so that their imports find it loaded.
-import_model_library("torchvision")
-
-# The package each tool is imported from (FlopCounterMode ships with torch itself).
-IMPORTS = {
-    "torchinfo": "torchinfo",
-    "fvcore": "fvcore.nn",
-    "ptflops": "ptflops",
-    "thop": "thop",
-    "FlopCounterMode": "torch.utils.flop_counter",
-    "deepspeed": "deepspeed.profiling.flops_profiler",
-    "calflops": "calflops",
-}
 
 # Zoo networks with the input they are checked at (None: the spec's own). Smaller inputs keep the suite
 # quick; the tools' rules do not depend on the size.
@@ -48,16 +33,15 @@ ZOO = {
 }
 
 
-def require(tool: str) -> None:
-    pytest.importorskip(
-        IMPORTS[tool], reason=f"{tool} is not installed: install the bench extra, pip install -e '.[bench]'"
-    )
+@pytest.fixture(autouse=True, scope="module")
+def _torchvision_importable() -> None:
+    torchvision_importable()  # before ptflops imports it
 
 
 def check(tool: str, result) -> None:
     require(tool)
     expected = count_as(result, PEER_TOOLS[tool].convention)
-    module = build_module(result, "cpu", for_counting=True)
+    module = build_module(result, "cpu")
     if expected.failure:
         with pytest.raises(Exception):  # noqa: B017  (the convention predicts that the tool itself fails)
             run_peer(tool, module, result.input_shape)

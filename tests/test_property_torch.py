@@ -12,7 +12,8 @@ padding as a number, per axis, per-side pairs, `same` and `valid`, with every pa
 convolutions with output_padding; adaptive pools with `null` axes; upsample by scale (floats included) or size in
 every mode; pixel (un)shuffle; channel shuffle/split; reshapes, permutes and flattens into other layouts; merges
 (add/multiply with broadcasting, concat along any axis, three inputs); residual branches via `from:`; groups;
-blocks with args, vars, `when` and `repeat`; a two-input block; frozen entries; and token sequences for the ViT
+blocks with args, vars, `when` and `repeat`; a two-input block; frozen entries; stateless layers run as function
+calls (`functional: true`); attention with and without `need_weights`; and token sequences for the ViT
 kinds.
 
 Sizes stay small on CPU (spatial 1..24, channels 1..16, batch 1..3) so real kernels run fast; a portion runs
@@ -260,6 +261,8 @@ class Net:
         full.update(entry)
         if self.g.rare() and "when" not in full:
             full["frozen"] = True
+        if self.g.rare() and full.get("type") in STATELESS:
+            full["functional"] = True  # a function call in forward: the bridge registers no module
         self.entries.append(full)
         self.nodes += count_nodes(full) if nodes is None else nodes
         self.metas[name] = meta
@@ -293,6 +296,13 @@ def count_nodes(entry: dict) -> int:
         count = 2 if entry["type"] == "separable" else 1
     return entry.get("repeat", 1) * count
 
+
+# Kinds that never hold parameters or buffers, which may be function calls (`functional: true`).
+STATELESS = {
+    name
+    for name, kind in REGISTRY.items()
+    if kind.family in {"reshape", "activation", "regularization", "merge", "pooling", "resampling", "channels"}
+} - {"prelu"} | {"identity", "take_token"}
 
 Make = Callable[[G, Meta], tuple[dict, Meta]]
 FALSE_WHEN = [False, "in_channels < 0", "in_features > 1000000"]  # `when` values that skip an entry
@@ -783,11 +793,8 @@ def make_linear(g: G, x: Meta) -> tuple[dict, Meta]:
     entry: dict = {"type": "linear", "out": count}
     if g.bool():
         entry["bias"] = g.bool()
-    shape = (*x.shape[:-1], count)
-    last = x.rank - 1
-    if x.ch == last or last not in x.sp:
-        return entry, Meta(shape, x.ch, x.sp)
-    return entry, Meta(shape, x.ch, tuple(axis for axis in x.sp if axis != last))  # mixing along a spatial axis
+    # On a spatial last axis it mixes that axis's positions, which stays an axis (the engine keeps it spatial).
+    return entry, Meta((*x.shape[:-1], count), x.ch, x.sp)
 
 
 def make_mlp(g: G, x: Meta) -> tuple[dict, Meta]:
@@ -891,6 +898,8 @@ def make_attention(g: G, x: Meta) -> tuple[dict, Meta]:
         entry["bias"] = g.bool()
     if g.rare():
         entry["dropout"] = 0.1
+    if g.bool():
+        entry["need_weights"] = g.bool()  # false as torchvision calls it: verify still runs the explicit path
     return entry, Meta(x.shape, 2, ())
 
 

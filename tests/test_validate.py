@@ -45,6 +45,12 @@ KNOWN = " (known here: in_channels, in_features, index)"  # the variables a laye
 EMPTY = "the output would be empty"
 
 
+FUNCTIONAL_HINT = (
+    "drop `functional`: parameters and buffers belong to a module; only stateless layers (activations, pooling, "
+    "reshaping, a norm without affine weights or running statistics) are function calls"
+)
+FUNCTIONAL_PLACE = "put `functional: true` on the layers inside that PyTorch calls as functions"
+
 BLOCKS = """\
 input: {shape: [3, 32, 32]}
 blocks:
@@ -141,6 +147,24 @@ BAD = [
     # an error in an instance of a block is shown in the block's definition
     Bad("error_inside_block_use", BLOCKS + "  - {name: stage, block: bottleneck, args: {width: 0}}\n", 6, 29,
         "stage.0 (conv2d): out: must be at least 1 (got 0)"),
+    # `functional: true`: a function call in forward, so a single layer without parameters or buffers
+    Bad("functional_with_parameters", HEAD + "  - {type: conv2d, out: 8, kernel: 3, functional: true}\n", 3, 51,
+        "0 (conv2d): `functional: true` needs a layer without parameters or buffers; this conv2d has 224 parameters",
+        FUNCTIONAL_HINT),
+    Bad("functional_with_buffers", HEAD + "  - {type: batchnorm, affine: false, functional: true}\n", 3, 50,
+        "0 (batchnorm): `functional: true` needs a layer without parameters or buffers; this batchnorm has 6 "
+        "buffers", FUNCTIONAL_HINT),
+    Bad("functional_not_bool", HEAD + "  - {type: relu, functional: yes}\n", 3, 30,
+        "`functional` must be true or false"),
+    Bad("functional_typo", HEAD + "  - {type: relu, functionl: true}\n", 3, 18,
+        "unknown field 'functionl' for layer type 'relu'", "did you mean 'functional'?"),
+    Bad("functional_on_a_group", HEAD + "  - {name: head, functional: true, layers: [{type: relu}]}\n", 3, 18,
+        "`functional` marks a single layer, not a group", FUNCTIONAL_PLACE),
+    Bad("functional_on_a_block_use", BLOCKS + "  - {block: bottleneck, args: {width: 8}, functional: true}\n", 8, 43,
+        "`functional` marks a single layer, not a block use", FUNCTIONAL_PLACE),
+    Bad("functional_on_a_composite", HEAD + "  - {type: separable, out: 8, kernel: 3, functional: true}\n", 3, 42,
+        "`functional` marks a single layer, not layer type 'separable', which expands to several layers",
+        FUNCTIONAL_PLACE),
     Bad("error_inside_block_shape", "input: {shape: [3, 4, 4]}\nblocks:\n  pair:\n    args: {kernel: 3}\n    layers:\n"
         "      - {name: conv, type: conv2d, out: 8, kernel: kernel}\n"
         "layers:\n  - {name: small, block: pair}\n  - {name: large, block: pair, args: {kernel: 7}, from: input}\n",

@@ -38,7 +38,7 @@ from cnncalc.peers import PEER_TOOLS, installed_version, run_peer  # noqa: E402
 def check(tool: str, result: AnalysisResult) -> tuple[str, bool]:
     """The table cell for one tool on one network, and whether it agrees with the convention."""
     expected = count_as(result, PEER_TOOLS[tool].convention)
-    module = build_module(result, "cpu", for_counting=True)
+    module = build_module(result, "cpu")
     try:
         measured = run_peer(tool, module, result.input_shape)
     except Exception as error:  # a tool that cannot handle the network: say so
@@ -94,9 +94,10 @@ def main() -> None:
         [
             "Command: `python benchmarks/peers/correctness.py --write`.",
             f"{_util.machine_line()}; {versions}; {elapsed:.0f} s.",
-            "Every zoo spec at its own input and batch, built by cnncalc's torch bridge (attention on its explicit "
-            "path, as `cnncalc verify` builds it) and fed to each tool; a cell shows the tool's headline when it "
-            "equals `cnncalc analyze SPEC --convention NAME` exactly.",
+            "Every zoo spec at its own input and batch, built by cnncalc's torch bridge as the spec says (function "
+            "calls where it has `functional: true`, attention with the spec's `need_weights`) and fed to each "
+            "tool; a cell shows the tool's headline when it equals `cnncalc analyze SPEC --convention NAME` "
+            "exactly.",
             table,
             summary,
         ]

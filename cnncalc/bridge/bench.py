@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from cnncalc.bridge.device_peaks import DevicePeaks
-from cnncalc.bridge.module import build_module
+from cnncalc.bridge.module import LayerCall, build_module
 from cnncalc.bridge.timing import Timing, TimingPolicy, measure, synchronize
 from cnncalc.engine.result import AnalysisResult, LayerRow
 
@@ -169,7 +169,7 @@ def time_layers(
     samples: dict[int, list[float]] = {row.index: [] for row in result.layers}
     pending: list[tuple[int, object, object]] = []
 
-    def observe(row: LayerRow, layer: nn.Module, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
+    def observe(row: LayerRow, layer: LayerCall, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
         with _bracket(on_gpu, row.index, samples, pending):
             return layer(*inputs)
 

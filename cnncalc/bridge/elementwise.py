@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
-from cnncalc.bridge.registry import BuildContext, builds
+from cnncalc.bridge.registry import BuildContext, Run, builds, functional_form
 from cnncalc.kinds.base import LayerSchema
 from cnncalc.kinds.elementwise import (
     BatchNormSpec,
@@ -89,6 +90,13 @@ def _simple(kind: str):
 
 for _kind in _SIMPLE_ACTIVATIONS:
     builds(_kind)(_simple(_kind))
+
+
+@functional_form("relu6")
+def relu6_function(module: nn.Module, spec: LayerSchema, context: BuildContext) -> Run:
+    """PyTorch code writes F.relu6(x); the module nn.ReLU6 calls F.hardtanh(x, 0, 6) instead."""
+    inplace = bool(getattr(spec, "inplace", False))
+    return lambda x: F.relu6(x, inplace=inplace)
 
 
 @builds("sigmoid")

@@ -3,6 +3,12 @@
 Each layer's module sits at its spec path, so parameters are named as the spec reads:
 `layer1.0.conv1.weight`. The forward pass runs the layers in the engine's order, keeps each output only
 until its last reader has run, and can report every layer to an observer (for verification and timing).
+
+A `functional: true` layer is a function call made inside this module's forward, as `F.relu(x)` in a
+torchvision model: its module is built (it holds no parameters or buffers) but not registered, and the
+forward pass runs the function that module's forward calls, never the module itself. Module hooks,
+`named_modules()` and tools that walk the module tree do not see it; patched functions, traced operators
+and FlopCounterMode do.
 """
 
 from __future__ import annotations
@@ -13,12 +19,34 @@ import torch
 from torch import nn
 
 from cnncalc.bridge import conv, dense, elementwise, merge, pool, resample, transformer  # noqa: F401  (registration)
-from cnncalc.bridge.registry import BUILDERS, BuildContext
+from cnncalc.bridge.registry import BUILDERS, CALLS, FUNCTIONAL_FORMS, BuildContext, Run
 from cnncalc.engine.memory import last_readers
 from cnncalc.engine.result import AnalysisResult, LayerRow
+from cnncalc.kinds.base import LayerSchema
 
-# Observer: called for each layer with (row, module, inputs); it must call the module and return its output.
-Observer = Callable[[LayerRow, nn.Module, Sequence[torch.Tensor]], torch.Tensor]
+
+class LayerCall:
+    """One layer as the forward pass runs it: `layer(*inputs)` gives its output; `module` holds what it built."""
+
+    def __init__(self, module: nn.Module, run: Run, functional: bool) -> None:
+        self.module = module
+        self.functional = functional  # run as a function call: the module is not registered, no hook fires
+        self._run = run
+
+    def __call__(self, *inputs: torch.Tensor) -> torch.Tensor:
+        return self._run(*inputs)
+
+
+# Observer: called for each layer with (row, layer, inputs); it must call the layer and return its output.
+Observer = Callable[[LayerRow, LayerCall, Sequence[torch.Tensor]], torch.Tensor]
+
+
+def _module_call(module: nn.Module, spec: LayerSchema, context: BuildContext) -> Run:
+    return module
+
+
+def _forward_call(module: nn.Module, spec: LayerSchema, context: BuildContext) -> Run:
+    return module.forward
 
 
 class SpecModule(nn.Module):
@@ -27,8 +55,8 @@ class SpecModule(nn.Module):
     def __init__(self, result: AnalysisResult, for_counting: bool = False) -> None:
         super().__init__()
         self.rows: tuple[LayerRow, ...] = result.layers
-        self.layer_modules: list[nn.Module] = []
-        self.module_names: list[str] = []
+        self.layers: list[LayerCall] = []  # a plain list: what is registered is done by _attach
+        self.module_names: list[str | None] = []  # None for a functional layer, which has no name in the tree
         channel_axes = {-1: 1, **{row.index: row.channel_axis for row in result.layers}}
         for row in result.layers:
             context = BuildContext(
@@ -41,8 +69,13 @@ class SpecModule(nn.Module):
             module = BUILDERS[row.kind](row.spec, context)
             if not row.trainable:
                 module.requires_grad_(False)
-            self.module_names.append(self._attach(row.path, module))
-            self.layer_modules.append(module)
+            if row.functional:
+                run = FUNCTIONAL_FORMS.get(row.kind, _forward_call)(module, row.spec, context)
+                self.module_names.append(None)
+            else:
+                run = CALLS.get(row.kind, _module_call)(module, row.spec, context)
+                self.module_names.append(self._attach(row.path, module))
+            self.layers.append(LayerCall(module, run, row.functional))
         self._output_index = result.output_index
         self._frees_after = _last_uses(result.layers, self._output_index)
 
@@ -62,11 +95,20 @@ class SpecModule(nn.Module):
                 parent = parent._modules[name]  # type: ignore[assignment]
         return ".".join(names)
 
+    def train(self, mode: bool = True) -> SpecModule:
+        """Train or eval mode for the registered modules and for those of the functional layers, which
+        behave as their module would (F.dropout reads `training`)."""
+        super().train(mode)
+        for layer in self.layers:
+            if layer.functional:
+                layer.module.train(mode)
+        return self
+
     def forward(self, x: torch.Tensor, observer: Observer | None = None) -> torch.Tensor:
         values: dict[int, torch.Tensor] = {-1: x}
-        for row, module, frees in zip(self.rows, self.layer_modules, self._frees_after, strict=True):
+        for row, layer, frees in zip(self.rows, self.layers, self._frees_after, strict=True):
             inputs = [values[index] for index in row.input_indices]
-            values[row.index] = observer(row, module, inputs) if observer else module(*inputs)
+            values[row.index] = observer(row, layer, inputs) if observer else layer(*inputs)
             for index in frees:
                 del values[index]
         return values[self._output_index]

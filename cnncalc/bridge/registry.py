@@ -1,7 +1,12 @@
 """One torch builder per layer kind, registered by a decorator; a kind can be registered only once.
 
 A builder receives the layer's validated spec and the shapes the engine computed for it, and returns an
-`nn.Module` whose forward takes the layer's inputs in order.
+`nn.Module`. The forward pass calls that module with the layer's inputs in order, unless the kind says
+otherwise:
+- `@calls(kind)`: how the module is called when its forward takes other arguments (nn.MultiheadAttention
+  takes query, key and value);
+- `@functional_form(kind)`: the function a `functional: true` layer of this kind runs, when it is not
+  what its module's forward calls (nn.ReLU6 calls F.hardtanh; PyTorch code writes F.relu6).
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import torch
 from torch import nn
 
 from cnncalc.base.geometry import Geometry
@@ -23,7 +29,7 @@ class BuildContext:
     output_shape: tuple[int, ...]
     channel_axes: tuple[int | None, ...]  # channel axis of each input (channels-last after a permute)
     geometry: Geometry | None = None  # the window the engine resolved (kernel, stride, padding per axis, ...)
-    for_counting: bool = False  # build attention on its explicit path so FlopCounterMode sees its matmuls
+    for_counting: bool = False  # run attention on its explicit path, whatever the spec says (verify)
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -44,6 +50,12 @@ class BuildContext:
 Builder = Callable[[LayerSchema, BuildContext], nn.Module]
 BUILDERS: dict[str, Builder] = {}
 
+# (the built module, the layer's spec, its context) -> what the forward pass runs with the layer's inputs
+Run = Callable[..., torch.Tensor]
+RunFactory = Callable[[nn.Module, LayerSchema, BuildContext], Run]
+CALLS: dict[str, RunFactory] = {}
+FUNCTIONAL_FORMS: dict[str, RunFactory] = {}
+
 
 def builds(*kinds: str) -> Callable[[Builder], Builder]:
     def register(builder: Builder) -> Builder:
@@ -54,3 +66,26 @@ def builds(*kinds: str) -> Callable[[Builder], Builder]:
         return builder
 
     return register
+
+
+def _register_once(
+    table: dict[str, RunFactory], what: str, kinds: tuple[str, ...]
+) -> Callable[[RunFactory], RunFactory]:
+    def register(factory: RunFactory) -> RunFactory:
+        for kind in kinds:
+            if kind in table:
+                raise RuntimeError(f"layer kind {kind!r} has two {what}")
+            table[kind] = factory
+        return factory
+
+    return register
+
+
+def calls(*kinds: str) -> Callable[[RunFactory], RunFactory]:
+    """Register how the forward pass calls the module of these kinds (default: `module(*inputs)`)."""
+    return _register_once(CALLS, "module calls", kinds)
+
+
+def functional_form(*kinds: str) -> Callable[[RunFactory], RunFactory]:
+    """Register the function a `functional: true` layer of these kinds runs (default: its module's forward)."""
+    return _register_once(FUNCTIONAL_FORMS, "functional forms", kinds)

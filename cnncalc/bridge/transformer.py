@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from cnncalc.bridge.registry import BuildContext, builds
+from cnncalc.bridge.registry import BuildContext, Run, builds, calls
 from cnncalc.kinds.base import LayerSchema
 from cnncalc.kinds.transformer import AttentionSpec, MlpSpec, PatchEmbedSpec, TakeTokenSpec
 
@@ -61,28 +61,27 @@ def build_pos_embed(spec: LayerSchema, context: BuildContext) -> nn.Module:
     return PositionEmbedding(tokens, dim)
 
 
-class SelfAttention(nn.MultiheadAttention):
-    """Self-attention on (B, N, D).
-
-    `explicit` routes through the unfused path (Q Kᵀ and A V as bmm), which FlopCounterMode can see;
-    the fused kernels PyTorch prefers at inference are invisible to it on some devices.
-    """
-
-    def __init__(self, *args, explicit: bool, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.explicit = explicit
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:  # type: ignore[override]
-        output, _ = super().forward(x, x, x, need_weights=self.explicit, average_attn_weights=False)
-        return output
-
-
 @builds("attention")
 def build_attention(spec: AttentionSpec, context: BuildContext) -> nn.Module:
     dim = context.input_shape[-1]
-    return SelfAttention(
-        dim, spec.heads, dropout=spec.dropout, bias=spec.bias, batch_first=True, explicit=context.for_counting
-    )
+    return nn.MultiheadAttention(dim, spec.heads, dropout=spec.dropout, bias=spec.bias, batch_first=True)
+
+
+@calls("attention")
+def call_attention(module: nn.Module, spec: AttentionSpec, context: BuildContext) -> Run:
+    """Self-attention as torchvision's EncoderBlock calls it: `attention(x, x, x, need_weights=...)`.
+
+    With need_weights the explicit path runs (Q Kᵀ and A V as bmm, then softmax); without, PyTorch runs
+    scaled_dot_product_attention. `for_counting` takes the explicit path whatever the spec says, so that
+    FlopCounterMode sees the matmuls on every device.
+    """
+    need_weights = spec.need_weights or context.for_counting
+
+    def run(x: torch.Tensor) -> torch.Tensor:
+        output, _ = module(x, x, x, need_weights=need_weights, average_attn_weights=False)
+        return output
+
+    return run
 
 
 _ACTIVATIONS = {"gelu": nn.GELU, "relu": nn.ReLU, "silu": nn.SiLU, "tanh": nn.Tanh}

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from cnncalc.bridge.module import build_module
+from cnncalc.bridge.module import LayerCall, build_module
 from cnncalc.engine.result import AnalysisResult, LayerRow
 
 CHECKS = ("shape", "params", "buffers", "flops")
@@ -86,7 +86,7 @@ def verify(result: AnalysisResult, device: str = "auto") -> VerifyReport:
     module = build_module(result, device, for_counting=True)
     checks: list[LayerCheck] = []
 
-    def observe(row: LayerRow, layer: nn.Module, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
+    def observe(row: LayerRow, layer: LayerCall, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
         with FlopCounterMode(display=False) as counter:
             output = layer(*inputs)
         checks.append(
@@ -96,8 +96,8 @@ def verify(result: AnalysisResult, device: str = "auto") -> VerifyReport:
                 expected={"shape": row.output_shape, "params": row.params, "buffers": row.buffers, "flops": row.flops},
                 measured={
                     "shape": tuple(output.shape),
-                    "params": sum(parameter.numel() for parameter in layer.parameters()),
-                    "buffers": buffer_count(layer),
+                    "params": sum(parameter.numel() for parameter in layer.module.parameters()),
+                    "buffers": buffer_count(layer.module),
                     "flops": counter.get_total_flops(),
                 },
                 note=_COUNTER_NOTES.get(row.kind, ""),

@@ -19,7 +19,7 @@ def count(result: AnalysisResult, convention: Convention) -> NetworkCount:
     terms: list[Term] = []
     failure = convention.refuses(result) if convention.refuses else None
     for view in [] if failure else layer_views(result):
-        nonzero = tuple(term for term in convention.rule_for(view.kind)(view) if term.amount)
+        nonzero = tuple(term for term in convention.rule_for(view.kind, view.functional)(view) if term.amount)
         layers.append(LayerCount(view.path, view.kind, view.macs, nonzero))
         terms.extend(nonzero)
     batch = result.totals.batch

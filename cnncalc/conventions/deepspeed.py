@@ -10,7 +10,11 @@ pytorch_ops.py); module classes do not matter, only the functions they call:
   (nn.ReLU6 calls F.hardtanh, not patched; sigmoid, tanh, hardswish, mish: 0);
 - F.interpolate: prod(size) when a size is given (without batch and channels), else input numel x
   scale^d;
-- matmuls: DeepSpeed patches torch.bmm, so attention's Q K^T and A V count; calflops left bmm out.
+- matmuls: DeepSpeed patches torch.bmm and F.scaled_dot_product_attention, so attention's Q K^T and A V
+  count on either path; calflops patches neither (its projections and, with need_weights, its softmax
+  count).
+Module classes do not matter, so a layer run as a function call (`functional: true`) counts as its module,
+except ReLU6: written as a function it is F.relu6, which both patch (nn.ReLU6 calls F.hardtanh).
 calflops also differs on the transposed convolution: it divides the filters by the groups twice and
 computes the bias positions with the forward-convolution formula; on interpolation by a scale, where
 it forgets to multiply (input numel); and it fails outright on a network without parameters.
@@ -55,6 +59,17 @@ def _for_both(*kinds_or_groups: str | frozenset[str]) -> Callable[[Rule], Rule]:
     def register(rule: Rule) -> Rule:
         for convention in BOTH:
             convention.rule(*kinds_or_groups)(rule)
+        return rule
+
+    return register
+
+
+def _for_both_functional(*kinds_or_groups: str | frozenset[str]) -> Callable[[Rule], Rule]:
+    """Register one rule for DeepSpeed and calflops alike, for layers run as function calls."""
+
+    def register(rule: Rule) -> Rule:
+        for convention in BOTH:
+            convention.functional_rule(*kinds_or_groups)(rule)
         return rule
 
     return register
@@ -107,17 +122,20 @@ def mlp(view: LayerView) -> list[Term]:
     return terms
 
 
+def _softmax(view: LayerView) -> list[Term]:
+    """F.softmax of the explicit path (need_weights); the fused kernel calls none."""
+    return [Term(Part.ACTIVATION, kinds.attention_softmax(view))] if view.spec.need_weights else []
+
+
 @DEEPSPEED.rule("attention")
 def attention(view: LayerView) -> list[Term]:
-    batch, tokens, _, heads = kinds.attention_shapes(view)
-    return [Term(Part.CORE, view.macs), Term(Part.ACTIVATION, batch * heads * tokens * tokens)]
+    return [Term(Part.CORE, view.macs), *_softmax(view)]
 
 
 @CALFLOPS.rule("attention")
 def attention_calflops(view: LayerView) -> list[Term]:
-    batch, tokens, width, heads = kinds.attention_shapes(view)
-    projections = 4 * batch * tokens * width * width  # F.linear for QKV and the output; torch.bmm unpatched
-    return [Term(Part.CORE, projections), Term(Part.ACTIVATION, batch * heads * tokens * tokens)]
+    # F.linear for QKV and the output; neither torch.bmm nor scaled_dot_product_attention is patched
+    return [Term(Part.CORE, kinds.attention_projections(view)), *_softmax(view)]
 
 
 @_for_both(kinds.BATCH_NORMS)
@@ -168,6 +186,11 @@ def upsample(view: LayerView) -> list[Term]:
 def upsample_calflops(view: LayerView) -> list[Term]:
     by_size = _interpolation_by_size(view)
     return [Term(Part.OTHER, by_size if by_size is not None else kinds.numel(view.input_shape))]
+
+
+@_for_both_functional("relu6")
+def relu6_function(view: LayerView) -> list[Term]:
+    return [Term(Part.ACTIVATION, kinds.numel(view.input_shape))]
 
 
 _for_both(

@@ -106,3 +106,22 @@ def attention_shapes(view: LayerView) -> tuple[int, int, int, int]:
     """(batch, tokens, width, heads) of a self-attention layer."""
     batch, tokens, width = view.input_shape
     return batch, tokens, width, view.spec.heads
+
+
+def attention_projections(view: LayerView) -> int:
+    """Multiply-accumulates of an attention layer's QKV and output projections (F.linear twice)."""
+    batch, tokens, width, _ = attention_shapes(view)
+    return 4 * batch * tokens * width * width
+
+
+def attention_matmuls(view: LayerView) -> int:
+    """Multiply-accumulates of Q K^T and A V: torch.bmm twice with need_weights, else inside
+    scaled_dot_product_attention."""
+    batch, tokens, width, _ = attention_shapes(view)
+    return 2 * batch * tokens * tokens * width
+
+
+def attention_softmax(view: LayerView) -> int:
+    """Elements of the attention weights F.softmax normalizes (explicit path only)."""
+    batch, tokens, _, heads = attention_shapes(view)
+    return batch * heads * tokens * tokens

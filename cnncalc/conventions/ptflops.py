@@ -5,16 +5,19 @@ Two mechanisms add up (pytorch_engine.py, pytorch_ops.py):
   transposed conv (MACs + bias; transposed on the input grid), Linear (MACs + bias per position),
   BatchNorm/InstanceNorm/GroupNorm (input numel x 2 if `affine`), LayerNorm (input numel: it has no
   `affine` attribute), ReLU/ReLU6/LeakyReLU/ELU/PReLU/GELU (output numel), every max/avg/adaptive
-  pooling (input numel), Upsample (numel of the first sample's output). These are summed over the batch
-  and divided by the batch size;
-- patched functions, counted whole (never divided by the batch): F.relu, F.elu, F.prelu, F.gelu,
-  F.silu, F.softmax, every F.*pool*, F.interpolate (output numel for a size; input numel x scale^d for a
-  scale, each per-axis scale truncated to an integer), and torch.bmm/matmul (multiply-accumulates).
-  Since nn.ReLU, nn.GELU and the pooling modules call those functions, they are counted twice: once by
-  the hook, once by the patch.
+  pooling (input numel), Upsample (numel of the first sample's output), MultiheadAttention (its own
+  formula: projections, Q K^T, softmax, A V, Q scaling, biases). These are summed over the batch and
+  divided by the batch size;
+- patched functions, counted whole (never divided by the batch): F.relu, F.relu6, F.elu, F.prelu,
+  F.gelu, F.silu, F.softmax, every F.*pool*, F.interpolate (output numel for a size; input numel x
+  scale^d for a scale, each per-axis scale truncated to an integer), and torch.bmm/matmul
+  (multiply-accumulates). Since nn.ReLU, nn.GELU and the pooling modules call those functions, they are
+  counted twice: once by the hook, once by the patch.
 The headline is int(hooks / batch + functions). What the bridge builds matters: asymmetric padding and
-the patch embedding are Conv2d subclasses, so they count 0; attention is a MultiheadAttention subclass,
-so only its two bmm (Q K^T and A V) and its softmax count, not its projections.
+the patch embedding are Conv2d subclasses, so they count 0. Attention is a plain MultiheadAttention: its
+hook counts, and with need_weights its explicit path adds its two bmm and its softmax (the fused
+scaled_dot_product_attention, need_weights=false, is not patched). A layer run as a function call
+(`functional: true`) keeps only the patched function's share: F.relu once, not twice.
 """
 
 from __future__ import annotations
@@ -24,6 +27,11 @@ import math
 from cnncalc.conventions import kinds
 from cnncalc.conventions.model import LayerView, Part, Term
 from cnncalc.conventions.registry import Convention, zero
+
+
+def _patched_functions_only(terms: list[Term]) -> list[Term]:
+    """A function call: no module hook fires, the patched function (if any) still counts."""
+    return [term for term in terms if not term.per_image]
 
 
 def ptflops_headline(terms: list[Term], batch: int, core_scale: int) -> int:
@@ -37,7 +45,7 @@ def ptflops_headline(terms: list[Term], batch: int, core_scale: int) -> int:
 
 _PTFLOPS_RULES = (
     "conv and linear MACs + bias; BatchNorm numel x 2; ReLU and pooling counted twice (module hook "
-    "and patched function); subclassed modules 0; attention: its bmm only"
+    "and patched function), once as function calls; subclassed modules 0; attention: its own formula"
 )
 PTFLOPS = Convention(
     "ptflops",
@@ -47,6 +55,7 @@ PTFLOPS = Convention(
     "per image (module hooks); whole batch (patched functions)",
     _PTFLOPS_RULES,
     ptflops_headline,
+    functional_terms=_patched_functions_only,
 )
 
 
@@ -98,10 +107,23 @@ def mlp(view: LayerView) -> list[Term]:
 
 @PTFLOPS.rule("attention")
 def attention(view: LayerView) -> list[Term]:
-    batch, tokens, width, heads = kinds.attention_shapes(view)
-    matmuls = 2 * batch * tokens * tokens * width  # torch.bmm for Q K^T and for A V
-    softmax = batch * heads * tokens * tokens
-    return [_function(Part.CORE, matmuls), _function(Part.ACTIVATION, softmax)]
+    # multihead_attention_counter_hook, for self-attention: Q scaling (N D), projections (4 N D^2), their
+    # biases (3 N D for the packed input projection if present, N D for the output one: "always enabled"),
+    # and per head Q K^T, softmax and A V (N^2 d, N^2, N^2 d).
+    batch, tokens, width, _ = kinds.attention_shapes(view)
+    in_bias = 3 * tokens * width if kinds.has_bias(view) else 0
+    terms = [
+        _hook(Part.CORE, view.macs),
+        _hook(Part.BIAS, batch * (in_bias + tokens * width)),
+        _hook(Part.ACTIVATION, kinds.attention_softmax(view)),
+        _hook(Part.OTHER, batch * tokens * width),
+    ]
+    if view.spec.need_weights:  # the explicit path: torch.bmm twice and F.softmax, all patched
+        terms += [
+            _function(Part.CORE, kinds.attention_matmuls(view)),
+            _function(Part.ACTIVATION, kinds.attention_softmax(view)),
+        ]
+    return terms
 
 
 @PTFLOPS.rule(kinds.BATCH_NORMS, "instancenorm", "groupnorm")
@@ -131,6 +153,12 @@ def elu_or_prelu(view: LayerView) -> list[Term]:
 def hooked_activation(view: LayerView) -> list[Term]:
     # nn.ReLU6 runs F.hardtanh and nn.LeakyReLU F.leaky_relu, neither patched: the hook alone counts.
     return [_hook(Part.ACTIVATION, kinds.numel(view.output_shape))]
+
+
+@PTFLOPS.functional_rule("relu6")
+def relu6_function(view: LayerView) -> list[Term]:
+    # Written as a function call, ReLU6 is F.relu6, which ptflops patches.
+    return [_function(Part.ACTIVATION, kinds.numel(view.input_shape))]
 
 
 @PTFLOPS.rule("softmax")

@@ -4,6 +4,12 @@ A convention decides every layer kind: with a rule of its own, with its default 
 conventions count the engine's MACs for everything), or as zero for a kind that every tool counts as zero
 (its record says it does no work, or that PyTorch writes it as tensor code). Any other kind, one added to the
 engine without a decision for this tool, is refused loudly instead of being counted as zero by accident.
+
+A layer marked `functional: true` is a function call in the model's forward (`F.relu(x)`), not a module:
+a convention says what its tool sees of such a call with `functional_terms`, a filter of what the module
+rule counts (tools that hook modules see nothing, tools that trace operators or patch functions see the
+same call the module would have made), and `functional_rule` for a kind whose function is not the one its
+module calls (F.relu6, where nn.ReLU6 calls F.hardtanh).
 """
 
 from __future__ import annotations
@@ -19,6 +25,17 @@ from cnncalc.kinds import REGISTRY
 Rule = Callable[[LayerView], list[Term]]
 Headline = Callable[[list[Term], int, int], int]  # (terms in execution order, batch, core_scale) -> headline
 Refusal = Callable[[AnalysisResult], str | None]  # why the tool fails on a whole network, or None
+TermFilter = Callable[[list[Term]], list[Term]]
+
+
+def every_term(terms: list[Term]) -> list[Term]:
+    """A tool that traces operators or patches functions sees a function call as it sees the module's."""
+    return terms
+
+
+def no_term(terms: list[Term]) -> list[Term]:
+    """A tool that only hooks modules does not see a function call at all."""
+    return []
 
 
 def whole_batch_headline(terms: list[Term], batch: int, core_scale: int) -> int:
@@ -50,14 +67,23 @@ class Convention:
     refuses: Refusal | None = None
     default: Rule | None = None  # the rule of every kind without one of its own
     rules: dict[str, Rule] = field(default_factory=dict)
+    functional_terms: TermFilter = every_term  # what the tool sees of a layer run as a function call
+    functional_rules: dict[str, Rule] = field(default_factory=dict)  # where that is not a filter of the module's
 
     @property
     def core_scale(self) -> int:
         """2 where a multiply-accumulate counts as two FLOPs."""
         return 2 if self.unit == "FLOPs" else 1
 
-    def rule_for(self, kind: str) -> Rule:
-        """The rule that counts `kind` (raises MissingRuleError when this convention has not decided it)."""
+    def rule_for(self, kind: str, functional: bool = False) -> Rule:
+        """The rule that counts `kind`, run as a module or, with `functional`, as a function call (raises
+        MissingRuleError when this convention has not decided the kind)."""
+        if functional:
+            if kind in self.functional_rules:
+                return self.functional_rules[kind]
+            module_rule = self.rule_for(kind)
+            seen = self.functional_terms
+            return lambda view: seen(module_rule(view))
         if kind in self.rules:
             return self.rules[kind]
         if self.default is not None:
@@ -71,18 +97,27 @@ class Convention:
 
     def rule(self, *kinds: str | Iterable[str]) -> Callable[[Rule], Rule]:
         """Register `rule` for the given kinds (names or groups of names); each kind only once."""
-        names: list[str] = []
-        for kind in kinds:
-            names.extend([kind] if isinstance(kind, str) else sorted(kind))
+        return _register(self.rules, f"convention {self.name!r} has two rules", kinds)
 
-        def register(rule: Rule) -> Rule:
-            for name in names:
-                if name in self.rules:
-                    raise RuntimeError(f"convention {self.name!r} has two rules for {name!r}")
-                self.rules[name] = rule
-            return rule
+    def functional_rule(self, *kinds: str | Iterable[str]) -> Callable[[Rule], Rule]:
+        """Register how the tool counts these kinds run as function calls, where `functional_terms` of the
+        module's rule is not it; each kind only once."""
+        return _register(self.functional_rules, f"convention {self.name!r} has two functional rules", kinds)
 
-        return register
+
+def _register(table: dict[str, Rule], twice: str, kinds: tuple[str | Iterable[str], ...]) -> Callable[[Rule], Rule]:
+    names: list[str] = []
+    for kind in kinds:
+        names.extend([kind] if isinstance(kind, str) else sorted(kind))
+
+    def register(rule: Rule) -> Rule:
+        for name in names:
+            if name in table:
+                raise RuntimeError(f"{twice} for {name!r}")
+            table[name] = rule
+        return rule
+
+    return register
 
 
 class MissingRuleError(LookupError):

@@ -12,7 +12,8 @@ Forward hooks on modules whose exact type is in its table (profile.py, vision/ba
   truncated; max pooling 0;
 - Upsample: output numel x 1 (nearest), 5 (linear), 11 (bilinear), 259 (bicubic); other modes 0.
 A module of any other type (the bridge's padded-conv and patch-embedding subclasses, MultiheadAttention
-and its out_proj) counts 0; nn.Sequential is looked into.
+and its out_proj) counts 0; nn.Sequential is looked into. A function call in forward (`functional: true`,
+as torchvision's F.relu and F.adaptive_avg_pool2d) is no module: 0.
 """
 
 from __future__ import annotations
@@ -21,14 +22,14 @@ import math
 
 from cnncalc.conventions import kinds
 from cnncalc.conventions.model import LayerView, Part, Term
-from cnncalc.conventions.registry import Convention, zero
+from cnncalc.conventions.registry import Convention, no_term, zero
 from cnncalc.kinds.shapes import normalize_axis
 
 _THOP_RULES = (
     "conv and linear MACs (no bias), transposed conv on its output grid; BatchNorm numel x 4; "
     "avg pooling; ReLU and max pooling 0; subclassed modules and attention 0"
 )
-THOP = Convention("thop", "thop 0.1.1", "MACs", "MACs", "whole batch", _THOP_RULES)
+THOP = Convention("thop", "thop 0.1.1", "MACs", "MACs", "whole batch", _THOP_RULES, functional_terms=no_term)
 
 
 @THOP.rule(kinds.CONVOLUTIONS)

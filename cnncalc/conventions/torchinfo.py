@@ -9,22 +9,31 @@ output shape:
   whatever the number of tokens a Linear is applied to;
 - other parameter names (`in_proj_weight`, a layer scale, a class token): only in modules that have
   children, which are not leaves, so they count nothing;
-- the total sums leaf modules only: nn.MultiheadAttention has a child (out_proj), so attention counts 0.
+- the total sums leaf modules only: nn.MultiheadAttention has a child (out_proj), so attention counts 0;
+- a function call in forward (`functional: true`) is no module: 0.
 The bridge's patch embedding is a Conv subclass named PatchEmbedding: no "Conv" in the name, so it counts
-numel x batch like a Linear.
+numel x batch like a Linear (torchvision's ViT runs a plain Conv2d and reshapes in forward: a conv2d layer).
 """
 
 from __future__ import annotations
 
 from cnncalc.conventions import kinds
 from cnncalc.conventions.model import LayerView, Part, Term
-from cnncalc.conventions.registry import Convention, zero
+from cnncalc.conventions.registry import Convention, no_term, zero
 
 _TORCHINFO_RULES = (
     "(weight + bias) x output positions for Conv modules (transposed conv on its output grid); "
     "params x batch for any other module with weights (Linear regardless of tokens, norms); attention 0"
 )
-TORCHINFO = Convention("torchinfo", "torchinfo 1.8.0", "MACs", "Total mult-adds", "whole batch", _TORCHINFO_RULES)
+TORCHINFO = Convention(
+    "torchinfo",
+    "torchinfo 1.8.0",
+    "MACs",
+    "Total mult-adds",
+    "whole batch",
+    _TORCHINFO_RULES,
+    functional_terms=no_term,  # it counts the modules it hooks; a function call is none
+)
 
 
 def _split_weight_and_bias(view: LayerView, per_parameter: int) -> list[Term]:

@@ -163,6 +163,7 @@ def _assemble(
                 global_field=result.global_field or output.global_context,
                 geometry=result.geometry,
                 location=node.location,
+                functional=node.functional,
             )
         )
     # The network output is what the last top-level entry yields: usually the last layer, but it may be

@@ -216,17 +216,21 @@ class Expansion:
             self.error(where("frozen"), "`frozen` must be true or false")
             frozen = False
         frozen = frozen or scope.frozen
+        functional = entry.get("functional", False)
+        if not isinstance(functional, bool):
+            self.error(where("functional"), "`functional` must be true or false")
+            functional = False
 
         at = EntryAt(entry, path, location)
         if not repeated:
-            return self.expand_instance(at, scope, component, inputs, 0, frozen)
+            return self.expand_instance(at, scope, component, inputs, 0, frozen, functional)
         holder = Scope(prefix=scope.child_path(component), variables=scope.variables, frozen=scope.frozen)
         self.group_kinds[holder.prefix] = f"{entry_kind(entry)} x{count}"
         scope.register(component, holder)
         current_inputs = inputs
         output: Ref = None
         for index in range(count):
-            output = self.expand_instance(at, holder, str(index), current_inputs, index, frozen)
+            output = self.expand_instance(at, holder, str(index), current_inputs, index, frozen, functional)
             if output is None:
                 # The fields of the later copies were checked in this one; their shapes cannot be.
                 self.issues.unchecked += (count - index - 1) * self.estimate.body(entry)
@@ -249,7 +253,14 @@ class Expansion:
         return local
 
     def expand_instance(
-        self, at: EntryAt, scope: Scope, component: str, inputs: list[Ref], index: int, frozen: bool
+        self,
+        at: EntryAt,
+        scope: Scope,
+        component: str,
+        inputs: list[Ref],
+        index: int,
+        frozen: bool,
+        functional: bool = False,
     ) -> Ref:
         """Create one instance of an entry (a layer, composite, block use or group) as `component` of `scope`."""
         entry, location = at.entry, at.location
@@ -270,7 +281,7 @@ class Expansion:
             raise _TooLarge
         variables = self.local_variables(scope.variables, self.tensor(inputs[0]), index)
         if "type" in entry and entry["type"] in REGISTRY:
-            ref = self.runner.run(at, full_path, inputs, variables, frozen)
+            ref = self.runner.run(at, full_path, inputs, variables, frozen, functional)
             scope.register(component, ref)
             return ref
         child = Scope(prefix=full_path, variables=variables, frozen=frozen)

@@ -36,6 +36,7 @@ class LayerRow:
     global_field: bool  # units see the whole input (global pooling, attention)
     geometry: Geometry | None  # the resolved window of a kind that slides one (kernel, stride, padding, ...)
     location: Location
+    functional: bool = False  # `functional: true`: a function call in the model's forward, not a submodule
 
     @property
     def flops(self) -> int:

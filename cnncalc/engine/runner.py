@@ -17,7 +17,7 @@ from cnncalc.base.errors import Location
 from cnncalc.base.tensor import Tensor
 from cnncalc.engine.issues import IssueLog
 from cnncalc.engine.scope import NETWORK_INPUT, Ref
-from cnncalc.engine.structure import ENTRY_FIELDS
+from cnncalc.engine.structure import LAYER_FIELDS
 from cnncalc.kinds import REGISTRY, LayerError, LayerResult, LayerSchema, RuleContext
 from cnncalc.language.expressions import ExpressionError, names_in
 from cnncalc.language.pydantic_errors import issues_from_validation_error
@@ -50,6 +50,7 @@ class Node:
     location: Location
     frozen: bool
     result: LayerResult
+    functional: bool = False  # a function call in the source model's forward, not a registered module
 
 
 class LayerRunner:
@@ -89,7 +90,7 @@ class LayerRunner:
         left_out: set[str] = set()
         ok = True
         for key, raw in entry.items():
-            if key in ENTRY_FIELDS or key == "type":
+            if key in LAYER_FIELDS or key == "type":
                 continue
             if unshaped and reads_missing_shape(raw, variables):
                 left_out.add(key)
@@ -121,7 +122,15 @@ class LayerRunner:
             return None
         return None if left_out else spec
 
-    def run(self, at: EntryAt, full_path: str, inputs: list[Ref], variables: Mapping[str, Any], frozen: bool) -> Ref:
+    def run(
+        self,
+        at: EntryAt,
+        full_path: str,
+        inputs: list[Ref],
+        variables: Mapping[str, Any],
+        frozen: bool,
+        functional: bool = False,
+    ) -> Ref:
         """Validate one layer's fields and run its kind's rule; the node's index, or None when it has no output."""
         location = at.location
         kind = REGISTRY[at.entry["type"]]
@@ -167,9 +176,25 @@ class LayerRunner:
             )
             self.log.failed(full_path, kind.name, location)
             return None
-        node = Node(len(self.nodes), full_path, kind.name, spec, tuple(inputs), location, frozen, result)  # type: ignore[arg-type]
+        if functional and (result.params or result.buffers):
+            message, hint = functional_with_state(kind.name, result)
+            where = at.locate(self.source, "functional")
+            self.log.layer_error(where, full_path, kind.name, message, hint, field="functional", stops=False)
+        node = Node(len(self.nodes), full_path, kind.name, spec, tuple(inputs), location, frozen, result, functional)  # type: ignore[arg-type]
         self.nodes.append(node)
         return node.index
+
+
+def functional_with_state(kind: str, result: LayerResult) -> tuple[str, str]:
+    """Message and hint for `functional: true` on a layer that holds parameters or buffers."""
+    held = [
+        f"{count:,} {what}" for count, what in ((result.params, "parameters"), (result.buffers, "buffers")) if count
+    ]
+    return (
+        f"`functional: true` needs a layer without parameters or buffers; this {kind} has {' and '.join(held)}",
+        "drop `functional`: parameters and buffers belong to a module; only stateless layers (activations, "
+        "pooling, reshaping, a norm without affine weights or running statistics) are function calls",
+    )
 
 
 SHAPE_VARIABLES = ("in_channels", "in_features")

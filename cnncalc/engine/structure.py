@@ -19,6 +19,7 @@ from cnncalc.language.yaml_source import PathKey, SourceMap
 
 LAYER_NAME = re.compile(LAYER_NAME_PATTERN)
 ENTRY_FIELDS = {"name", "from", "when", "repeat", "frozen"}
+LAYER_FIELDS = ENTRY_FIELDS | {"functional"}  # `functional` marks one layer, never a block use or a group
 BLOCK_USE_FIELDS = ENTRY_FIELDS | {"block", "args"}
 GROUP_FIELDS = ENTRY_FIELDS | {"layers"}
 RESERVED_NAMES = {"input", "index", "in_channels", "in_features"}
@@ -99,8 +100,10 @@ class StructureChecker:
                 )
                 return False
             schema = REGISTRY[kind].schema if kind in REGISTRY else COMPOSITES[kind].schema
-            allowed = ENTRY_FIELDS | {"type"} | set(schema.model_fields)
-            ok &= self.check_keys(entry, path, allowed, f"layer type {kind!r}")
+            entry_fields = LAYER_FIELDS if kind in REGISTRY else ENTRY_FIELDS
+            allowed = entry_fields | {"type"} | set(schema.model_fields)
+            label = f"layer type {kind!r}"
+            ok &= self.check_keys(entry, path, allowed, label, f"{label}, which expands to several layers")
         elif marker == "block":
             ok &= self.check_keys(entry, path, BLOCK_USE_FIELDS, "a block use")
             ok &= self.check_block_use(entry, path)
@@ -111,13 +114,23 @@ class StructureChecker:
                 ok = False
         return ok
 
-    def check_keys(self, entry: dict[str, Any], path: PathKey, allowed: set[str], what: str) -> bool:
+    def check_keys(
+        self, entry: dict[str, Any], path: PathKey, allowed: set[str], what: str, several: str | None = None
+    ) -> bool:
+        """Refuse keys not in `allowed`; `several` names what the entry stands for when it is not one layer."""
         strays = self.check_cut_expressions(entry, path)
         ok = not strays
         for key in entry:
             if key in strays:
                 continue
-            if key not in allowed:
+            if key == "functional" and key not in allowed:
+                self.log.error(
+                    self.locate((*path, key), key=True),
+                    f"`functional` marks a single layer, not {several or what}",
+                    "put `functional: true` on the layers inside that PyTorch calls as functions",
+                )
+                ok = False
+            elif key not in allowed:
                 self.log.error(
                     self.locate((*path, key), key=True),
                     f"unknown field {key!r} for {what}",

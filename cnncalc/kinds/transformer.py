@@ -40,6 +40,9 @@ class AttentionSpec(LayerSchema):
     heads: Positive
     bias: bool = True
     dropout: Probability = 0.0
+    # nn.MultiheadAttention's argument: false runs Q K^T, softmax and A V as one scaled_dot_product_attention
+    # call (torchvision's ViT), which several counting tools do not see; the work is the same.
+    need_weights: bool = True
 
 
 class MlpSpec(LayerSchema):

@@ -74,6 +74,7 @@ def _layer_dict(row: DisplayRow) -> dict[str, Any]:
         "receptive_field": field_axes(row.field) if not row.global_field else None,
         "global_receptive_field": row.global_field,
         "layers": row.layers,
+        "functional": row.functional,
     }
 
 

@@ -31,6 +31,7 @@ class DisplayRow:
     global_field: bool
     layers: int  # how many layers this row stands for (1 unless collapsed)
     geometry: Geometry | None = None  # a single windowed layer's (a collapsed block has none)
+    functional: bool = False  # a function call in the model's forward (a collapsed block: every layer is one)
 
     @property
     def flops(self) -> int:
@@ -84,6 +85,7 @@ def _single(row: LayerRow) -> DisplayRow:
         global_field=row.global_field,
         layers=1,
         geometry=row.geometry,
+        functional=row.functional,
     )
 
 
@@ -105,6 +107,7 @@ def _collapsed(name: str, kind: str, members: list[LayerRow], output: LayerRow) 
         field=last.field,
         global_field=last.global_field,
         layers=len(members),
+        functional=all(row.functional for row in members),
     )
 
 

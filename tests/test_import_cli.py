@@ -139,7 +139,11 @@ def test_a_user_file_with_a_class_a_factory_and_an_instance(models, tmp_path):
         assert result.totals.params == params
         assert result.layers[-1].output_shape == (1, 10)
     spec = (tmp_path / "Tiny.yaml").read_text()
-    assert "functional" in spec or "{name: relu, type: relu" in spec
+    # F.relu, F.adaptive_avg_pool2d and torch.flatten are calls in Tiny's forward, nn.Conv2d a module
+    assert "{name: relu, type: relu, functional: true}" in spec
+    assert "{name: adaptive_avg_pool2d, type: adaptive_avgpool2d, output_size: 1, functional: true}" in spec
+    assert "{name: flatten, type: flatten, functional: true}" in spec
+    assert "{name: stem, type: conv2d, out: 8, kernel: 3, padding: 1}" in spec
 
 
 def test_constructor_arguments_pass_through(models):

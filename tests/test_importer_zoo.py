@@ -107,3 +107,29 @@ def test_a_spec_imported_at_one_size_is_exact_at_another(target, traced, other):
     spec = import_module(build(target, {}).module, traced)
     result = analyze_text(spec.text, target, InputOverrides(shape=other, batch=3))
     assert spec_figures(result) == module_figures(build(target, {}).module, (3, *other))
+
+
+def _zoo_with_torchvision_reference() -> dict[str, str]:
+    from cnncalc.language.yaml_source import load_yaml, read_spec_text
+    from cnncalc.language.zoo import zoo_specs
+
+    found = {}
+    for name, path in zoo_specs().items():
+        reference = (load_yaml(read_spec_text(path), str(path)).data.get("reference") or {}).get("torchvision")
+        if reference and name != "imagenet_walkthrough":
+            found[name] = reference
+    return found
+
+
+@pytest.mark.parametrize(("spec", "model"), sorted(_zoo_with_torchvision_reference().items()))
+def test_an_imported_torchvision_model_counts_as_its_zoo_spec_in_every_convention(spec, model):
+    """The zoo specs follow torchvision's forward, and tests/test_torchvision_peers.py checks them against each
+    tool run on torchvision's own module: an imported spec that counts as the zoo's, counts as the tools do."""
+    from cnncalc.conventions import convention_names, count_as
+    from cnncalc.engine.analysis import analyze_file
+    from cnncalc.language.zoo import resolve_spec
+
+    zoo = analyze_file(resolve_spec(spec))
+    imported = analyze_text(import_module(build(f"torchvision:{model}", {}).module, zoo.input_shape[1:]).text)
+    for convention in convention_names():
+        assert count_as(imported, convention).headline == count_as(zoo, convention).headline, convention

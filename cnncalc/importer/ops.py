@@ -300,6 +300,8 @@ def _multihead_attention(converter: Any, node: torch.fx.Node, module: nn.Module)
         fields["bias"] = False
     if module.dropout:
         fields["dropout"] = module.dropout
+    if node.kwargs.get("need_weights", True) is False:
+        fields["need_weights"] = False  # torchvision's ViT: the attention weights are not computed
     converter.attention_outputs.add(node)
     return "attention", fields, converter.tensors([query])
 
@@ -719,9 +721,21 @@ def _tensorflow_same_conv(converter: Any, node: torch.fx.Node, module: nn.Module
     return mapped
 
 
+def _layernorm_2d(converter: Any, node: torch.fx.Node, module: nn.Module) -> Mapped:
+    """torchvision's and timm's LayerNorm2d: a LayerNorm over the channels of (B, C, H, W), written in their
+    forward as permute, layer_norm, permute; one `layernorm` with `channels_first`, as the module is one."""
+    mapped = _layernorm(converter, node, module)
+    if isinstance(mapped, tuple):
+        kind, fields, inputs = mapped
+        return kind, {"channels_first": True, **fields}, inputs
+    return mapped
+
+
 def library_leaf(module: nn.Module) -> ModuleHandler | None:
     """A module of a model library that maps to one cnncalc kind as a whole, or None."""
     cls = type(module)
+    if isinstance(module, nn.LayerNorm) and cls is not nn.LayerNorm and cls.__name__ == "LayerNorm2d":
+        return _layernorm_2d if len(module.normalized_shape) == 1 else None
     if f"{cls.__module__}.{cls.__qualname__}" == "timm.layers.conv2d_same.Conv2dSame":
         return _tensorflow_same_conv
     if f"{cls.__module__}.{cls.__qualname__}" == "timm.layers.attention.Attention":

@@ -529,8 +529,8 @@ class SpecWriter:
             for (entry, key), argument in block.parameters.items():
                 if entry == layer.path[len(base) + 1 :] and key not in fields:
                     fields[key] = argument
-        if layer.functional and layer.kind in FUNCTIONAL_MARKED:
-            fields["functional"] = True
+        if layer.functional and not layer.parameters and _module_kind(layer.kind):
+            fields["functional"] = True  # `F.relu(x)`, `torch.flatten(x, 1)`: hooks on modules do not see it
         return fields
 
 
@@ -628,6 +628,8 @@ def _layers(group: Group) -> list[Layer]:
     return found
 
 
-# Kinds that PyTorch code may write either as a module or as a call: a call gets `functional: true` (filled in
-# when the spec language has the key; empty until then).
-FUNCTIONAL_MARKED: frozenset[str] = frozenset()
+def _module_kind(kind: str) -> bool:
+    """Whether PyTorch code can write the kind as a module (so that writing it as a call is worth saying)."""
+    from cnncalc.kinds import REGISTRY
+
+    return kind in REGISTRY and REGISTRY[kind].pytorch_module

@@ -6,7 +6,7 @@ engine          structure checks, expansion, layer runner, result
 conventions, bridge          consumers of the result (other tools' counts; PyTorch)
 render          tables and documents (also of the bridge's and conventions' reports)
 calc, drill     calculators and the interview drill
-cli             the command line
+cli, api        the two ways in, side by side: the command line and the Python API
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ LAYER = {
     "calc": 5,
     "drill": 6,
     "cli": 7,
+    "api": 7,
     "__main__": 8,
 }
 

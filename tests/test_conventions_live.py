@@ -42,6 +42,12 @@ ZOO = {
 }
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _tools_see_torchvision(torchvision):
+    """ptflops and calflops import torchvision: imported first with tests/model_libraries.py's workaround, so that
+    the CUDA build of torchvision beside the CPU build of torch does not fail their import."""
+
+
 def require(tool: str) -> None:
     pytest.importorskip(
         IMPORTS[tool], reason=f"{tool} is not installed: install the bench extra, pip install -e '.[bench]'"

@@ -578,6 +578,33 @@ def test_the_rank_of_a_module_comes_from_its_first_convolution_or_pooling():
     assert read_input((1, 3, 16, 112, 112), None) == ((3, 16, 112, 112), 1)
 
 
+def test_the_importer_is_given_a_copy_of_shapes_only():
+    import itertools
+
+    import torch
+    from torch import nn
+
+    from cnncalc.api.modules import shape_copy
+
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(4, 4), nn.Linear(4, 4))
+    model[3].weight.requires_grad_(False)
+    model[4].weight = model[3].weight  # tied: one parameter, counted once
+    model = model.to(torch.float64).train()
+    weights = [tensor.clone() for tensor in model.state_dict().values()]
+    copied = shape_copy(model)
+    assert all(tensor.is_meta for tensor in itertools.chain(copied.parameters(), copied.buffers()))
+
+    def described(module: nn.Module) -> list[tuple[Any, ...]]:
+        named = itertools.chain(module.named_parameters(), module.named_buffers())
+        return [(name, tensor.shape, tensor.dtype, tensor.requires_grad) for name, tensor in named]
+
+    assert described(copied) == described(model)
+    assert copied[4].weight is copied[3].weight
+    copied.eval().to("meta")
+    assert model.training and all(not tensor.is_meta for tensor in model.state_dict().values())
+    assert all(torch.equal(a, b) for a, b in zip(weights, model.state_dict().values(), strict=True))
+
+
 def test_a_module_needs_an_input_size():
     from torch import nn
 

@@ -89,6 +89,17 @@ def test_the_torchinfo_convention_of_a_module_is_torchinfos_number(resnet18):
     assert ours.params == theirs.total_params
 
 
+def test_the_module_is_left_as_it_was(torchvision):
+    model = torchvision.models.resnet18().train()
+    before = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+    cnncalc.analyze(model, input=(3, 64, 64))
+    cnncalc.summary(model, (1, 3, 64, 64), verbose=0)
+    cnncalc.to_spec(model, (1, 3, 64, 64))
+    assert model.training
+    after = model.state_dict()
+    assert all(not tensor.is_meta and torch.equal(tensor, after[name]) for name, tensor in before.items())
+
+
 def test_the_rank_of_a_1d_module_decides_where_the_batch_is():
     model = nn.Sequential(nn.Conv1d(2, 4, 3), nn.ReLU())
     assert cnncalc.analyze(model, input=(2, 100)).input_shape == (1, 2, 100)

@@ -45,10 +45,41 @@ def module_label(module: Any) -> str:
 
 def imported_spec(module: Any, sample: tuple[int, ...], batch: int, name: str | None) -> str:
     """The spec of `module` for inputs of shape (batch, *sample), as YAML text, from cnncalc's importer; a module
-    it cannot import is a ModelImportError with the importer's reason."""
+    it cannot import is a ModelImportError with the importer's reason. The importer is handed a copy (see
+    `shape_copy`): the caller's module keeps its weights, device and training mode."""
     from cnncalc.importer import ImportFailure, spec_from_module
 
     try:
-        return spec_from_module(module, sample, batch, name=name)
+        return spec_from_module(shape_copy(module), sample, batch, name=name)
     except ImportFailure as failure:
         raise ModelImportError(f"cannot import {type(module).__name__}: {failure.message}") from failure
+
+
+def shape_copy(module: Any) -> Any:
+    """A copy of `module` whose parameters and buffers are meta tensors of the same shapes, dtypes and
+    `requires_grad` (shared ones stay shared): what importing needs, and nothing is allocated. Tracing may
+    then move it, switch it to eval mode or change it otherwise, and the caller's module stays as it was.
+
+    A module that cannot be copied so (a tensor type without a meta form) is copied whole; one that cannot be
+    copied at all is a ModelImportError, never changed in place."""
+    import copy
+    import itertools
+
+    import torch
+
+    try:
+        memo: dict[int, Any] = {}
+        for tensor in itertools.chain(module.parameters(), module.buffers()):
+            empty = torch.empty_like(tensor, device="meta")
+            if isinstance(tensor, torch.nn.Parameter):
+                empty = torch.nn.Parameter(empty, requires_grad=tensor.requires_grad)
+            memo[id(tensor)] = empty
+        return copy.deepcopy(module, memo)
+    except Exception:
+        pass
+    try:
+        return copy.deepcopy(module)
+    except Exception as error:
+        raise ModelImportError(
+            f"cannot import {type(module).__name__} without changing it: it cannot be copied ({error})"
+        ) from error

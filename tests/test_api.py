@@ -350,6 +350,20 @@ def test_the_result_is_frozen():
     assert cnncalc.analyze("resnet18") == result
 
 
+def test_the_fields_of_the_result_are_the_keys_of_the_json():
+    result = cnncalc.analyze("resnet18")
+    names = [item.name for item in dataclasses.fields(result)]
+    assert set(names) == set(result.to_dict()) - {"cnncalc_version"}
+    as_data = dataclasses.asdict(result)
+    assert as_data["totals"]["params"] == result.totals.params
+    assert as_data["layers"][0]["receptive_field"][0] == {"axis": "H", "size": 7, "jump": 2, "start": 3, "exact": True}
+    import copy
+    import pickle
+
+    for clone in (copy.deepcopy(result), pickle.loads(pickle.dumps(result))):
+        assert clone == result and str(clone) == str(result)
+
+
 def test_exact_fractions_in_the_receptive_field():
     result = cnncalc.analyze("unet")
     starts = [axis.start for axis in result.receptive_field]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
@@ -125,7 +125,7 @@ class _Drawing:
         self.columns = columns
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _Drawing:
-        return self  # immutable in use: `dataclasses.asdict` and `copy.deepcopy` need not copy a whole network
+        return self  # immutable in use: `copy.deepcopy` of a result need not copy a whole network
 
 
 @dataclass(frozen=True, repr=False)
@@ -161,7 +161,8 @@ class Analysis:
     receptive_field_layer: str | None
     layers: tuple[Layer, ...]
     warnings: tuple[SpecIssue, ...]
-    _drawing: _Drawing = field(compare=False)
+    if TYPE_CHECKING:  # not a field (not compared, not in `dataclasses.asdict`): what the result is drawn from
+        _drawing: _Drawing
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON document of `cnncalc analyze --format json` for the same spec and options, as Python data:
@@ -261,7 +262,7 @@ def build_analysis(
     totals = result.totals
     batch = totals.batch
     keys = headline_keys(result, headline)
-    return Analysis(
+    analysis = Analysis(
         name=result.name,
         file=result.file,
         convention=result.convention,
@@ -292,5 +293,6 @@ def build_analysis(
         receptive_field_layer=result.receptive_field_layer,
         layers=tuple(_layer(row) for row in rows),
         warnings=result.warnings,
-        _drawing=_Drawing(result, tuple(rows), headline, columns),
     )
+    object.__setattr__(analysis, "_drawing", _Drawing(result, tuple(rows), headline, columns))  # frozen otherwise
+    return analysis

@@ -233,6 +233,20 @@ def test_an_argument_that_cannot_be_used_is_a_usage_error(given, message):
         cnncalc.analyze("resnet18", **given)
 
 
+def test_an_invalid_spec_is_located_as_the_command_line_locates_it(spec_file):
+    path = spec_file(
+        "input: {shape: [3, 8, 8]}\nlayers:\n  - {type: conv2d, out: 4, kernel: 9}\n  - {type: linear, out: 0}\n"
+    )
+    run = invoke("analyze", str(path))
+    assert run.code == 1
+    with pytest.raises(cnncalc.SpecError) as caught:
+        cnncalc.analyze(path)
+    reported = [line for line in run.stderr.splitlines() if ": error: " in line]
+    assert [line for line in str(caught.value).splitlines() if ": error: " in line] == reported
+    assert reported[0].startswith(f"{path}:3:5: error: ")
+    assert [f"{issue.location.line}:{issue.location.column}" for issue in caught.value.issues] == ["3:5", "4:25"]
+
+
 def test_an_input_the_network_cannot_take_is_located_at_input():
     grouped = "name: grouped\ninput: {shape: [3, 32, 32]}\nlayers:\n  - {type: conv2d, out: 6, kernel: 3, groups: 3}\n"
     with pytest.raises(cnncalc.SpecError) as caught:

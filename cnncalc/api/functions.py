@@ -3,6 +3,7 @@ engine, and return the result as data that draws itself."""
 
 from __future__ import annotations
 
+import operator
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -220,11 +221,20 @@ def _spec_name(loaded: LoadedDocument) -> str:
     return name if isinstance(name, str) else Path(loaded.source.file).stem
 
 
+def _integer(value: object, argument: str) -> int:
+    """An int, a numpy integer or a 0-d integer tensor as an int; never a bool, a float or a string."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise UsageError(f"{argument} must be an integer, not {value!r}") from None
+
+
 def _batch(batch: object) -> int | None:
     if batch is None:
         return None
-    if isinstance(batch, bool) or not isinstance(batch, int):
-        raise UsageError(f"batch must be an integer, not {batch!r}")
+    batch = _integer(batch, "batch")
     if not 1 <= batch <= limits.MAX_DIMENSION:
         raise UsageError(f"batch={batch:,} is out of range (1 to {limits.MAX_DIMENSION:,})")
     return batch
@@ -249,8 +259,7 @@ def _dtype(dtype: object) -> str | None:
 def _depth(depth: object) -> int | None:
     if depth is None:
         return None
-    if isinstance(depth, bool) or not isinstance(depth, int):
-        raise UsageError(f"depth must be an integer, not {depth!r}")
+    depth = _integer(depth, "depth")
     if depth < 1:
         raise UsageError(f"depth={depth} shows no layer", "give 1 or more (1: the top-level layers), or None: all")
     return depth

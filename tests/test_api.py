@@ -366,8 +366,12 @@ def test_the_result_is_frozen():
 
 def test_the_fields_of_the_result_are_the_keys_of_the_json():
     result = cnncalc.analyze("resnet18")
-    names = [item.name for item in dataclasses.fields(result)]
-    assert set(names) == set(result.to_dict()) - {"cnncalc_version"}
+    names = {item.name for item in dataclasses.fields(result)}
+    keys = set(result.to_dict()) - {"cnncalc_version"}
+    assert not names - keys, f"attributes of cnncalc.Analysis that the JSON does not have: {names - keys}"
+    assert not keys - names, (
+        f"JSON keys without an attribute of cnncalc.Analysis (cnncalc/api/analysis.py): {keys - names}"
+    )
     as_data = dataclasses.asdict(result)
     assert as_data["totals"]["params"] == result.totals.params
     assert as_data["layers"][0]["receptive_field"][0] == {"axis": "H", "size": 7, "jump": 2, "start": 3, "exact": True}

@@ -1,4 +1,5 @@
-"""Start-up: wall time of `cnncalc analyze resnet50 --format json` as a fresh process, as a user gets it.
+"""Start-up: wall time of `cnncalc analyze resnet50 --format json` as a fresh process, as a user gets it, and of
+`python -c "import cnncalc"` (what a program using the Python API pays before its first call).
 
 Target (from the issue): median <= 0.3 s (on a 2-core machine), over at least 15 runs.
 
@@ -13,7 +14,8 @@ How it is measured:
   after 3 warm-up rounds (so the OS file cache is warm; every timed run is still a new process).
 - `python -X importtime -m cnncalc analyze resnet50 --format json` (and the same through the console
   script) lists every module imported on that path; the script checks that torch and rich are not among
-  them and prints the slowest imports.
+  them and prints the slowest imports. It also lists what `import cnncalc` alone loads (cnncalc only: the
+  Python API's names load the engine when first used).
 
     python benchmarks/bench_startup.py                  # fresh venv in a temp dir, removed afterwards
     python benchmarks/bench_startup.py --runs 41
@@ -43,6 +45,8 @@ import _util
 TARGET_S = 0.3
 ARGS = ["analyze", "resnet50", "--format", "json"]
 IMPORT_FLOOR = "import typer, yaml; from pydantic import BaseModel"
+IMPORT_PACKAGE = "import cnncalc"
+LOADED_BY_IMPORT = "import sys; before = set(sys.modules); import cnncalc; print(*sorted(set(sys.modules) - before))"
 FORBIDDEN = ("torch", "rich")
 
 PROFILE_SNIPPET = """
@@ -186,7 +190,9 @@ def main() -> None:
             "cnncalc analyze resnet50 --format json": [cnncalc, *ARGS],
             "python -c pass": [python, "-c", "pass"],
             f'python -c "{IMPORT_FLOOR}"': [python, "-c", IMPORT_FLOOR],
+            f'python -c "{IMPORT_PACKAGE}"': [python, "-c", IMPORT_PACKAGE],
         }
+        import_labels = {"": f'python -c "{IMPORT_PACKAGE}"'}  # ref ("" for the working tree) -> its label
         baseline_labels: dict[str, str] = {}  # ref -> its label in `commands`
         for number, ref in enumerate(args.baseline):
             baseline_tree = work / f"baseline-{number}"
@@ -200,6 +206,8 @@ def main() -> None:
             print(f"baseline: {ref} installed (not editable) in {baseline_venv}")
             baseline_labels[ref] = f"baseline {ref}: cnncalc analyze resnet50 --format json"
             commands[baseline_labels[ref]] = [str(baseline_venv / "bin" / "cnncalc"), *ARGS]
+            import_labels[ref] = f'baseline {ref}: python -c "{IMPORT_PACKAGE}"'
+            commands[import_labels[ref]] = [str(baseline_venv / "bin" / "python"), "-c", IMPORT_PACKAGE]
         # Warm-up rounds (also checks that every command works, and what cnncalc prints)
         output = run(commands["cnncalc analyze resnet50 --format json"], work, env).stdout
         params = json.loads(output)["totals"]["params"]
@@ -248,6 +256,8 @@ def main() -> None:
             f"\ncnncalc above `python -c pass`: {_util.ms(t - floor_pass)}; above the typer+yaml+pydantic import "
             f"floor: {_util.ms(t - floor_import)} (cnncalc's own imports, the analysis and JSON output)."
         )
+        package = medians[import_labels[""]]
+        print(f"`import cnncalc` above `python -c pass`: {_util.ms(package - floor_pass)}.")
         print(f"resnet50 params in the JSON output: {params:,}")
         verdict = "MET" if t <= TARGET_S else "MISSED"
         print(f"\nTarget median <= {TARGET_S} s: {t:.3f} s -> {verdict}")
@@ -255,7 +265,8 @@ def main() -> None:
             before = medians[label]
             print(
                 f"Against {ref} in the same rounds: {_util.ms(before)} before, {_util.ms(t)} now "
-                f"(ratio now / before {t / before:.3f})"
+                f"(ratio now / before {t / before:.3f}); `import cnncalc` {_util.ms(medians[import_labels[ref]])} "
+                f"before, {_util.ms(package)} now"
             )
 
         # What the command imports
@@ -309,6 +320,8 @@ def main() -> None:
         )
         total_import = sum(own for own, _, _ in imports_main)
         print(f"\nSum of all import self-times: {total_import / 1000:.1f} ms over {len(imports_main)} modules.")
+        loaded = run([python, "-c", LOADED_BY_IMPORT], work, env).stdout.split()
+        print(f"\n`import cnncalc` alone loads: {', '.join(loaded)} ({len(loaded)} module{'s' * (len(loaded) != 1)}).")
 
         if args.profile or t > TARGET_S:
             snippet = PROFILE_SNIPPET.format(args=ARGS, top=args.top)

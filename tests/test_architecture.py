@@ -7,7 +7,7 @@ conventions, bridge          consumers of the result (other tools' counts; PyTor
 render          tables and documents (also of the bridge's and conventions' reports)
 importer        PyTorch models -> specs (beside render; it checks its specs with the bridge)
 calc, drill     calculators and the interview drill
-cli             the command line
+cli, api        the two ways in, side by side: the command line and the Python API
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ LAYER = {
     "calc": 5,
     "drill": 6,
     "cli": 7,
+    "api": 7,
     "__main__": 8,
 }
 

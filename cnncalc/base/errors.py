@@ -2,7 +2,9 @@
 
 A `SpecIssue` is one problem with a spec, located at file:line:column, with a hint on how to fix it.
 `SpecError` carries one or more issues; the command line turns it into a located report and exit code 1.
-Anything else that escapes is a bug in cnncalc and keeps its traceback.
+Every error cnncalc raises for something its user gave it is a `CnncalcError`: `SpecError` (and
+`SpecPathError`), `UsageError` (an argument of the Python API it cannot use) and `ModelImportError` (a PyTorch
+module it cannot import). Anything else that escapes is a bug in cnncalc and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -52,9 +54,16 @@ class LayerSubject(NamedTuple):  # a named tuple: quick to define at start-up, a
 
 @dataclass(frozen=True)
 class SpecIssue:
-    """One problem. `count` and `layers` tell which layers share an issue that is reported once for all of them
-    (e.g. the same warning on 28 BatchNorm layers); `code` marks issues that programs may look for; `subject`
-    names the layer an issue is about, for programs (the message names it for people)."""
+    """One problem with a spec, an error or a warning (`severity`), located: `SpecError.issues` and
+    `Analysis.warnings` hold them.
+
+    - `message`, and `hint` (how to fix it; may be empty);
+    - `location`: `file`, `line` and `column` (1-based; 0 where unknown), written `file:line:column`;
+    - `count` and `layers` tell which layers share an issue that is reported once for all of them (e.g. the
+      same warning on 28 BatchNorm layers); `code` marks issues that programs may look for; `subject` names the
+      layer an issue is about, for programs (the message names it for people);
+    - `as_dict()` is its entry in the JSON output, `str(issue)` the lines the command line prints.
+    """
 
     message: str
     location: Location
@@ -93,9 +102,24 @@ class SpecIssue:
         return text
 
 
+class CnncalcError(Exception):
+    """The base class of every error cnncalc raises for something it was given: catch it to handle them all.
+
+    Its subclasses are `SpecError` (an invalid spec, with every problem located at file:line:column),
+    `SpecPathError` (a spec file that cannot be read), `UsageError` (an argument cnncalc cannot use) and
+    `ModelImportError` (a PyTorch module cnncalc cannot import). `str(error)` is the whole report.
+    """
+
+
 @dataclass
-class SpecError(Exception):
-    """One or more located problems with a spec."""
+class SpecError(CnncalcError):
+    """An invalid spec: one or more located problems, each a `SpecIssue` in `issues`.
+
+    `str(error)` has one line per problem, as the command line prints them (`net.yaml:3:5: error: 0 (conv2d):
+    spatial axis 0 has size 8 (+0 padding), smaller than the effective kernel 9; ...`), each followed by a
+    `hint:` line where there is one. Errors about an argument that changed the input (`input=` of the Python
+    API, `--input` on the command line) are located at that argument's name.
+    """
 
     issues: list[SpecIssue] = field(default_factory=list)
 
@@ -111,7 +135,27 @@ class SpecError(Exception):
 
 
 class SpecPathError(SpecError):
-    """The spec file itself cannot be read (missing, a directory, no permission): a usage error, exit code 2."""
+    """The spec file itself cannot be read (missing, a directory, no permission, too large, not UTF-8 text):
+    on the command line a usage error, exit code 2."""
+
+
+class UsageError(CnncalcError, ValueError):
+    """An argument cnncalc cannot use: a source that is neither a file, a bundled spec nor YAML text, a malformed
+    input shape, an unknown column, convention or dtype. A `ValueError` too; the message says what was expected."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(f"{message} ({hint})" if hint else message)
+
+
+class ModelImportError(CnncalcError):
+    """A PyTorch module cnncalc cannot turn into a spec (an operation it has no layer kind for, control flow that
+    depends on the data, ...). `message` says why; the importer's own exception is its `__cause__`."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
 
 
 class IssueCollector:

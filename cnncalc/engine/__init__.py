@@ -5,7 +5,14 @@ result = analyze_file("specs/resnet50.yaml")
 result.totals.params        # 25557032
 """
 
-from cnncalc.engine.analysis import InputOverrides, analyze_data, analyze_file, analyze_text, check_text
+from cnncalc.engine.analysis import (
+    InputOverrides,
+    analyze_data,
+    analyze_file,
+    analyze_loaded,
+    analyze_text,
+    check_text,
+)
 from cnncalc.engine.result import AnalysisResult, LayerRow, Totals
 
 __all__ = [
@@ -15,6 +22,7 @@ __all__ = [
     "Totals",
     "analyze_data",
     "analyze_file",
+    "analyze_loaded",
     "analyze_text",
     "check_text",
 ]

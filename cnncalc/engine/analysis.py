@@ -19,11 +19,13 @@ from cnncalc.language.yaml_source import LoadedDocument, SourceMap, load_yaml, r
 
 @dataclass(frozen=True)
 class InputOverrides:
-    """Command-line replacements for the spec's input section."""
+    """Replacements for the spec's input section (the command line's options, the Python API's arguments)."""
 
     shape: tuple[int, ...] | None = None  # channels + spatial sizes
     batch: int | None = None
     dtype: str | None = None
+    # What errors about these values call them: the options on the command line, the arguments in Python.
+    names: tuple[str, str, str] = ("--input", "--batch", "--dtype")
 
 
 def analyze_file(path: str | Path, overrides: InputOverrides | None = None) -> AnalysisResult:
@@ -33,7 +35,13 @@ def analyze_file(path: str | Path, overrides: InputOverrides | None = None) -> A
 
 def analyze_text(text: str, file: str = "<spec>", overrides: InputOverrides | None = None) -> AnalysisResult:
     """Analyze a spec; raise SpecError listing every error found."""
-    return _result_or_error(*_run(load_yaml(text, file), file, overrides))
+    return analyze_loaded(load_yaml(text, file), overrides)
+
+
+def analyze_loaded(loaded: LoadedDocument, overrides: InputOverrides | None = None) -> AnalysisResult:
+    """Analyze a spec already read by `load_yaml` (for callers that look at it first, such as the Python API,
+    which reads the input's rank before it reads a shape); raise SpecError listing every error found."""
+    return _result_or_error(*_run(loaded, loaded.source.file, overrides))
 
 
 def analyze_data(data: Mapping[str, Any], label: str = "<data>") -> AnalysisResult:
@@ -98,17 +106,18 @@ def _input_override_blamed(
         return None
     name = document.name or Path(file).stem
     given_text = "x".join(str(size) for size in given)
+    option = overrides.names[0]
     if len(given) != len(written):
         message = (
-            f"--input {given_text} has {len(given)} axes ({_AXES.get(len(given), '?')}); {name} is written for "
+            f"{option} {given_text} has {len(given)} axes ({_AXES.get(len(given), '?')}); {name} is written for "
             f"{len(written)} ({_AXES.get(len(written), '?')}) with C = {written[0]} (input.shape {list(written)})"
         )
     else:
-        message = f"--input {given_text} has C = {given[0]}; {name} is written for C = {written[0]} " + (
+        message = f"{option} {given_text} has C = {given[0]}; {name} is written for C = {written[0]} " + (
             f"(input.shape {list(written)})"
         )
     detail = f"with it the spec fails at {first_error.location}: {first_error.message}"
-    return SpecIssue(message, Location("--input"), detail)
+    return SpecIssue(message, Location(option), detail)
 
 
 def _input_settings(document: SpecDocument, overrides: InputOverrides | None) -> tuple[int, tuple[int, ...], int, str]:
@@ -116,15 +125,18 @@ def _input_settings(document: SpecDocument, overrides: InputOverrides | None) ->
     shape = tuple(overrides.shape) if overrides.shape is not None else tuple(document.input.shape)
     batch = overrides.batch if overrides.batch is not None else document.input.batch
     dtype = canonical_dtype(overrides.dtype or document.input.dtype)
+    input_name, batch_name, dtype_name = overrides.names
     if not 2 <= len(shape) <= 1 + limits.MAX_SPATIAL_AXES:
         raise SpecError.at(
-            Location("--input"), f"input {shape} needs channels and 1 to 3 spatial sizes", "e.g. --input 3x224x224"
+            Location(input_name),
+            f"input {shape} needs channels and 1 to 3 spatial sizes",
+            f"e.g. {input_name} 3x224x224",
         )
-    for option, size in [*(("--input", size) for size in shape), ("--batch", batch)]:
+    for option, size in [*((input_name, size) for size in shape), (batch_name, batch)]:
         if not 1 <= size <= limits.MAX_DIMENSION:
             raise SpecError.at(Location(option), f"size {size} is out of range (1 to {limits.MAX_DIMENSION:,})")
     if dtype not in DTYPE_BYTES:
-        raise SpecError.at(Location("--dtype"), f"unknown dtype {dtype!r}", f"one of: {', '.join(DTYPE_BYTES)}")
+        raise SpecError.at(Location(dtype_name), f"unknown dtype {dtype!r}", f"one of: {', '.join(DTYPE_BYTES)}")
     return shape[0], shape[1:], batch, dtype
 
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from cnncalc.engine.result import AnalysisResult
 from cnncalc.render.layer_columns import layer_table
 from cnncalc.render.machine import summary_lines
-from cnncalc.render.printer import Printer
+from cnncalc.render.printer import BOXED, PLAIN, Printer
 from cnncalc.render.view import DisplayRow
 
 if TYPE_CHECKING:
@@ -33,3 +33,21 @@ def print_analysis(
         printer.line(f"warning: {issue.location}: {issue.message}", style="yellow")
         if issue.hint:
             printer.line(f"    hint: {issue.hint}", style="dim")
+
+
+def analysis_text(
+    result: AnalysisResult,
+    rows: Sequence[DisplayRow],
+    headline: NetworkCount | None = None,
+    columns: Sequence[str] | None = None,
+    *,
+    width: int | None = None,
+    styled: bool = False,
+) -> str:
+    """What `print_analysis` draws, as text: plain, or with colour and box drawing (`styled`) as on a terminal;
+    fitted to `width` (None: every column whole, as into a file)."""
+    import io
+
+    buffer = io.StringIO()
+    print_analysis(Printer(width, buffer, BOXED if styled else PLAIN), result, rows, headline, columns)
+    return buffer.getvalue()

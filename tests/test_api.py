@@ -336,6 +336,7 @@ def test_the_attributes_are_the_keys_of_the_json(case, tmp_path):
     assert _as_json(result.receptive_field) == document["receptive_field"]
     assert [_as_json(layer) for layer in result.layers] == document["layers"]
     assert [issue.as_dict() for issue in result.warnings] == document["warnings"]
+    assert [_as_json(item) for item in result.uncounted] == document["uncounted"]
     totals = _as_json(result.totals)
     assert {key: value for key, value in totals.items() if key in document["totals"]} == document["totals"]
     assert all(value is None for key, value in totals.items() if key not in document["totals"])

@@ -53,6 +53,18 @@ USER_MODELS = textwrap.dedent(
             return torch.roll(self.conv(x), 1, dims=2).sum(dim=1)
 
 
+    class Branching(nn.Module):
+        # decides on a size in Python, as TensorFlow-style padding does: torch.fx alone cannot trace it
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+
+        def forward(self, x):
+            if x.shape[-1] % 2:
+                x = F.pad(x, (0, 1, 0, 1))
+            return F.adaptive_avg_pool2d(self.conv(x), 1)
+
+
     def make_tiny():
         return Tiny(width=4)
 
@@ -144,6 +156,21 @@ def test_a_user_file_with_a_class_a_factory_and_an_instance(models, tmp_path):
     assert "{name: adaptive_avg_pool2d, type: adaptive_avgpool2d, output_size: 1, functional: true}" in spec
     assert "{name: flatten, type: flatten, functional: true}" in spec
     assert "{name: stem, type: conv2d, out: 8, kernel: 3, padding: 1}" in spec
+
+
+def test_a_model_that_branches_on_sizes_is_traced_with_them_fixed(models, tmp_path):
+    output = tmp_path / "branching.yaml"
+    run = invoke("import", f"{models}:Branching", "-i", "3x8x8", "--check", "-o", str(output))
+    assert run.code == 0, run.output
+    text = output.read_text()
+    assert "  fixed: true" in text
+    assert "OK: all 2 layers match PyTorch" in run.stdout
+    refused = invoke("analyze", str(output), "--input", "3x9x9")
+    assert refused.code == 1 and "holds at input 3x8x8 only" in refused.stderr
+    assert invoke("analyze", str(output), "--batch", "4").code == 0  # the batch is free
+    # at an odd size the branch pads: an operation with no kind, named, with its line
+    odd = invoke("import", f"{models}:Branching", "-i", "3x9x9")
+    assert odd.code == 1 and "torch.nn.functional.pad" in odd.stderr and "F.pad(x, (0, 1, 0, 1))" in odd.stderr
 
 
 def test_constructor_arguments_pass_through(models):

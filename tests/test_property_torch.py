@@ -797,6 +797,22 @@ def make_linear(g: G, x: Meta) -> tuple[dict, Meta]:
     return entry, Meta((*x.shape[:-1], count), x.ch, x.sp)
 
 
+def make_uncounted(g: G, x: Meta) -> tuple[dict, Meta]:
+    """What `import --allow-uncounted` writes: the traced shape (here the input's, so the axes keep their roles),
+    with parameters and buffers it reads, and no work."""
+    entry: dict = {
+        "type": "uncounted",
+        "op": "torch.roll",
+        "shape": list(x.shape[1:]),
+        "traced_inputs": [list(x.shape[1:])],
+    }
+    if g.bool():
+        entry["params"] = g.int(1, 50)
+    if g.bool():
+        entry["buffers"] = g.int(1, 50)
+    return entry, x
+
+
 def make_mlp(g: G, x: Meta) -> tuple[dict, Meta]:
     hidden = g.int(1, 2 * g.lim.ch)
     entry: dict = {"type": "mlp", "hidden": hidden}
@@ -1309,6 +1325,7 @@ for _kind, _options in SIMPLE_OPTIONS.items():
     _applies = (lambda x: x.ch is not None) if _kind == "layer_scale" else any_tensor
     KINDS[_kind] = Kind(_applies, make_simple(_kind, _options), prepare=vary_layout(_applies))
 KINDS["linear"] = Kind(any_tensor, make_linear, prepare=vary_layout(any_tensor))
+KINDS["uncounted"] = Kind(any_tensor, make_uncounted)
 KINDS["mlp"] = Kind(any_tensor, make_mlp, prepare=vary_layout(any_tensor))
 KINDS["flatten"] = Kind(any_tensor, make_flatten, prepare=vary_layout(any_tensor))
 KINDS["reshape"] = Kind(any_tensor, make_reshape, prepare=vary_layout(any_tensor))

@@ -53,7 +53,9 @@ class Layer:
     - `params`, `trainable_params`, `buffers`, `macs`, `flops` (2 x MACs), `activation_bytes` (its output's
       bytes at the analysed dtype): whole batch, summed over a collapsed block;
     - `receptive_field`: one `FieldAxis` per spatial axis, or None where the output has no spatial axes or
-      every unit sees the whole input (`global_receptive_field` is then True).
+      every unit sees the whole input (`global_receptive_field` is then True);
+    - `functional`: the model runs it as a function call in `forward` (`F.relu(x)`), not as a module (a
+      collapsed block: every layer in it is one).
     """
 
     name: str
@@ -70,6 +72,7 @@ class Layer:
     receptive_field: tuple[FieldAxis, ...] | None
     global_receptive_field: bool
     layers: int
+    functional: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +131,14 @@ class _Drawing:
         return self  # immutable in use: `copy.deepcopy` of a result need not copy a whole network
 
 
+@dataclass(frozen=True)
+class Uncounted:
+    """An operation an imported spec keeps with its traced shape but whose work it does not count."""
+
+    layer: str
+    op: str
+
+
 @dataclass(frozen=True, repr=False)
 class Analysis:
     """The analysis of one network, as `cnncalc.analyze` and `cnncalc.summary` return it: typed, frozen data
@@ -139,6 +150,8 @@ class Analysis:
     - `totals`: a `Totals`; `layers`: a tuple of `Layer`, one per row of the table (collapsed to `depth`);
     - `receptive_field`: one `FieldAxis` per spatial axis, of the deepest spatial feature map (None when the
       network has none), and `receptive_field_layer`: the layer it belongs to;
+    - `uncounted`: the operations an imported spec carries without counting their work (`import
+      --allow-uncounted`), one `Uncounted` (layer path, PyTorch operation) each; empty for a complete spec;
     - `warnings`: a tuple of `SpecIssue` (e.g. paths that are not aligned where they merge), each located;
     - `convention`: how cnncalc counts, in words (the convention asked for with `convention=` is
       `totals.convention`).
@@ -160,6 +173,7 @@ class Analysis:
     receptive_field: tuple[FieldAxis, ...] | None
     receptive_field_layer: str | None
     layers: tuple[Layer, ...]
+    uncounted: tuple[Uncounted, ...]
     warnings: tuple[SpecIssue, ...]
     if TYPE_CHECKING:  # not a field (not compared, not in `dataclasses.asdict`): what the result is drawn from
         _drawing: _Drawing
@@ -249,6 +263,7 @@ def _layer(row: DisplayRow) -> Layer:
         receptive_field=None if row.global_field else _field(row.field),
         global_receptive_field=row.global_field,
         layers=row.layers,
+        functional=row.functional,
     )
 
 
@@ -292,6 +307,7 @@ def build_analysis(
         receptive_field=_field(result.receptive_field),
         receptive_field_layer=result.receptive_field_layer,
         layers=tuple(_layer(row) for row in rows),
+        uncounted=tuple(Uncounted(row.path, row.spec.op) for row in result.layers if row.kind == "uncounted"),
         warnings=result.warnings,
     )
     object.__setattr__(analysis, "_drawing", _Drawing(result, tuple(rows), headline, columns))  # frozen otherwise

@@ -126,6 +126,13 @@ def _input_settings(document: SpecDocument, overrides: InputOverrides | None) ->
     batch = overrides.batch if overrides.batch is not None else document.input.batch
     dtype = canonical_dtype(overrides.dtype or document.input.dtype)
     input_name, batch_name, dtype_name = overrides.names
+    if document.input.fixed and shape != tuple(document.input.shape):
+        written = "x".join(str(size) for size in document.input.shape)
+        raise SpecError.at(
+            Location(input_name),
+            f"this spec holds at input {written} only (`input.fixed`: its sizes were fixed when it was imported)",
+            f"import the model again at {'x'.join(str(size) for size in shape)}",
+        )
     if not 2 <= len(shape) <= 1 + limits.MAX_SPATIAL_AXES:
         raise SpecError.at(
             Location(input_name),

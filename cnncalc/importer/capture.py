@@ -34,6 +34,7 @@ class Capture:
     values: dict[torch.fx.Node, Any]
     second: dict[torch.fx.Node, Any] = field(default_factory=dict)
     second_tried: bool = False
+    fixed: bool = False  # traced with its shapes fixed (the fallback): the spec holds at this input only
 
     def shape(self, node: torch.fx.Node) -> tuple[int, ...]:
         value = self.values[node]
@@ -140,6 +141,133 @@ def _optional_arguments(module: nn.Module) -> dict[str, Any]:
     }
 
 
+class _ShapedProxy(torch.fx.Proxy):
+    """A proxy that knows its value on meta tensors: Python code in `forward` may read a tensor's shape (and
+    branch on it, as TensorFlow-style padding and resizing heads do), which plain symbolic tracing cannot."""
+
+    def _known(self) -> Any:
+        node = self.__dict__.get("node")  # not self.node: __getattr__ runs before __init__ has set it
+        return None if node is None else node.meta.get("value")
+
+    def __getattr__(self, name: str) -> Any:
+        value = self._known() if name in _CONCRETE_ATTRIBUTES else None
+        if isinstance(value, torch.Tensor):
+            return getattr(value, name)  # `x.shape`, `x.size(1)`, `x.dim()`: numbers, not graph nodes
+        return super().__getattr__(name)
+
+    def __len__(self) -> int:
+        value = self._known()
+        if value is None:
+            return super().__len__()  # type: ignore[misc]
+        return len(value)
+
+    def __iter__(self) -> Any:
+        value = self._known()
+        if isinstance(value, (tuple, list, torch.Tensor)):
+            return (self[index] for index in range(len(value)))
+        return super().__iter__()
+
+
+_CONCRETE_ATTRIBUTES = frozenset({"shape", "ndim", "dtype", "device", "is_cuda", "size", "dim", "numel", "layout"})
+
+
+class _ShapedTracer(_Tracer):
+    """Symbolic tracing that runs every operation on meta tensors as it records it (shapes fixed at the
+    traced input): the fallback for models whose `forward` branches on sizes."""
+
+    def __init__(self, arguments: list[Any]) -> None:
+        super().__init__()
+        self.arguments = list(arguments)
+        self.computing = False  # running an operation for its value: nothing it calls is recorded
+
+    def proxy(self, node: torch.fx.Node) -> torch.fx.Proxy:
+        return _ShapedProxy(node, self)
+
+    def call_module(self, module: nn.Module, forward: Any, args: Any, kwargs: Any) -> Any:
+        if self.computing:
+            return forward(*args, **kwargs)
+        return super().call_module(module, forward, args, kwargs)
+
+    def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict[str, Any]) -> Any:
+        if self.computing:
+            return attr_val
+        return super().getattr(attr, attr_val, parameter_proxy_cache)
+
+    def create_proxy(self, kind: str, target: Any, args: Any, kwargs: Any, *rest: Any, **options: Any) -> Any:
+        proxy = super().create_proxy(kind, target, args, kwargs, *rest, **options)
+        self.computing = True
+        try:
+            proxy.node.meta["value"] = self._value(kind, target, args, kwargs)
+        finally:
+            self.computing = False
+        return proxy
+
+    def _value(self, kind: str, target: Any, args: Any, kwargs: Any) -> Any:
+        def concrete(item: Any) -> Any:
+            return item.node.meta.get("value") if isinstance(item, torch.fx.Proxy) else item
+
+        args = torch.fx.node.map_aggregate(args, concrete)
+        kwargs = torch.fx.node.map_aggregate(kwargs, concrete)
+        if kind == "placeholder":
+            return self.arguments.pop(0) if self.arguments else None
+        if kind == "get_attr":
+            value: Any = self.root
+            for part in str(target).split("."):
+                value = getattr(value, part)
+            return value
+        if kind == "call_module":
+            return self.root.get_submodule(target)(*args, **kwargs)
+        if kind == "call_method":
+            return getattr(args[0], target)(*args[1:], **kwargs)
+        if kind == "call_function":
+            return target(*args, **kwargs)
+        return None
+
+
+def trace_with_shapes(module: nn.Module, input_shape: tuple[int, ...], label: str) -> Capture:
+    """The fallback capture: trace while running on meta tensors, the model's weights swapped for meta ones
+    for the time of the trace (the model itself is left as it is)."""
+    image = torch.zeros(input_shape, device="meta")
+    defaults = list(_optional_arguments(module).values())
+    meta = {
+        f"held.{name}": torch.empty_like(tensor, device="meta")
+        for named in (module.named_parameters, module.named_buffers)
+        for name, tensor in named(remove_duplicate=False)
+        if not tensor.is_meta
+    }
+    holder = _TraceHolder(module, [image, *defaults])
+    try:
+        with torch.no_grad(), _quiet_warnings():
+            torch.func.functional_call(holder, meta, (image,), strict=False)
+    except Exception as error:
+        raise ImportFailure(
+            f"{label}: torch.fx cannot trace this model's forward, even with its shapes fixed: "
+            f"{type(error).__name__}: {_first_line(error)}\n"
+            "  hint: data-dependent control flow (an `if` on a tensor's values) cannot be traced; "
+            "wrap that part in a submodule or a function marked with torch.fx.wrap"
+        ) from None
+    graph_module = holder.traced
+    values = {node: node.meta.get("value") for node in graph_module.graph.nodes}
+    capture = Capture(graph_module, module, dict(graph_module.named_modules()), input_shape, values)
+    capture.second_tried = True  # its shapes are the traced input's: no second input to compare with
+    capture.fixed = True
+    return capture
+
+
+class _TraceHolder(nn.Module):
+    def __init__(self, module: nn.Module, arguments: list[Any]) -> None:
+        super().__init__()
+        self.held = module
+        self.arguments = arguments
+        self.traced: torch.fx.GraphModule | None = None
+
+    def forward(self, image: torch.Tensor) -> None:
+        tracer = _ShapedTracer(self.arguments)
+        tracer.record_stack_traces = True
+        graph = tracer.trace(self.held, concrete_args=_optional_arguments(self.held) or None)
+        self.traced = torch.fx.GraphModule(tracer.root, graph, type(self.held).__name__)
+
+
 def trace(module: nn.Module, label: str) -> torch.fx.GraphModule:
     tracer = _Tracer()
     tracer.record_stack_traces = True
@@ -187,7 +315,10 @@ def capture(module: nn.Module, input_shape: tuple[int, ...], label: str) -> Capt
 
 
 def _capture(module: nn.Module, input_shape: tuple[int, ...], label: str) -> Capture:
-    graph_module = trace(module, label)
+    try:
+        graph_module = trace(module, label)
+    except ImportFailure:
+        return trace_with_shapes(module, input_shape, label)  # a forward that branches on sizes
     placeholders = [node for node in graph_module.graph.nodes if node.op == "placeholder"]
     if not placeholders:
         raise ImportFailure(f"{label}: forward takes no input")

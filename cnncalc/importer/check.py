@@ -16,7 +16,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from cnncalc.bridge.verify import LayerCheck, VerifyReport, buffer_count
 from cnncalc.engine.result import AnalysisResult
-from cnncalc.importer.capture import Capture, for_inference, network_arguments, run_interpreter, trace
+from cnncalc.importer.capture import Capture, capture, for_inference, network_arguments, run_interpreter
 from cnncalc.importer.convert import convert
 from cnncalc.importer.spec import layout
 
@@ -39,11 +39,12 @@ def check_against_model(
     module: nn.Module, result: AnalysisResult, label: str, allow_uncounted: bool = False
 ) -> VerifyReport:
     with for_inference(module):
-        graph_module = trace(module, label)
+        graph_module = capture(module, result.input_shape, label).graph_module  # the same capture as the import
         recorder = _CountingRecorder(graph_module)
         run_interpreter(recorder, network_arguments(graph_module, torch.zeros(result.input_shape, device="meta")))
-    capture = Capture(graph_module, module, dict(graph_module.named_modules()), result.input_shape, recorder.values)
-    conversion = convert(capture, allow_uncounted)
+    counted = Capture(graph_module, module, dict(graph_module.named_modules()), result.input_shape, recorder.values)
+    counted.second_tried = True  # the spec is compared at its own input only
+    conversion = convert(counted, allow_uncounted)
     layout(conversion)  # the paths the spec was written with
     layers = {layer.path: layer for layer in conversion.layers}
     parameters = dict(module.named_parameters())
@@ -56,10 +57,10 @@ def check_against_model(
             missing = {"shape": (), "params": 0, "buffers": 0, "flops": 0}
             checks.append(LayerCheck(row.path, row.kind, expected, missing, "no operation of the model has this path"))
             continue
-        called = capture.modules.get(str(layer.node.target)) if layer.node.op == "call_module" else None
+        called = counted.modules.get(str(layer.node.target)) if layer.node.op == "call_module" else None
         read = set(layer.parameters)
         measured = {
-            "shape": capture.shape(layer.output_node),
+            "shape": counted.shape(layer.output_node),
             "params": sum(parameters[name].numel() for name in read if name in parameters),
             "buffers": buffer_count(called)
             if called is not None

@@ -60,6 +60,7 @@ def import_module(
             "input:",
             f"  shape: [{', '.join(str(size) for size in input_shape)}]",
             f"  batch: {batch}",
+            *(["  fixed: true  # traced with its sizes fixed: it holds at this input only"] if captured.fixed else []),
             *(["blocks:", *block_lines] if block_lines else []),
             "layers:",
             *("  " + line for line in body),

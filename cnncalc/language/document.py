@@ -63,6 +63,9 @@ class InputSpec(_Strict):
     shape: Annotated[list[Dimension], Field(min_length=2, max_length=1 + limits.MAX_SPATIAL_AXES)]
     batch: Dimension = 1
     dtype: DtypeName = "float32"
+    # true: the layers hold at this shape only (an import that had to fix the model's shape arithmetic at the
+    # traced size); another shape is refused rather than analyzed with sizes that belong to this one
+    fixed: bool = False
 
 
 class BlockDef(_Strict):

@@ -52,9 +52,9 @@ def to_dict(result: AnalysisResult, rows: list[DisplayRow], headline: NetworkCou
         "receptive_field": field_axes(result.receptive_field),
         "receptive_field_layer": result.receptive_field_layer,
         "layers": [_layer_dict(row) for row in rows],
-        "warnings": [issue.as_dict() for issue in result.warnings],
         # Operations an imported spec carries without counting them (`import --allow-uncounted`).
         "uncounted": [{"layer": row.path, "op": row.spec.op} for row in result.layers if row.kind == "uncounted"],
+        "warnings": [issue.as_dict() for issue in result.warnings],
     }
 
 

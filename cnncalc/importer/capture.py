@@ -69,9 +69,42 @@ class _Recorder(torch.fx.Interpreter):
         self.values: dict[torch.fx.Node, Any] = {}
 
     def run_node(self, node: torch.fx.Node) -> Any:
-        result = super().run_node(node)
+        result = _same_shape_shortcut(self, node)
+        if result is None:
+            result = super().run_node(node)
         self.values[node] = result
         return result
+
+
+_ELEMENTWISE_MODULES = (
+    nn.ReLU, nn.ReLU6, nn.SiLU, nn.GELU, nn.Hardswish, nn.Hardsigmoid, nn.Sigmoid, nn.Tanh, nn.LeakyReLU, nn.ELU,
+    nn.Mish, nn.Identity, nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d,
+)  # fmt: skip
+_BATCHNORM_RANKS = {nn.BatchNorm1d: (2, 3), nn.BatchNorm2d: (4,), nn.BatchNorm3d: (5,)}
+
+
+def _same_shape_shortcut(interpreter: torch.fx.Interpreter, node: torch.fx.Node) -> Any:
+    """The input itself, for a module call whose output has its input's shape and that PyTorch would accept
+    (the same checks: channels, normalized shape), else None. Running BatchNorm on meta tensors goes through a
+    slow Python decomposition; the shapes are known without it."""
+    if node.op != "call_module" or len(node.args) != 1 or node.kwargs or not isinstance(node.args[0], torch.fx.Node):
+        return None
+    module = interpreter.submodules.get(str(node.target))
+    value = interpreter.env.get(node.args[0])
+    if module is None or not isinstance(value, torch.Tensor) or not value.is_meta:
+        return None
+    kind = type(module)
+    if kind in _ELEMENTWISE_MODULES:
+        return value
+    if kind in _BATCHNORM_RANKS:
+        accepted = value.dim() in _BATCHNORM_RANKS[kind] and value.shape[1] == module.num_features  # type: ignore[union-attr]
+        return value if accepted else None
+    if kind is nn.LayerNorm:
+        normalized = tuple(module.normalized_shape)  # type: ignore[union-attr]
+        return value if tuple(value.shape[-len(normalized) :]) == normalized else None
+    if kind is nn.GroupNorm:
+        return value if value.dim() >= 2 and value.shape[1] == module.num_channels else None
+    return None
 
 
 @contextlib.contextmanager
@@ -268,9 +301,11 @@ class _TraceHolder(nn.Module):
         self.traced = torch.fx.GraphModule(tracer.root, graph, type(self.held).__name__)
 
 
-def trace(module: nn.Module, label: str) -> torch.fx.GraphModule:
+def trace(module: nn.Module, label: str, stack_traces: bool = False) -> torch.fx.GraphModule:
+    """The symbolic trace; `stack_traces` records each node's line of code (for error messages: it costs
+    about as much as the trace itself)."""
     tracer = _Tracer()
-    tracer.record_stack_traces = True
+    tracer.record_stack_traces = stack_traces
     try:
         graph = tracer.trace(module, concrete_args=_optional_arguments(module) or None)
     except Exception as error:  # the model's own code raised while being traced
@@ -308,15 +343,15 @@ def _quiet_warnings() -> Iterator[None]:
         yield
 
 
-def capture(module: nn.Module, input_shape: tuple[int, ...], label: str) -> Capture:
+def capture(module: nn.Module, input_shape: tuple[int, ...], label: str, stack_traces: bool = False) -> Capture:
     """Trace `module` and run it at `input_shape` (batch first); a second, larger input is run when needed."""
     with for_inference(module):
-        return _capture(module, input_shape, label)
+        return _capture(module, input_shape, label, stack_traces)
 
 
-def _capture(module: nn.Module, input_shape: tuple[int, ...], label: str) -> Capture:
+def _capture(module: nn.Module, input_shape: tuple[int, ...], label: str, stack_traces: bool) -> Capture:
     try:
-        graph_module = trace(module, label)
+        graph_module = trace(module, label, stack_traces)
     except ImportFailure:
         return trace_with_shapes(module, input_shape, label)  # a forward that branches on sizes
     placeholders = [node for node in graph_module.graph.nodes if node.op == "placeholder"]

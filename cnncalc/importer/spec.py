@@ -41,7 +41,8 @@ def import_module(
     full_shape = (batch, *input_shape)
     captured = capture(module, full_shape, label)
     conversion = convert(captured, allow_uncounted)
-    if conversion.unsupported:
+    if conversion.unsupported:  # traced again with each operation's line of code, for the message
+        conversion = convert(capture(module, full_shape, label, stack_traces=True), allow_uncounted)
         raise ImportFailure(unsupported_message(label, conversion.unsupported))
     placeholder = next(node for node in captured.graph_module.graph.nodes if node.op == "placeholder")  # the image
     if not conversion.layers:

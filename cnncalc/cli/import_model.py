@@ -36,7 +36,11 @@ def import_command(
     name: Annotated[str | None, typer.Option("--name", help="The spec's name (default: the model's).")] = None,
     arguments: Annotated[
         list[str] | None,
-        typer.Option("--arg", help="KEY=VALUE passed to the model's constructor or factory, e.g. num_classes=10."),
+        typer.Option(
+            "--arg",
+            metavar="KEY=VALUE",
+            help="A keyword argument for the model's constructor or factory, e.g. num_classes=10 (repeatable).",
+        ),
     ] = None,
     check: Annotated[
         bool,

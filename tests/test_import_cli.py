@@ -280,3 +280,11 @@ def test_importing_leaves_the_users_model_as_it_was():
     assert {name: module.training for name, module in model.named_modules()} == modes
     after = model.state_dict()
     assert all(after[name].device.type == "cpu" and torch.equal(after[name], before[name]) for name in before)
+
+
+def test_without_torch_import_says_what_to_install(monkeypatch):
+    monkeypatch.setattr("cnncalc.bridge.require.torch_available", lambda: False)
+    outcome = invoke("import", "torchvision:resnet18", "-i", "3x224x224")
+    assert outcome.code == 3
+    assert "`cnncalc import` traces the model with PyTorch, which is not installed" in outcome.stderr
+    assert 'pip install "cnncalc[torch]"' in outcome.stderr

@@ -16,11 +16,11 @@ def torch_available() -> bool:
     return importlib.util.find_spec("torch") is not None
 
 
-def torch_or_exit(command: str) -> None:
+def torch_or_exit(command: str, needs: str = "builds the network in PyTorch") -> None:
     """Exit with code 3 and an install hint when torch is not installed."""
     if not torch_available():
         print(
-            f"error: `cnncalc {command}` builds the network in PyTorch, which is not installed.\n"
+            f"error: `cnncalc {command}` {needs}, which is not installed.\n"
             f"  hint: {INSTALL_HINT}   (the other commands work without it)",
             file=sys.stderr,
         )

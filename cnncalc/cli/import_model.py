@@ -68,7 +68,7 @@ def import_command(
     """
     from cnncalc.bridge.require import torch_or_exit
 
-    torch_or_exit("import")
+    torch_or_exit("import", "traces the model with PyTorch")
     shape = parse_input_shape(input_shape)
     assert shape is not None
     try:

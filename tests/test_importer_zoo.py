@@ -134,3 +134,29 @@ def test_an_imported_torchvision_model_counts_as_its_zoo_spec_in_every_conventio
     imported = analyze_text(import_module(build(f"torchvision:{model}", {}).module, zoo.input_shape[1:]).text)
     for convention in convention_names():
         assert count_as(imported, convention).headline == count_as(zoo, convention).headline, convention
+
+
+@pytest.mark.parametrize("name", ["r3d_18", "mc3_18", "r2plus1d_18"])
+def test_torchvision_video_models_round_trip(name):
+    """3-d convolutions, written by torchvision as subclasses of nn.Conv3d that keep its forward."""
+    _round_trip(f"torchvision:{name}", (3, 8, 64, 64))
+
+
+def test_a_segmentation_model_is_its_out_entry_and_names_what_it_cannot_write():
+    """fcn_resnet50 returns {"out": ...} and upsamples to the input's size (a size taken from another tensor:
+    "Write any modern vision network" adds it). Its builder would download backbone weights: it must not."""
+    with pytest.raises(ImportFailure) as failure:
+        import_module(build("torchvision:fcn_resnet50", {}).module, (3, 224, 224))
+    assert "torch.nn.functional.interpolate: to the size of another tensor" in failure.value.message
+    spec = import_module(build("torchvision:fcn_resnet50", {}).module, (3, 224, 224), allow_uncounted=True)
+    result = analyze_text(spec.text)
+    module = build("torchvision:fcn_resnet50", {}).module.to("meta").eval()
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        output = module(torch.zeros(1, 3, 224, 224, device="meta"))["out"]
+    assert result.layers[result.output_index].output_shape == tuple(output.shape) == (1, 21, 224, 224)
+    assert result.totals.params == sum(parameter.numel() for parameter in module.parameters()) == 32_957_013
+    assert result.totals.flops == counter.get_total_flops()  # the bilinear upsampling counts no FLOPs there
+    assert [row.kind for row in result.layers].count("uncounted") == 1

@@ -153,9 +153,9 @@ class _Tracer(torch.fx.Tracer):
     (timm's self-attention: one `attention` layer instead of its reshapes and permutes of the batch axis)."""
 
     def is_leaf_module(self, module: nn.Module, qualified_name: str) -> bool:
-        from cnncalc.importer.ops import library_leaf
+        from cnncalc.importer.ops import module_handler
 
-        return library_leaf(module) is not None or super().is_leaf_module(module, qualified_name)
+        return module_handler(module) is not None or super().is_leaf_module(module, qualified_name)
 
 
 def _optional_arguments(module: nn.Module) -> dict[str, Any]:

@@ -367,6 +367,8 @@ class Converter:
                 continue
             if node.op == "output":
                 result = node.args[0]
+                if isinstance(result, dict) and isinstance(result.get("out"), torch.fx.Node):
+                    result = result["out"]  # torchvision's segmentation models: the `out` entry is the output
                 if not isinstance(result, torch.fx.Node):
                     self.report(
                         node, Unsupported("a forward that returns several values", "cnncalc follows one output")
@@ -380,8 +382,8 @@ class Converter:
                 self.alias[node] = self.absorbed[node]
                 continue
             self.convert_node(node)
-        assert output is not None
-        return Conversion(self.layers, output, list(self.unsupported.values()), self.unused_parameters())
+        placeholder = next(node for node in self.capture.graph_module.graph.nodes if node.op == "placeholder")
+        return Conversion(self.layers, output or placeholder, list(self.unsupported.values()), self.unused_parameters())
 
     def convert_node(self, node: torch.fx.Node) -> None:
         self.read_by_node = []
@@ -416,7 +418,7 @@ class Converter:
     def map_node(self, node: torch.fx.Node) -> Any:
         if node.op == "call_module":
             module = self.capture.modules[str(node.target)]
-            handler = ops.MODULES.get(type(module)) or ops.library_leaf(module)
+            handler = ops.module_handler(module)
             if handler is None:
                 return Unsupported(type(module).__name__, "a module class cnncalc has no layer kind for")
             if any(True for _ in module.parameters()) and self.module_calls[str(node.target)]:

@@ -263,7 +263,8 @@ def _upsample_fields(
             isinstance(size, (list, tuple)) and any(isinstance(item, torch.fx.Node) for item in size)
         ):
             return Unsupported(
-                "interpolate to the size of another tensor", "cnncalc cannot yet take a size from another layer"
+                converter.op_name(node),
+                "to the size of another tensor: cnncalc cannot take a size from another layer yet",
             )
         fields["size"] = axes(size)
     if mode != "nearest":
@@ -747,6 +748,19 @@ def library_leaf(module: nn.Module) -> ModuleHandler | None:
         )
         return _timm_attention if plain else None
     return None
+
+
+def module_handler(module: nn.Module) -> ModuleHandler | None:
+    """How a module call maps to a kind: by its torch.nn class, by the torch.nn class it subclasses without
+    changing `forward` (torchvision's Conv3DSimple is an nn.Conv3d), or as a library module cnncalc knows."""
+    cls = type(module)
+    handler = MODULES.get(cls)
+    if handler is not None:
+        return handler
+    for base in cls.__mro__[1:]:
+        if base in MODULES:
+            return MODULES[base] if cls.forward is base.forward else None
+    return library_leaf(module)
 
 
 def optional_function_table() -> dict[Any, Handler]:

@@ -87,7 +87,10 @@ def _library_factory(library: str, name: str, target: str) -> Any:
         available = set(package.models.list_models())
         if name not in available:
             raise ImportFailure(f"{target}: torchvision has no model {name!r}{_close(name, available)}", usage=True)
-        return lambda arguments: package.models.get_model(name, weights=None, **arguments)
+        builder = package.models.get_model_builder(name)
+        # segmentation and detection builders download their backbone's weights unless told not to
+        extra = {"weights_backbone": None} if "weights_backbone" in inspect.signature(builder).parameters else {}
+        return lambda arguments: builder(**{"weights": None, **extra, **arguments})
     if not package.is_model(name):
         raise ImportFailure(
             f"{target}: timm has no model {name!r}{_close(name, set(package.list_models()))}", usage=True

@@ -754,13 +754,13 @@ def module_handler(module: nn.Module) -> ModuleHandler | None:
     """How a module call maps to a kind: by its torch.nn class, by the torch.nn class it subclasses without
     changing `forward` (torchvision's Conv3DSimple is an nn.Conv3d), or as a library module cnncalc knows."""
     cls = type(module)
-    handler = MODULES.get(cls)
+    handler = MODULES.get(cls) or library_leaf(module)
     if handler is not None:
         return handler
     for base in cls.__mro__[1:]:
         if base in MODULES:
             return MODULES[base] if cls.forward is base.forward else None
-    return library_leaf(module)
+    return None
 
 
 def optional_function_table() -> dict[Any, Handler]:

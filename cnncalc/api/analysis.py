@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from cnncalc.base.errors import SpecIssue
 from cnncalc.base.tensor import AxisField
 from cnncalc.engine.result import AnalysisResult
-from cnncalc.render.headline import headline_keys
+from cnncalc.render.machine import totals_dict
 from cnncalc.render.view import DisplayRow, axis_names
 
 if TYPE_CHECKING:
@@ -274,36 +274,15 @@ def build_analysis(
     columns: tuple[str, ...] | None = None,
 ) -> Analysis:
     """The API's result for the engine's `result`, shown as `rows`, with the headline of a convention."""
-    totals = result.totals
-    batch = totals.batch
-    keys = headline_keys(result, headline)
     analysis = Analysis(
         name=result.name,
         file=result.file,
         convention=result.convention,
         input_shape=result.input_shape,
         output_shape=result.output_shape,
-        batch=batch,
+        batch=result.totals.batch,
         dtype=result.dtype,
-        totals=Totals(
-            params=totals.params,
-            trainable_params=totals.trainable_params,
-            non_trainable_params=totals.non_trainable_params,
-            buffers=totals.buffers,
-            macs=totals.macs,
-            flops=totals.flops,
-            macs_per_sample=totals.macs // batch,
-            flops_per_sample=totals.flops // batch,
-            param_bytes=totals.param_bytes,
-            buffer_bytes=totals.buffer_bytes,
-            activation_bytes=totals.activation_bytes,
-            peak_activation_bytes=totals.peak_activation_bytes,
-            convention=keys["convention"],
-            headline=keys["headline"],
-            headline_unit=keys["headline_unit"],
-            headline_label=keys.get("headline_label"),
-            headline_failure=keys.get("headline_failure"),
-        ),
+        totals=Totals(**totals_dict(result, headline)),
         receptive_field=_field(result.receptive_field),
         receptive_field_layer=result.receptive_field_layer,
         layers=tuple(_layer(row) for row in rows),

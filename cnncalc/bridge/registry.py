@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 from torch import nn
@@ -49,6 +50,7 @@ class BuildContext:
 
 Builder = Callable[[LayerSchema, BuildContext], nn.Module]
 BUILDERS: dict[str, Builder] = {}
+Entry = TypeVar("Entry")
 
 # (the built module, the layer's spec, its context) -> what the forward pass runs with the layer's inputs
 Run = Callable[..., torch.Tensor]
@@ -58,25 +60,18 @@ FUNCTIONAL_FORMS: dict[str, RunFactory] = {}
 
 
 def builds(*kinds: str) -> Callable[[Builder], Builder]:
-    def register(builder: Builder) -> Builder:
-        for kind in kinds:
-            if kind in BUILDERS:
-                raise RuntimeError(f"layer kind {kind!r} has two torch builders")
-            BUILDERS[kind] = builder
-        return builder
-
-    return register
+    return _register_once(BUILDERS, "torch builders", kinds)
 
 
-def _register_once(
-    table: dict[str, RunFactory], what: str, kinds: tuple[str, ...]
-) -> Callable[[RunFactory], RunFactory]:
-    def register(factory: RunFactory) -> RunFactory:
+def _register_once(table: dict[str, Entry], what: str, kinds: tuple[str, ...]) -> Callable[[Entry], Entry]:
+    """A decorator that puts its function in `table` under each kind; a kind can be registered only once."""
+
+    def register(entry: Entry) -> Entry:
         for kind in kinds:
             if kind in table:
                 raise RuntimeError(f"layer kind {kind!r} has two {what}")
-            table[kind] = factory
-        return factory
+            table[kind] = entry
+        return entry
 
     return register
 

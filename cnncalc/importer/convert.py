@@ -46,7 +46,6 @@ class Converter:
         self.capture = capture
         self.allow_uncounted = allow_uncounted
         self.layers: list[Layer] = []
-        self.layer_of: dict[torch.fx.Node, Layer] = {}
         self.alias: dict[torch.fx.Node, torch.fx.Node] = {}
         self.learned: dict[torch.fx.Node, torch.fx.Node] = {}  # node -> the get_attr it is derived from
         self.splits: dict[torch.fx.Node, tuple[str, dict[str, Any], torch.fx.Node]] = {}
@@ -413,7 +412,6 @@ class Converter:
         )
         layer.last_node = self.chain_ends.get(node)
         self.layers.append(layer)
-        self.layer_of[node] = layer
 
     def map_node(self, node: torch.fx.Node) -> Any:
         if node.op == "call_module":

@@ -8,7 +8,6 @@ fields, a PassThrough, a NotATensor or an Unsupported with the reason.
 
 from __future__ import annotations
 
-import math
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -136,6 +135,17 @@ def _maxpool(converter: Any, node: torch.fx.Node, module: nn.Module) -> Mapped:
     )
 
 
+def _pool_window(kernel: Any, stride: Any, padding: Any) -> dict[str, Any]:
+    """A pooling window's kernel, and its stride and padding where they are not the defaults (stride: the
+    kernel; PyTorch's functional forms also pass None or [] for that)."""
+    fields: dict[str, Any] = {"kernel": axes(kernel)}
+    if stride is not None and stride != [] and axes(stride) != axes(kernel):
+        fields["stride"] = axes(stride)
+    if axes(padding) != 0:
+        fields["padding"] = axes(padding)
+    return fields
+
+
 def _max_pool_fields(
     converter: Any,
     node: torch.fx.Node,
@@ -146,11 +156,7 @@ def _max_pool_fields(
     dilation: Any,
     ceil_mode: bool,
 ) -> Mapped:
-    fields: dict[str, Any] = {"kernel": axes(kernel)}
-    if stride is not None and axes(stride) != axes(kernel) and stride != []:
-        fields["stride"] = axes(stride)
-    if axes(padding) != 0:
-        fields["padding"] = axes(padding)
+    fields = _pool_window(kernel, stride, padding)
     if axes(dilation) != 1:
         fields["dilation"] = axes(dilation)
     if ceil_mode:
@@ -185,11 +191,7 @@ def _avg_pool_fields(
     count_include_pad: bool,
     divisor: int | None,
 ) -> Mapped:
-    fields: dict[str, Any] = {"kernel": axes(kernel)}
-    if stride is not None and stride != [] and axes(stride) != axes(kernel):
-        fields["stride"] = axes(stride)
-    if axes(padding) != 0:
-        fields["padding"] = axes(padding)
+    fields = _pool_window(kernel, stride, padding)
     if ceil_mode:
         fields["ceil_mode"] = True
     if not count_include_pad:
@@ -772,7 +774,3 @@ def optional_function_table() -> dict[Any, Handler]:
     if ops is not None:
         table[ops.stochastic_depth] = _stochastic_depth
     return table
-
-
-def product(values: Any) -> int:
-    return math.prod(values)

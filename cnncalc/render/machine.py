@@ -23,8 +23,6 @@ if TYPE_CHECKING:
 
 def to_dict(result: AnalysisResult, rows: list[DisplayRow], headline: NetworkCount | None = None) -> dict[str, Any]:
     """The JSON document. Keys documented in the README are stable; new keys may be added."""
-    totals = result.totals
-    batch = totals.batch
     return {
         "cnncalc_version": __version__,
         "name": result.name,
@@ -32,29 +30,36 @@ def to_dict(result: AnalysisResult, rows: list[DisplayRow], headline: NetworkCou
         "convention": result.convention,
         "input_shape": list(result.input_shape),
         "output_shape": list(result.output_shape),
-        "batch": batch,
+        "batch": result.totals.batch,
         "dtype": result.dtype,
-        "totals": {
-            "params": totals.params,
-            "trainable_params": totals.trainable_params,
-            "non_trainable_params": totals.non_trainable_params,
-            "buffers": totals.buffers,
-            "macs": totals.macs,
-            "flops": totals.flops,
-            "macs_per_sample": totals.macs // batch,
-            "flops_per_sample": totals.flops // batch,
-            "param_bytes": totals.param_bytes,
-            "buffer_bytes": totals.buffer_bytes,
-            "activation_bytes": totals.activation_bytes,
-            "peak_activation_bytes": totals.peak_activation_bytes,
-            **headline_keys(result, headline),
-        },
+        "totals": totals_dict(result, headline),
         "receptive_field": field_axes(result.receptive_field),
         "receptive_field_layer": result.receptive_field_layer,
         "layers": [_layer_dict(row) for row in rows],
         # Operations an imported spec carries without counting them (`import --allow-uncounted`).
         "uncounted": [{"layer": row.path, "op": row.spec.op} for row in result.layers if row.kind == "uncounted"],
         "warnings": [issue.as_dict() for issue in result.warnings],
+    }
+
+
+def totals_dict(result: AnalysisResult, headline: NetworkCount | None = None) -> dict[str, Any]:
+    """The JSON's `totals` (the Python API's `Totals` holds the same keys)."""
+    totals = result.totals
+    batch = totals.batch
+    return {
+        "params": totals.params,
+        "trainable_params": totals.trainable_params,
+        "non_trainable_params": totals.non_trainable_params,
+        "buffers": totals.buffers,
+        "macs": totals.macs,
+        "flops": totals.flops,
+        "macs_per_sample": totals.macs // batch,
+        "flops_per_sample": totals.flops // batch,
+        "param_bytes": totals.param_bytes,
+        "buffer_bytes": totals.buffer_bytes,
+        "activation_bytes": totals.activation_bytes,
+        "peak_activation_bytes": totals.peak_activation_bytes,
+        **headline_keys(result, headline),
     }
 
 

@@ -72,7 +72,13 @@ def single_thread():
 
 @dataclass(frozen=True)
 class Meta:
-    """A tensor as the engine sees it: shape (batch first), channel axis and spatial axes."""
+    """A tensor: shape (batch first), and the roles the engine must give its axes (channel axis, spatial axes).
+
+    PyTorch's layers read axes by position (a conv2d takes any 4-d tensor, attention any 3-d one), so what a
+    layer accepts is decided by the shape alone: `channels`, `spatial`, `image` and `tokens` are positional.
+    The roles are what cnncalc tracks through reshapes and permutes (never guessing), kept here independently:
+    they decide what `in_channels` and a layer_scale without `dim` read, which the tests check.
+    """
 
     shape: tuple[int, ...]
     ch: int | None
@@ -88,22 +94,32 @@ class Meta:
 
     @property
     def channels(self) -> int:
-        assert self.ch is not None
-        return self.shape[self.ch]
+        """Axis 1, which PyTorch's image layers and channel norms read as channels."""
+        return self.shape[1]
 
     @property
     def spatial(self) -> tuple[int, ...]:
-        return tuple(self.shape[axis] for axis in self.sp)
+        """Axes 2, 3, ...: what PyTorch's image layers read as spatial."""
+        return self.shape[2:]
 
     @property
     def image(self) -> bool:
-        """(B, C, *spatial) with 1 to 3 spatial axes: what convolutions and pools take."""
-        return self.ch == 1 and 1 <= len(self.sp) <= 3 and self.sp == tuple(range(2, self.rank))
+        """(B, C, *spatial) by position with 1 to 3 spatial axes: what convolutions and pools take."""
+        return 3 <= self.rank <= 5
 
     @property
     def tokens(self) -> bool:
-        """A (B, N, D) sequence without spatial axes: what the transformer kinds take."""
-        return self.rank == 3 and not self.sp
+        """(B, N, D) by position: what the transformer kinds take."""
+        return self.rank == 3
+
+    @property
+    def in_channels_known(self) -> bool:
+        """Whether `in_channels` is axis 1 (an expression may then use it for the positional channels)."""
+        return self.ch == 1
+
+    def view(self) -> Meta:
+        """The output roles of a layer that reads and writes an image by position: channels 1, spatial 2..."""
+        return Meta(self.shape, 1, tuple(range(2, self.rank)))
 
     def with_shape(self, shape: tuple[int, ...]) -> Meta:
         return Meta(tuple(shape), self.ch, self.sp)
@@ -236,6 +252,7 @@ class Net:
         self.name = "input"
         self.count = 0
         self.nodes = 0  # layers the engine should expand the entries to
+        self.expected_params: dict[str, int] = {}  # layer_scale entries: what PyTorch's scale holds
 
     @property
     def meta(self) -> Meta:
@@ -259,6 +276,9 @@ class Net:
         elif self.g.rare():
             full["from"] = self.name  # the default, written out
         full.update(entry)
+        if full.get("type") == "layer_scale" and "when" not in full:
+            source = self.metas[src] if isinstance(src, str) else self.meta
+            self.expected_params[name] = layer_scale_params(full, source)
         if self.g.rare() and "when" not in full:
             full["frozen"] = True
         if self.g.rare() and full.get("type") in STATELESS:
@@ -324,7 +344,7 @@ def any_tensor(x: Meta) -> bool:
 
 
 def is_image(rank: int | None = None) -> Callable[[Meta], bool]:
-    return lambda x: x.image and (rank is None or len(x.sp) == rank)
+    return lambda x: x.image and (rank is None or x.rank - 2 == rank)
 
 
 # --- convolutions ----------------------------------------------------------------------------------
@@ -398,10 +418,11 @@ def padding_mode(g: G, sizes: tuple[int, ...], pads: list[tuple[int, int]]) -> s
     return mode
 
 
-def out_channels(g: G, in_channels: int, groups: int) -> tuple[int | str, int]:
+def out_channels(g: G, x: Meta, groups: int) -> tuple[int | str, int]:
     """A channel count that is a multiple of groups; sometimes written as an expression of in_channels."""
     count = groups * g.int(1, max(1, g.lim.ch // groups))
-    if count % in_channels == 0 and g.rare():
+    in_channels = x.channels
+    if x.in_channels_known and count % in_channels == 0 and g.rare():
         return f"in_channels * {count // in_channels}", count
     return count, count
 
@@ -411,7 +432,7 @@ def make_conv(kind: str) -> Make:
         geometry, out, pads = conv_geometry(g, x)
         channels = x.channels
         groups = g.pick(divisors(channels)) if g.bool() else 1
-        written, count = out_channels(g, channels, groups)
+        written, count = out_channels(g, x, groups)
         entry = {"type": kind, "out": written, **geometry}
         g.field(entry, "groups", groups, 1)
         if g.bool():
@@ -440,10 +461,10 @@ def make_depthwise(g: G, x: Meta) -> tuple[dict, Meta]:
 
 
 def make_pointwise(g: G, x: Meta) -> tuple[dict, Meta]:
-    rank = len(x.sp)
+    rank = x.rank - 2
     stride_field, stride = axes(g, [(1, 3)] * rank)
     groups = g.pick(divisors(x.channels)) if g.bool() else 1
-    written, count = out_channels(g, x.channels, groups)
+    written, count = out_channels(g, x, groups)
     entry = {"type": "pointwise", "out": written}
     g.field(entry, "stride", stride, (1,) * rank, stride_field)
     g.field(entry, "groups", groups, 1)
@@ -575,7 +596,7 @@ def make_global(kind: str) -> Make:
         if keepdim or g.bool():
             entry["keepdim"] = keepdim
         if keepdim:
-            return entry, image(x.batch, x.channels, (1,) * len(x.sp))
+            return entry, image(x.batch, x.channels, (1,) * len(x.spatial))
         return entry, Meta((x.batch, x.channels), 1, ())
 
     return make
@@ -708,7 +729,7 @@ def make_batchnorm(kind: str) -> Make:
 
 def make_layernorm(g: G, x: Meta) -> tuple[dict, Meta]:
     entry: dict = {"type": "layernorm"}
-    if x.ch == 1 and g.bool():
+    if g.bool():
         entry["channels_first"] = True
     else:
         dims = g.int(1, min(3, x.rank - 1))
@@ -721,7 +742,7 @@ def make_layernorm(g: G, x: Meta) -> tuple[dict, Meta]:
 
 
 def groupnorm_applies(x: Meta) -> bool:
-    return x.ch == 1 and x.channels * values_per_channel(x) > 1
+    return x.rank >= 2 and x.channels * values_per_channel(x) > 1
 
 
 def make_groupnorm(g: G, x: Meta) -> tuple[dict, Meta]:
@@ -754,9 +775,28 @@ def make_simple(kind: str, options: Callable[[G, Meta], dict] | None = None) -> 
         entry = {"type": kind}
         if options is not None:
             entry.update(options(g, x))
+        if kind == "pos_embed":  # a (B, N, D) sequence from then on, whatever the axes held before
+            return entry, Meta(x.shape, 2, ())
         return entry, x
 
     return make
+
+
+def layer_scale_options(g: G, x: Meta) -> dict:
+    """`dim` where the engine cannot know the channel axis (it must refuse a layer_scale without), and now and
+    then elsewhere, as a number from either end."""
+    options: dict = {"init": 0.5} if g.bool() else {}
+    if x.ch is None or g.bool():
+        axis = g.int(1, x.rank - 1)
+        options["dim"] = axis - x.rank if g.bool() else axis
+    return options
+
+
+def layer_scale_params(entry: dict, x: Meta) -> int:
+    """What PyTorch's learned scale holds: one value per entry of the axis it scales."""
+    axis = entry["dim"] % x.rank if "dim" in entry else x.ch
+    assert axis is not None
+    return x.shape[axis]
 
 
 def inplace(g: G, x: Meta) -> dict:
@@ -781,7 +821,7 @@ SIMPLE_OPTIONS: dict[str, Callable[[G, Meta], dict] | None] = {
     "prelu": lambda g, x: {"per_channel": g.bool(), "init": 0.1} if g.bool() else {},
     "dropout": lambda g, x: {"p": g.pick([0.0, 0.1, 0.5]), **inplace(g, x)},
     "stochastic_depth": lambda g, x: {"p": g.pick([0.0, 0.2]), "mode": g.pick(["row", "batch"])},
-    "layer_scale": lambda g, x: {"init": 0.5} if g.bool() else {},
+    "layer_scale": lambda g, x: layer_scale_options(g, x),
 }
 
 
@@ -839,6 +879,12 @@ def make_flatten(g: G, x: Meta) -> tuple[dict, Meta]:
         entry["start_dim"] = start - rank if g.bool() else start
     if end != rank - 1 or g.bool():
         entry["end_dim"] = end - rank if g.bool() else end
+    return entry, flattened(x, start, end)
+
+
+def flattened(x: Meta, start: int, end: int) -> Meta:
+    """Axes start..end merged: the merged axis holds the channels if they are among them; spatial roles survive
+    only if no spatial axis was merged."""
     shape = (*x.shape[:start], product(x.shape[start : end + 1]), *x.shape[end + 1 :])
     removed = end - start
 
@@ -849,7 +895,7 @@ def make_flatten(g: G, x: Meta) -> tuple[dict, Meta]:
     ch = x.ch if x.ch is None else (start if start <= x.ch <= end else moved(x.ch))
     if len(spatial) != len(x.sp):
         spatial = ()  # spatial axes merged away: no spatial structure left
-    return entry, Meta(shape, ch, spatial)
+    return Meta(shape, ch, spatial)
 
 
 def make_reshape(g: G, x: Meta) -> tuple[dict, Meta]:
@@ -864,17 +910,68 @@ def make_reshape(g: G, x: Meta) -> tuple[dict, Meta]:
     written = list(sizes)
     if g.bool():
         written[g.int(0, count - 1)] = -1
+    return reshaped(g, x, written, sizes)
+
+
+def reshaped(g: G, x: Meta, written: list[int], sizes: list[int]) -> tuple[dict, Meta]:
+    """A reshape entry to `sizes` (written as `written`), sometimes naming its axes' roles."""
     shape = (x.batch, *sizes)
-    return {"type": "reshape", "shape": written}, Meta(shape, 1, tuple(range(2, len(shape))))
+    entry: dict = {"type": "reshape", "shape": written}
+    if g.rare():
+        roles = [g.pick(["spatial", "other"]) for _ in sizes]
+        if g.bool():
+            roles[g.int(0, len(sizes) - 1)] = "channels"
+        entry["roles"] = roles
+        channel = roles.index("channels") + 1 if "channels" in roles else None
+        return entry, Meta(shape, channel, tuple(i for i, role in enumerate(roles, start=1) if role == "spatial"))
+    return entry, Meta(shape, *reshape_roles(x, shape))
+
+
+def reshape_roles(x: Meta, shape: tuple[int, ...]) -> tuple[int | None, tuple[int, ...]]:
+    """The roles after a reshape, worked out from where each axis starts and ends in the flat (row-major) order:
+    an output axis spanning exactly one input axis of size > 1 is that axis; one spanning several holds the
+    channels if they are among them; axes of size 1 carry their role only to an axis of size 1 at the same
+    place. Split axes hold no role."""
+
+    def spans(sizes: tuple[int, ...]) -> list[tuple[int, int]]:
+        start, result = 1, []
+        for size in sizes[1:]:
+            result.append((start, start * size))
+            start *= size
+        return result
+
+    old, new = spans(x.shape), spans(shape)
+    channel, spatial = None, []
+    used: set[int] = set()
+    for j, (begin, end) in enumerate(new, start=1):
+        if begin == end:  # size 1: the first unused input axis of size 1 at the same boundary
+            match = next((i for i, span in enumerate(old, start=1) if span == (begin, end) and i not in used), None)
+            inside = [] if match is None else [match]
+            if match is not None:
+                used.add(match)
+        else:
+            inside = [i for i, (b, e) in enumerate(old, start=1) if b != e and begin <= b and e <= end]
+            if not inside or old[inside[0] - 1][0] != begin or old[inside[-1] - 1][1] != end:
+                continue  # the output axis splits an input axis
+        if len(inside) == 1 and inside[0] in x.sp:
+            spatial.append(j)
+        if x.ch in inside:
+            channel = j
+    return channel, tuple(spatial)
 
 
 def make_permute(g: G, x: Meta) -> tuple[dict, Meta]:
     rest = g.draw(st.permutations(list(range(1, x.rank))))
     dims = [0, *rest]
+    return {"type": "permute", "dims": dims}, permuted(x, dims)
+
+
+def permuted(x: Meta, dims: list[int]) -> Meta:
+    """x with its axes in the order `dims` (output axis i is input axis dims[i]): every axis keeps its role."""
     position = {old: new for new, old in enumerate(dims)}
     shape = tuple(x.shape[axis] for axis in dims)
     ch = None if x.ch is None else position[x.ch]
-    return {"type": "permute", "dims": dims}, Meta(shape, ch, tuple(position[axis] for axis in x.sp))
+    return Meta(shape, ch, tuple(position[axis] for axis in x.sp))
 
 
 def make_transpose(g: G, x: Meta) -> tuple[dict, Meta]:
@@ -932,23 +1029,24 @@ def make_take_token(g: G, x: Meta) -> tuple[dict, Meta]:
 
 
 def preserving_entry(g: G, x: Meta) -> tuple[dict, Meta]:
-    """One layer entry whose output has the same shape as x."""
+    """One layer entry whose output has the same shape as x (its axes' roles may change: a conv's output is an
+    image whatever its input's roles were)."""
     options = ["simple", "layernorm", "mlp"]
     if groupnorm_applies(x):
         options.append("groupnorm")
-    if x.ch == 1:
-        if 2 <= x.rank <= 5:
-            options.append("batchnorm")
-        if 3 <= x.rank <= 5:
-            options += ["instancenorm", "channel_shuffle"]
+    if 2 <= x.rank <= 5:
+        options.append("batchnorm")
+    if 3 <= x.rank <= 5:
+        options += ["instancenorm", "channel_shuffle"]
     if x.image:
         options += ["conv", "depthwise", "pointwise", "pool", "resize", "transposed"]
     if x.tokens:
         options += ["attention", "pos_embed"]
     choice = g.pick(options)
-    rank = len(x.sp)
+    rank = x.rank - 2
+    image_out = x.view()  # what a layer that reads an image by position outputs
     if choice == "simple":
-        kind = g.pick(sorted(k for k in SIMPLE_OPTIONS if k != "layer_scale" or x.ch is not None))
+        kind = g.pick(sorted(SIMPLE_OPTIONS))
         return make_simple(kind, SIMPLE_OPTIONS[kind])(g, x)
     if choice == "mlp":
         entry, _ = make_mlp(g, x)
@@ -957,29 +1055,30 @@ def preserving_entry(g: G, x: Meta) -> tuple[dict, Meta]:
         return entry, x
     if choice == "conv":
         groups = g.pick(divisors(x.channels))
-        entry = {"type": "conv", "out": g.pick([x.channels, "in_channels"]), "groups": groups}
+        width = g.pick([x.channels, "in_channels"]) if x.in_channels_known else x.channels
+        entry = {"type": "conv", "out": width, "groups": groups}
         if g.bool():
             entry.update(kernel=g.int(1, 5), padding="same", dilation=g.int(1, 2))
         else:
             kernel, dilation = g.pick([1, 3, 5]), g.int(1, 2)
             entry.update(kernel=kernel, padding=dilation * (kernel - 1) // 2, dilation=dilation)
-        return entry, x
+        return entry, image_out
     if choice == "depthwise":
-        return {"type": "depthwise", "kernel": g.int(1, 4), "padding": "same"}, x
+        return {"type": "depthwise", "kernel": g.int(1, 4), "padding": "same"}, image_out
     if choice == "pointwise":
-        return {"type": "pointwise", "out": x.channels}, x
+        return {"type": "pointwise", "out": x.channels}, image_out
     if choice == "pool":
         kind = g.pick(["maxpool", "avgpool", f"maxpool{rank}d", f"avgpool{rank}d"])
         kernel = 3
         if kind.startswith("avg") and rank == 3 and min(x.spatial) < 3:
             kernel = 1  # INVALID IN PYTORCH (avgpool3d-kernel-vs-input), see make_pool
-        return {"type": kind, "kernel": kernel, "stride": 1, "padding": kernel // 2, "ceil_mode": g.bool()}, x
+        return {"type": kind, "kernel": kernel, "stride": 1, "padding": kernel // 2, "ceil_mode": g.bool()}, image_out
     if choice == "resize":
         if g.bool():
-            return {"type": "upsample", "size": list(x.spatial), "mode": g.pick(UPSAMPLE_MODES[rank])}, x
-        return {"type": g.pick(["adaptive_avgpool", "adaptive_maxpool"]), "output_size": list(x.spatial)}, x
+            return {"type": "upsample", "size": list(x.spatial), "mode": g.pick(UPSAMPLE_MODES[rank])}, image_out
+        return {"type": g.pick(["adaptive_avgpool", "adaptive_maxpool"]), "output_size": list(x.spatial)}, image_out
     if choice == "transposed":
-        return {"type": "conv_transpose", "out": x.channels, "kernel": 3, "padding": 1}, x
+        return {"type": "conv_transpose", "out": x.channels, "kernel": 3, "padding": 1}, image_out
     make = {
         "layernorm": make_layernorm,
         "groupnorm": make_groupnorm,
@@ -1004,8 +1103,11 @@ def preserving_chain(g: G, x: Meta, count: int) -> tuple[list[dict], Meta]:
 
 
 def merged_meta(metas: list[Meta], shape: tuple[int, ...]) -> Meta:
-    """Axis roles of an add/multiply: from an input of full rank, preferably one of exactly the output shape."""
+    """Axis roles of a merge: from an input of full rank, preferably one of exactly the output shape; none when
+    the inputs of full rank disagree (a permuted path added to an unpermuted one: the engine picks neither)."""
     full = [m for m in metas if m.rank == len(shape)]
+    if len({(m.ch, m.sp) for m in full}) > 1:
+        return Meta(shape, None, ())
     template = next((m for m in full if m.shape == shape), full[0])
     return Meta(shape, template.ch, template.sp)
 
@@ -1040,7 +1142,7 @@ def emit_elementwise(kind: str) -> Callable[[G, Net], None]:
             if g.rare():
                 inputs.append(branch(g, net, src))
         elif way == "gate":  # squeeze-and-excitation: (B, C, 1, ...) broadcast over space
-            pooled = image(x.batch, x.channels, (1,) * len(x.sp))
+            pooled = image(x.batch, x.channels, (1,) * len(x.spatial))
             gate = net.add({"type": "global_avgpool", "keepdim": True}, pooled, src=src)
             if g.bool():
                 gate = net.add({"type": "pointwise", "out": x.channels}, pooled)
@@ -1050,7 +1152,7 @@ def emit_elementwise(kind: str) -> Callable[[G, Net], None]:
             one = image(x.batch, 1, x.spatial)
             inputs = [src, net.add({"type": "pointwise", "out": 1}, one, src=src)]
         elif way == "cross":  # (B, C, H, 1) with (B, C, 1, W): each broadcasts along the other's axis
-            axis = g.int(0, len(x.sp) - 1)
+            axis = g.int(0, len(x.spatial) - 1)
             first = [n if i == axis else 1 for i, n in enumerate(x.spatial)]
             second = [1 if i == axis else n for i, n in enumerate(x.spatial)]
             a = net.add({"type": "adaptive_avgpool", "output_size": first}, image(x.batch, x.channels, first), src=src)
@@ -1083,7 +1185,7 @@ def emit_concat(g: G, net: Net) -> None:
             inputs.append(net.add(entry, image(x.batch, count, x.spatial), src=src))
         dim = g.pick([1, 1 - x.rank])
     elif x.image and g.bool():  # along a spatial axis: the other path pooled to another size on that axis
-        axis = g.int(0, len(x.sp) - 1)
+        axis = g.int(0, len(x.spatial) - 1)
         size = g.int(1, x.spatial[axis] + 2)
         sizes = [size if i == axis else n for i, n in enumerate(x.spatial)]
         pooled = net.add({"type": "adaptive_maxpool", "output_size": sizes}, image(x.batch, x.channels, sizes), src=src)
@@ -1101,7 +1203,7 @@ def emit_concat(g: G, net: Net) -> None:
     shape = tuple(sum(m.shape[axis] for m in metas) if i == axis else n for i, n in enumerate(metas[0].shape))
     entry: dict = {"type": "concat"}
     g.field(entry, "dim", dim, 1)
-    net.add(entry, metas[0].with_shape(shape), src=inputs)
+    net.add(entry, merged_meta(metas, shape), src=inputs)
 
 
 # --- structures: blocks, repeats, skipped entries ----------------------------------------------------
@@ -1176,7 +1278,7 @@ def emit_fuse(g: G, net: Net) -> None:
 def emit_repeat(g: G, net: Net) -> None:
     """One shape-preserving entry repeated; the conv variant widens its dilation with `index`."""
     meta = net.meta
-    if meta.image and g.bool():
+    if meta.image and meta.in_channels_known and g.bool():
         entry = {"type": "conv", "out": "in_channels", "kernel": 3, "dilation": "1 + index", "padding": "1 + index"}
     else:
         entry, meta = preserving_entry(g, meta)  # attention moves the channel axis: do it once more, no change
@@ -1189,16 +1291,16 @@ def emit_skipped(g: G, net: Net) -> None:
     x = net.meta
     kinds = [k for k in SINGLE if KINDS[k].applies(x)]
     entry, _ = KINDS[g.pick(kinds)].make(g, x)
-    entry["when"] = g.pick(FALSE_WHEN)
+    entry["when"] = g.pick(FALSE_WHEN if x.ch is not None else [w for w in FALSE_WHEN if "in_channels" not in str(w)])
     net.add(entry, x)
     if g.bool():  # and a layer whose `when` holds
         entry, meta = preserving_entry(g, x)
-        entry["when"] = g.pick([True, "in_channels >= 1"])
+        entry["when"] = g.pick([True, "in_channels >= 1"] if x.ch is not None else [True])
         net.add(entry, meta)
 
 
 STRUCTURES: dict[str, tuple[Callable[[Meta], bool], Callable[[G, Net], None]]] = {
-    "block": (is_image(), emit_block),
+    "block": (lambda x: x.image and x.in_channels_known, emit_block),
     "fuse": (is_image(), emit_fuse),
     "repeat": (any_tensor, emit_repeat),
     "skipped": (any_tensor, emit_skipped),
@@ -1216,13 +1318,22 @@ def commit(net: Net, steps: list[tuple[dict, Meta]]) -> None:
 def to_tokens(g: G, net: Net) -> None:
     """Image to a (B, N, D) sequence: a patch embedding, or flatten(2) (then maybe a transpose), maybe a class token."""
     x = net.meta
-    if g.bool():
+    way = g.int(0, 3)
+    if way == 0:
         commit(net, [make_patch_embed(g, x)])
-    else:
+    elif way == 1:  # flatten(2): (B, C, L), channels on axis 1; the token kinds read it as (B, N, D) all the same
         seq = Meta((x.batch, x.channels, product(x.spatial)), 1, ())
         net.add({"type": "flatten", "start_dim": 2}, seq)
         if g.bool():
             net.add({"type": "permute", "dims": [0, 2, 1]}, Meta((x.batch, seq.shape[2], x.channels), 2, ()))
+    elif way == 2:  # channels-last, then the positions merged by a reshape: (B, H*W, C), channels kept
+        last = [0, *range(2, x.rank), 1]
+        net.add({"type": "permute", "dims": last}, permuted(x, last))
+        commit(net, [reshaped(g, net.meta, [-1, x.channels], [product(x.spatial), x.channels])])
+    else:  # any (B, N, D) of the same elements
+        total = product(x.shape[1:])
+        tokens = g.pick([d for d in divisors(total) if d <= 64])
+        commit(net, [reshaped(g, x, [tokens, -1], [tokens, total // tokens])])
     if g.bool():
         commit(net, [make_class_token(g, net.meta)])
 
@@ -1236,12 +1347,56 @@ def vary_layout(applies: Callable[[Meta], bool]) -> Callable[[G, Net], None]:
         layouts.append([make_global("global_avgpool")(g, x)])
         layouts.append([make_patch_embed(g, x)])
         last = [0, *range(2, x.rank), 1]
-        channels_last = Meta(tuple(x.shape[a] for a in last), x.rank - 1, tuple(range(1, x.rank - 1)))
-        layouts.append([({"type": "permute", "dims": last}, channels_last)])
+        layouts.append([({"type": "permute", "dims": last}, permuted(x, last))])
         layouts.append([make_reshape(g, x)])
         layouts.append([make_flatten(g, x)])
         choices = [steps for steps in layouts if applies(steps[-1][1] if steps else x)]
         commit(net, choices[g.int(0, len(choices) - 1)])
+
+    return prepare
+
+
+def scramble(g: G, net: Net) -> None:
+    """Before a layer that reads an image by position: change what its axes hold without changing the shape the
+    layer sees, as PyTorch code does (a permute of the spatial axes, a channels-last round trip through a reshape,
+    flatten(2) and a reshape back), so that roles are reordered or lost; the layer must still be accepted."""
+    x = net.meta
+    if not x.image:
+        return
+    way = g.int(0, 3)
+    if way == 1:  # the spatial axes reordered (and back or not): roles move with them
+        dims = [0, 1, *g.draw(st.permutations(list(range(2, x.rank))))]
+        net.add({"type": "permute", "dims": dims}, permuted(x, dims))
+        if g.bool():
+            back = [dims.index(axis) for axis in range(x.rank)]
+            net.add({"type": "permute", "dims": back}, permuted(net.meta, back))
+    elif way == 2:  # channels-last, then viewed as the original shape: the values move, the roles are lost
+        last = [0, *range(2, x.rank), 1]
+        net.add({"type": "permute", "dims": last}, permuted(x, last))
+        commit(net, [reshaped(g, net.meta, list(x.shape[1:]), list(x.shape[1:]))])
+    elif way == 3:  # flatten(2), then a reshape back: the channel axis is kept, the spatial roles are not
+        net.add({"type": "flatten", "start_dim": 2}, flattened(x, 2, x.rank - 1))
+        commit(net, [reshaped(g, net.meta, list(x.shape[1:]), list(x.shape[1:]))])
+
+
+def scramble_or_flatten(rank: int | None) -> Callable[[G, Net], None]:
+    """`scramble`, or flatten(2) of a map with more spatial axes (valid for a layer of `rank` spatial axes when
+    the result has that many, or for a rank-free one), so the layer reads (B, C, H*W) by position."""
+
+    def prepare(g: G, net: Net) -> None:
+        x = net.meta
+        if x.image and x.rank >= 4 and (rank is None or rank == 1) and (rank == 1 or g.bool()):
+            net.add({"type": "flatten", "start_dim": 2}, flattened(x, 2, x.rank - 1))
+        scramble(g, net)
+
+    return prepare
+
+
+def then(*steps: Callable[[G, Net], None] | None) -> Callable[[G, Net], None]:
+    def prepare(g: G, net: Net) -> None:
+        for step in steps:
+            if step is not None:
+                step(g, net)
 
     return prepare
 
@@ -1279,51 +1434,76 @@ def maybe_vector(g: G, net: Net) -> None:
 
 KINDS: dict[str, Kind] = {}
 
-KINDS["conv"] = Kind(is_image(), make_conv("conv"))
-KINDS["depthwise"] = Kind(is_image(), make_depthwise)
-KINDS["pointwise"] = Kind(is_image(), make_pointwise)
-KINDS["separable"] = Kind(is_image(), make_separable)
-KINDS["conv_transpose"] = Kind(is_image(), make_transposed("conv_transpose"))
+# Layers that read an image by position get inputs whose axes were permuted, reshaped or flattened first
+# (`scramble`); those of one spatial rank also a 2-d map flattened to (B, C, H*W) (`flat` for 1-d).
+flat = scramble_or_flatten(1)
+KINDS["conv"] = Kind(is_image(), make_conv("conv"), prepare=scramble)
+KINDS["depthwise"] = Kind(is_image(), make_depthwise, prepare=scramble)
+KINDS["pointwise"] = Kind(is_image(), make_pointwise, prepare=scramble)
+KINDS["separable"] = Kind(is_image(), make_separable, prepare=scramble)
+KINDS["conv_transpose"] = Kind(is_image(), make_transposed("conv_transpose"), prepare=scramble)
 for _family, _make in (("maxpool", lambda k: make_pool(k, True)), ("avgpool", lambda k: make_pool(k, False))):
-    KINDS[_family] = Kind(is_image(), _make(_family))
+    KINDS[_family] = Kind(is_image(), _make(_family), prepare=scramble)
 for _rank in (1, 2, 3):
-    KINDS[f"conv{_rank}d"] = Kind(is_image(_rank), make_conv(f"conv{_rank}d"), ranks=(_rank,))
-    KINDS[f"conv_transpose{_rank}d"] = Kind(is_image(_rank), make_transposed(f"conv_transpose{_rank}d"), ranks=(_rank,))
-    KINDS[f"maxpool{_rank}d"] = Kind(is_image(_rank), make_pool(f"maxpool{_rank}d", True), ranks=(_rank,))
-    KINDS[f"avgpool{_rank}d"] = Kind(is_image(_rank), make_pool(f"avgpool{_rank}d", False), ranks=(_rank,))
+    _ranks = (1, 2) if _rank == 1 else (_rank,)
+    _prepare = flat if _rank == 1 else scramble
+    KINDS[f"conv{_rank}d"] = Kind(is_image(_rank), make_conv(f"conv{_rank}d"), prepare=_prepare, ranks=_ranks)
+    KINDS[f"conv_transpose{_rank}d"] = Kind(
+        is_image(_rank), make_transposed(f"conv_transpose{_rank}d"), prepare=_prepare, ranks=_ranks
+    )
+    KINDS[f"maxpool{_rank}d"] = Kind(
+        is_image(_rank), make_pool(f"maxpool{_rank}d", True), prepare=_prepare, ranks=_ranks
+    )
+    KINDS[f"avgpool{_rank}d"] = Kind(
+        is_image(_rank), make_pool(f"avgpool{_rank}d", False), prepare=_prepare, ranks=_ranks
+    )
 for _mode in ("avg", "max"):
-    KINDS[f"adaptive_{_mode}pool"] = Kind(is_image(), make_adaptive(f"adaptive_{_mode}pool"))
+    KINDS[f"adaptive_{_mode}pool"] = Kind(is_image(), make_adaptive(f"adaptive_{_mode}pool"), prepare=scramble)
     for _rank in (1, 2, 3):
         _kind = f"adaptive_{_mode}pool{_rank}d"
-        KINDS[_kind] = Kind(is_image(_rank), make_adaptive(_kind), ranks=(_rank,))
-    KINDS[f"global_{_mode}pool"] = Kind(is_image(), make_global(f"global_{_mode}pool"))
-KINDS["upsample"] = Kind(is_image(), make_upsample)
+        KINDS[_kind] = Kind(
+            is_image(_rank),
+            make_adaptive(_kind),
+            prepare=flat if _rank == 1 else scramble,
+            ranks=(1, 2) if _rank == 1 else (_rank,),
+        )
+    KINDS[f"global_{_mode}pool"] = Kind(is_image(), make_global(f"global_{_mode}pool"), prepare=scramble)
+KINDS["upsample"] = Kind(is_image(), make_upsample, prepare=scramble_or_flatten(None))
 KINDS["pixel_shuffle"] = Kind(
-    is_image(2), make_pixel_shuffle, prepare=to_channels(lambda g: g.int(2, 3) ** 2 * g.int(1, 3)), ranks=(2,)
+    is_image(2),
+    make_pixel_shuffle,
+    prepare=then(to_channels(lambda g: g.int(2, 3) ** 2 * g.int(1, 3)), scramble),
+    ranks=(2,),
 )
-KINDS["pixel_unshuffle"] = Kind(is_image(2), make_pixel_unshuffle, prepare=to_multiple_sizes, ranks=(2,))
+KINDS["pixel_unshuffle"] = Kind(
+    is_image(2), make_pixel_unshuffle, prepare=then(to_multiple_sizes, scramble), ranks=(2,)
+)
 # INVALID IN PYTORCH (channel-shuffle-2d): PyTorch's channel_shuffle needs > 2 dims.
 KINDS["channel_shuffle"] = Kind(
-    lambda x: x.ch == 1 and x.rank >= 3, make_channel_shuffle, prepare=to_channels(lambda g: g.pick([4, 6, 8, 12]))
+    lambda x: x.rank >= 3, make_channel_shuffle, prepare=then(to_channels(lambda g: g.pick([4, 6, 8, 12])), scramble)
 )
-KINDS["channel_split"] = Kind(lambda x: x.ch == 1, make_channel_split, prepare=vary_layout(lambda x: x.ch == 1))
+KINDS["channel_split"] = Kind(lambda x: x.rank >= 2, make_channel_split, prepare=vary_layout(lambda x: x.rank >= 2))
 for _kind, _ranks in BATCHNORM_RANKS.items():
     KINDS[_kind] = Kind(
-        lambda x, ranks=_ranks: x.ch == 1 and x.rank in ranks,
+        lambda x, ranks=_ranks: x.rank in ranks,
         make_batchnorm(_kind),
-        prepare=maybe_vector if _kind in ("batchnorm", "batchnorm1d") else None,
-        ranks={"batchnorm1d": (1,), "batchnorm2d": (2,), "batchnorm3d": (3,)}.get(_kind, (1, 2, 3)),
+        prepare={
+            "batchnorm": then(maybe_vector, scramble_or_flatten(None)),
+            "batchnorm1d": then(maybe_vector, flat),
+        }.get(_kind, scramble),
+        ranks={"batchnorm1d": (1, 2), "batchnorm2d": (2,), "batchnorm3d": (3,)}.get(_kind, (1, 2, 3)),
     )
 KINDS["layernorm"] = Kind(any_tensor, make_layernorm, prepare=vary_layout(any_tensor))
 KINDS["groupnorm"] = Kind(
-    groupnorm_applies, make_groupnorm, prepare=to_channels(lambda g: g.pick([2, 4, 6, 8, 12, 16]), always=True)
+    groupnorm_applies,
+    make_groupnorm,
+    prepare=then(to_channels(lambda g: g.pick([2, 4, 6, 8, 12, 16]), always=True), scramble),
 )
 # INVALID IN PYTORCH (instancenorm-2d): no InstanceNorm takes a (B, C) tensor.
 # INVALID IN PYTORCH (norm-rank-6): nor rank 6, see BATCHNORM_RANKS.
-KINDS["instancenorm"] = Kind(lambda x: x.ch == 1 and 3 <= x.rank <= 5, make_instancenorm)
+KINDS["instancenorm"] = Kind(lambda x: 3 <= x.rank <= 5, make_instancenorm, prepare=scramble)
 for _kind, _options in SIMPLE_OPTIONS.items():
-    _applies = (lambda x: x.ch is not None) if _kind == "layer_scale" else any_tensor
-    KINDS[_kind] = Kind(_applies, make_simple(_kind, _options), prepare=vary_layout(_applies))
+    KINDS[_kind] = Kind(any_tensor, make_simple(_kind, _options), prepare=vary_layout(any_tensor))
 KINDS["linear"] = Kind(any_tensor, make_linear, prepare=vary_layout(any_tensor))
 KINDS["uncounted"] = Kind(any_tensor, make_uncounted)
 KINDS["mlp"] = Kind(any_tensor, make_mlp, prepare=vary_layout(any_tensor))
@@ -1366,7 +1546,7 @@ def run_kind(g: G, net: Net, kind: str) -> None:
     spec = KINDS[kind]
     if spec.make is not None:
         entry, meta = spec.make(g, net.meta)
-        if g.rare():
+        if g.rare() and net.meta.ch is not None:
             entry["when"] = "in_channels > 0"
         net.add(entry, meta)
     else:
@@ -1440,6 +1620,9 @@ def check(net: Net, text: str, device: str, kind: str | None = None) -> None:
     assert len(result.layers) == net.nodes, f"generator and engine disagree on the number of layers:\n{text}"
     if kind is not None:
         assert kind in kinds_of(result), text
+    for name, params in net.expected_params.items():  # an entry repeated makes rows name.0, name.1, ...
+        rows = [row for row in result.layers if row.kind == "layer_scale" and row.path.split(".")[0] == name]
+        assert rows and all(row.params == params for row in rows), f"layer_scale {name}: PyTorch has {params}\n{text}"
     try:
         report = verify(result, device)
     except Exception as error:  # a torch error: the engine accepted a spec PyTorch refuses, or a builder bug

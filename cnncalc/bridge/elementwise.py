@@ -186,8 +186,10 @@ class LayerScale(nn.Module):
 @builds("layer_scale")
 def build_layer_scale(spec: LayerScaleSpec, context: BuildContext) -> nn.Module:
     shape = context.input_shape
-    axis = context.channel_axes[0]
-    assert axis is not None  # the engine refuses layer_scale without a channel axis
+    # An explicit `dim` is PyTorch's axis; without it, the channel axis the engine tracked (and refuses
+    # layer_scale where it does not know one).
+    axis = spec.dim % len(shape) if spec.dim is not None else context.channel_axes[0]
+    assert axis is not None
     trailing = len(shape) - axis - 1
     return LayerScale((shape[axis], *([1] * trailing)), spec.init)
 

@@ -98,8 +98,15 @@ class LayerRunner:
             try:
                 values[key] = evaluate_value(raw, string_keywords(schema, key), variables)
             except ExpressionError as error:
-                detail = f"{key}: cannot evaluate {shorten(raw)}: {error}"
-                self.log.layer_error(at.locate(self.source, key), full_path, kind, detail, error.hint, field=key)
+                detail, hint = f"{key}: cannot evaluate {shorten(raw)}: {error}", error.hint
+                if reads_missing_shape(raw, variables, ("in_channels",)):
+                    # Shapes are known, so only the channel axis can be: cnncalc never guesses which it is.
+                    detail = (
+                        f"{key}: {shorten(raw)} reads in_channels, but which axis of this layer's input holds the "
+                        "channels is not known (a reshape or a merge left it open)"
+                    )
+                    hint = "name the axes with the reshape's `roles:` (e.g. [other, channels]), or read in_features"
+                self.log.layer_error(at.locate(self.source, key), full_path, kind, detail, hint, field=key)
                 ok = False
                 continue
             if not admits_bool(schema, key) and holds_bool(values[key]):
@@ -200,14 +207,14 @@ def functional_with_state(kind: str, result: LayerResult) -> tuple[str, str]:
 SHAPE_VARIABLES = ("in_channels", "in_features")
 
 
-def reads_missing_shape(value: Any, variables: Mapping[str, Any]) -> bool:
-    """Whether an expression (or a list holding one) reads `in_channels` or `in_features` that are not set:
-    without input shapes its value is unknown, not wrong."""
+def reads_missing_shape(value: Any, variables: Mapping[str, Any], names: tuple[str, ...] = SHAPE_VARIABLES) -> bool:
+    """Whether an expression (or a list holding one) reads `in_channels` or `in_features` (of `names`) that are
+    not set: without input shapes its value is unknown, not wrong."""
     if isinstance(value, list):
-        return any(reads_missing_shape(item, variables) for item in value)
+        return any(reads_missing_shape(item, variables, names) for item in value)
     if not isinstance(value, str):
         return False
-    return any(name in names_in(value) for name in SHAPE_VARIABLES if name not in variables)
+    return any(name in names_in(value) for name in names if name not in variables)
 
 
 def bool_for_number(key: str, raw: Any) -> tuple[str, str]:

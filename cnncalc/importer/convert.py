@@ -109,16 +109,16 @@ class Converter:
         operand = tuple(self.capture.values[learned].shape)  # as the operation sees it (after a reshape, say)
         shape = self.capture.shape(value)
         self.use_parameter(str(source.target))
-        if kind == "multiply" and self.capture.values[source].numel() == (shape[1] if len(shape) > 1 else 0):
+        if kind == "multiply" and len(shape) > 1:
+            # The scaled axis is written out (`dim`): the learned tensor's shape says which it is.
             core = list(operand)
             while core and core[0] == 1 and len(core) > 1:
                 core.pop(0)
-            channels_first = len(core) == len(shape) - 1 and all(size == 1 for size in core[1:])
-            channels_last = len(core) == 1 and core[0] == shape[-1]
-            if channels_first or channels_last:
-                return "layer_scale", {}, [self.resolve(value)], str(source.target)
-        if kind == "multiply" and len(operand) == 1 and operand[0] == shape[-1] and len(shape) == 3:
-            return "layer_scale", {}, [self.resolve(value)], str(source.target)
+            numel = self.capture.values[source].numel()
+            if len(core) == 1 and core[0] == shape[-1] == numel:
+                return "layer_scale", {"dim": -1}, [self.resolve(value)], str(source.target)
+            if numel == shape[1] and len(core) == len(shape) - 1 and all(size == 1 for size in core[1:]):
+                return "layer_scale", {"dim": 1}, [self.resolve(value)], str(source.target)
         if kind == "add" and operand == (1, *shape[1:]) and len(shape) == 3:
             return "pos_embed", {}, [self.resolve(value)], str(source.target)
         return Unsupported(

@@ -16,7 +16,7 @@ from cnncalc.base.geometry import Geometry, Window, windows
 from cnncalc.base.tensor import Tensor
 from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, image_result, layer_kind, ranked_kinds
 from cnncalc.kinds.fields import NonNegativeAxes, Positive, PositiveAxes, WindowFields
-from cnncalc.kinds.shapes import per_axis, require_image
+from cnncalc.kinds.shapes import image_view, per_axis
 
 PaddingMode = Literal["zeros", "reflect", "replicate", "circular"]
 
@@ -157,7 +157,7 @@ def _window(
     spec: ConvSpec | DepthwiseSpec, tensor: Tensor, kind: str, rank: int | None = None
 ) -> tuple[Axes, Axes, tuple[tuple[int, int], ...], Axes]:
     """Kernel, stride, (left, right) padding and dilation per spatial axis, checked against the input."""
-    spatial_rank = require_image(tensor, kind, rank)
+    spatial_rank = image_view(tensor, kind, rank).rank - 2
     kernels = per_axis(spec.kernel, spatial_rank, "kernel")
     strides = per_axis(spec.stride, spatial_rank, "stride")
     dilations = per_axis(spec.dilation, spatial_rank, "dilation")
@@ -169,7 +169,7 @@ def _window(
 
 def _conv_rule(kind: str, rank: int | None):
     def rule(spec: ConvSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
-        tensor = inputs[0]
+        tensor = image_view(inputs[0], kind, rank)
         kernels, strides, padding, dilations = _window(spec, tensor, kind, rank)
         return convolve(kind, tensor, spec.out, kernels, strides, padding, dilations, spec.groups, spec.bias, ctx)
 
@@ -194,7 +194,7 @@ ranked_kinds(
 @layer_kind("depthwise", DepthwiseSpec, family="convolution", window=Window.CONVOLUTION, aliases=("dw", "dwconv"))
 def depthwise(spec: DepthwiseSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     """Depthwise convolution: groups = C_in, out = C_in * multiplier."""
-    tensor = inputs[0]
+    tensor = image_view(inputs[0], "depthwise")
     kernels, strides, padding, dilations = _window(spec, tensor, "depthwise")
     channels = tensor.shape[1]
     return convolve(
@@ -205,8 +205,8 @@ def depthwise(spec: DepthwiseSpec, inputs: list[Tensor], ctx: RuleContext) -> La
 @layer_kind("pointwise", PointwiseSpec, family="convolution", window=Window.CONVOLUTION, aliases=("pw",))
 def pointwise(spec: PointwiseSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     """1x1 convolution (channel mixing), optionally strided or grouped."""
-    tensor = inputs[0]
-    spatial_rank = require_image(tensor, "pointwise")
+    tensor = image_view(inputs[0], "pointwise")
+    spatial_rank = tensor.rank - 2
     strides = per_axis(spec.stride, spatial_rank, "stride")
     ones = (1,) * spatial_rank
     padding = ((0, 0),) * spatial_rank
@@ -215,8 +215,8 @@ def pointwise(spec: PointwiseSpec, inputs: list[Tensor], ctx: RuleContext) -> La
 
 def _transposed_rule(kind: str, rank: int | None):
     def rule(spec: ConvTransposeSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
-        tensor = inputs[0]
-        spatial_rank = require_image(tensor, kind, rank)
+        tensor = image_view(inputs[0], kind, rank)
+        spatial_rank = tensor.rank - 2
         kernels = per_axis(spec.kernel, spatial_rank, "kernel")
         strides = per_axis(spec.stride, spatial_rank, "stride")
         paddings = per_axis(spec.padding, spatial_rank, "padding")

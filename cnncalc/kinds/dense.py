@@ -5,12 +5,16 @@ Linear acts on the last axis, as torch.nn.Linear does:
 """
 
 import math
+from typing import Literal
 
 from cnncalc.base import receptive_field as rf
 from cnncalc.base.tensor import Tensor
 from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, layer_kind
 from cnncalc.kinds.fields import Positive
 from cnncalc.kinds.shapes import format_shape, normalize_axis
+
+# Why cnncalc refuses what PyTorch allows with the batch axis (it models networks, whose batch passes through).
+BATCH_KEPT = "cnncalc keeps the batch as axis 0 of every tensor, so that totals and per-image figures mean something"
 
 
 class LinearSpec(LayerSchema):
@@ -23,8 +27,14 @@ class FlattenSpec(LayerSchema):
     end_dim: int = -1
 
 
+AxisRole = Literal["channels", "spatial", "other"]
+
+
 class ReshapeSpec(LayerSchema):
     shape: list[int]  # without the batch axis; one entry may be -1
+    # What each output axis (batch excluded) holds, where the reshape alone does not say: e.g. [other, channels]
+    # for (batch, tokens, dim), [channels, spatial, spatial] for a feature map.
+    roles: list[AxisRole] | None = None
 
 
 class PermuteSpec(LayerSchema):
@@ -82,7 +92,10 @@ def flatten(spec: FlattenSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerR
     start = normalize_axis(spec.start_dim, tensor.rank, "start_dim")
     end = normalize_axis(spec.end_dim, tensor.rank, "end_dim")
     if start == 0:
-        raise LayerError("flatten must keep the batch axis (start_dim >= 1)")
+        raise LayerError(
+            "flatten must keep the batch axis (start_dim >= 1); PyTorch allows start_dim 0, but " + BATCH_KEPT,
+            "flatten from start_dim 1 (nn.Flatten's default)",
+        )
     if end < start:
         raise LayerError(f"end_dim ({spec.end_dim}) comes before start_dim ({spec.start_dim})")
     merged = math.prod(tensor.shape[start : end + 1])
@@ -122,9 +135,88 @@ def reshape(spec: ReshapeSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerR
             f"{format_shape(tensor.shape[1:])} has {per_sample} elements per sample, {sizes} has {math.prod(sizes)}"
         )
     shape = (tensor.batch, *sizes)
-    channel_axis = 1 if len(shape) >= 2 else None
-    spatial = tuple(range(2, len(shape)))
-    return LayerResult(output=Tensor(shape, channel_axis, spatial, None, tensor.global_context))
+    output = reshaped_roles(tensor, shape)
+    if spec.roles is not None:
+        output = _stated_roles(output, spec.roles)
+    return LayerResult(output=output)
+
+
+def reshaped_roles(tensor: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """The output of a reshape with the axis roles that follow from it, never guessed.
+
+    The axes of input and output are matched in runs whose sizes multiply to the same number (the only way a
+    row-major view can regroup them). An axis carried over whole keeps its role and receptive field; axes
+    merged into one keep the channel role if the channels are among them (as flatten does); an axis split in
+    parts, or a merge of spatial axes only, holds no known role.
+    """
+    channel_axis: int | None = None
+    spatial: list[int] = []
+    fields = []
+    for old_axes, new_axes in _matched_runs(tensor.shape, shape):
+        if len(old_axes) == 1 and len(new_axes) == 1:
+            old, new = old_axes[0], new_axes[0]
+            if old == tensor.channel_axis:
+                channel_axis = new
+            elif old in tensor.spatial_axes:
+                spatial.append(new)
+                if tensor.field is not None:
+                    fields.append(tensor.field[tensor.spatial_axes.index(old)])
+        elif len(new_axes) == 1 and tensor.channel_axis in old_axes:
+            channel_axis = new_axes[0]
+    # A field is kept only if every spatial axis kept its own (none was merged away or split).
+    kept_all = tensor.field is not None and len(spatial) == len(tensor.spatial_axes)
+    return Tensor(shape, channel_axis, tuple(spatial), tuple(fields) if kept_all else None, tensor.global_context)
+
+
+def _matched_runs(old: tuple[int, ...], new: tuple[int, ...]) -> list[tuple[list[int], list[int]]]:
+    """Pair runs of consecutive axes (batch excluded) of two shapes with the same number of elements whose
+    sizes multiply to the same product: (1, 6, 4) -> (1, 2, 3, 4) gives [([1], [1, 2]), ([2], [3])]. An axis
+    of size 1 that is not matched to one of size 1 forms a run of its own on its side."""
+    runs: list[tuple[list[int], list[int]]] = []
+    i, j = 1, 1
+    while i < len(old) or j < len(new):
+        if i < len(old) and j < len(new) and old[i] == 1 and new[j] == 1:
+            runs.append(([i], [j]))
+            i, j = i + 1, j + 1
+            continue
+        if i < len(old) and old[i] == 1:
+            runs.append(([i], []))
+            i += 1
+            continue
+        if j < len(new) and new[j] == 1:
+            runs.append(([], [j]))
+            j += 1
+            continue
+        old_run, new_run = [i], [j]
+        old_product, new_product = old[i], new[j]
+        i, j = i + 1, j + 1
+        while old_product != new_product:
+            if old_product < new_product:
+                old_product *= old[i]
+                old_run.append(i)
+                i += 1
+            else:
+                new_product *= new[j]
+                new_run.append(j)
+                j += 1
+        runs.append((old_run, new_run))
+    return runs
+
+
+def _stated_roles(tensor: Tensor, roles: list[str]) -> Tensor:
+    """The reshape's output with the roles its `roles:` states; fields survive only where they agree."""
+    if len(roles) != tensor.rank - 1:
+        raise LayerError(
+            f"roles names {len(roles)} axes but the output {format_shape(tensor.shape)} has {tensor.rank - 1} "
+            "besides the batch",
+            "give one role (channels, spatial or other) per output axis, batch excluded",
+        )
+    if roles.count("channels") > 1:
+        raise LayerError("roles names more than one channel axis", "one axis holds the channels; call the rest other")
+    channel_axis = roles.index("channels") + 1 if "channels" in roles else None
+    spatial = tuple(axis for axis, role in enumerate(roles, start=1) if role == "spatial")
+    field = tensor.field if spatial == tensor.spatial_axes else None
+    return Tensor(tensor.shape, channel_axis, spatial, field, tensor.global_context)
 
 
 @layer_kind("permute", PermuteSpec, family="reshape", does_work=False)
@@ -136,7 +228,7 @@ def permute(spec: PermuteSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerR
             f"dims {spec.dims} is not a permutation of the {tensor.rank} axes of {format_shape(tensor.shape)}",
             f"list each of 0..{tensor.rank - 1} once, batch (0) first",
         )
-    return _reordered(tensor, spec.dims, "permute must keep the batch axis first (dims[0] == 0)")
+    return _reordered(tensor, spec.dims, "permute must keep the batch axis first (dims[0] == 0): " + BATCH_KEPT)
 
 
 @layer_kind("transpose", TransposeSpec, family="reshape", does_work=False)
@@ -147,7 +239,9 @@ def transpose(spec: TransposeSpec, inputs: list[Tensor], ctx: RuleContext) -> La
     second = normalize_axis(spec.dim1, tensor.rank, "dim1")
     order = list(range(tensor.rank))
     order[first], order[second] = order[second], order[first]
-    return _reordered(tensor, order, "transpose must keep the batch axis first (neither dim0 nor dim1 is 0)")
+    return _reordered(
+        tensor, order, "transpose must keep the batch axis first (neither dim0 nor dim1 is 0): " + BATCH_KEPT
+    )
 
 
 def _reordered(tensor: Tensor, order: list[int], batch_moved: str) -> LayerResult:

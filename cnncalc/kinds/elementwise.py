@@ -44,11 +44,12 @@ class InstanceNormSpec(LayerSchema):
 
 
 def _channels_first(tensor: Tensor, kind: str) -> int:
-    if tensor.rank < 2 or tensor.channel_axis != 1:
+    """The size of axis 1, which PyTorch's channel norms normalize whatever it held before (BatchNorm1d on
+    a (B, N, D) token sequence normalizes the N axis)."""
+    if tensor.rank < 2:
         raise LayerError(
-            f"{kind} normalizes axis 1 as channels, but its input {format_shape(tensor.shape)} "
-            "has no channel axis there",
-            "use layernorm for token sequences, or permute channels back to axis 1",
+            f"{kind} normalizes axis 1 as channels, but its input {format_shape(tensor.shape)} has no axis 1",
+            "normalize a (batch, channels, ...) tensor",
         )
     return tensor.shape[1]
 
@@ -66,7 +67,7 @@ def _check_rank(tensor: Tensor, kind: str, ranks: tuple[int, ...], hint: str) ->
 
 def _shape_with_channels_as_c(tensor: Tensor) -> str:
     """(1, C, 1, 1): a shape with the channel axis written as C."""
-    sizes = ["C" if axis == tensor.channel_axis else str(size) for axis, size in enumerate(tensor.shape)]
+    sizes = ["C" if axis == 1 else str(size) for axis, size in enumerate(tensor.shape)]
     return "(" + ", ".join(sizes) + ")"
 
 
@@ -272,6 +273,8 @@ class StochasticDepthSpec(LayerSchema):
 
 class LayerScaleSpec(LayerSchema):
     init: float = 1e-6
+    # The axis scaled; default: the input's channel axis (axis 1 of a feature map, D of a token sequence).
+    dim: int | None = None
 
 
 layer_kind(
@@ -291,8 +294,23 @@ layer_kind("identity", LayerSchema, family="structure", summary="Passes its inpu
 
 @layer_kind("layer_scale", LayerScaleSpec, family="structure", pytorch_module=False)
 def layer_scale(spec: LayerScaleSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
-    """Learned per-channel scale (ConvNeXt): C parameters multiplying the channel axis."""
+    """Learned per-channel scale (ConvNeXt): C parameters multiplying the channel axis (or axis `dim`)."""
     tensor = inputs[0]
-    if tensor.channels is None:
-        raise LayerError(f"layer_scale needs a channel axis; {format_shape(tensor.shape)} has none")
-    return LayerResult(output=tensor, params=tensor.channels)
+    return LayerResult(output=tensor, params=tensor.shape[scaled_axis(spec, tensor)])
+
+
+def scaled_axis(spec: LayerScaleSpec, tensor: Tensor) -> int:
+    """The axis a layer_scale multiplies: `dim` when given, else the channel axis the engine tracked."""
+    if spec.dim is not None:
+        axis = normalize_axis(spec.dim, tensor.rank)
+        if axis == 0:
+            raise LayerError("layer_scale cannot scale the batch axis", "give the channel axis, e.g. dim: 1 or -1")
+        return axis
+    if tensor.channel_axis is None:
+        raise LayerError(
+            f"layer_scale: which axis of {format_shape(tensor.shape)} holds the channels is not known here "
+            "(a reshape or merge left it open)",
+            "say which axis it scales, e.g. `dim: -1` for a (batch, tokens, dim) sequence or `dim: 1` for a "
+            "feature map, or name the axes with the reshape's `roles:`",
+        )
+    return tensor.channel_axis

@@ -8,6 +8,7 @@ gate of shape (B, C, 1, 1)) are global context: they are left out of the recepti
 from cnncalc.base import receptive_field as rf
 from cnncalc.base.tensor import AxisField, Tensor
 from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, layer_kind
+from cnncalc.kinds.dense import BATCH_KEPT
 from cnncalc.kinds.shapes import format_shape, normalize_axis
 
 AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
@@ -59,6 +60,17 @@ def merged_field(
     return tuple(merged), False
 
 
+def same_roles(tensors: list[Tensor]) -> bool:
+    """Whether the inputs agree on which axis holds the channels and which are spatial."""
+    return len({(tensor.channel_axis, tensor.spatial_axes) for tensor in tensors}) == 1
+
+
+def unknown_roles(shape: tuple[int, ...], inputs: list[Tensor]) -> Tensor:
+    """The output of a merge whose inputs disagree on their axes' roles (valid in PyTorch, which has none):
+    cnncalc does not pick one, so a later layer that needs a role asks for it."""
+    return Tensor(shape, None, (), None, all(tensor.global_context for tensor in inputs))
+
+
 def broadcast_shapes(shapes: list[tuple[int, ...]]) -> tuple[int, ...] | None:
     rank = max(len(shape) for shape in shapes)
     result = []
@@ -95,6 +107,8 @@ def _elementwise(kind: str):
         # (1, 2, 5, 1) + (1, 2, 1, 7) -> (1, 2, 5, 7).
         full_rank = [tensor for tensor in inputs if tensor.rank == len(shape)]
         template = next((tensor for tensor in full_rank if tensor.shape == shape), full_rank[0]).with_shape(shape)
+        if not same_roles(full_rank):
+            return LayerResult(output=unknown_roles(shape, inputs))
         field, all_global = merged_field(template, inputs, kind, ctx)
         output = Tensor(shape, template.channel_axis, template.spatial_axes, field, all_global)
         return LayerResult(output=output)
@@ -129,7 +143,9 @@ def concat(spec: ConcatSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerRes
         raise LayerError(f"inputs {listed} have different ranks")
     dim = normalize_axis(spec.dim, first.rank)
     if dim == 0:
-        raise LayerError("concat along the batch axis is not supported", "concatenate along channels (dim 1)")
+        raise LayerError(
+            f"concat along the batch axis is not modelled: {BATCH_KEPT}", "concatenate along channels (dim 1)"
+        )
     for tensor in inputs[1:]:
         for axis, (mine, theirs) in enumerate(zip(first.shape, tensor.shape, strict=True)):
             if axis != dim and mine != theirs:
@@ -139,6 +155,8 @@ def concat(spec: ConcatSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerRes
                     "all inputs must match on every axis but the one concatenated; resample one path first",
                 )
     shape = tuple(sum(t.shape[dim] for t in inputs) if axis == dim else size for axis, size in enumerate(first.shape))
+    if not same_roles(inputs):
+        return LayerResult(output=unknown_roles(shape, inputs))
     field, all_global = merged_field(first.with_shape(shape), inputs, "concat", ctx)
     output = Tensor(shape, first.channel_axis, first.spatial_axes, field, all_global)
     return LayerResult(output=output)

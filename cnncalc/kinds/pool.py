@@ -6,7 +6,7 @@ from cnncalc.base.geometry import Geometry, Window, windows
 from cnncalc.base.tensor import Tensor
 from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, image_result, layer_kind, ranked_kinds
 from cnncalc.kinds.fields import NonNegativeAxes, Positive, PositiveAxes
-from cnncalc.kinds.shapes import per_axis, require_image
+from cnncalc.kinds.shapes import image_view, per_axis
 
 
 class MaxPoolSpec(LayerSchema):
@@ -35,7 +35,8 @@ class GlobalPoolSpec(LayerSchema):
 
 
 def _pool(kind: str, rank: int | None, tensor: Tensor, spec: MaxPoolSpec | AvgPoolSpec, dilation_value) -> LayerResult:
-    spatial_rank = require_image(tensor, kind, rank)
+    tensor = image_view(tensor, kind, rank)
+    spatial_rank = tensor.rank - 2
     kernels = per_axis(spec.kernel, spatial_rank, "kernel")
     strides = per_axis(spec.stride if spec.stride is not None else spec.kernel, spatial_rank, "stride")
     paddings = per_axis(spec.padding, spatial_rank, "padding")
@@ -88,8 +89,8 @@ def _avg_rule(kind: str, rank: int | None):
 
 def _adaptive_rule(kind: str, rank: int | None):
     def rule(spec: AdaptivePoolSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
-        tensor = inputs[0]
-        spatial_rank = require_image(tensor, kind, rank)
+        tensor = image_view(inputs[0], kind, rank)
+        spatial_rank = tensor.rank - 2
         requested = per_axis(spec.output_size, spatial_rank, "output_size")  # type: ignore[arg-type]
         out_spatial = tuple(
             size if want is None else want for size, want in zip(tensor.spatial, requested, strict=True)
@@ -112,8 +113,8 @@ def _adaptive_rule(kind: str, rank: int | None):
 
 def _global_rule(kind: str):
     def rule(spec: GlobalPoolSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
-        tensor = inputs[0]
-        spatial_rank = require_image(tensor, kind)
+        tensor = image_view(inputs[0], kind)
+        spatial_rank = tensor.rank - 2
         field = None
         if tensor.field is not None:
             field = tuple(rf.whole_axis(f, size) for f, size in zip(tensor.field, tensor.spatial, strict=True))

@@ -10,7 +10,7 @@ from cnncalc.base.arithmetic import interpolate_output_size
 from cnncalc.base.tensor import AxisField, Tensor
 from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, image_result, layer_kind
 from cnncalc.kinds.fields import Positive
-from cnncalc.kinds.shapes import format_shape, per_axis, require_image
+from cnncalc.kinds.shapes import format_shape, image_view, per_axis
 
 # How many input samples one output sample reads along an axis, per interpolation mode.
 # Spatial axes each interpolation mode works on (nearest works on any).
@@ -42,8 +42,8 @@ class ChannelSplitSpec(LayerSchema):
 @layer_kind("upsample", UpsampleSpec, family="resampling")
 def upsample(spec: UpsampleSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     """Interpolation by scale (output floor(n*scale)) or to a size; nearest, (bi/tri)linear, bicubic."""
-    tensor = inputs[0]
-    rank = require_image(tensor, "upsample")
+    tensor = image_view(inputs[0], "upsample")
+    rank = tensor.rank - 2
     if (spec.scale is None) == (spec.size is None):
         raise LayerError("upsample needs exactly one of `scale` and `size`", "e.g. `scale: 2` or `size: [64, 64]`")
     needed = _MODE_RANK.get(spec.mode)
@@ -83,8 +83,7 @@ def _resized(tensor: Tensor, sizes: tuple[int, ...], span: int, align_corners: b
 
 def _image_and_factor(spec: FactorSpec, inputs: list[Tensor], kind: str) -> tuple[Tensor, int, tuple[int, ...]]:
     """The 2-d image a pixel (un)shuffle reads, its factor, and the image's (channels, height, width)."""
-    tensor = inputs[0]
-    require_image(tensor, kind, 2)
+    tensor = image_view(inputs[0], kind, 2)
     return tensor, spec.factor, tensor.shape[1:]
 
 
@@ -117,7 +116,7 @@ def pixel_unshuffle(spec: FactorSpec, inputs: list[Tensor], ctx: RuleContext) ->
 def channel_shuffle(spec: ChannelShuffleSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     """Interleave channels of `groups` groups (ShuffleNet); shape unchanged."""
     tensor = inputs[0]
-    if tensor.channel_axis != 1 or tensor.rank < 3:
+    if tensor.rank < 3:
         raise LayerError(
             f"channel_shuffle needs (batch, channels, *spatial), channels on axis 1; got {format_shape(tensor.shape)}",
             "PyTorch's channel_shuffle expects more than two dimensions",
@@ -131,8 +130,8 @@ def channel_shuffle(spec: ChannelShuffleSpec, inputs: list[Tensor], ctx: RuleCon
 def channel_split(spec: ChannelSplitSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     """Split channels into chunks (sizes or equal parts) and output chunk `take` (ShuffleNet v2)."""
     tensor = inputs[0]
-    if tensor.channel_axis != 1:
-        raise LayerError("channel_split needs channels on axis 1")
+    if tensor.rank < 2:
+        raise LayerError(f"channel_split splits axis 1, which {format_shape(tensor.shape)} does not have")
     channels = tensor.shape[1]
     if (spec.sizes is None) == (spec.parts is None):
         raise LayerError("channel_split needs exactly one of `sizes` and `parts`", "e.g. `parts: 2, take: 0`")

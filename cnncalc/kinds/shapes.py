@@ -1,7 +1,7 @@
 """Checks and conversions rules share: a value per spatial axis, an image-shaped input, an axis index."""
 
 from cnncalc.base import limits
-from cnncalc.base.tensor import Tensor
+from cnncalc.base.tensor import AxisField, Tensor
 from cnncalc.kinds.base import LayerError
 
 
@@ -17,13 +17,19 @@ def per_axis(value: int | list[int], rank: int, what: str) -> tuple[int, ...]:
     return tuple(value)
 
 
-def require_image(tensor: Tensor, kind: str, rank: int | None = None) -> int:
-    """Check the input is (batch, channels, *spatial) with `rank` spatial axes; return the spatial rank."""
-    spatial_rank = len(tensor.spatial_axes)
-    if not tensor.is_image or spatial_rank == 0:
+def image_view(tensor: Tensor, kind: str, rank: int | None = None) -> Tensor:
+    """The input as PyTorch's image layers read it: by position, (batch, channels, *spatial).
+
+    Like PyTorch, cnncalc never refuses an input of the right rank because of what its axes held before
+    (a conv2d after `permute [0, 1, 3, 2]` or after a reshape is valid). Receptive fields carry over only
+    where every positional spatial axis is one the engine tracks as spatial, in any order; otherwise the
+    view has no field (shown as unknown, never as a guess).
+    """
+    spatial_rank = tensor.rank - 2
+    if spatial_rank < 1:
         raise LayerError(
             f"{kind} needs a (batch, channels, *spatial) input, got shape {format_shape(tensor.shape)}",
-            "put it before flatten/linear layers, or permute channels back to axis 1",
+            "put it before flatten/linear layers, or reshape to (batch, channels, length) first",
         )
     if rank is not None and spatial_rank != rank:
         raise LayerError(
@@ -32,7 +38,21 @@ def require_image(tensor: Tensor, kind: str, rank: int | None = None) -> int:
         )
     if spatial_rank > limits.MAX_SPATIAL_AXES:
         raise LayerError(f"at most {limits.MAX_SPATIAL_AXES} spatial axes are supported")
-    return spatial_rank
+    if tensor.is_image:
+        return tensor
+    return Tensor(tensor.shape, 1, tuple(range(2, tensor.rank)), positional_fields(tensor), tensor.global_context)
+
+
+def positional_fields(tensor: Tensor) -> tuple[AxisField, ...] | None:
+    """The fields of axes 2, 3, ... in that order, or None unless each of them is a tracked spatial axis."""
+    if tensor.field is None:
+        return None
+    fields = []
+    for axis in range(2, tensor.rank):
+        if axis not in tensor.spatial_axes:
+            return None
+        fields.append(tensor.field[tensor.spatial_axes.index(axis)])
+    return tuple(fields)
 
 
 def format_shape(shape: tuple[int, ...]) -> str:

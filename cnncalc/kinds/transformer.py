@@ -19,7 +19,7 @@ from cnncalc.base.tensor import Tensor, plain_tensor
 from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, layer_kind
 from cnncalc.kinds.dense import last_axis_replaced
 from cnncalc.kinds.fields import Positive, PositiveAxes, Probability
-from cnncalc.kinds.shapes import format_shape, per_axis, require_image
+from cnncalc.kinds.shapes import format_shape, image_view, per_axis
 
 
 class PatchEmbedSpec(LayerSchema):
@@ -58,10 +58,11 @@ class TakeTokenSpec(LayerSchema):
 
 
 def _require_tokens(tensor: Tensor, kind: str) -> tuple[int, int, int]:
-    if tensor.rank != 3 or tensor.spatial_axes:
+    """(batch, tokens, dim) by position, as PyTorch's batch-first attention reads any 3-d tensor."""
+    if tensor.rank != 3:
         raise LayerError(
             f"{kind} needs a token sequence (batch, tokens, dim), got {format_shape(tensor.shape)}",
-            "start the sequence with patch_embed",
+            "start the sequence with patch_embed, or flatten and permute a feature map to (batch, tokens, dim)",
         )
     batch, tokens, dim = tensor.shape
     return batch, tokens, dim
@@ -75,8 +76,8 @@ def _tokens(shape: tuple[int, int, int], global_context: bool = False) -> Tensor
 @layer_kind("patch_embed", PatchEmbedSpec, family="transformer", window=Window.PATCH)
 def patch_embed(spec: PatchEmbedSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     """Patches to tokens: conv with kernel = stride = patch, flattened: (B, C, H, W) -> (B, N, D)."""
-    tensor = inputs[0]
-    rank = require_image(tensor, "patch_embed")
+    tensor = image_view(inputs[0], "patch_embed")
+    rank = tensor.rank - 2
     patches = per_axis(spec.patch, rank, "patch")
     grid = []
     for axis, (size, patch) in enumerate(zip(tensor.spatial, patches, strict=True)):
@@ -112,8 +113,8 @@ def class_token(spec: ClassTokenSpec, inputs: list[Tensor], ctx: RuleContext) ->
 @layer_kind("pos_embed", PosEmbedSpec, family="transformer", pytorch_module=False)
 def pos_embed(spec: PosEmbedSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     """Add a learned position embedding: N * D params."""
-    _, tokens, dim = _require_tokens(inputs[0], "pos_embed")
-    return LayerResult(output=inputs[0], params=tokens * dim)
+    batch, tokens, dim = _require_tokens(inputs[0], "pos_embed")
+    return LayerResult(output=_tokens((batch, tokens, dim), inputs[0].global_context), params=tokens * dim)
 
 
 @layer_kind("attention", AttentionSpec, family="transformer")

@@ -143,7 +143,8 @@ def test_swin_imports_with_its_shifted_windows(name):
     round trip's figures cannot tell it is lost; the imported rows must carry it as torchvision's modules do."""
     module = build(f"torchvision:{name}", {}).module
     spec = import_module(module, (3, 224, 224), name=name)
-    shifts = {row.path: row.spec.shift for row in analyze_text(spec.text, name).layers if row.kind == "window_attention"}
+    rows = analyze_text(spec.text, name).layers
+    shifts = {row.path: row.spec.shift for row in rows if row.kind == "window_attention"}
     expected = {
         path: axes(list(attention.shift_size))
         for path, attention in module.named_modules()

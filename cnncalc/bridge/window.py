@@ -111,7 +111,7 @@ class WindowAttention(nn.Module):
         regions = regions.view(padded_h // window_h, window_h, padded_w // window_w, window_w)
         regions = regions.permute(0, 2, 1, 3).reshape(-1, window_h * window_w)
         mask = regions.unsqueeze(1) - regions.unsqueeze(2)
-        return mask.masked_fill(mask != 0, float(-100.0)).masked_fill(mask == 0, float(0.0))
+        return mask.masked_fill(mask != 0, -100.0).masked_fill(mask == 0, 0.0)
 
 
 class PatchMerging(nn.Module):

@@ -48,11 +48,21 @@ def axis_pair(value: int | list[int], what: str) -> tuple[int, int]:
     return value[0], value[1]
 
 
-def _channels_last_map(tensor: Tensor, kind: str) -> tuple[int, int, int, int]:
+_TO_CHANNELS_LAST = "permute a (B, C, H, W) map first: `- {type: permute, dims: [0, 2, 3, 1]}`"
+
+
+def _channels_last_map(tensor: Tensor, kind: str, ctx: RuleContext) -> tuple[int, int, int, int]:
     if tensor.rank != 4:
         raise LayerError(
             f"{kind} needs a channels-last map (batch, height, width, channels), got {format_shape(tensor.shape)}",
-            "permute a (B, C, H, W) map first: `- {type: permute, dims: [0, 2, 3, 1]}`",
+            _TO_CHANNELS_LAST,
+        )
+    if tensor.is_image:
+        # PyTorch runs it (the axes are read by position), but on the wrong axes: almost surely a mistake.
+        ctx.warning(
+            f"{kind} reads (batch, height, width, channels) by position, but its input "
+            f"{format_shape(tensor.shape)} has its channels at axis 1",
+            _TO_CHANNELS_LAST,
         )
     batch, height, width, channels = tensor.shape
     return batch, height, width, channels
@@ -88,14 +98,17 @@ def effective_shift(window: int, shift: int, padded: int) -> int:
 def window_attention(spec: WindowAttentionSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     """Multi-head self-attention inside (shifted) windows; see the module docstring for the counts."""
     tensor = inputs[0]
-    batch, height, width, channels = _channels_last_map(tensor, "window_attention")
+    batch, height, width, channels = _channels_last_map(tensor, "window_attention", ctx)
     window_h, window_w = axis_pair(spec.window, "window")
     shift_h, shift_w = axis_pair(spec.shift, "shift")
     if channels % spec.heads:
         raise LayerError(f"{spec.heads} heads do not divide the {channels} channels", "pick heads dividing C")
     for axis, window, shift in (("height", window_h, shift_h), ("width", window_w, shift_w)):
         if shift >= window:
-            raise LayerError(f"the {axis} shift ({shift}) must be smaller than the window ({window})")
+            raise LayerError(
+                f"the {axis} shift ({shift}) must be smaller than the window ({window})",
+                "Swin's shifted blocks shift by half a window (window // 2); the others by 0",
+            )
     padded_h, padded_w = padded_size(height, window_h), padded_size(width, window_w)
     for axis, window, shift, padded in (
         ("height", window_h, shift_h, padded_h),
@@ -140,7 +153,7 @@ def window_attention(spec: WindowAttentionSpec, inputs: list[Tensor], ctx: RuleC
 def patch_merging(spec: PatchMergingSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
     """Halve the map (odd sizes padded by one) and double the channels; see the module docstring."""
     tensor = inputs[0]
-    batch, height, width, channels = _channels_last_map(tensor, "patch_merging")
+    batch, height, width, channels = _channels_last_map(tensor, "patch_merging", ctx)
     out_h, out_w = -(-height // 2), -(-width // 2)
     fields = _map_fields(tensor)
     if fields is not None:

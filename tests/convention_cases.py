@@ -224,6 +224,17 @@ layers:
   - {type: attention, heads: 4, bias: false, need_weights: false}
   - {type: take_token}
 """,
+    # Swin's layers on a channels-last map: padding to whole windows (10 x 9 to 12 x 9), a shift kept, a shift
+    # dropped where one window covers the padded axis (3 to 4 rows), odd patch merging, no biases, a batch.
+    "swin_windows": """
+input: {shape: [8, 10, 9], batch: 2}
+layers:
+  - {type: permute, dims: [0, 2, 3, 1]}
+  - {type: window_attention, heads: 2, window: [4, 3], shift: [2, 1]}
+  - {type: patch_merging}
+  - {type: window_attention, heads: 4, window: [4, 3], shift: [2, 1], qkv_bias: false, proj_bias: false}
+  - {type: patch_merging, eps: 1.0e-6}
+""",
     # Every stateless kind run as a function call in forward (`functional: true`), as F.relu is in
     # torchvision's DenseNet: module hooks do not fire, patched functions and traced operators still count.
     "functional_calls": """

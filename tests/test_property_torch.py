@@ -1520,6 +1520,52 @@ KINDS["add"] = Kind(any_tensor, emit=emit_elementwise("add"), prepare=vary_layou
 KINDS["multiply"] = Kind(any_tensor, emit=emit_elementwise("multiply"), prepare=vary_layout(any_tensor))
 KINDS["concat"] = Kind(any_tensor, emit=emit_concat, prepare=vary_layout(any_tensor))
 
+
+# --- Swin's windowed kinds on channels-last maps (B, H, W, C) ----------------------------------------------
+
+
+def is_channels_last_map(x: Meta) -> bool:
+    return x.rank == 4 and x.ch == 3 and x.sp == (1, 2)
+
+
+def to_channels_last_map(g: G, net: Net) -> None:
+    """A 2-d image permuted to (B, H, W, C), maybe first given a channel count several head counts divide."""
+    if g.bool():
+        x = net.meta
+        count = g.pick([4, 6, 8, 12])
+        net.add({"type": "pointwise", "out": count}, image(x.batch, count, x.spatial))
+    x = net.meta
+    net.add({"type": "permute", "dims": [0, 2, 3, 1]}, Meta((x.batch, *x.spatial, x.channels), 3, (1, 2)))
+
+
+def make_window_attention(g: G, x: Meta) -> tuple[dict, Meta]:
+    """Windows smaller than the map, not dividing it (padding), or larger (one window, shift dropped)."""
+    _, height, width, channels = x.shape
+    window = [g.int(1, size + 2) for size in (min(height, 6), min(width, 6))]
+    shift = [g.int(0, side - 1) for side in window]
+    entry: dict = {"type": "window_attention", "heads": g.pick([h for h in divisors(channels) if h <= 8])}
+    entry["window"] = window[0] if window[0] == window[1] and g.bool() else window
+    if any(shift):
+        entry["shift"] = shift[0] if shift[0] == shift[1] and g.bool() else shift
+    for field in ("qkv_bias", "proj_bias"):
+        if g.bool():
+            entry[field] = g.bool()
+    if g.rare():
+        entry["attention_dropout"] = 0.1
+    return entry, x
+
+
+def make_patch_merging(g: G, x: Meta) -> tuple[dict, Meta]:
+    batch, height, width, channels = x.shape
+    entry: dict = {"type": "patch_merging"}
+    if g.rare():
+        entry["eps"] = 1e-6
+    return entry, Meta((batch, -(-height // 2), -(-width // 2), 2 * channels), 3, (1, 2))
+
+
+KINDS["window_attention"] = Kind(is_channels_last_map, make_window_attention, prepare=to_channels_last_map, ranks=(2,))
+KINDS["patch_merging"] = Kind(is_channels_last_map, make_patch_merging, prepare=to_channels_last_map, ranks=(2,))
+
 SINGLE = sorted(kind for kind, spec in KINDS.items() if spec.make is not None)
 
 FAMILIES: dict[str, list[str]] = {
@@ -1535,6 +1581,7 @@ FAMILIES: dict[str, list[str]] = {
     "transformer": ["patch_embed", "class_token", "pos_embed", "attention", "take_token"],
     "merge": ["add", "multiply", "concat"],
 }
+FAMILIES["windows"] = ["window_attention", "patch_merging"]  # Swin's kinds, on channels-last maps
 
 
 def generated_kinds() -> set[str]:

@@ -51,7 +51,9 @@ class Layer:
       for (1 unless collapsed);
     - `input_shapes` (one shape per input), `output_shape`: with the batch axis first;
     - `params`, `trainable_params`, `buffers`, `macs`, `flops` (2 x MACs), `activation_bytes` (its output's
-      bytes at the analysed dtype): whole batch, summed over a collapsed block;
+      bytes at the analysed dtype): whole batch, summed over a collapsed block; `buffers` =
+      `running_stat_buffers` (BatchNorm's) + `index_buffers` (int64 index tables: Swin's
+      relative_position_index);
     - `receptive_field`: one `FieldAxis` per spatial axis, or None where the output has no spatial axes or
       every unit sees the whole input (`global_receptive_field` is then True);
     - `functional`: the model runs it as a function call in `forward` (`F.relu(x)`), not as a module (a
@@ -73,17 +75,20 @@ class Layer:
     global_receptive_field: bool
     layers: int
     functional: bool = False
+    running_stat_buffers: int = 0
+    index_buffers: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Totals:
     """The network's totals, for the whole batch: the JSON's `totals`, under the same names.
 
-    - `params` = `trainable_params` + `non_trainable_params` (layers marked `frozen`); `buffers` (BatchNorm
-      running statistics) are never counted as parameters;
+    - `params` = `trainable_params` + `non_trainable_params` (layers marked `frozen`); `buffers` =
+      `running_stat_buffers` (BatchNorm's) + `index_buffers` (int64 index tables), never counted as parameters;
     - `macs`, `flops` (2 x MACs), and per sample `macs_per_sample`, `flops_per_sample`;
-    - `param_bytes`, `buffer_bytes` at the analysed dtype; `activation_bytes` (every layer's output, summed)
-      and `peak_activation_bytes` (the most live at once during inference);
+    - `param_bytes`, `buffer_bytes` at the analysed dtype (index buffers at 8 bytes, as int64);
+      `activation_bytes` (every layer's output, summed) and `peak_activation_bytes` (the most live at once
+      during inference);
     - the headline of the counting convention asked for (`convention=`): `convention` (its name, `"cnncalc"`
       by default), `headline` (that tool's number; None where the tool cannot count the network, with
       `headline_failure` saying why), `headline_unit` (`"MACs"` or `"FLOPs"`: what the number really counts)
@@ -95,6 +100,8 @@ class Totals:
     trainable_params: int
     non_trainable_params: int
     buffers: int
+    running_stat_buffers: int
+    index_buffers: int
     macs: int
     flops: int
     macs_per_sample: int
@@ -264,6 +271,8 @@ def _layer(row: DisplayRow) -> Layer:
         global_receptive_field=row.global_field,
         layers=row.layers,
         functional=row.functional,
+        running_stat_buffers=row.running_stat_buffers,
+        index_buffers=row.index_buffers,
     )
 
 

@@ -19,7 +19,7 @@ from torch import nn
 from cnncalc.bridge.device_peaks import DevicePeaks
 from cnncalc.bridge.module import LayerCall, build_module
 from cnncalc.bridge.timing import Timing, TimingPolicy, measure, synchronize
-from cnncalc.engine.result import AnalysisResult, LayerRow
+from cnncalc.engine.result import INDEX_BYTES, AnalysisResult, LayerRow
 
 DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 TRAIN_FLOPS_FACTOR = 3  # forward + backward (input gradients) + backward (weight gradients)
@@ -75,7 +75,7 @@ def estimated_memory(result: AnalysisResult, mode: str, element_bytes: int) -> i
     """Engine estimate: weights + buffers + activations (peak live for inference; all outputs, gradients
     and SGD momentum for training)."""
     totals = result.totals
-    weights = (totals.params + totals.buffers) * element_bytes
+    weights = (totals.params + totals.running_stat_buffers) * element_bytes + totals.index_buffers * INDEX_BYTES
     if mode == "train":
         return (
             weights + 2 * totals.params * element_bytes + totals.activation_bytes // result.dtype_bytes * element_bytes

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 
-from cnncalc.engine.result import AnalysisResult
+from cnncalc.engine.result import INDEX_BYTES, AnalysisResult
 
 FLOAT32_BYTES = 4  # the bridge builds every module in float32
 
@@ -28,7 +28,8 @@ def inference_bytes(result: AnalysisResult, element_bytes: int = FLOAT32_BYTES) 
     without autograd, which is how `verify` runs: the module frees each value after its last reader."""
     totals = result.totals
     peak_elements = totals.peak_activation_bytes // result.dtype_bytes
-    return (totals.params + totals.buffers + peak_elements) * element_bytes
+    index_bytes = totals.index_buffers * INDEX_BYTES  # int64 whatever the dtype
+    return (totals.params + totals.running_stat_buffers + peak_elements) * element_bytes + index_bytes
 
 
 def available_bytes(device: str) -> int | None:

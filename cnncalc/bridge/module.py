@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from cnncalc.bridge import conv, dense, elementwise, merge, pool, resample, transformer  # noqa: F401  (registration)
+from cnncalc.bridge import conv, dense, elementwise, merge, pool, resample, transformer, window  # noqa: F401
 from cnncalc.bridge.registry import BUILDERS, CALLS, FUNCTIONAL_FORMS, BuildContext, Run
 from cnncalc.engine.memory import last_readers
 from cnncalc.engine.result import AnalysisResult, LayerRow

@@ -30,8 +30,14 @@ def figures(result: AnalysisResult, rows: list[int] | None = None) -> list[tuple
         ("output", shape_text(last.output_shape)),
         ("params", f"{grouped(params)}{_about(params)}"),
     ]
-    if buffers:
+    index_buffers = sum(row.index_buffers for row in chosen)
+    if buffers and not index_buffers:
         lines.append(("buffers", f"{grouped(buffers)} (BatchNorm running statistics, not params)"))
+    elif buffers:
+        running = f"{grouped(buffers - index_buffers)} running statistics, " if buffers > index_buffers else ""
+        lines.append(
+            ("buffers", f"{grouped(buffers)} ({running}{grouped(index_buffers)} int64 index entries, not params)")
+        )
     lines.append(("MACs", f"{grouped(macs)}{_about(macs)}{per_image}"))
     if macs:
         lines.append(("FLOPs", f"{grouped(2 * macs)}{_about(2 * macs)} = 2 x MACs"))

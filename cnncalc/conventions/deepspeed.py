@@ -138,6 +138,18 @@ def attention_calflops(view: LayerView) -> list[Term]:
     return [Term(Part.CORE, kinds.attention_projections(view)), *_softmax(view)]
 
 
+@_for_both("window_attention")
+def window_attention(view: LayerView) -> list[Term]:
+    # F.linear twice (no bias counted), Tensor.matmul twice (patched by both) and F.softmax per window
+    return [Term(Part.CORE, view.macs), Term(Part.ACTIVATION, kinds.window_attention_softmax(view))]
+
+
+@_for_both("patch_merging")
+def patch_merging(view: LayerView) -> list[Term]:
+    # F.layer_norm (affine: numel x 5) on the merged map, then F.linear without bias
+    return [Term(Part.CORE, view.macs), Term(Part.NORM, 5 * kinds.patch_merging_norm_elements(view))]
+
+
 @_for_both(kinds.BATCH_NORMS)
 def batch_norm(view: LayerView) -> list[Term]:
     return [Term(Part.NORM, kinds.numel(view.input_shape) * kinds.batch_norm_factor(view))]

@@ -30,7 +30,14 @@ _FVCORE_RULES = (
 )
 FVCORE = Convention("fvcore", "fvcore 0.1.5", "MACs", "flops", "whole batch", _FVCORE_RULES)
 
-FVCORE.rule(kinds.CONVOLUTIONS, kinds.TRANSPOSED, "patch_embed", "linear", "mlp")(engine_macs)
+# Swin's window attention: aten::linear twice and aten::matmul twice per window, on the padded map.
+FVCORE.rule(kinds.CONVOLUTIONS, kinds.TRANSPOSED, "patch_embed", "linear", "mlp", "window_attention")(engine_macs)
+
+
+@FVCORE.rule("patch_merging")
+def patch_merging(view: LayerView) -> list[Term]:
+    # aten::layer_norm (affine) on the merged map, then aten::linear without bias
+    return [Term(Part.CORE, view.macs), Term(Part.NORM, 5 * kinds.patch_merging_norm_elements(view))]
 
 
 @FVCORE.rule("attention")

@@ -15,6 +15,7 @@ from cnncalc.kinds import REGISTRY
 from cnncalc.kinds.base import LayerKind, kinds_where
 from cnncalc.kinds.elementwise import BatchNormSpec
 from cnncalc.kinds.pool import AdaptivePoolSpec, AvgPoolSpec, MaxPoolSpec
+from cnncalc.kinds.window import axis_pair, padded_size
 
 # The groups are read from the kinds' own records (window, schema, family), so a new kind of a group is in it.
 CONVOLUTIONS = kinds_where(lambda kind: kind.window is Window.CONVOLUTION)
@@ -125,3 +126,34 @@ def attention_softmax(view: LayerView) -> int:
     """Elements of the attention weights F.softmax normalizes (explicit path only)."""
     batch, tokens, _, heads = attention_shapes(view)
     return batch * heads * tokens * tokens
+
+
+def window_attention_positions(view: LayerView) -> tuple[int, int, int]:
+    """(positions of the padded map, batch included; tokens per window; channels) of a window attention."""
+    batch, height, width, channels = view.input_shape
+    window_h, window_w = axis_pair(view.spec.window, "window")
+    positions = batch * padded_size(height, window_h) * padded_size(width, window_w)
+    return positions, window_h * window_w, channels
+
+
+def window_attention_matmuls(view: LayerView) -> int:
+    """Multiply-accumulates of Q K^T and A V in every window (Tensor.matmul twice): 2 x positions x N x C."""
+    positions, tokens, channels = window_attention_positions(view)
+    return 2 * positions * tokens * channels
+
+
+def window_attention_softmax(view: LayerView) -> int:
+    """Elements of the attention weights F.softmax normalizes: windows x heads x N x N = positions x heads x N."""
+    positions, tokens, _ = window_attention_positions(view)
+    return positions * view.spec.heads * tokens
+
+
+def patch_merging_norm_elements(view: LayerView) -> int:
+    """Elements its LayerNorm(4C) normalizes: the merged map, (B, H/2, W/2, 4C)."""
+    return numel(view.output_shape) * 2
+
+
+def patch_merging_parameters(view: LayerView) -> tuple[int, int]:
+    """(LayerNorm parameters 8C, Linear weights 8C^2) of a patch merging."""
+    merged = 4 * view.input_shape[-1]
+    return 2 * merged, view.params - 2 * merged

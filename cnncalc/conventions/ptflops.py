@@ -186,6 +186,22 @@ def upsample(view: LayerView) -> list[Term]:
     return [hook, _function(Part.OTHER, function)]
 
 
+@PTFLOPS.rule("window_attention")
+def window_attention(view: LayerView) -> list[Term]:
+    # F.linear is not patched and its Linear children never run as modules: only the patched Tensor.matmul
+    # (Q K^T, A V) and F.softmax count, whole batch.
+    return [
+        _function(Part.CORE, kinds.window_attention_matmuls(view)),
+        _function(Part.ACTIVATION, kinds.window_attention_softmax(view)),
+    ]
+
+
+@PTFLOPS.rule("patch_merging")
+def patch_merging(view: LayerView) -> list[Term]:
+    # hooks on its nn.LayerNorm (input numel) and nn.Linear (MACs, no bias) children
+    return [_hook(Part.CORE, view.macs), _hook(Part.NORM, kinds.patch_merging_norm_elements(view))]
+
+
 PTFLOPS.rule(
     "patch_embed",
     "mish",

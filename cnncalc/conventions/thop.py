@@ -11,6 +11,8 @@ Forward hooks on modules whose exact type is in its table (profile.py, vision/ba
 - AvgPool: output numel; AdaptiveAvgPool: (prod(in / out) + 1) x output numel, in float64 then
   truncated; max pooling 0;
 - Upsample: output numel x 1 (nearest), 5 (linear), 11 (bilinear), 259 (bicubic); other modes 0.
+Swin's window attention calls F.linear with its Linear children's weights (no hook fires): 0; its patch
+merging runs its LayerNorm and Linear children, which count.
 A module of any other type (the bridge's padded-conv and patch-embedding subclasses, MultiheadAttention
 and its out_proj) counts 0; nn.Sequential is looked into. A function call in forward (`functional: true`,
 as torchvision's F.relu and F.adaptive_avg_pool2d) is no module: 0.
@@ -95,7 +97,14 @@ def upsample(view: LayerView) -> list[Term]:
     return [Term(Part.OTHER, kinds.numel(view.output_shape) * factor)] if factor else []
 
 
+@THOP.rule("patch_merging")
+def patch_merging(view: LayerView) -> list[Term]:
+    # its nn.LayerNorm (affine: 4 x numel) and nn.Linear children are hooked; the module itself is not
+    return [Term(Part.CORE, view.macs), Term(Part.NORM, 4 * kinds.patch_merging_norm_elements(view))]
+
+
 THOP.rule(
+    "window_attention",  # F.linear with its children's weights: no hooked module runs
     kinds.MAX_POOLS,
     kinds.ADAPTIVE_MAX_POOLS,
     "patch_embed",

@@ -11,6 +11,8 @@ output shape:
   children, which are not leaves, so they count nothing;
 - the total sums leaf modules only: nn.MultiheadAttention has a child (out_proj), so attention counts 0;
 - a function call in forward (`functional: true`) is no module: 0.
+Swin's window attention calls F.linear with the weights of its Linear children, which never run as modules:
+0; its patch merging runs its LayerNorm and Linear children: params x batch.
 The bridge's patch embedding is a Conv subclass named PatchEmbedding: no "Conv" in the name, so it counts
 numel x batch like a Linear (torchvision's ViT runs a plain Conv2d and reshapes in forward: a conv2d layer).
 """
@@ -79,7 +81,14 @@ def prelu(view: LayerView) -> list[Term]:
     return [Term(Part.ACTIVATION, view.batch * view.params)]
 
 
+@TORCHINFO.rule("patch_merging")
+def patch_merging(view: LayerView) -> list[Term]:
+    norm, weights = kinds.patch_merging_parameters(view)
+    return [Term(Part.NORM, view.batch * norm), Term(Part.CORE, view.batch * weights)]
+
+
 TORCHINFO.rule(
+    "window_attention",
     kinds.MAX_POOLS,
     kinds.AVG_POOLS,
     kinds.ADAPTIVE_AVG_POOLS,

@@ -12,7 +12,7 @@ from cnncalc.base.errors import Location, SpecError, SpecIssue
 from cnncalc.base.tensor import image_tensor
 from cnncalc.engine.expansion import NETWORK_INPUT, Expansion, build_graph
 from cnncalc.engine.memory import peak_live_bytes
-from cnncalc.engine.result import AnalysisResult, LayerRow, Totals
+from cnncalc.engine.result import INDEX_BYTES, AnalysisResult, LayerRow, Totals
 from cnncalc.language.document import DTYPE_BYTES, SpecDocument, canonical_dtype, parse_document_despite_input
 from cnncalc.language.yaml_source import LoadedDocument, SourceMap, load_yaml, read_spec_text
 
@@ -183,6 +183,7 @@ def _assemble(
                 geometry=result.geometry,
                 location=node.location,
                 functional=node.functional,
+                index_buffers=result.index_buffers,
             )
         )
     # The network output is what the last top-level entry yields: usually the last layer, but it may be
@@ -191,13 +192,14 @@ def _assemble(
     params = sum(row.params for row in rows)
     trainable = sum(row.params for row in rows if row.trainable)
     buffers = sum(row.buffers for row in rows)
+    index_buffers = sum(row.index_buffers for row in rows)
     totals = Totals(
         params=params,
         trainable_params=trainable,
         buffers=buffers,
         macs=sum(row.macs for row in rows),
         param_bytes=params * dtype_bytes,
-        buffer_bytes=buffers * dtype_bytes,
+        buffer_bytes=(buffers - index_buffers) * dtype_bytes + index_buffers * INDEX_BYTES,
         activation_bytes=sum(row.activation_bytes for row in rows),
         peak_activation_bytes=peak_live_bytes(
             [row.activation_bytes for row in rows],
@@ -206,6 +208,7 @@ def _assemble(
             output_ref,
         ),
         batch=input_tensor.batch,
+        index_buffers=index_buffers,
     )
     field_row = next((row for row in reversed(rows) if row.field and not row.global_field), None)
     return AnalysisResult(

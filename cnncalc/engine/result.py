@@ -14,6 +14,8 @@ CONVENTION = (
     "FLOPs = 2 x MACs; whole batch; buffers apart from params"
 )
 
+INDEX_BYTES = 8  # an index buffer is int64 whatever dtype the model runs in (Swin's relative_position_index)
+
 
 @dataclass(frozen=True, slots=True)
 class LayerRow:
@@ -37,6 +39,11 @@ class LayerRow:
     geometry: Geometry | None  # the resolved window of a kind that slides one (kernel, stride, padding, ...)
     location: Location
     functional: bool = False  # `functional: true`: a function call in the model's forward, not a submodule
+    index_buffers: int = 0  # of `buffers`: int64 index tables (8 bytes each); the rest are running statistics
+
+    @property
+    def running_stat_buffers(self) -> int:
+        return self.buffers - self.index_buffers
 
     @property
     def flops(self) -> int:
@@ -67,6 +74,11 @@ class Totals:
     activation_bytes: int  # every layer's output, summed (what a training step keeps for backward)
     peak_activation_bytes: int  # the most live at once during inference, in execution order
     batch: int
+    index_buffers: int = 0  # of `buffers`: int64 index tables, counted at 8 bytes in `buffer_bytes`
+
+    @property
+    def running_stat_buffers(self) -> int:
+        return self.buffers - self.index_buffers
 
     @property
     def non_trainable_params(self) -> int:

@@ -734,9 +734,49 @@ def _layernorm_2d(converter: Any, node: torch.fx.Node, module: nn.Module) -> Map
     return mapped
 
 
+def _window_attention(converter: Any, node: torch.fx.Node, module: nn.Module) -> Mapped:
+    """torchvision's ShiftedWindowAttention (Swin): window_attention with its window, shift and heads."""
+    fields: dict[str, Any] = {
+        "heads": module.num_heads,
+        "window": axes(list(module.window_size)),
+        **_defaults_dropped({"shift": axes(list(module.shift_size))}, {"shift": 0}),
+        **_defaults_dropped(
+            {
+                "qkv_bias": module.qkv.bias is not None,
+                "proj_bias": module.proj.bias is not None,
+                "attention_dropout": module.attention_dropout,
+                "dropout": module.dropout,
+            },
+            {"qkv_bias": True, "proj_bias": True, "attention_dropout": 0.0, "dropout": 0.0},
+        ),
+    }
+    return "window_attention", fields, converter.tensors(node.args[:1])
+
+
+def _patch_merging(converter: Any, node: torch.fx.Node, module: nn.Module) -> Mapped:
+    """torchvision's PatchMerging (Swin): pad, 2x2 concatenation, LayerNorm(4C), Linear(4C, 2C)."""
+    return "patch_merging", _defaults_dropped({"eps": module.norm.eps}, {"eps": 1e-5}), converter.tensors(node.args[:1])
+
+
+def _swin_leaf(module: nn.Module, name: str) -> ModuleHandler | None:
+    """torchvision's Swin (v1) modules, where they hold exactly what the kinds model: a plain LayerNorm in
+    patch merging, and the relative position bias table of v1 (v2's attention has another bias and scale)."""
+    if name == "torchvision.models.swin_transformer.ShiftedWindowAttention":
+        windowed = len(module.window_size) == 2 and len(module.shift_size) == 2
+        return _window_attention if windowed and module.qkv.in_features == module.proj.out_features else None
+    if name == "torchvision.models.swin_transformer.PatchMerging":
+        norm = module.norm
+        plain = type(norm) is nn.LayerNorm and norm.elementwise_affine and norm.bias is not None
+        return _patch_merging if plain and module.reduction.bias is None else None
+    return None
+
+
 def library_leaf(module: nn.Module) -> ModuleHandler | None:
     """A module of a model library that maps to one cnncalc kind as a whole, or None."""
     cls = type(module)
+    swin = _swin_leaf(module, f"{cls.__module__}.{cls.__qualname__}")
+    if swin is not None:
+        return swin
     if isinstance(module, nn.LayerNorm) and cls is not nn.LayerNorm and cls.__name__ == "LayerNorm2d":
         return _layernorm_2d if len(module.normalized_shape) == 1 else None
     if f"{cls.__module__}.{cls.__qualname__}" == "timm.layers.conv2d_same.Conv2dSame":

@@ -583,7 +583,8 @@ _RESERVED = {"input", "index", "in_channels", "in_features"}
 
 
 # Fields whose default a block argument can take over when another instance sets them.
-NUMERIC_DEFAULTS: dict[str, Any] = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1}
+# (Swin's shifted-window blocks alternate shift 0, the default, and window // 2.)
+NUMERIC_DEFAULTS: dict[str, Any] = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, "shift": 0}
 
 
 def _schema_fields(kind: str) -> set[str]:

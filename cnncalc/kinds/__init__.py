@@ -4,7 +4,7 @@
 expansion. `all_kind_names()` lists both, for "did you mean" hints and documentation.
 """
 
-from cnncalc.kinds import conv, dense, elementwise, merge, pool, resample, transformer, uncounted  # noqa: F401
+from cnncalc.kinds import conv, dense, elementwise, merge, pool, resample, transformer, uncounted, window  # noqa: F401
 from cnncalc.kinds.base import (
     REGISTRY,
     LayerError,

@@ -45,12 +45,15 @@ class LayerResult:
     `field` is the receptive field shown for this layer's row when it differs from the output tensor's
     (a patch embedding outputs tokens, yet its units have a field); `global_field` marks rows whose units
     see the whole input (global pooling, attention); `geometry` is the resolved window of a kind that slides
-    one (its kind record says which).
+    one (its kind record says which). `buffers` counts every buffer element; `index_buffers` is the part of
+    them that are int64 index tables (Swin's relative_position_index), which take 8 bytes each whatever the
+    model's dtype; the rest are running statistics (BatchNorm's mean and variance).
     """
 
     output: Tensor
     params: int = 0
     buffers: int = 0
+    index_buffers: int = 0  # of `buffers`: int64 index tables
     macs: int = 0
     field: tuple[AxisField, ...] | None = None
     global_field: bool = False

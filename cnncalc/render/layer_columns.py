@@ -175,7 +175,9 @@ LAYER_COLUMNS: dict[str, LayerColumn] = {
             lambda row, _: _trainable_text(row),
             lambda row, _: {"trainable_params": row.trainable_params},
         ),
-        _count_column("buffers", "Buffers", "non-trainable buffers (BatchNorm running statistics)", "buffers"),
+        _count_column(
+            "buffers", "Buffers", "non-trainable buffers (BatchNorm running statistics, int64 index tables)", "buffers"
+        ),
         _count_column("macs", "MACs", "multiply-accumulates of the whole batch", "macs"),
         _share_column("macs_pct", "% MACs", "macs"),
         _count_column("flops", "FLOPs", "2 x MACs", "flops", optional=6),

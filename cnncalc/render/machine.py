@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from cnncalc import __version__
-from cnncalc.engine.result import AnalysisResult
+from cnncalc.engine.result import AnalysisResult, Totals
 from cnncalc.render.headline import headline_keys, headline_lines
 from cnncalc.render.units import grouped, human, human_bytes
 from cnncalc.render.view import DisplayRow, field_axes, field_text, shape_text
@@ -51,6 +51,9 @@ def totals_dict(result: AnalysisResult, headline: NetworkCount | None = None) ->
         "trainable_params": totals.trainable_params,
         "non_trainable_params": totals.non_trainable_params,
         "buffers": totals.buffers,
+        # which buffers are what: BatchNorm running statistics (the model's dtype) and int64 index tables
+        "running_stat_buffers": totals.running_stat_buffers,
+        "index_buffers": totals.index_buffers,
         "macs": totals.macs,
         "flops": totals.flops,
         "macs_per_sample": totals.macs // batch,
@@ -73,6 +76,8 @@ def _layer_dict(row: DisplayRow) -> dict[str, Any]:
         "params": row.params,
         "trainable_params": row.trainable_params,
         "buffers": row.buffers,
+        "running_stat_buffers": row.running_stat_buffers,
+        "index_buffers": row.index_buffers,
         "macs": row.macs,
         "flops": row.flops,
         "activation_bytes": row.activation_bytes,
@@ -81,6 +86,18 @@ def _layer_dict(row: DisplayRow) -> dict[str, Any]:
         "layers": row.layers,
         "functional": row.functional,
     }
+
+
+def buffers_text(totals: Totals) -> str:
+    """The buffers, saying which are what: running statistics, and int64 index tables where there are any."""
+    if not totals.index_buffers:
+        return f"{grouped(totals.buffers)} (BatchNorm running statistics)"
+    if not totals.running_stat_buffers:
+        return f"{grouped(totals.buffers)} (int64 index tables, 8 bytes each)"
+    return (
+        f"{grouped(totals.buffers)} ({grouped(totals.running_stat_buffers)} running statistics, "
+        f"{grouped(totals.index_buffers)} int64 index entries)"
+    )
 
 
 def render_json(result: AnalysisResult, rows: list[DisplayRow], headline: NetworkCount | None = None) -> str:
@@ -131,7 +148,7 @@ def summary_lines(result: AnalysisResult, headline: NetworkCount | None = None) 
             f"{grouped(totals.params)} ({human(totals.params)}); trainable {grouped(totals.trainable_params)}, "
             f"non-trainable {grouped(totals.non_trainable_params)}",
         ),
-        ("Buffers", f"{grouped(totals.buffers)} (BatchNorm running statistics)"),
+        ("Buffers", buffers_text(totals)),
         ("MACs", f"{grouped(totals.macs)} ({human(totals.macs)}){per_sample}"),
         ("FLOPs", f"{grouped(totals.flops)} ({human(totals.flops)}) = 2 x MACs"),
         *headline_lines(headline),

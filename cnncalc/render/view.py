@@ -32,10 +32,15 @@ class DisplayRow:
     layers: int  # how many layers this row stands for (1 unless collapsed)
     geometry: Geometry | None = None  # a single windowed layer's (a collapsed block has none)
     functional: bool = False  # a function call in the model's forward (a collapsed block: every layer is one)
+    index_buffers: int = 0  # of `buffers`: int64 index tables; the rest are running statistics
 
     @property
     def flops(self) -> int:
         return 2 * self.macs
+
+    @property
+    def running_stat_buffers(self) -> int:
+        return self.buffers - self.index_buffers
 
 
 def display_rows(result: AnalysisResult, depth: int | None = None) -> list[DisplayRow]:
@@ -86,6 +91,7 @@ def _single(row: LayerRow) -> DisplayRow:
         layers=1,
         geometry=row.geometry,
         functional=row.functional,
+        index_buffers=row.index_buffers,
     )
 
 
@@ -108,6 +114,7 @@ def _collapsed(name: str, kind: str, members: list[LayerRow], output: LayerRow) 
         global_field=last.global_field,
         layers=len(members),
         functional=all(row.functional for row in members),
+        index_buffers=sum(row.index_buffers for row in members),
     )
 
 

@@ -1525,7 +1525,8 @@ KINDS["concat"] = Kind(any_tensor, emit=emit_concat, prepare=vary_layout(any_ten
 
 
 def is_channels_last_map(x: Meta) -> bool:
-    return x.rank == 4 and x.ch == 3 and x.sp == (1, 2)
+    """Any 4-d tensor, read by position as (B, H, W, C) as torchvision's Swin modules do."""
+    return x.rank == 4
 
 
 def to_channels_last_map(g: G, net: Net) -> None:
@@ -1552,7 +1553,7 @@ def make_window_attention(g: G, x: Meta) -> tuple[dict, Meta]:
             entry[field] = g.bool()
     if g.rare():
         entry["attention_dropout"] = 0.1
-    return entry, x
+    return entry, Meta(x.shape, 3, (1, 2))
 
 
 def make_patch_merging(g: G, x: Meta) -> tuple[dict, Meta]:

@@ -61,6 +61,10 @@ blocks:
 layers:
 """  # block uses start on line 8
 
+OPTIONAL_HINT = (
+    "`null` in a block's `args:` means required; list an argument that may be left out under the block's "
+    "`optional:`"
+)
 BAD = [
     # unknown layer types and fields, with "did you mean"
     Bad("type_with_space", HEAD + "  - {type: conv2 d, out: 8, kernel: 3}\n", 3, 12,
@@ -139,9 +143,9 @@ BAD = [
     Bad("unknown_block_no_blocks", HEAD + "  - {block: bottleneck}\n", 3, 13,
         "unknown block 'bottleneck'", "define it under `blocks:` at the top level"),
     Bad("missing_block_arg", BLOCKS + "  - {block: bottleneck, args: {stride: 2}}\n", 8, 31,
-        "block 'bottleneck' needs argument 'width'"),
+        "block 'bottleneck' needs argument 'width'", OPTIONAL_HINT),
     Bad("missing_block_args", BLOCKS + "  - {block: bottleneck}\n", 8, 5,
-        "block 'bottleneck' needs argument 'width'"),
+        "block 'bottleneck' needs argument 'width'", OPTIONAL_HINT),
     Bad("unknown_block_arg", BLOCKS + "  - {block: bottleneck, args: {width: 8, strid: 2}}\n", 8, 42,
         "block 'bottleneck' has no argument 'strid'", "did you mean 'stride'?"),
     # an error in an instance of a block is shown in the block's definition

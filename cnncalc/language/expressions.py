@@ -5,7 +5,7 @@ variable names, arithmetic, comparisons, `and`/`or`/`not`, `x if c else y`, list
 sliced: `kernel[0]`, `shape(layer1)[2:]`), `none` (an optional block argument that was not given), a few
 whitelisted functions, and `shape(NAME)` / `spatial(NAME)`: the output shape of an earlier layer, read through
 a lookup the caller gives (the engine resolves NAME as `from:` does). Nothing is ever passed to `eval`;
-attribute access (except in the NAME of `shape()`), lambdas and every other construct are refused.
+attribute access, lambdas and every other construct are refused.
 Length, syntax-tree size, list length and integer magnitude are bounded (see `cnncalc.base.limits`).
 """
 
@@ -144,7 +144,6 @@ _ALLOWED_NODES = (
     ast.Tuple,
     ast.Subscript,
     ast.Slice,
-    ast.Attribute,  # only inside the NAME of shape(NAME) (checked_tree)
     ast.operator,
     ast.unaryop,
     ast.boolop,
@@ -188,13 +187,6 @@ def checked_tree(text: str) -> ast.Expression:
             )
         if not isinstance(node, _ALLOWED_NODES):
             raise ExpressionError(f"{type(node).__name__.lower()} is not allowed in expressions")
-    in_references = {id(part) for argument in _reference_arguments(tree) for part in ast.walk(argument)}
-    for node in nodes:
-        if isinstance(node, ast.Attribute) and id(node) not in in_references:
-            raise ExpressionError(
-                "attribute is not allowed in expressions",
-                "a layer's output shape is `shape(layer1.conv)` or `spatial(layer1.conv)`",
-            )
     return tree
 
 
@@ -209,23 +201,22 @@ def _reference_arguments(tree: ast.AST) -> list[ast.expr]:
 
 
 def reference_text(node: ast.AST) -> str | None:
-    """The layer name a shape() argument spells: `layer1`, `layer1.conv` or a quoted `'layer1.0.conv1'`
-    (a quoted name can hold what Python names cannot: `layer1.0`); None when it spells none."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        head = reference_text(node.value)
-        return None if head is None else f"{head}.{node.attr}"
+    """The layer name a shape() argument spells (`_parse` quotes a bare one); None when it spells none."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value:
         return node.value
     return None
+
+
+# shape(NAME) with NAME as `from:` writes it (`layer1.0.conv1`, `block1-0`, `group.input`): not Python, so the
+# name is quoted before parsing, and reaches the evaluator as text.
+_BARE_REFERENCE = re.compile(r"\b(shape|spatial)(\s*\(\s*)([A-Za-z0-9_][A-Za-z0-9_.\-]*)(\s*\))")
 
 
 def _parse(text: str) -> ast.Expression:
     # Python warns on stderr about oddities such as `0else` ("invalid decimal literal"): not for spec authors.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return ast.parse(text.strip(), mode="eval")
+        return ast.parse(_BARE_REFERENCE.sub(r"\1\2'\3'\4", text.strip()), mode="eval")
 
 
 _SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?")
@@ -257,9 +248,7 @@ def names_in(text: str) -> set[str]:
         tree = checked_tree(text)
     except ExpressionError:
         return set()
-    in_references = {id(part) for argument in _reference_arguments(tree) for part in ast.walk(argument)}
-    names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and id(node) not in in_references}
-    return names - set(FUNCTIONS) - set(SHAPE_FUNCTIONS)
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} - set(FUNCTIONS) - set(SHAPE_FUNCTIONS)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -442,7 +431,7 @@ class _Evaluator:
             raise ExpressionError(f"{node.func.id}(): {error}") from None
 
     def _layer_shape(self, function: str, arguments: list[ast.expr]) -> tuple[int, ...]:
-        example = f"{function}(input), {function}(layer1.conv) or {function}('layer1.0.conv1')"
+        example = f"{function}(input) or {function}(layer1.0.conv1)"
         reference = reference_text(arguments[0]) if len(arguments) == 1 else None
         if reference is None:
             raise ExpressionError(f"{function}() takes the name of one earlier layer", f"e.g. {example}")

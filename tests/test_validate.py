@@ -62,316 +62,119 @@ layers:
 """  # block uses start on line 8
 
 OPTIONAL_HINT = (
-    "`null` in a block's `args:` means required; list an argument that may be left out under the block's `optional:`"
+    "`null` in a block's `args:` means required; list an argument that may be left out under the block's "
+    "`optional:`"
 )
 BAD = [
     # unknown layer types and fields, with "did you mean"
-    Bad(
-        "type_with_space",
-        HEAD + "  - {type: conv2 d, out: 8, kernel: 3}\n",
-        3,
-        12,
-        "unknown layer type 'conv2 d'",
-        "did you mean 'conv2d'?",
-    ),
-    Bad(
-        "type_typo",
-        HEAD + "  - {type: convv2d, out: 8, kernel: 3}\n",
-        3,
-        12,
-        "unknown layer type 'convv2d'",
-        "did you mean 'conv2d'?",
-    ),
-    Bad(
-        "type_far_off",
-        HEAD + "  - {type: quantum_xyz}\n",
-        3,
-        12,
-        "unknown layer type 'quantum_xyz'",
-        "run `cnncalc kinds` to list layer types",
-    ),
-    Bad(
-        "field_typo",
-        HEAD + "  - type: conv2d\n    out: 8\n    kernel: 3\n    strid: 2\n",
-        6,
-        5,
-        "unknown field 'strid' for layer type 'conv2d'",
-        "did you mean 'stride'?",
-    ),
-    Bad(
-        "top_level_field_typo",
-        "input: {shape: [3, 32, 32]}\nlayer:\n  - {type: relu}\n",
-        2,
-        1,
-        "unknown field 'layer'",
-        "did you mean 'layers'?",
-        also=("missing required field 'layers'",),
-    ),
-    Bad(
-        "input_field_typo",
-        "input: {shape: [3, 32, 32], bach: 2}\nlayers:\n  - {type: relu}\n",
-        1,
-        29,
-        "unknown field 'bach' in input",
-        "did you mean 'batch'?",
-    ),
-    Bad("missing_field", HEAD + "  - {type: conv2d, kernel: 3}\n", 3, 5, "0 (conv2d): missing required field 'out'"),
-    Bad("missing_layers", "input: {shape: [3, 32, 32]}\n", 1, 1, "missing required field 'layers'"),
+    Bad("type_with_space", HEAD + "  - {type: conv2 d, out: 8, kernel: 3}\n", 3, 12,
+        "unknown layer type 'conv2 d'", "did you mean 'conv2d'?"),
+    Bad("type_typo", HEAD + "  - {type: convv2d, out: 8, kernel: 3}\n", 3, 12,
+        "unknown layer type 'convv2d'", "did you mean 'conv2d'?"),
+    Bad("type_far_off", HEAD + "  - {type: quantum_xyz}\n", 3, 12,
+        "unknown layer type 'quantum_xyz'", "run `cnncalc kinds` to list layer types"),
+    Bad("field_typo", HEAD + "  - type: conv2d\n    out: 8\n    kernel: 3\n    strid: 2\n", 6, 5,
+        "unknown field 'strid' for layer type 'conv2d'", "did you mean 'stride'?"),
+    Bad("top_level_field_typo", "input: {shape: [3, 32, 32]}\nlayer:\n  - {type: relu}\n", 2, 1,
+        "unknown field 'layer'", "did you mean 'layers'?",
+        also=("missing required field 'layers'",)),
+    Bad("input_field_typo", "input: {shape: [3, 32, 32], bach: 2}\nlayers:\n  - {type: relu}\n", 1, 29,
+        "unknown field 'bach' in input", "did you mean 'batch'?"),
+    Bad("missing_field", HEAD + "  - {type: conv2d, kernel: 3}\n", 3, 5,
+        "0 (conv2d): missing required field 'out'"),
+    Bad("missing_layers", "input: {shape: [3, 32, 32]}\n", 1, 1,
+        "missing required field 'layers'"),
     # wrong types
-    Bad(
-        "out_not_a_variable",
-        HEAD + "  - {type: conv2d, out: abc, kernel: 3}\n",
-        3,
-        25,
-        "0 (conv2d): out: cannot evaluate 'abc': unknown variable 'abc'" + KNOWN,
-    ),
-    Bad(
-        "variable_typo",
-        "vars: {width: 16}\n" + HEAD + "  - {type: conv2d, out: widht, kernel: 3}\n",
-        4,
-        25,
-        "0 (conv2d): out: cannot evaluate 'widht': unknown variable 'widht' (did you mean 'width'?)",
-    ),
+    Bad("out_not_a_variable", HEAD + "  - {type: conv2d, out: abc, kernel: 3}\n", 3, 25,
+        "0 (conv2d): out: cannot evaluate 'abc': unknown variable 'abc'" + KNOWN),
+    Bad("variable_typo", "vars: {width: 16}\n" + HEAD + "  - {type: conv2d, out: widht, kernel: 3}\n", 4, 25,
+        "0 (conv2d): out: cannot evaluate 'widht': unknown variable 'widht' (did you mean 'width'?)"),
     # the list [3, x] starts at column 36 (its `x` is at column 40): the error points at the list
-    Bad(
-        "name_in_kernel_list",
-        HEAD + "  - {type: conv2d, out: 8, kernel: [3, x]}\n",
-        3,
-        36,
-        "0 (conv2d): kernel: cannot evaluate [3, 'x']: unknown variable 'x'" + KNOWN,
-    ),
-    Bad(
-        "kernel_mapping",
-        HEAD + "  - {type: conv2d, out: 8, kernel: {h: 3}}\n",
-        3,
-        36,
-        "0 (conv2d): kernel: should be a valid integer or should be a valid list",
-    ),
-    Bad(
-        "kernel_item_zero",
-        HEAD + "  - {type: conv2d, out: 8, kernel: [3, 0]}\n",
-        3,
-        40,
-        "0 (conv2d): kernel.1: must be at least 1 (got 0)",
-    ),
-    Bad(
-        "out_fraction",
-        HEAD + "  - {type: conv2d, out: 2.5, kernel: 3}\n",
-        3,
-        25,
-        "0 (conv2d): out: should be a valid integer, got a number with a fractional part (got 2.5)",
-    ),
-    Bad(
-        "bias_not_bool",
-        HEAD + "  - {type: conv2d, out: 8, kernel: 3, bias: [1]}\n",
-        3,
-        45,
-        "0 (conv2d): bias: should be a valid boolean",
-    ),
-    Bad(
-        "shape_as_text",
-        "input: {shape: 3x32x32}\nlayers:\n  - {type: relu}\n",
-        1,
-        16,
-        "input.shape: should be a valid list (got '3x32x32')",
-    ),
-    Bad(
-        "shape_too_short",
-        "input: {shape: [3]}\nlayers:\n  - {type: relu}\n",
-        1,
-        16,
-        "input.shape: List should have at least 2 items after validation, not 1",
-    ),
+    Bad("name_in_kernel_list", HEAD + "  - {type: conv2d, out: 8, kernel: [3, x]}\n", 3, 36,
+        "0 (conv2d): kernel: cannot evaluate [3, 'x']: unknown variable 'x'" + KNOWN),
+    Bad("kernel_mapping", HEAD + "  - {type: conv2d, out: 8, kernel: {h: 3}}\n", 3, 36,
+        "0 (conv2d): kernel: should be a valid integer or should be a valid list"),
+    Bad("kernel_item_zero", HEAD + "  - {type: conv2d, out: 8, kernel: [3, 0]}\n", 3, 40,
+        "0 (conv2d): kernel.1: must be at least 1 (got 0)"),
+    Bad("out_fraction", HEAD + "  - {type: conv2d, out: 2.5, kernel: 3}\n", 3, 25,
+        "0 (conv2d): out: should be a valid integer, got a number with a fractional part (got 2.5)"),
+    Bad("bias_not_bool", HEAD + "  - {type: conv2d, out: 8, kernel: 3, bias: [1]}\n", 3, 45,
+        "0 (conv2d): bias: should be a valid boolean"),
+    Bad("shape_as_text", "input: {shape: 3x32x32}\nlayers:\n  - {type: relu}\n", 1, 16,
+        "input.shape: should be a valid list (got '3x32x32')"),
+    Bad("shape_too_short", "input: {shape: [3]}\nlayers:\n  - {type: relu}\n", 1, 16,
+        "input.shape: List should have at least 2 items after validation, not 1"),
     # impossible shapes (reported at the layer entry, with a hint)
-    Bad(
-        "kernel_larger_than_input",
-        "input: {shape: [3, 8, 8]}\nlayers:\n  - {type: conv2d, out: 8, kernel: 9}\n",
-        3,
-        5,
+    Bad("kernel_larger_than_input", "input: {shape: [3, 8, 8]}\nlayers:\n  - {type: conv2d, out: 8, kernel: 9}\n", 3, 5,
         "0 (conv2d): spatial axis 0 has size 8 (+0 padding), smaller than the effective kernel 9; " + EMPTY,
-        "use a larger input, more padding, or a smaller kernel/dilation",
-    ),
-    Bad(
-        "add_channel_mismatch",
-        HEAD + "  - {name: a, type: conv2d, out: 16, kernel: 1}\n"
+        "use a larger input, more padding, or a smaller kernel/dilation"),
+    Bad("add_channel_mismatch", HEAD + "  - {name: a, type: conv2d, out: 16, kernel: 1}\n"
         "  - {name: b, type: conv2d, out: 32, kernel: 1, from: input}\n"
-        "  - {name: sum, type: add, from: [a, b]}\n",
-        5,
-        5,
+        "  - {name: sum, type: add, from: [a, b]}\n", 5, 5,
         "sum (add): input shapes (1, 16, 32, 32) and (1, 32, 32, 32) do not match",
         "channels differ (16 vs 32): give the shortcut a projection (a 1x1 conv to the same channels, strided if the "
-        "resolution changes too)",
-    ),
-    Bad(
-        "concat_spatial_mismatch",
-        HEAD + "  - {name: a, type: conv2d, out: 16, kernel: 1}\n"
+        "resolution changes too)"),
+    Bad("concat_spatial_mismatch", HEAD + "  - {name: a, type: conv2d, out: 16, kernel: 1}\n"
         "  - {name: b, type: maxpool, kernel: 2, from: input}\n"
-        "  - {name: cat, type: concat, from: [a, b]}\n",
-        5,
-        5,
+        "  - {name: cat, type: concat, from: [a, b]}\n", 5, 5,
         "cat (concat): concat along dim 1: (1, 16, 32, 32) and (1, 3, 16, 16) differ on axis 2",
-        "all inputs must match on every axis but the one concatenated; resample one path first",
-    ),
-    Bad(
-        "groups_do_not_divide",
-        HEAD + "  - {type: conv2d, out: 8, kernel: 3, groups: 2}\n",
-        3,
-        5,
-        "0 (conv2d): groups=2 does not divide the 3 input channels",
-        "choose groups among the divisors of 3",
-    ),
+        "all inputs must match on every axis but the one concatenated; resample one path first"),
+    Bad("groups_do_not_divide", HEAD + "  - {type: conv2d, out: 8, kernel: 3, groups: 2}\n", 3, 5,
+        "0 (conv2d): groups=2 does not divide the 3 input channels", "choose groups among the divisors of 3"),
     # references, cycles, names
-    Bad(
-        "unknown_reference",
-        HEAD + "  - {name: conv1, type: conv2d, out: 8, kernel: 3}\n  - {type: relu, from: conv1x}\n",
-        4,
-        24,
+    Bad("unknown_reference",
+        HEAD + "  - {name: conv1, type: conv2d, out: 8, kernel: 3}\n  - {type: relu, from: conv1x}\n", 4, 24,
         "unknown reference 'conv1x'",
-        "did you mean 'conv1'?",
-    ),
-    Bad(
-        "unknown_reference_in_list",
-        HEAD + "  - {name: conv1, type: conv2d, out: 8, kernel: 1}\n  - {type: add, from: [conv1, inptu]}\n",
-        4,
-        31,
+        "did you mean 'conv1'?"),
+    Bad("unknown_reference_in_list",
+        HEAD + "  - {name: conv1, type: conv2d, out: 8, kernel: 1}\n  - {type: add, from: [conv1, inptu]}\n", 4, 31,
         "unknown reference 'inptu'",
-        "did you mean 'input'?",
-    ),
-    Bad(
-        "cycle",
-        HEAD + "  - {name: a, type: relu, from: b}\n  - {name: b, type: relu, from: a}\n",
-        3,
-        5,
+        "did you mean 'input'?"),
+    Bad("cycle", HEAD + "  - {name: a, type: relu, from: b}\n  - {name: b, type: relu, from: a}\n", 3, 5,
         "these entries read each other in a cycle: a -> b -> a",
-        "an entry without `from:` reads the entry before it; break the cycle by changing a `from:`",
-    ),
-    Bad(
-        "duplicate_name",
-        HEAD + "  - {name: p, type: relu}\n  - {name: p, type: relu}\n",
-        4,
-        12,
-        "name 'p' is already used in this scope",
-        "names must be unique among the entries of one list",
-    ),
-    Bad(
-        "reserved_name",
-        HEAD + "  - {name: input, type: relu}\n",
-        3,
-        12,
-        "'input' is a reserved name",
-        "choose another name",
-    ),
+        "an entry without `from:` reads the entry before it; break the cycle by changing a `from:`"),
+    Bad("duplicate_name", HEAD + "  - {name: p, type: relu}\n  - {name: p, type: relu}\n", 4, 12,
+        "name 'p' is already used in this scope", "names must be unique among the entries of one list"),
+    Bad("reserved_name", HEAD + "  - {name: input, type: relu}\n", 3, 12,
+        "'input' is a reserved name", "choose another name"),
     # blocks
-    Bad(
-        "unknown_block",
-        BLOCKS + "  - {block: botleneck, args: {width: 8}}\n",
-        8,
-        13,
-        "unknown block 'botleneck'",
-        "did you mean 'bottleneck'?",
-    ),
-    Bad(
-        "unknown_block_no_blocks",
-        HEAD + "  - {block: bottleneck}\n",
-        3,
-        13,
-        "unknown block 'bottleneck'",
-        "define it under `blocks:` at the top level",
-    ),
-    Bad(
-        "missing_block_arg",
-        BLOCKS + "  - {block: bottleneck, args: {stride: 2}}\n",
-        8,
-        31,
-        "block 'bottleneck' needs argument 'width'",
-        OPTIONAL_HINT,
-    ),
-    Bad(
-        "missing_block_args",
-        BLOCKS + "  - {block: bottleneck}\n",
-        8,
-        5,
-        "block 'bottleneck' needs argument 'width'",
-        OPTIONAL_HINT,
-    ),
-    Bad(
-        "unknown_block_arg",
-        BLOCKS + "  - {block: bottleneck, args: {width: 8, strid: 2}}\n",
-        8,
-        42,
-        "block 'bottleneck' has no argument 'strid'",
-        "did you mean 'stride'?",
-    ),
+    Bad("unknown_block", BLOCKS + "  - {block: botleneck, args: {width: 8}}\n", 8, 13,
+        "unknown block 'botleneck'", "did you mean 'bottleneck'?"),
+    Bad("unknown_block_no_blocks", HEAD + "  - {block: bottleneck}\n", 3, 13,
+        "unknown block 'bottleneck'", "define it under `blocks:` at the top level"),
+    Bad("missing_block_arg", BLOCKS + "  - {block: bottleneck, args: {stride: 2}}\n", 8, 31,
+        "block 'bottleneck' needs argument 'width'", OPTIONAL_HINT),
+    Bad("missing_block_args", BLOCKS + "  - {block: bottleneck}\n", 8, 5,
+        "block 'bottleneck' needs argument 'width'", OPTIONAL_HINT),
+    Bad("unknown_block_arg", BLOCKS + "  - {block: bottleneck, args: {width: 8, strid: 2}}\n", 8, 42,
+        "block 'bottleneck' has no argument 'strid'", "did you mean 'stride'?"),
     # an error in an instance of a block is shown in the block's definition
-    Bad(
-        "error_inside_block_use",
-        BLOCKS + "  - {name: stage, block: bottleneck, args: {width: 0}}\n",
-        6,
-        29,
-        "stage.0 (conv2d): out: must be at least 1 (got 0)",
-    ),
+    Bad("error_inside_block_use", BLOCKS + "  - {name: stage, block: bottleneck, args: {width: 0}}\n", 6, 29,
+        "stage.0 (conv2d): out: must be at least 1 (got 0)"),
     # `functional: true`: a function call in forward, so a single layer without parameters or buffers
-    Bad(
-        "functional_with_parameters",
-        HEAD + "  - {type: conv2d, out: 8, kernel: 3, functional: true}\n",
-        3,
-        51,
+    Bad("functional_with_parameters", HEAD + "  - {type: conv2d, out: 8, kernel: 3, functional: true}\n", 3, 51,
         "0 (conv2d): `functional: true` needs a layer without parameters or buffers; this conv2d has 224 parameters",
-        FUNCTIONAL_HINT,
-    ),
-    Bad(
-        "functional_with_buffers",
-        HEAD + "  - {type: batchnorm, affine: false, functional: true}\n",
-        3,
-        50,
-        "0 (batchnorm): `functional: true` needs a layer without parameters or buffers; this batchnorm has 6 buffers",
-        FUNCTIONAL_HINT,
-    ),
-    Bad(
-        "functional_not_bool", HEAD + "  - {type: relu, functional: yes}\n", 3, 30, "`functional` must be true or false"
-    ),
-    Bad(
-        "functional_typo",
-        HEAD + "  - {type: relu, functionl: true}\n",
-        3,
-        18,
-        "unknown field 'functionl' for layer type 'relu'",
-        "did you mean 'functional'?",
-    ),
-    Bad(
-        "functional_on_a_group",
-        HEAD + "  - {name: head, functional: true, layers: [{type: relu}]}\n",
-        3,
-        18,
-        "`functional` marks a single layer, not a group",
-        FUNCTIONAL_PLACE,
-    ),
-    Bad(
-        "functional_on_a_block_use",
-        BLOCKS + "  - {block: bottleneck, args: {width: 8}, functional: true}\n",
-        8,
-        43,
-        "`functional` marks a single layer, not a block use",
-        FUNCTIONAL_PLACE,
-    ),
-    Bad(
-        "functional_on_a_composite",
-        HEAD + "  - {type: separable, out: 8, kernel: 3, functional: true}\n",
-        3,
-        42,
+        FUNCTIONAL_HINT),
+    Bad("functional_with_buffers", HEAD + "  - {type: batchnorm, affine: false, functional: true}\n", 3, 50,
+        "0 (batchnorm): `functional: true` needs a layer without parameters or buffers; this batchnorm has 6 "
+        "buffers", FUNCTIONAL_HINT),
+    Bad("functional_not_bool", HEAD + "  - {type: relu, functional: yes}\n", 3, 30,
+        "`functional` must be true or false"),
+    Bad("functional_typo", HEAD + "  - {type: relu, functionl: true}\n", 3, 18,
+        "unknown field 'functionl' for layer type 'relu'", "did you mean 'functional'?"),
+    Bad("functional_on_a_group", HEAD + "  - {name: head, functional: true, layers: [{type: relu}]}\n", 3, 18,
+        "`functional` marks a single layer, not a group", FUNCTIONAL_PLACE),
+    Bad("functional_on_a_block_use", BLOCKS + "  - {block: bottleneck, args: {width: 8}, functional: true}\n", 8, 43,
+        "`functional` marks a single layer, not a block use", FUNCTIONAL_PLACE),
+    Bad("functional_on_a_composite", HEAD + "  - {type: separable, out: 8, kernel: 3, functional: true}\n", 3, 42,
         "`functional` marks a single layer, not layer type 'separable', which expands to several layers",
-        FUNCTIONAL_PLACE,
-    ),
-    Bad(
-        "error_inside_block_shape",
-        "input: {shape: [3, 4, 4]}\nblocks:\n  pair:\n    args: {kernel: 3}\n    layers:\n"
+        FUNCTIONAL_PLACE),
+    Bad("error_inside_block_shape", "input: {shape: [3, 4, 4]}\nblocks:\n  pair:\n    args: {kernel: 3}\n    layers:\n"
         "      - {name: conv, type: conv2d, out: 8, kernel: kernel}\n"
         "layers:\n  - {name: small, block: pair}\n  - {name: large, block: pair, args: {kernel: 7}, from: input}\n",
-        6,
-        9,
+        6, 9,
         "large.conv (conv2d): spatial axis 0 has size 4 (+0 padding), smaller than the effective kernel 7; " + EMPTY,
-        "use a larger input, more padding, or a smaller kernel/dilation",
-    ),
+        "use a larger input, more padding, or a smaller kernel/dilation"),
 ]
 
 
@@ -524,19 +327,13 @@ def test_json_for_files_that_cannot_be_read(tmp_path: Path) -> None:
     missing = tmp_path / "missing.yaml"
     code, report = validate_json(binary, missing)
     assert code == 2  # a path that does not exist is a usage error, whatever else is wrong
-
     def refused(path: Path, line: int, column: int, message: str, hint: str) -> dict:
         error = {"severity": "error", "file": str(path), "line": line, "column": column, "message": message}
         return {"file": str(path), "valid": False, "errors": [error | {"hint": hint}], "warnings": []}
 
     assert report["files"] == [
-        refused(
-            binary,
-            1,
-            7,
-            "the file is not UTF-8 text (byte 0xff cannot be decoded)",
-            "save the spec as UTF-8; binary files are not specs",
-        ),
+        refused(binary, 1, 7, "the file is not UTF-8 text (byte 0xff cannot be decoded)",
+                "save the spec as UTF-8; binary files are not specs"),
         refused(missing, 0, 0, "no such file or bundled spec", ""),  # no line: the file is not there
     ]
 
@@ -613,11 +410,8 @@ def test_bundled_specs_by_name() -> None:
 
 
 def test_field_error_in_a_block_names_the_block_use(spec_file: SpecFile) -> None:
-    path = spec_file(
-        BLOCKS + "  - {name: fine, block: bottleneck, args: {width: 8}}\n"
-        "  - {name: stage, block: bottleneck, args: {width: 0}, from: input}\n",
-        "use",
-    )
+    path = spec_file(BLOCKS + "  - {name: fine, block: bottleneck, args: {width: 8}}\n"
+                     "  - {name: stage, block: bottleneck, args: {width: 0}, from: input}\n", "use")
     code, report = validate_json(path)
     assert code == 1
     [error] = report["files"][0]["errors"]

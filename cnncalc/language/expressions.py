@@ -27,7 +27,6 @@ Number = int | float | bool
 # What an expression gives: a number, a list of values (kept as a tuple: values are never modified) or none.
 Value = Any
 
-MAX_LIST_LENGTH = 64  # items of a list an expression builds: kernel sizes, shapes (a few axes)
 SHAPE_FUNCTIONS = ("shape", "spatial")  # read an earlier layer's output: shape(layer1), spatial(input)
 NONE_NAME = "none"  # an optional block argument that was not given
 
@@ -299,8 +298,8 @@ class _Evaluator:
         raise ExpressionError(f"{node.value!r} is not a number")
 
     def visit_List(self, node: ast.List) -> Value:
-        if len(node.elts) > MAX_LIST_LENGTH:
-            raise ExpressionError(f"a list holds at most {MAX_LIST_LENGTH} items")
+        if len(node.elts) > limits.MAX_LIST_LENGTH:
+            raise ExpressionError(f"a list holds at most {limits.MAX_LIST_LENGTH} items")
         return tuple(self.visit(item) for item in node.elts)
 
     def visit_Tuple(self, node: ast.Tuple) -> Value:
@@ -449,8 +448,8 @@ def _bounded(value: Value) -> Value:
     if value is None:
         return value
     if isinstance(value, tuple):
-        if len(value) > MAX_LIST_LENGTH:
-            raise ExpressionError(f"a list holds at most {MAX_LIST_LENGTH} items")
+        if len(value) > limits.MAX_LIST_LENGTH:
+            raise ExpressionError(f"a list holds at most {limits.MAX_LIST_LENGTH} items")
         return value  # its items were bounded when they were made
     if not isinstance(value, bool | int | float):  # (-8) ** 0.5 is a complex number
         raise ExpressionError("the result is not a real number")

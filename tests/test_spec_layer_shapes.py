@@ -168,6 +168,27 @@ layers:
     )]  # fmt: skip
 
 
+def test_a_blocks_vars_cannot_read_its_own_layers() -> None:
+    spec = """\
+input: {shape: [3, 16, 16]}
+blocks:
+  b:
+    vars: {side: "spatial(conv)[0]"}
+    layers:
+      - {name: conv, type: conv2d, out: 4, kernel: 3}
+      - {type: upsample, size: [side, side]}
+layers:
+  - {block: b}
+"""
+    assert _errors(spec) == [(
+        4, 18, "cannot evaluate 'spatial(conv)[0]': 'conv' has not run yet here",
+        "a shape can be read only from a layer that has run: entries run after what they read with `from:` and "
+        "shape(), and a block's argument defaults and `vars` before its layers",
+    )]  # fmt: skip
+    shapes = _shapes(spec.replace("spatial(conv)[0]", "spatial(input)[0] - 2"))
+    assert shapes == {"0.conv": (1, 4, 14, 14), "0.1": (1, 4, 14, 14)}
+
+
 def test_shape_reads_in_top_level_vars_see_the_input_only() -> None:
     spec = (
         'input: {shape: [3, 24, 40]}\nvars: {half: "spatial(input)[1] // 2"}\n'

@@ -431,9 +431,11 @@ class Expansion:
         variables = {key: value for key, value in self.document_variables.items()}
         args = entry.get("args") or {}
         unshaped = any(self.tensor(ref) is None for ref in inputs)
-        # The block's inputs are named first: its argument defaults and `vars` may read their shapes.
+        # The block's inputs are named first: its argument defaults and `vars` may read their shapes (and
+        # not its layers', which have not run yet: said so if they try).
         for input_name, ref in zip(block.inputs, inputs, strict=True):
             child.names[input_name] = ref
+        child.pending.update(e["name"] for e in block.layers if isinstance(e, dict) and isinstance(e.get("name"), str))
         block_shapes = self.shapes(child)
         for arg, default in block.args.items():
             if arg in args:

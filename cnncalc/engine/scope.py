@@ -120,10 +120,9 @@ def find(reference: str, scope: Scope, shape_reading: bool = False) -> Ref:
             break
         if shape_reading and head in current.pending:
             raise ReferenceProblem(
-                f"{head!r} has not run yet when this entry runs",
-                "a shape can be read only from a layer that runs before: entries run in order, each after "
-                "what it reads with `from:` and shape(); a group's entries run before the entries after "
-                "the group",
+                f"{head!r} has not run yet here",
+                "a shape can be read only from a layer that has run: entries run after what they read with "
+                "`from:` and shape(), and a block's argument defaults and `vars` before its layers",
             )
         current = current.parent
     if not found:

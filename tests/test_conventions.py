@@ -163,6 +163,10 @@ def test_zoo_headlines_as_the_tools_print_them(name):
 
 # Published figures copied into the project, as in tests/test_zoo.py.
 REFERENCE = Path(__file__).resolve().parent / "data" / "reference" / "torchvision_models.json"
+# Networks the file has no figures for: torchvision publishes the segmentation networks' GFLOPS with the
+# auxiliary head their weights carry (aux_loss=True), which the zoo leaves out. tests/test_zoo_torchvision.py
+# compares those specs with torchvision's modules instead.
+NOT_PUBLISHED = {"deeplabv3_resnet50", "fcn_resnet50", "lraspp_mobilenet_v3_large"}
 
 
 def test_torchvision_convention_is_the_published_gflops():
@@ -170,7 +174,7 @@ def test_torchvision_convention_is_the_published_gflops():
     checked = []
     for path in sorted(Path(__file__).resolve().parents[1].glob("specs/*.yaml")):
         reference = (load_yaml(read_spec_text(path), str(path)).data.get("reference") or {}).get("torchvision")
-        if reference is None:
+        if reference is None or path.stem in NOT_PUBLISHED:
             continue
         published = models[reference]  # a spec naming a model the file lacks fails here
         count = count_as(analyze_file(path, InputOverrides(batch=4)), "torchvision")  # one image, whatever the batch
@@ -179,8 +183,9 @@ def test_torchvision_convention_is_the_published_gflops():
         checked.append(path.stem)
     assert checked == [
         "alexnet", "convnext_tiny", "densenet121", "efficientnet_b0", "googlenet", "imagenet_walkthrough",
-        "mobilenet_v2", "mobilenet_v3_large", "resnet101", "resnet152", "resnet18", "resnet34", "resnet50",
-        "resnext50_32x4d", "shufflenet_v2_x1_0", "squeezenet1_0", "swin_t", "vgg11", "vgg16", "vgg16_bn", "vgg19",
+        "inception_v3", "mobilenet_v2", "mobilenet_v3_large", "resnet101", "resnet152", "resnet18", "resnet34",
+        "resnet50", "resnext50_32x4d", "shufflenet_v2_x1_0", "squeezenet1_0", "swin_t", "vgg11", "vgg16",
+        "vgg16_bn", "vgg19",
         "vit_b_16", "wide_resnet50_2",
     ]
 

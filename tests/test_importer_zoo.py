@@ -118,9 +118,14 @@ def _zoo_with_torchvision_reference() -> dict[str, str]:
     found = {}
     for name, path in zoo_specs().items():
         reference = (load_yaml(read_spec_text(path), str(path)).data.get("reference") or {}).get("torchvision")
-        if reference and name != "imagenet_walkthrough":
+        if reference and name != "imagenet_walkthrough" and name not in SIZED_BY_ANOTHER_LAYER:
             found[name] = reference
     return found
+
+
+# Zoo networks that upsample to another tensor's size (`size: spatial(input)` in their specs): the importer
+# does not write such a size yet, and imports them only with --allow-uncounted (see the test above).
+SIZED_BY_ANOTHER_LAYER = {"deeplabv3_resnet50", "fcn_resnet50", "lraspp_mobilenet_v3_large"}
 
 
 @pytest.mark.parametrize(("spec", "model"), sorted(_zoo_with_torchvision_reference().items()))

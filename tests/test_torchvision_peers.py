@@ -35,12 +35,18 @@ from cnncalc.peers import PEER_TOOLS, run_peer
 SPECS = zoo_specs()
 
 # The input each network is checked at: the smallest round size its layers take (AlexNet's last max pool
-# needs a 3x3 map).
-INPUT = {"alexnet": (3, 64, 64)}
+# needs a 3x3 map; Inception v3's stem and grid reductions need 75x75).
+INPUT = {"alexnet": (3, 64, 64), "inception_v3": (3, 75, 75)}
 SMALL = (3, 32, 32)
 # torchvision's ViT refuses any image but the size it was built for (its builder's `image_size`, 224 by
 # default; its position embedding has one row per patch of that size).
 BUILD_FOR_INPUT = {"vit_b_16": "image_size"}
+# Builder options the zoo spec follows: Inception v3 without its auxiliary classifier (training only) and
+# without its slow truncated-normal initialisation (weights do not change any count).
+BUILD_OPTIONS = {"inception_v3": {"aux_logits": False, "init_weights": False}}
+# Segmentation networks: built from torchvision.models.segmentation, without downloading a backbone's
+# weights; their forward returns a dict, whose `out` entry is the zoo spec's output.
+SEGMENTATION = {"deeplabv3_resnet50", "fcn_resnet50", "lraspp_mobilenet_v3_large"}
 
 # Zoo specs whose reference names a torchvision model but which deliberately differ from its forward.
 NOT_TORCHVISION_FORWARD = {
@@ -61,15 +67,18 @@ NETWORKS = sorted(name for name in SPECS if _torchvision_name(name) and name not
 def test_every_torchvision_network_of_the_zoo_is_checked_or_excused():
     referenced = {name for name in SPECS if _torchvision_name(name)}
     assert referenced == set(NETWORKS) | NOT_TORCHVISION_FORWARD
-    assert {"densenet121", "mobilenet_v2", "googlenet", "vit_b_16"} <= set(NETWORKS)
+    assert {"densenet121", "mobilenet_v2", "googlenet", "vit_b_16", "inception_v3"} | SEGMENTATION <= set(NETWORKS)
 
 
 @functools.lru_cache(maxsize=1)  # the tests of one network run one after another: one model in memory
 def _torchvision_model(torchvision: ModuleType, name: str, size: int) -> torch.nn.Module:
     torch.manual_seed(0)
     options = {BUILD_FOR_INPUT[name]: size} if name in BUILD_FOR_INPUT else {}
+    options.update(BUILD_OPTIONS.get(name, {}))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # googlenet's notice about its default initialisation
+        if name in SEGMENTATION:
+            return getattr(torchvision.models.segmentation, name)(weights=None, weights_backbone=None).eval()
         return getattr(torchvision.models, name)(**options).eval()
 
 

@@ -61,6 +61,10 @@ blocks:
 layers:
 """  # block uses start on line 8
 
+OPTIONAL_HINT = (
+    "`null` in a block's `args:` means required; list an argument that may be left out under the block's "
+    "`optional:`"
+)
 BAD = [
     # unknown layer types and fields, with "did you mean"
     Bad("type_with_space", HEAD + "  - {type: conv2 d, out: 8, kernel: 3}\n", 3, 12,
@@ -139,9 +143,9 @@ BAD = [
     Bad("unknown_block_no_blocks", HEAD + "  - {block: bottleneck}\n", 3, 13,
         "unknown block 'bottleneck'", "define it under `blocks:` at the top level"),
     Bad("missing_block_arg", BLOCKS + "  - {block: bottleneck, args: {stride: 2}}\n", 8, 31,
-        "block 'bottleneck' needs argument 'width'"),
+        "block 'bottleneck' needs argument 'width'", OPTIONAL_HINT),
     Bad("missing_block_args", BLOCKS + "  - {block: bottleneck}\n", 8, 5,
-        "block 'bottleneck' needs argument 'width'"),
+        "block 'bottleneck' needs argument 'width'", OPTIONAL_HINT),
     Bad("unknown_block_arg", BLOCKS + "  - {block: bottleneck, args: {width: 8, strid: 2}}\n", 8, 42,
         "block 'bottleneck' has no argument 'strid'", "did you mean 'stride'?"),
     # an error in an instance of a block is shown in the block's definition
@@ -377,12 +381,18 @@ def test_input_override_can_make_a_spec_invalid(spec_file: SpecFile) -> None:
 
 
 # ------------------------------------------------------------------------------------------------- the zoo
+# Warnings that are the network as it is (the spec's comments explain them): LR-ASPP adds a score map
+# upsampled by bilinear interpolation to one that is not, and their units are not centred alike (H and W).
+ZOO_WARNINGS = {"lraspp_mobilenet_v3_large": ["classifier.add (add): add: the paths are not aligned"] * 2}
+
+
 def test_every_bundled_spec_is_valid() -> None:
     paths = sorted(SPECS_DIR.glob("*.yaml"))
     assert [path.stem for path in paths] == sorted(zoo_specs())  # the files the zoo lists, and no other
     code, report = validate_json(*paths)
-    for entry in report["files"]:
-        assert (entry["valid"], entry["errors"], entry["warnings"]) == (True, [], []), entry["file"]
+    for entry, path in zip(report["files"], paths, strict=True):
+        warnings = [warning["message"][:52] for warning in entry["warnings"]]
+        assert (entry["valid"], entry["errors"], warnings) == (True, [], ZOO_WARNINGS.get(path.stem, [])), path
     assert code == 0
     assert report["valid"] is True
     assert [entry["file"] for entry in report["files"]] == [str(path) for path in paths]
@@ -393,7 +403,10 @@ def test_bundled_specs_by_name() -> None:
     assert {"resnet50", "unet"} <= set(names)
     result = invoke("validate", *names)
     assert result.code == 0, result.stderr
-    assert result.stdout.splitlines() == [f"{SPECS_DIR / name}.yaml: valid" for name in names]
+    assert result.stdout.splitlines() == [
+        f"{SPECS_DIR / name}.yaml: valid" + (f", {len(ZOO_WARNINGS[name])} warnings" if name in ZOO_WARNINGS else "")
+        for name in names
+    ]
 
 
 def test_field_error_in_a_block_names_the_block_use(spec_file: SpecFile) -> None:

@@ -12,6 +12,7 @@ MAX_NODES = 100_000  # layer nodes after every block and repeat is expanded
 MAX_NESTING = 64  # levels of a layer's path (blocks, groups and repeats inside each other)
 MAX_EXPRESSION_CHARS = 500
 MAX_EXPRESSION_NODES = 200  # syntax-tree nodes in one expression
+MAX_LIST_LENGTH = 64  # items of a list an expression builds: kernel sizes, shapes (a few axes)
 MAX_DIMENSION = 2**31 - 1  # any single axis (batch, channels, spatial size, features)
 MAX_NUMEL = 2**63 - 1  # elements in one tensor: PyTorch indexes tensors with int64
 MAX_INTEGER = 2**62  # any integer an expression produces

@@ -8,7 +8,10 @@ no separate graph stage: the graph is built by running it (cnncalc.engine.runner
   reads the previous entry unless it has `from:`.
 - An entry whose `when:` is false is skipped, and its name then stands for its (first) input.
 - An input that failed upstream has no shape: the entry's fields are still checked (they do not depend on
-  shapes), its shapes are not, and the layers left so are counted for the report.
+  shapes), its shapes are not, and the layers left so are counted for the report. The same holds for a field
+  that reads the shape of such a layer (`size: spatial(layer1)`).
+- Expressions read earlier layers' shapes through `ScopeShapes` of the scope they are written in: a block
+  use's `args` in the caller's scope, a block's argument defaults and `vars` in the block's own.
 """
 
 from __future__ import annotations
@@ -22,13 +25,13 @@ from cnncalc.base.errors import Location
 from cnncalc.base.tensor import Tensor
 from cnncalc.engine.estimate import LayerCountEstimate
 from cnncalc.engine.issues import IssueLog
-from cnncalc.engine.ordering import dependency_order, entry_kind, entry_label
+from cnncalc.engine.ordering import dependency_order, entry_kind, entry_label, shape_reads
 from cnncalc.engine.runner import EntryAt, LayerRunner, Node, reads_missing_shape, shorten
-from cnncalc.engine.scope import NETWORK_INPUT, Ref, Scope, resolve
+from cnncalc.engine.scope import GROUP_INPUT, NETWORK_INPUT, Ref, Scope, ScopeShapes, resolve
 from cnncalc.engine.structure import RESERVED_NAMES, StructureChecker
 from cnncalc.kinds import COMPOSITES, REGISTRY
 from cnncalc.language.document import BlockDef, SpecDocument
-from cnncalc.language.expressions import ExpressionError, evaluate
+from cnncalc.language.expressions import ExpressionError, LayerShapes, ShapeUnknown, Value, evaluate
 from cnncalc.language.yaml_source import PathKey, SourceMap
 
 __all__ = ["NETWORK_INPUT", "Expansion", "Node", "build_graph"]
@@ -70,8 +73,17 @@ class Expansion:
             repeat = self.estimate.repeat(entry) if "repeat" in entry else 1
             self.issues.unchecked += repeat * self.estimate.body(entry)
 
+    def shapes(self, scope: Scope) -> ScopeShapes:
+        """shape(NAME) and spatial(NAME) in the expressions written in `scope`."""
+        return ScopeShapes(scope, self.tensor)
+
     def evaluate_variables(
-        self, raw: Mapping[str, Any], path: PathKey, base: dict[str, Any], unshaped: bool = False
+        self,
+        raw: Mapping[str, Any],
+        path: PathKey,
+        base: dict[str, Any],
+        unshaped: bool = False,
+        shapes: LayerShapes | None = None,
     ) -> dict[str, Any] | None:
         variables = dict(base)
         ok = True
@@ -80,7 +92,7 @@ class Expansion:
                 self.error(self.locate((*path, name), key=True), f"{name!r} is a reserved name", "rename the variable")
                 ok = False
                 continue
-            result = self.evaluate_expression(value, variables, (*path, name), unshaped)
+            result = self.evaluate_expression(value, variables, (*path, name), unshaped, shapes)
             if result is None:
                 ok = False
                 continue
@@ -88,22 +100,58 @@ class Expansion:
         return variables if ok else None
 
     def evaluate_expression(
-        self, value: Any, variables: Mapping[str, Any], path: PathKey, unshaped: bool = False
-    ) -> Any:
-        """The value of a number or expression; None after reporting why there is none, or, without input
-        shapes (`unshaped`), quietly for an expression that reads one."""
+        self,
+        value: Any,
+        variables: Mapping[str, Any],
+        path: PathKey,
+        unshaped: bool = False,
+        shapes: LayerShapes | None = None,
+    ) -> Value:
+        """The value of a number, a list or an expression; None after reporting why there is none, or, without
+        input shapes (`unshaped`) or with a shape() of a layer whose shape is unknown, quietly."""
         if isinstance(value, bool | int | float):
             return value
+        if isinstance(value, list):  # a list argument: `kernel: [1, 7]`, each item a number or an expression
+            items = [
+                self.evaluate_expression(item, variables, (*path, i), unshaped, shapes) for i, item in enumerate(value)
+            ]
+            return None if any(item is None for item in items) else tuple(items)
         if not isinstance(value, str):
-            self.error(self.locate(path), f"expected a number or an expression, got {type(value).__name__}")
+            got = "null" if value is None else type(value).__name__
+            self.error(self.locate(path), f"expected a number, a list or an expression, got {got}")
             return None
         if unshaped and reads_missing_shape(value, variables):
             return None
         try:
-            return evaluate(value, variables)
+            result = evaluate(value, variables, shapes)
+        except ShapeUnknown:
+            return None
         except ExpressionError as error:
             self.error(self.locate(path), f"cannot evaluate {shorten(value)}: {error}", error.hint)
             return None
+        if result is None:
+            self.error(
+                self.locate(path),
+                f"{shorten(value)} gives none here",
+                "none stands for an optional block argument that was not given; it is no value of its own",
+            )
+        return result
+
+    def evaluate_optional(
+        self, value: Any, variables: Mapping[str, Any], path: PathKey, unshaped: bool, shapes: LayerShapes
+    ) -> tuple[Value, bool]:
+        """An optional block argument: (its value, whether it has one). YAML null, `none` and an expression
+        that gives none (an optional argument of the caller, passed on) all mean "not given"."""
+        if value is None or value == "none":
+            return None, True
+        if isinstance(value, str):
+            try:
+                if evaluate(value, variables, shapes) is None:
+                    return None, True
+            except ExpressionError:
+                pass  # reported, with its location, just below
+        result = self.evaluate_expression(value, variables, path, unshaped, shapes)
+        return result, result is not None
 
     def expand_entries(
         self,
@@ -115,6 +163,9 @@ class Expansion:
     ) -> Ref:
         """Expand one list of entries into `scope`; return the output of the last entry."""
         order, blocked = self.run_order(entries, path, fallback)
+        scope.pending.update(
+            entry["name"] for entry in entries if isinstance(entry, dict) and isinstance(entry.get("name"), str)
+        )
         outputs: dict[int, Ref] = {}
         skipped: list[int] = []  # sorted positions whose `when` was false: they take no number
         for position in order:
@@ -140,7 +191,10 @@ class Expansion:
             self.error(
                 location,
                 f"these entries read each other in a cycle: {names}",
-                "an entry without `from:` reads the entry before it; break the cycle by changing a `from:`",
+                "an entry without `from:` reads the entry before it, and one with shape(NAME) or spatial(NAME) "
+                "reads NAME; break the cycle by changing a `from:` or a shape()"
+                if any(shape_reads(entries[p]) for p in cycle)
+                else "an entry without `from:` reads the entry before it; break the cycle by changing a `from:`",
             )
         return ordered.order, ordered.blocked
 
@@ -161,6 +215,7 @@ class Expansion:
 
         # Inputs
         sources = entry.get("from")
+        note = ""
         if sources is None:
             inputs: list[Ref] = [previous]
         else:
@@ -173,6 +228,7 @@ class Expansion:
                 ref_location = where("from", index) if isinstance(sources, list) else where("from")
                 ref, _ = resolve(reference, scope, ref_location, self.issues)  # not found: reported, its shape unknown
                 inputs.append(ref)
+                note = note or self.input_in_group_note(reference, ref, scope)
         name = entry.get("name")
         # Unnamed entries are numbered like torch.nn.Sequential numbers its modules: skipped ones take no number.
         number = position - bisect.bisect_left(skipped, position)
@@ -182,11 +238,12 @@ class Expansion:
         unshaped = any(self.tensor(ref) is None for ref in inputs)
         first = self.tensor(inputs[0])
         variables = self.local_variables(scope.variables, first)
+        shapes = self.shapes(scope)
 
         # when:
         when = entry.get("when", True)
         if not isinstance(when, bool):
-            when = self.evaluate_expression(when, variables, (*path, "when") if path else (), unshaped)
+            when = self.evaluate_expression(when, variables, (*path, "when") if path else (), unshaped, shapes)
             if when is None:
                 scope.register(component, None)
                 self.not_shape_checked(entry, unshaped)
@@ -200,7 +257,9 @@ class Expansion:
         repeated = "repeat" in entry
         count = 1
         if repeated:
-            count = self.evaluate_expression(entry["repeat"], variables, (*path, "repeat") if path else (), unshaped)
+            count = self.evaluate_expression(
+                entry["repeat"], variables, (*path, "repeat") if path else (), unshaped, shapes
+            )
             if count is None:
                 scope.register(component, None)
                 self.not_shape_checked(entry, unshaped)
@@ -223,14 +282,15 @@ class Expansion:
 
         at = EntryAt(entry, path, location)
         if not repeated:
-            return self.expand_instance(at, scope, component, inputs, 0, frozen, functional)
-        holder = Scope(prefix=scope.child_path(component), variables=scope.variables, frozen=scope.frozen)
+            return self.expand_instance(at, scope, component, inputs, 0, frozen, functional, note)
+        # The copies see the names around the entry (a repeated group's layers read them with `from:`).
+        holder = Scope(prefix=scope.child_path(component), variables=scope.variables, frozen=scope.frozen, parent=scope)
         self.group_kinds[holder.prefix] = f"{entry_kind(entry)} x{count}"
         scope.register(component, holder)
         current_inputs = inputs
         output: Ref = None
         for index in range(count):
-            output = self.expand_instance(at, holder, str(index), current_inputs, index, frozen, functional)
+            output = self.expand_instance(at, holder, str(index), current_inputs, index, frozen, functional, note)
             if output is None:
                 # The fields of the later copies were checked in this one; their shapes cannot be.
                 self.issues.unchecked += (count - index - 1) * self.estimate.body(entry)
@@ -239,6 +299,18 @@ class Expansion:
         holder.output = output
         self.group_outputs[holder.prefix] = output
         return output
+
+    @staticmethod
+    def input_in_group_note(reference: Any, ref: Ref, scope: Scope) -> str:
+        """Where `from: input` inside a group reads something else than the group's input, what it reads:
+        said with the error of a layer that then fails (often a shortcut `add` whose shapes differ)."""
+        group = scope.enclosing_group()
+        if reference != "input" or group is None or ref == group.group_input:
+            return ""
+        return (
+            f"inside group {group.prefix}, `input` is {scope.input_meaning()}, not the group's: "
+            f"the group's input is `{GROUP_INPUT}`"
+        )
 
     def local_variables(
         self, variables: Mapping[str, Any], first: Tensor | None, index: int | None = None
@@ -261,6 +333,7 @@ class Expansion:
         index: int,
         frozen: bool,
         functional: bool = False,
+        note: str = "",
     ) -> Ref:
         """Create one instance of an entry (a layer, composite, block use or group) as `component` of `scope`."""
         entry, location = at.entry, at.location
@@ -281,16 +354,16 @@ class Expansion:
             raise _TooLarge
         variables = self.local_variables(scope.variables, self.tensor(inputs[0]), index)
         if "type" in entry and entry["type"] in REGISTRY:
-            ref = self.runner.run(at, full_path, inputs, variables, frozen, functional)
+            ref = self.runner.run(at, full_path, inputs, variables, frozen, functional, self.shapes(scope), note)
             scope.register(component, ref)
             return ref
         child = Scope(prefix=full_path, variables=variables, frozen=frozen)
         self.group_kinds[full_path] = entry_kind(entry)
         scope.register(component, child)
         if "type" in entry:
-            ref = self.expand_composite(at, child, inputs, variables)
+            ref = self.expand_composite(at, child, inputs, variables, self.shapes(scope))
         elif "block" in entry:
-            ref = self.expand_block(at, child, inputs, variables)
+            ref = self.expand_block(at, child, inputs, variables, self.shapes(scope))
         else:
             child.parent = scope
             ref = self.expand_group(at, child, inputs)
@@ -308,15 +381,18 @@ class Expansion:
                 "name the inputs inside the group with `from:` instead",
             )
             return None
+        child.is_group, child.group_input = True, inputs[0]
         return self.expand_entries(
             entry["layers"], (*path, "layers") if path is not None else None, child, inputs[0], fallback=location
         )
 
-    def expand_composite(self, at: EntryAt, child: Scope, inputs: list[Ref], variables: dict[str, Any]) -> Ref:
+    def expand_composite(
+        self, at: EntryAt, child: Scope, inputs: list[Ref], variables: dict[str, Any], shapes: LayerShapes
+    ) -> Ref:
         entry, location = at.entry, at.location
         composite = COMPOSITES[entry["type"]]
         unshaped = any(self.tensor(ref) is None for ref in inputs)
-        spec = self.runner.validate_fields(composite.schema, at, variables, child.prefix, unshaped)
+        spec = self.runner.validate_fields(composite.schema, at, variables, child.prefix, unshaped, shapes)
         if spec is None:
             self.not_shape_checked(entry, unshaped)
             return None
@@ -326,7 +402,14 @@ class Expansion:
             return None
         return self.expand_entries(expanded, None, child, inputs[0], fallback=location)
 
-    def expand_block(self, at: EntryAt, child: Scope, inputs: list[Ref], caller_variables: dict[str, Any]) -> Ref:
+    def expand_block(
+        self,
+        at: EntryAt,
+        child: Scope,
+        inputs: list[Ref],
+        caller_variables: dict[str, Any],
+        caller_shapes: LayerShapes,
+    ) -> Ref:
         entry, path, location = at.entry, at.path, at.location
         name = entry["block"]
         block: BlockDef = self.document.blocks[name]
@@ -348,25 +431,36 @@ class Expansion:
         variables = {key: value for key, value in self.document_variables.items()}
         args = entry.get("args") or {}
         unshaped = any(self.tensor(ref) is None for ref in inputs)
+        # The block's inputs are named first: its argument defaults and `vars` may read their shapes (and
+        # not its layers', which have not run yet: said so if they try).
+        for input_name, ref in zip(block.inputs, inputs, strict=True):
+            child.names[input_name] = ref
+        child.pending.update(e["name"] for e in block.layers if isinstance(e, dict) and isinstance(e.get("name"), str))
+        block_shapes = self.shapes(child)
         for arg, default in block.args.items():
             if arg in args:
                 value = self.evaluate_expression(
-                    args[arg], caller_variables, (*path, "args", arg) if path else (), unshaped
+                    args[arg], caller_variables, (*path, "args", arg) if path else (), unshaped, caller_shapes
                 )
             else:
-                value = self.evaluate_expression(default, variables, (*block_path, "args", arg), unshaped)
+                value = self.evaluate_expression(default, variables, (*block_path, "args", arg), unshaped, block_shapes)
             if value is None:
                 self.not_shape_checked(entry, unshaped)
                 return None
             variables[arg] = value
+        for arg in block.optional:  # not given (or given none): none, which leaves a layer's field unset
+            where = (*path, "args", arg) if path else ()
+            given, ok = self.evaluate_optional(args.get(arg), caller_variables, where, unshaped, caller_shapes)
+            if not ok:
+                self.not_shape_checked(entry, unshaped)
+                return None
+            variables[arg] = given
         variables = self.local_variables(variables, self.tensor(inputs[0]), caller_variables.get("index"))
-        derived = self.evaluate_variables(block.vars, (*block_path, "vars"), variables, unshaped)
+        derived = self.evaluate_variables(block.vars, (*block_path, "vars"), variables, unshaped, block_shapes)
         if derived is None:
             self.not_shape_checked(entry, unshaped)
             return None
         child.variables = derived
-        for input_name, ref in zip(block.inputs, inputs, strict=True):
-            child.names[input_name] = ref
         self._block_stack.append(name)
         try:
             last = self.expand_entries(block.layers, (*block_path, "layers"), child, inputs[0], fallback=location)
@@ -385,8 +479,10 @@ class _TooLarge(Exception):
 def build_graph(document: SpecDocument, source: SourceMap, input_tensor: Tensor | None) -> Expansion:
     """Expand and compute the network; without an input tensor (the input is invalid) only fields are checked."""
     builder = Expansion(document, source, input_tensor)
+    scope = Scope(prefix="", variables={})
+    scope.names["input"] = NETWORK_INPUT
     try:
-        variables = builder.evaluate_variables(document.vars, ("vars",), {})
+        variables = builder.evaluate_variables(document.vars, ("vars",), {}, shapes=builder.shapes(scope))
         builder.document_variables = variables or {}
         builder.estimate = LayerCountEstimate(document, variables or {})
         builder.broken_entries = StructureChecker(document, source, builder.issues).check_document()
@@ -398,8 +494,7 @@ def build_graph(document: SpecDocument, source: SourceMap, input_tensor: Tensor 
                 "check the repeat counts and nested block uses; no real network is this large",
             )
         elif variables is not None:
-            scope = Scope(prefix="", variables=variables)
-            scope.names["input"] = NETWORK_INPUT
+            scope.variables = variables
             builder.output_ref = builder.expand_entries(document.layers, ("layers",), scope, NETWORK_INPUT)
     except _TooLarge:
         pass

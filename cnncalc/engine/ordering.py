@@ -1,10 +1,15 @@
-"""The order in which the entries of one list run: each after the entries it reads (`from:`), else as
-written, in linear time; entries that read each other in a cycle cannot run, and one such cycle is named."""
+"""The order in which the entries of one list run: each after the entries it reads (`from:`, and the layers
+whose shapes its expressions read: `size: spatial(layer1)`), else as written, in linear time; entries that
+read each other in a cycle cannot run, and one such cycle is named."""
 
 from __future__ import annotations
 
 import heapq
 from typing import Any, NamedTuple
+
+from cnncalc.language.expressions import SHAPE_FUNCTIONS, shape_references
+
+NOT_EXPRESSIONS = {"name", "type", "block", "from"}  # keys of an entry whose values are never expressions
 
 
 class Order(NamedTuple):
@@ -31,6 +36,7 @@ def dependency_order(entries: list[Any]) -> Order:
                 head = str(reference).split(".", 1)[0]
                 if head in by_name:
                     needs.add(by_name[head])
+        needs.update(by_name[head] for head in shape_reads(entry) if head in by_name)
         depends.append(needs)
     # Kahn's algorithm; among entries that are ready, the earliest written goes first.
     waiting = [len(needs) for needs in depends]
@@ -80,3 +86,32 @@ def entry_kind(entry: dict[str, Any]) -> str:
     if "block" in entry:
         return str(entry["block"])
     return "group"
+
+
+def shape_reads(entry: Any) -> set[str]:
+    """The first components of the names whose shapes an entry's expressions read, its nested entries'
+    included (less the names those define themselves)."""
+    if not isinstance(entry, dict):
+        return set()
+    found: set[str] = set()
+    for key, value in entry.items():
+        if key in NOT_EXPRESSIONS:
+            continue
+        if key == "layers" and isinstance(value, list):
+            inner = {item.get("name") for item in value if isinstance(item, dict)}
+            found.update(head for item in value for head in shape_reads(item) if head not in inner)
+        else:
+            found.update(_heads(value))
+    return found
+
+
+def _heads(value: Any) -> set[str]:
+    if isinstance(value, str):
+        if not any(f"{function}(" in value for function in SHAPE_FUNCTIONS):
+            return set()  # the common case, without parsing
+        return {reference.split(".", 1)[0] for reference in shape_references(value)}
+    if isinstance(value, list):
+        return {head for item in value for head in _heads(item)}
+    if isinstance(value, dict):
+        return {head for item in value.values() for head in _heads(item)}
+    return set()

@@ -19,7 +19,7 @@ from cnncalc.engine.issues import IssueLog
 from cnncalc.engine.scope import NETWORK_INPUT, Ref
 from cnncalc.engine.structure import LAYER_FIELDS
 from cnncalc.kinds import REGISTRY, LayerError, LayerResult, LayerSchema, RuleContext
-from cnncalc.language.expressions import ExpressionError, names_in
+from cnncalc.language.expressions import ExpressionError, LayerShapes, ShapeUnknown, names_in
 from cnncalc.language.pydantic_errors import issues_from_validation_error
 from cnncalc.language.values import admits_bool, evaluate_value, holds_bool, string_keywords
 from cnncalc.language.yaml_source import PathKey, SourceMap
@@ -77,12 +77,16 @@ class LayerRunner:
         variables: Mapping[str, Any],
         full_path: str,
         unshaped: bool = False,
+        shapes: LayerShapes | None = None,
     ) -> LayerSchema | None:
         """Evaluate an entry's expressions and validate its fields; errors name the instance (`layer2.0.conv1`),
         since the same block definition may be used in several places with different arguments.
 
         Without input shapes (`unshaped`), a field whose expression reads `in_channels` or `in_features` is
-        left out, and so are the schema's complaints about it; None is returned then, as there is no spec.
+        left out, and so are the schema's complaints about it; None is returned then, as there is no spec. So
+        is a field that reads the shape of a layer whose shape is not known (`shape(layer1)`).
+        A field whose expression gives `none` (an optional block argument not given) is left unset: the kind's
+        default applies.
         """
         entry, path, location = at.entry, at.path, at.location
         kind = str(entry.get("type"))
@@ -96,7 +100,10 @@ class LayerRunner:
                 left_out.add(key)
                 continue
             try:
-                values[key] = evaluate_value(raw, string_keywords(schema, key), variables)
+                value = evaluate_value(raw, string_keywords(schema, key), variables, shapes)
+            except ShapeUnknown:
+                left_out.add(key)
+                continue
             except ExpressionError as error:
                 detail, hint = f"{key}: cannot evaluate {shorten(raw)}: {error}", error.hint
                 if reads_missing_shape(raw, variables, ("in_channels",)):
@@ -109,6 +116,9 @@ class LayerRunner:
                 self.log.layer_error(at.locate(self.source, key), full_path, kind, detail, hint, field=key)
                 ok = False
                 continue
+            if value is None and isinstance(raw, str):
+                continue  # `none`: not given
+            values[key] = value
             if not admits_bool(schema, key) and holds_bool(values[key]):
                 detail, hint = bool_for_number(key, raw)
                 self.log.layer_error(at.locate(self.source, key), full_path, kind, detail, hint, field=key)
@@ -137,13 +147,16 @@ class LayerRunner:
         variables: Mapping[str, Any],
         frozen: bool,
         functional: bool = False,
+        shapes: LayerShapes | None = None,
+        note: str = "",
     ) -> Ref:
-        """Validate one layer's fields and run its kind's rule; the node's index, or None when it has no output."""
+        """Validate one layer's fields and run its kind's rule; the node's index, or None when it has no output.
+        `note` is added to the hint of the rule's error (what the entry's `from:` means, where it may surprise)."""
         location = at.location
         kind = REGISTRY[at.entry["type"]]
         tensors = [self.tensor(ref) for ref in inputs]
         unshaped = any(tensor is None for tensor in tensors)
-        spec = self.validate_fields(kind.schema, at, variables, full_path, unshaped)
+        spec = self.validate_fields(kind.schema, at, variables, full_path, unshaped, shapes)
         count = len(inputs)
         if count < kind.min_inputs or (kind.max_inputs is not None and count > kind.max_inputs):
             wanted = str(kind.min_inputs) if kind.min_inputs == kind.max_inputs else f"at least {kind.min_inputs}"
@@ -165,7 +178,8 @@ class LayerRunner:
         try:
             result = kind.rule(spec, tensors, context)  # type: ignore[arg-type]
         except LayerError as error:
-            self.log.layer_error(location, full_path, kind.name, error.message, error.hint)
+            hint = f"{error.hint}; {note}" if error.hint and note else error.hint or note
+            self.log.layer_error(location, full_path, kind.name, error.message, hint)
             self.log.failed(full_path, kind.name, location)
             return None
         for message, hint in context.errors:  # the rule still gave an output

@@ -40,7 +40,27 @@ class StructureChecker:
         self.check_structure(self.document.layers, ("layers",))
         for name, block in self.document.blocks.items():
             self.check_structure(block.layers, ("blocks", name, "layers"))
+            self.check_optional_args(name)
         return self.broken_entries
+
+    def check_optional_args(self, block_name: str) -> None:
+        """An optional argument is declared once, and has no default (it is none when not given)."""
+        block = self.document.blocks[block_name]
+        seen: set[str] = set()
+        for position, arg in enumerate(block.optional):
+            where = self.locate(("blocks", block_name, "optional", position))
+            if arg in block.args:
+                self.log.error(
+                    where,
+                    f"block {block_name!r}: argument {arg!r} is in both `args` and `optional`",
+                    "an argument listed in `optional` is none when not given; one with a default belongs in "
+                    "`args` only",
+                )
+            elif arg in seen:
+                self.log.error(where, f"block {block_name!r}: argument {arg!r} is listed twice in `optional`")
+            elif arg in RESERVED_NAMES or arg == "none":
+                self.log.error(where, f"{arg!r} is a reserved name", "rename the argument")
+            seen.add(arg)
 
     def check_structure(self, entries: list[Any], path: PathKey) -> None:
         """Check kinds, field names and block uses without evaluating anything, so that every entry is
@@ -182,18 +202,30 @@ class StructureChecker:
             return False
         strays = self.check_cut_expressions(args, (*path, "args"))
         ok = not strays
-        declared = blocks[name].args
+        declared = {**blocks[name].args, **dict.fromkeys(blocks[name].optional, "none")}
         for arg in args:
             if arg not in declared and arg not in strays:
                 self.log.error(
                     self.locate((*path, "args", arg), key=True),
                     f"block {name!r} has no argument {arg!r}",
-                    did_you_mean(str(arg), declared) or "declare it under the block's `args:`",
+                    did_you_mean(str(arg), declared) or "declare it under the block's `args:` (or `optional:`)",
                 )
                 ok = False
         for arg, default in declared.items():
             if default is None and arg not in args:
-                self.log.error(self.locate((*path, "args")), f"block {name!r} needs argument {arg!r}")
+                self.log.error(
+                    self.locate((*path, "args")),
+                    f"block {name!r} needs argument {arg!r}",
+                    "`null` in a block's `args:` means required; list an argument that may be left out under "
+                    "the block's `optional:`",
+                )
+                ok = False
+            elif default is None and args[arg] is None:
+                self.log.error(
+                    self.locate((*path, "args", arg)),
+                    f"block {name!r} needs a value for argument {arg!r}, got null",
+                    "only an argument listed under the block's `optional:` may be null (not given)",
+                )
                 ok = False
         return ok
 

@@ -266,7 +266,7 @@ def _upsample_fields(
         ):
             return Unsupported(
                 converter.op_name(node),
-                "to the size of another tensor: cnncalc cannot take a size from another layer yet",
+                "to the size of another tensor: the importer cannot write that yet (a spec can: `size: spatial(NAME)`)",
             )
         fields["size"] = axes(size)
     if mode != "nearest":

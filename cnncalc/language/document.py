@@ -73,6 +73,8 @@ class BlockDef(_Strict):
 
     description: str | None = None
     args: dict[Identifier, Any] = Field(default_factory=dict)  # name -> default (null: must be given)
+    # arguments that may be left out: `none` inside the block then, and a layer field given none is unset
+    optional: list[Identifier] = Field(default_factory=list)
     vars: dict[Identifier, Any] = Field(default_factory=dict)  # derived values, evaluated after args
     inputs: Annotated[list[Identifier], Field(min_length=1)] = Field(default_factory=lambda: ["input"])
     output: str | None = None  # default: the last entry

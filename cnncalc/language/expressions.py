@@ -1,9 +1,12 @@
 """Safe arithmetic expressions for spec values: `mid * 4`, `make_divisible(32 * width, 8)`, `2 if index == 0 else 1`.
 
 The text is parsed with Python's `ast` module and then walked by this evaluator, which knows only numbers,
-variable names, arithmetic, comparisons, `and`/`or`/`not`, `x if c else y` and a few whitelisted functions.
-Nothing is ever passed to `eval`; attribute access, subscripts, lambdas and every other construct are refused.
-Length, syntax-tree size and integer magnitude are bounded (see `cnncalc.base.limits`).
+variable names, arithmetic, comparisons, `and`/`or`/`not`, `x if c else y`, lists (`[1, 7]`, indexed and
+sliced: `kernel[0]`, `shape(layer1)[2:]`), `none` (an optional block argument that was not given), a few
+whitelisted functions, and `shape(NAME)` / `spatial(NAME)`: the output shape of an earlier layer, read through
+a lookup the caller gives (the engine resolves NAME as `from:` does). Nothing is ever passed to `eval`;
+attribute access, lambdas and every other construct are refused.
+Length, syntax-tree size, list length and integer magnitude are bounded (see `cnncalc.base.limits`).
 """
 
 from __future__ import annotations
@@ -16,10 +19,16 @@ import operator
 import re
 import warnings
 from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 from cnncalc.base import limits
 
 Number = int | float | bool
+# What an expression gives: a number, a list of values (kept as a tuple: values are never modified) or none.
+Value = Any
+
+SHAPE_FUNCTIONS = ("shape", "spatial")  # read an earlier layer's output: shape(layer1), spatial(input)
+NONE_NAME = "none"  # an optional block argument that was not given
 
 
 class ExpressionError(ValueError):
@@ -28,6 +37,22 @@ class ExpressionError(ValueError):
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message)
         self.hint = hint
+
+
+class ShapeUnknown(ExpressionError):
+    """`shape(NAME)` of a layer that exists but has no known shape (no valid input, or it failed upstream):
+    the value is unknown, not wrong, and the caller skips it quietly as it skips `in_channels` then."""
+
+
+class LayerShapes(Protocol):
+    """Where `shape(NAME)` and `spatial(NAME)` find a layer's output (the engine's scope of the expression).
+
+    Each method raises ExpressionError for a name that is not there (with a hint), ShapeUnknown for one
+    whose shape is not known."""
+
+    def shape(self, reference: str) -> tuple[int, ...]: ...
+
+    def spatial(self, reference: str) -> tuple[int, ...]: ...
 
 
 def make_divisible(value: float, divisor: int, min_value: int | None = None) -> int:
@@ -74,6 +99,7 @@ FUNCTIONS: dict[str, Callable[..., Number]] = {
     "ceil": lambda value: math.ceil(value),
     "sqrt": lambda value: math.sqrt(value),
     "make_divisible": make_divisible,
+    "len": len,
 }
 
 _BINARY: dict[type[ast.operator], Callable[[Number, Number], Number]] = {
@@ -113,6 +139,10 @@ _ALLOWED_NODES = (
     ast.Compare,
     ast.IfExp,
     ast.Call,
+    ast.List,
+    ast.Tuple,
+    ast.Subscript,
+    ast.Slice,
     ast.operator,
     ast.unaryop,
     ast.boolop,
@@ -120,11 +150,12 @@ _ALLOWED_NODES = (
 )
 
 
-def evaluate(text: str, variables: Mapping[str, Number]) -> Number:
-    """Evaluate `text` with `variables` in scope; raise ExpressionError with a readable reason on failure."""
+def evaluate(text: str, variables: Mapping[str, Value], shapes: LayerShapes | None = None) -> Value:
+    """Evaluate `text` with `variables` in scope, and `shapes` to read layers' shapes (where there are layers);
+    raise ExpressionError with a readable reason on failure."""
     tree = checked_tree(text)
     try:
-        return _Evaluator(variables).visit(tree.body)
+        return _Evaluator(variables, shapes).visit(tree.body)
     except ExpressionError as error:
         if not error.hint:
             error.hint = _yaml_hint(text)
@@ -158,11 +189,33 @@ def checked_tree(text: str) -> ast.Expression:
     return tree
 
 
+def _reference_arguments(tree: ast.AST) -> list[ast.expr]:
+    """The NAME arguments of the shape(NAME) and spatial(NAME) calls in a tree."""
+    return [
+        argument
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in SHAPE_FUNCTIONS
+        for argument in node.args
+    ]
+
+
+def reference_text(node: ast.AST) -> str | None:
+    """The layer name a shape() argument spells (`_parse` quotes a bare one); None when it spells none."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value:
+        return node.value
+    return None
+
+
+# shape(NAME) with NAME as `from:` writes it (`layer1.0.conv1`, `block1-0`, `group.input`): not Python, so the
+# name is quoted before parsing, and reaches the evaluator as text.
+_BARE_REFERENCE = re.compile(r"\b(shape|spatial)(\s*\(\s*)([A-Za-z0-9_][A-Za-z0-9_.\-]*)(\s*\))")
+
+
 def _parse(text: str) -> ast.Expression:
     # Python warns on stderr about oddities such as `0else` ("invalid decimal literal"): not for spec authors.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return ast.parse(text.strip(), mode="eval")
+        return ast.parse(_BARE_REFERENCE.sub(r"\1\2'\3'\4", text.strip()), mode="eval")
 
 
 _SEXAGESIMAL = re.compile(r"[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?")
@@ -188,32 +241,102 @@ def _yaml_hint(text: str) -> str:
 
 
 def names_in(text: str) -> set[str]:
-    """Variable names an expression mentions; empty if it is not a valid expression."""
+    """Variable names an expression mentions (not the layer names of shape(NAME)); empty if it is not a valid
+    expression."""
     try:
         tree = checked_tree(text)
     except ExpressionError:
         return set()
-    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} - set(FUNCTIONS)
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)} - set(FUNCTIONS) - set(SHAPE_FUNCTIONS)
+
+
+@functools.lru_cache(maxsize=4096)
+def shape_references(text: str) -> frozenset[str]:
+    """The layer names an expression reads the shape of (`shape(layer1)` -> layer1); empty if it is not a
+    valid expression."""
+    try:
+        tree = checked_tree(text)
+    except ExpressionError:
+        return frozenset()
+    return frozenset(name for argument in _reference_arguments(tree) if (name := reference_text(argument)) is not None)
+
+
+def describe(value: Value) -> str:
+    """A value as a message shows it: `[1, 7]`, `none`, `3`."""
+    if value is None:
+        return NONE_NAME
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(describe(item) for item in value) + "]"
+    return repr(value)
+
+
+def as_field_value(value: Value) -> Any:
+    """A value as a layer's field takes it: lists as lists (the schema's type), the rest as it is."""
+    if isinstance(value, tuple | list):
+        return [as_field_value(item) for item in value]
+    return value
 
 
 class _Evaluator:
-    def __init__(self, variables: Mapping[str, Number]) -> None:
+    def __init__(self, variables: Mapping[str, Value], shapes: LayerShapes | None = None) -> None:
         self.variables = variables
+        self.shapes = shapes
 
-    def visit(self, node: ast.AST) -> Number:
+    def visit(self, node: ast.AST) -> Value:
         method = getattr(self, f"visit_{type(node).__name__}", None)
         if method is None:  # pragma: no cover - _ALLOWED_NODES guards this
             raise ExpressionError(f"{type(node).__name__} is not allowed in expressions")
         return _bounded(method(node))
 
-    def visit_Constant(self, node: ast.Constant) -> Number:
-        if isinstance(node.value, bool | int | float):
+    def visit_Constant(self, node: ast.Constant) -> Value:
+        if node.value is None or isinstance(node.value, bool | int | float):
             return node.value
+        if isinstance(node.value, str):
+            raise ExpressionError(
+                f"{node.value!r} is not a number", "quoted text names a layer only inside shape() and spatial()"
+            )
         raise ExpressionError(f"{node.value!r} is not a number")
 
-    def visit_Name(self, node: ast.Name) -> Number:
+    def visit_List(self, node: ast.List) -> Value:
+        if len(node.elts) > limits.MAX_LIST_LENGTH:
+            raise ExpressionError(f"a list holds at most {limits.MAX_LIST_LENGTH} items")
+        return tuple(self.visit(item) for item in node.elts)
+
+    def visit_Tuple(self, node: ast.Tuple) -> Value:
+        return self.visit_List(node)  # type: ignore[arg-type]  # (1, 7) is the list [1, 7]
+
+    def visit_Subscript(self, node: ast.Subscript) -> Value:
+        sequence = self.visit(node.value)
+        if not isinstance(sequence, tuple):
+            raise ExpressionError(f"only lists can be indexed, not {describe(sequence)}")
+        if isinstance(node.slice, ast.Slice):
+            bounds = [None if part is None else self._whole(self.visit(part), "a slice bound") for part in
+                      (node.slice.lower, node.slice.upper, node.slice.step)]  # fmt: skip
+            if bounds[2] == 0:
+                raise ExpressionError("a slice step cannot be zero")
+            return sequence[slice(*bounds)]
+        position = self._whole(self.visit(node.slice), "an index")
+        if not -len(sequence) <= position < len(sequence):
+            raise ExpressionError(
+                f"index {position} is out of range for {describe(sequence)} ({len(sequence)} items)",
+                "indexes count from 0; negative ones from the end (-1 is the last item)",
+            )
+        return sequence[position]
+
+    @staticmethod
+    def _whole(value: Value, what: str) -> int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ExpressionError(f"{what} must be a whole number, not {describe(value)}")
+        return value
+
+    def visit_Attribute(self, node: ast.Attribute) -> Value:  # pragma: no cover - checked_tree refuses it
+        raise ExpressionError("attribute access is not allowed in expressions")
+
+    def visit_Name(self, node: ast.Name) -> Value:
         if node.id in ("True", "False"):
             return node.id == "True"
+        if node.id == NONE_NAME:
+            return None
         if node.id not in self.variables:
             close = difflib.get_close_matches(node.id, sorted(self.variables), n=1, cutoff=0.6)
             if close:
@@ -222,9 +345,16 @@ class _Evaluator:
             raise ExpressionError(f"unknown variable {node.id!r} (known here: {known})")
         return self.variables[node.id]
 
-    def visit_BinOp(self, node: ast.BinOp) -> Number:
+    def visit_BinOp(self, node: ast.BinOp) -> Value:
         left = self.visit(node.left)
         right = self.visit(node.right)
+        for operand in (left, right):
+            if operand is None or isinstance(operand, tuple):
+                raise ExpressionError(
+                    f"cannot apply {type(node.op).__name__.lower()} to {describe(operand)}",
+                    "arithmetic takes numbers: pick an item of a list (`kernel[0]`); test for none with "
+                    "`x if x != none else default`",
+                )
         if isinstance(node.op, ast.Pow) and (abs(right) > 64 or abs(left) > 2**32):
             raise ExpressionError("power is too large")
         try:
@@ -236,14 +366,16 @@ class _Evaluator:
         except (TypeError, KeyError):
             raise ExpressionError(f"cannot apply {type(node.op).__name__.lower()} to {left!r} and {right!r}") from None
 
-    def visit_UnaryOp(self, node: ast.UnaryOp) -> Number:
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Value:
         value = self.visit(node.operand)
+        if isinstance(node.op, ast.Not):
+            return not value
+        if value is None or isinstance(value, tuple):
+            raise ExpressionError(f"cannot negate {describe(value)}")
         if isinstance(node.op, ast.USub):
             return -value
         if isinstance(node.op, ast.UAdd):
             return +value
-        if isinstance(node.op, ast.Not):
-            return not value
         raise ExpressionError("operator ~ is not allowed in expressions")
 
     def visit_BoolOp(self, node: ast.BoolOp) -> Number:
@@ -270,7 +402,7 @@ class _Evaluator:
             try:
                 holds = _COMPARE[type(op)](left, right)
             except TypeError:
-                raise ExpressionError(f"cannot compare {left!r} and {right!r}") from None
+                raise ExpressionError(f"cannot compare {describe(left)} and {describe(right)}") from None
             if not holds:
                 return False
             left = right
@@ -279,13 +411,17 @@ class _Evaluator:
     def visit_IfExp(self, node: ast.IfExp) -> Number:
         return self.visit(node.body) if self.visit(node.test) else self.visit(node.orelse)
 
-    def visit_Call(self, node: ast.Call) -> Number:
-        if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-            allowed = ", ".join(sorted(FUNCTIONS))
+    def visit_Call(self, node: ast.Call) -> Value:
+        if not isinstance(node.func, ast.Name) or node.func.id not in (*FUNCTIONS, *SHAPE_FUNCTIONS):
+            allowed = ", ".join(sorted((*FUNCTIONS, *SHAPE_FUNCTIONS)))
             raise ExpressionError(f"only these functions can be called: {allowed}")
         if node.keywords:
             raise ExpressionError(f"{node.func.id}() takes positional arguments only")
+        if node.func.id in SHAPE_FUNCTIONS:
+            return self._layer_shape(node.func.id, node.args)
         arguments = [self.visit(argument) for argument in node.args]
+        if node.func.id != "len" and any(argument is None for argument in arguments):
+            raise ExpressionError(f"{node.func.id}() takes numbers, not none")
         try:
             return FUNCTIONS[node.func.id](*arguments)
         except ExpressionError:
@@ -293,10 +429,28 @@ class _Evaluator:
         except (TypeError, ValueError, OverflowError) as error:
             raise ExpressionError(f"{node.func.id}(): {error}") from None
 
+    def _layer_shape(self, function: str, arguments: list[ast.expr]) -> tuple[int, ...]:
+        example = f"{function}(input) or {function}(layer1.0.conv1)"
+        reference = reference_text(arguments[0]) if len(arguments) == 1 else None
+        if reference is None:
+            raise ExpressionError(f"{function}() takes the name of one earlier layer", f"e.g. {example}")
+        if self.shapes is None:
+            raise ExpressionError(
+                f"{function}({reference}) reads a layer's output, and there are no layers here",
+                "use it in a layer's fields, `when`, `repeat`, a block use's `args` or a block's `vars`",
+            )
+        return self.shapes.shape(reference) if function == "shape" else self.shapes.spatial(reference)
 
-def _bounded(value: Number) -> Number:
+
+def _bounded(value: Value) -> Value:
     if type(value) is int and -limits.MAX_INTEGER <= value <= limits.MAX_INTEGER:
         return value  # the common case, checked first: this runs for every node of every evaluation
+    if value is None:
+        return value
+    if isinstance(value, tuple):
+        if len(value) > limits.MAX_LIST_LENGTH:
+            raise ExpressionError(f"a list holds at most {limits.MAX_LIST_LENGTH} items")
+        return value  # its items were bounded when they were made
     if not isinstance(value, bool | int | float):  # (-8) ** 0.5 is a complex number
         raise ExpressionError("the result is not a real number")
     if isinstance(value, float):

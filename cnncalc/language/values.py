@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from cnncalc.language.expressions import Number, evaluate
+from cnncalc.language.expressions import LayerShapes, Value, as_field_value, evaluate
 
 FREE_TEXT = None  # marker: the field keeps every string as text
 
@@ -66,12 +66,15 @@ def _collect(annotation: Any, keywords: set[str]) -> bool:
     return False
 
 
-def evaluate_value(value: Any, keywords: frozenset[str] | None, variables: Mapping[str, Number]) -> Any:
-    """Evaluate the expression strings inside `value` (recursing into lists); keywords stay as they are."""
+def evaluate_value(
+    value: Any, keywords: frozenset[str] | None, variables: Mapping[str, Value], shapes: LayerShapes | None = None
+) -> Any:
+    """Evaluate the expression strings inside `value` (recursing into lists); keywords stay as they are.
+    An expression may give a list (`kernel: kernel` with `kernel: [1, 7]`, `size: spatial(input)`)."""
     if isinstance(value, str):
         if keywords is FREE_TEXT or value in keywords:
             return value
-        return evaluate(value, variables)
+        return as_field_value(evaluate(value, variables, shapes))
     if isinstance(value, list):
-        return [evaluate_value(item, keywords, variables) for item in value]
+        return [evaluate_value(item, keywords, variables, shapes) for item in value]
     return value

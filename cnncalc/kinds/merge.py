@@ -52,11 +52,17 @@ def merged_field(
             )
             ctx.warning(
                 f"{what}: the paths are not aligned on axis {axis_name(len(spatial), index)} ({details}); "
-                "the receptive field shown is the widest path's",
+                f"the receptive field shown is {_merged_from(paths, index)}",
                 "units of the merged map look at different places; check strides and padding of each path",
             )
         merged.append(widest)
     return tuple(merged), False
+
+
+def _merged_from(paths: list[Tensor], index: int) -> str:
+    """What rf.merge reports for misaligned paths: their union where they share the jump, else the widest."""
+    jumps = {tensor.field[index].jump for tensor in paths}  # type: ignore[index]
+    return "the union of the paths' fields" if len(jumps) == 1 else "the widest path's"
 
 
 def broadcast_shapes(shapes: list[tuple[int, ...]]) -> tuple[int, ...] | None:

@@ -3,7 +3,8 @@
 The reference enumerates, for every output unit of a chain of 1-d layers, the set of input pixels it depends
 on (on an unbounded axis, as the engine counts padding pixels), straight from each layer's definition; the
 engine's largest and smallest field, its period, its jump and unit 0's first pixel must match it on many
-random chains.
+random chains. Then the same against PyTorch itself: the input pixels each output of a random chain of
+convolutions, transposed convolutions, pixel shuffles and nearest upsamplings depends on (its Jacobian).
 """
 
 from __future__ import annotations
@@ -326,3 +327,89 @@ def test_mapping_matches_pytorch_interpolate(mode, size, out, scale):
             used = depends[-1] - depends[0] + 1
             assert used == last - first + 1 or (mode in ("linear", "bicubic") and used == 1)
         assert field.exact
+
+
+# --------------------------------------------------------------------------------- against PyTorch itself
+
+torch_layers = st.one_of(
+    st.tuples(st.just("conv"), st.integers(1, 4), st.integers(1, 3), st.integers(0, 2), st.integers(1, 2)),
+    st.tuples(st.just("tconv"), st.integers(1, 4), st.integers(2, 3), st.integers(0, 1), st.integers(1, 2)),
+    st.tuples(st.just("shuffle"), st.integers(2, 3)),
+    st.tuples(st.sampled_from(["nearest", "nearest-exact"]), st.sampled_from([2, 3, 1.5, 2.5, 0.5, None])),
+)
+
+
+def _torch_chain(torch, layers, size):
+    """Each layer as PyTorch runs it (all-ones weights, so no contribution cancels), and the engine's field."""
+    functional = torch.nn.functional
+    field, steps = IDENTITY_FIELD, []
+    for layer in layers:
+        if layer[0] == "conv":
+            _, kernel, stride, pad, dilation = layer
+            pad = min(pad, dilation * (kernel - 1))
+            steps.append(
+                lambda h, k=kernel, s=stride, p=pad, d=dilation: functional.conv1d(
+                    h, h.new_ones(1, 1, k), stride=s, padding=p, dilation=d
+                )
+            )
+            field = rf.through_window(field, kernel, stride, pad, dilation)
+            size = (size + 2 * pad - dilation * (kernel - 1) - 1) // stride + 1
+        elif layer[0] == "tconv":
+            _, kernel, stride, pad, dilation = layer
+            steps.append(
+                lambda h, k=kernel, s=stride, p=pad, d=dilation: functional.conv_transpose1d(
+                    h, h.new_ones(1, 1, k), stride=s, padding=p, dilation=d
+                )
+            )
+            field = rf.through_transposed(field, kernel, stride, pad, dilation)
+            size = (size - 1) * stride - 2 * pad + dilation * (kernel - 1) + 1
+        elif layer[0] == "shuffle":
+            factor = layer[1]
+
+            def shuffle(h, f=factor):  # a 1-d pixel shuffle: row 0 of the 2-d one on f*f copies
+                copies = h.repeat(1, f * f, 1).view(h.shape[0], f * f, 1, -1)
+                return functional.pixel_shuffle(copies, f)[:, :, 0, :]
+
+            steps.append(shuffle)
+            field = rf.through_pixel_shuffle(field, factor)
+            size *= factor
+        else:
+            mode, scale = layer
+            out = size + 3 if scale is None else math.floor(size * scale)
+            options = {"size": out} if scale is None else {"scale_factor": scale}
+            steps.append(lambda h, m=mode, o=options: functional.interpolate(h, mode=m, **o))
+            field = rf.through_resize(field, size, out, mode, scale=None if scale is None else Fraction(str(scale)))
+            size = out
+        if size < 1:
+            return None
+    return steps, field, size
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(torch_layers, min_size=1, max_size=4))
+def test_exact_fields_match_pytorch_dependencies(layers):
+    """Which input pixels each output unit of a PyTorch chain depends on (its Jacobian's non-zero columns,
+    all weights positive) are the engine's field, for every unit away from the borders PyTorch clamps."""
+    torch = pytest.importorskip("torch", reason="the torch extra is not installed: pip install 'cnncalc[torch]'")
+    width = 40
+    chain = _torch_chain(torch, layers, width)
+    assume(chain is not None and chain[1].exact)
+    steps, field, size = chain
+    # The chain is linear, so running it on every unit vector at once gives the Jacobian, one row per input.
+    units = torch.eye(width, dtype=torch.float64).view(width, 1, width)
+    for step in steps:
+        units = step(units)
+    jacobian = units.view(width, -1).T
+    assert jacobian.shape[0] == size
+    reach = field.reach or ((-field.start, -field.start + field.size - 1),)
+    moved = int(field.jump * field.period)
+    for unit in range(size):
+        turns, residue = divmod(unit, field.period)
+        depends = torch.nonzero(jacobian[unit]).view(-1).tolist()
+        if reach[residue] is None:
+            if 8 <= unit < size - 8:
+                assert depends == [], (layers, unit)
+            continue
+        first, last = (end + turns * moved for end in reach[residue])
+        if first >= 4 and last < width - 4:  # PyTorch clamps at the borders; the engine's axis is unbounded
+            assert (depends[0], depends[-1]) == (first, last), (layers, unit)

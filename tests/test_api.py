@@ -361,7 +361,7 @@ def test_the_result_is_frozen():
     for target, attribute in ((result, "name"), (result.totals, "params"), (result.layers[0], "params")):
         with pytest.raises((dataclasses.FrozenInstanceError, AttributeError)):
             setattr(target, attribute, 0)
-    assert result.layers[0].receptive_field[0] == cnncalc.FieldAxis("H", 7, 2, 3, True)
+    assert result.layers[0].receptive_field[0] == cnncalc.FieldAxis("H", 7, 2, 3, True, 7, 1)
     assert cnncalc.analyze("resnet18") == result
 
 
@@ -375,7 +375,9 @@ def test_the_fields_of_the_result_are_the_keys_of_the_json():
     )
     as_data = dataclasses.asdict(result)
     assert as_data["totals"]["params"] == result.totals.params
-    assert as_data["layers"][0]["receptive_field"][0] == {"axis": "H", "size": 7, "jump": 2, "start": 3, "exact": True}
+    assert as_data["layers"][0]["receptive_field"][0] == {
+        "axis": "H", "size": 7, "jump": 2, "start": 3, "exact": True, "size_min": 7, "period": 1
+    }
     import copy
     import pickle
 
@@ -385,9 +387,11 @@ def test_the_fields_of_the_result_are_the_keys_of_the_json():
 
 def test_exact_fractions_in_the_receptive_field():
     result = cnncalc.analyze("unet")
-    starts = [axis.start for axis in result.receptive_field]
-    assert starts == [Fraction(199, 2)] * 2  # the JSON writes 99.5
-    assert result.to_dict()["receptive_field"][0]["start"] == 99.5
+    # after the 2x2 stride-2 transposed convs, units differ: 188 to 204 pixels, repeating every 16 units
+    axes = [(axis.size, axis.size_min, axis.period, axis.start) for axis in result.receptive_field]
+    assert axes == [(204, 188, 16, 94)] * 2
+    first = result.to_dict()["receptive_field"][0]
+    assert (first["size"], first["size_min"], first["period"], first["start"]) == (204, 188, 16, 94)
 
 
 # --- how the result shows itself -----------------------------------------------------------------------------------

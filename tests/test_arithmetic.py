@@ -263,24 +263,29 @@ def test_whole_axis():
 
 
 def test_through_transposed():
-    # k3 s2 p1: output y reads x with 2x - 1 + i = y: even y one input, odd y two -> span 2, jump 1/2,
-    # centre(y) = y / 2 -> P = (2 - 1)/2 - 0 = 1/2
-    assert through_transposed(IDENTITY_FIELD, 3, 2, 1) == field(2, Fraction(1, 2), Fraction(1, 2))
+    # k3 s2 p1: output y reads x with 2x - 1 + i = y: even y one input (x = y/2), odd y two ((y-1)/2, (y+1)/2)
+    result = through_transposed(IDENTITY_FIELD, 3, 2, 1)
+    assert result.reach == ((0, 0), (0, 1))
+    assert (result.size, result.size_min, result.period, result.jump, result.start) == (2, 1, 2, Fraction(1, 2), 0)
+    assert result.center == 0  # units 0 and 1 centred on 0 and 1/2: on y/2, like a 2x2 stride-2 window read back
     # k2 s2: each output reads one input; jump 1/2
     result = through_transposed(IDENTITY_FIELD, 2, 2, 0)
-    assert (result.size, result.jump) == (1, Fraction(1, 2))
+    assert (result.size, result.size_min, result.jump) == (1, 1, Fraction(1, 2))
     # stride 1 is an ordinary convolution read backwards: k3 s1 p1 -> span 3, jump 1, centred: P = 1
     assert through_transposed(IDENTITY_FIELD, 3, 1, 1) == field(3, 1, 1)
 
 
 def test_through_resize():
-    # nearest 2x: each output reads one input, jump 1/2
-    result = through_resize(IDENTITY_FIELD, 4, 8, 1, False)
-    assert (result.size, result.jump) == (1, Fraction(1, 2))
-    # bilinear 2x: span 2
-    assert through_resize(IDENTITY_FIELD, 4, 8, 2, False).size == 2
-    # align_corners: step (n_in - 1) / (n_out - 1) = 3/7
-    assert through_resize(IDENTITY_FIELD, 4, 8, 2, True).jump == Fraction(3, 7)
+    # nearest 2x: output y reads input floor(y/2): one pixel each, jump 1/2
+    result = through_resize(IDENTITY_FIELD, 4, 8, "nearest")
+    assert (result.size, result.size_min, result.jump, result.reach) == (1, 1, Fraction(1, 2), ((0, 0), (0, 0)))
+    # bilinear 2x: x0 = floor((y + 1/2)/2 - 1/2) = floor(y/2 - 1/4), taps x0 and x0 + 1
+    assert through_resize(IDENTITY_FIELD, 4, 8, "bilinear").reach == ((-1, 0), (0, 1))
+    # align_corners: step (n_in - 1) / (n_out - 1) = 3/7, period 7
+    aligned = through_resize(IDENTITY_FIELD, 4, 8, "bilinear", align_corners=True)
+    assert (aligned.jump, aligned.period, aligned.size) == (Fraction(3, 7), 7, 2)
+    # bicubic reads 4 taps, x0 - 1 .. x0 + 2
+    assert through_resize(IDENTITY_FIELD, 4, 8, "bicubic").reach == ((-2, 1), (-1, 2))
 
 
 def test_merge_aligned_takes_widest():
@@ -305,10 +310,13 @@ def test_adaptive_widest_window_in_closed_form():
         assert through_adaptive(IDENTITY_FIELD, size, output).size == widest
 
 
-def test_fields_after_upsampling_are_marked_inexact_only_where_units_differ():
+def test_fields_after_upsampling_are_exact_per_unit():
     upsampled = through_transposed(IDENTITY_FIELD, kernel=2, stride=2, pad_left=0)
-    assert upsampled.exact  # each output reads exactly one input
-    assert through_window(upsampled, 1, 1, 0).exact
+    assert (upsampled.size, upsampled.size_min) == (1, 1)  # each output reads exactly one input
+    assert through_window(upsampled, 1, 1, 0) == upsampled
+    # a 3-tap window on a half-pixel jump: unit y reads units y-1..y+1 = inputs floor((y-1)/2)..floor((y+1)/2)
     spread = through_window(upsampled, 3, 1, 1)
-    assert not spread.exact  # a 3-tap window on a half-pixel jump: units read 1 or 2 input pixels
-    assert through_window(spread, 3, 1, 1).exact is False
+    assert (spread.exact, spread.reach, spread.size, spread.size_min) == (True, ((-1, 0), (0, 1)), 2, 2)
+    # a 2-tap window: even units read one input, odd units two
+    uneven = through_window(upsampled, 2, 1, 0)
+    assert (uneven.reach, uneven.size, uneven.size_min, uneven.period) == (((0, 0), (0, 1)), 2, 1, 2)

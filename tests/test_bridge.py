@@ -84,6 +84,28 @@ def test_verify_reports_a_wrong_engine_number(monkeypatch):
     assert {"layer": "relu", "check": "params", "engine": 1, "torch": 0} in document["mismatches"]
 
 
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        ("{type: batchnorm, eps: -1.0e-5}", "eps: must be greater than 0.0"),
+        ("{type: hardtanh, min_val: 1, max_val: -1}", "max_val -1.0 is not greater than min_val 1.0"),
+    ],
+)
+def test_verify_refuses_what_pytorch_refuses_with_a_located_message(spec_file, layer, message):
+    """Values PyTorch refuses stop `verify` at the spec, with file:line:column, never in PyTorch with a traceback."""
+    path = spec_file(f"input: {{shape: [3, 8, 8]}}\nlayers:\n  - {layer}\n")
+    outcome = invoke("verify", str(path), "--device", "cpu")
+    assert outcome.code == 1
+    assert f"{path}:3:" in outcome.stderr and message in outcome.stderr
+
+
+def test_verify_refuses_divisor_override_on_a_1d_average_pool(spec_file):
+    path = spec_file("input: {shape: [3, 8]}\nlayers:\n  - {type: avgpool1d, kernel: 2, divisor_override: 3}\n")
+    outcome = invoke("verify", str(path), "--device", "cpu")
+    assert outcome.code == 1
+    assert "has no divisor_override" in outcome.stderr
+
+
 def test_verify_table_output():
     outcome = invoke("verify", "resnet18", "--device", "meta")
     assert outcome.code == 0

@@ -128,7 +128,9 @@ def test_stack_of_a_resnet_stem_matches_the_zoo() -> None:
     assert run.code == 0
     document = run.json()
     assert document["output_shape"] == [1, 64, 56, 56]
-    assert document["receptive_field"][0] == {"axis": "H", "size": 11, "jump": 4, "start": 5, "exact": True}
+    assert document["receptive_field"][0] == {
+        "axis": "H", "size": 11, "jump": 4, "start": 5, "exact": True, "size_min": 11, "period": 1
+    }
     assert document["totals"]["params"] == 9472 + 128
 
 

@@ -46,8 +46,8 @@ def test_json_has_the_documented_stable_keys():
     assert totals["flops"] == 8_178_368_512
     assert totals["param_bytes"] == 4 * 25_557_032
     assert document["receptive_field"] == [
-        {"axis": "H", "size": 427, "jump": 32, "start": 213, "exact": True},
-        {"axis": "W", "size": 427, "jump": 32, "start": 213, "exact": True},
+        {"axis": "H", "size": 427, "jump": 32, "start": 213, "exact": True, "size_min": 427, "period": 1},
+        {"axis": "W", "size": 427, "jump": 32, "start": 213, "exact": True, "size_min": 427, "period": 1},
     ]
     first = document["layers"][0]
     assert {"name", "type", "output_shape", "params", "macs", "flops", "receptive_field"} <= set(first)
@@ -57,7 +57,9 @@ def test_json_has_the_documented_stable_keys():
     assert first["params"] == 9_408
     assert first["macs"] == 118_013_952
     assert first["flops"] == 2 * 118_013_952
-    assert first["receptive_field"][0] == {"axis": "H", "size": 7, "jump": 2, "start": 3, "exact": True}
+    assert first["receptive_field"][0] == {
+        "axis": "H", "size": 7, "jump": 2, "start": 3, "exact": True, "size_min": 7, "period": 1
+    }
 
 
 @pytest.mark.parametrize("depth", [None, "1", "2"])

@@ -183,8 +183,8 @@ def test_torchvision_convention_is_the_published_gflops():
         checked.append(path.stem)
     assert checked == [
         "alexnet", "convnext_tiny", "densenet121", "efficientnet_b0", "googlenet", "imagenet_walkthrough",
-        "inception_v3", "mobilenet_v2", "mobilenet_v3_large", "resnet101", "resnet152", "resnet18", "resnet34",
-        "resnet50", "resnext50_32x4d", "shufflenet_v2_x1_0", "squeezenet1_0", "swin_t", "vgg11", "vgg16",
+        "inception_v3", "mobilenet_v2", "mobilenet_v3_large", "regnet_y_400mf", "resnet101", "resnet152", "resnet18",
+        "resnet34", "resnet50", "resnext50_32x4d", "shufflenet_v2_x1_0", "squeezenet1_0", "swin_t", "vgg11", "vgg16",
         "vgg16_bn", "vgg19",
         "vit_b_16", "wide_resnet50_2",
     ]

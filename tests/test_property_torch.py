@@ -555,7 +555,7 @@ def make_pool(kind: str, dilated: bool) -> Make:
         if not dilated:
             if g.bool():
                 entry["count_include_pad"] = g.bool()
-            if g.rare():
+            if g.rare() and rank > 1:  # AvgPool1d has no divisor_override
                 entry["divisor_override"] = g.int(1, 5)
         out = tuple(
             pool_out(n, k, s, p, d, ceil_mode)

@@ -768,10 +768,23 @@ def test_receptive_field_misaligned_merge_warns():
     assert rows["sum"].field == square(2, 2, 0)  # the widest path
     assert [warning.message for warning in result.warnings] == [
         f"sum (add): add: the paths are not aligned on axis {axis} (size 1, jump 2, centre 0; size 2, jump 2, "
-        "centre 1/2); the receptive field shown is the widest path's"
+        "centre 1/2); the receptive field shown is the union of the paths' fields"
         for axis in "HW"
     ]
     assert all(warning.severity == "warning" for warning in result.warnings)
+
+
+def test_receptive_field_misaligned_merge_is_the_union():
+    # a: k2 s1 reads pixels y..y+1; b: k2 s1 padded one on the left reads y-1..y: the sum's unit y reads y-1..y+1
+    result = analyze([1, 8], [
+        {"name": "a", "type": "conv1d", "out": 1, "kernel": 2, "padding": [[0, 1]]},
+        {"name": "b", "type": "conv1d", "out": 1, "kernel": 2, "padding": [[1, 0]], "from": "input"},
+        {"name": "sum", "type": "add", "from": ["a", "b"]},
+    ])
+    rows = by_path(result)
+    assert (rows["a"].field, rows["b"].field) == ((field(2, 1, 0),), (field(2, 1, 1),))
+    assert rows["sum"].field == (field(3, 1, 1),)  # wider than either path
+    assert len(result.warnings) == 1
 
 
 def test_receptive_field_global_pool_rows():

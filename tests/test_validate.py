@@ -121,6 +121,28 @@ BAD = [
         "all inputs must match on every axis but the one concatenated; resample one path first"),
     Bad("groups_do_not_divide", HEAD + "  - {type: conv2d, out: 8, kernel: 3, groups: 2}\n", 3, 5,
         "0 (conv2d): groups=2 does not divide the 3 input channels", "choose groups among the divisors of 3"),
+    # values PyTorch refuses (its verify would stop with a traceback)
+    Bad("batchnorm_eps_zero", HEAD + "  - {type: batchnorm, eps: 0}\n", 3, 28,
+        "0 (batchnorm): eps: must be greater than 0.0 (got 0)"),
+    Bad("batchnorm_eps_negative", HEAD + "  - {type: batchnorm2d, eps: -1.0e-5}\n", 3, 30,
+        "0 (batchnorm2d): eps: must be greater than 0.0 (got -1e-05)"),
+    Bad("layernorm_eps_zero", HEAD + "  - {type: layernorm, eps: 0.0}\n", 3, 28,
+        "0 (layernorm): eps: must be greater than 0.0 (got 0.0)"),
+    Bad("groupnorm_eps_negative", HEAD + "  - {type: groupnorm, groups: 1, eps: -1}\n", 3, 39,
+        "0 (groupnorm): eps: must be greater than 0.0 (got -1)"),
+    Bad("instancenorm_eps_zero", HEAD + "  - {type: instancenorm, eps: 0}\n", 3, 31,
+        "0 (instancenorm): eps: must be greater than 0.0 (got 0)"),
+    Bad("hardtanh_bounds_reversed", HEAD + "  - {type: hardtanh, min_val: 1, max_val: -1}\n", 3, 5,
+        "0 (hardtanh): hardtanh clamps to [min_val, max_val], but max_val -1.0 is not greater than min_val 1.0",
+        "PyTorch's Hardtanh refuses this; swap the two, or make max_val larger"),
+    Bad("avgpool1d_divisor_override", "input: {shape: [3, 32]}\nlayers:\n"
+        "  - {type: avgpool1d, kernel: 2, divisor_override: 2}\n", 3, 5,
+        "0 (avgpool1d): avgpool1d on a 1-d input has no divisor_override: PyTorch's AvgPool1d and avg_pool1d have none",
+        "remove divisor_override (2-d and 3-d average pooling take it)"),
+    Bad("avgpool_1d_input_divisor_override", "input: {shape: [3, 32]}\nlayers:\n"
+        "  - {type: avgpool, kernel: 2, divisor_override: 2}\n", 3, 5,
+        "0 (avgpool): avgpool on a 1-d input has no divisor_override: PyTorch's AvgPool1d and avg_pool1d have none",
+        "remove divisor_override (2-d and 3-d average pooling take it)"),
     # references, cycles, names
     Bad("unknown_reference",
         HEAD + "  - {name: conv1, type: conv2d, out: 8, kernel: 3}\n  - {type: relu, from: conv1x}\n", 4, 24,

@@ -24,13 +24,18 @@ class FieldAxis:
     """The receptive field along one spatial axis, in input pixels (the `receptive_field` entries of the JSON).
 
     - `axis`: `"H"`, `"W"` (2-d), `"L"` (1-d) or `"D"`, `"H"`, `"W"` (3-d);
-    - `size`: how many input pixels one unit sees;
+    - `size`: how many input pixels one unit sees, from its first to its last; where units see different
+      counts (after upsampling), the largest;
+    - `size_min`: the fewest input pixels any unit sees (`size` unless units differ);
+    - `period`: after how many units the fields repeat (1: every unit sees `size` pixels);
     - `jump`: the distance in input pixels between neighbouring units (effective stride);
-    - `start`: effective padding: unit 0 sees input pixels from `-start` to `-start + size - 1`;
-    - `exact`: False after upsampling, where `size` is an average over units.
+    - `start`: effective padding: unit 0's field begins at input pixel `-start` (and ends at `-start + size - 1`
+      when `period` is 1);
+    - `exact`: False only where the fields repeat over more units than cnncalc tracks (4096, e.g. after a
+      chain of upsamplings by 1.5): `size` is then an average over units, `size_min` and `period` None.
 
-    After upsampling `jump` and `start` may be fractions: they are then `fractions.Fraction`, exact (the JSON
-    writes them as floats).
+    After upsampling `jump` may be a fraction (and `start` one where `exact` is False): it is then a
+    `fractions.Fraction`, exact (the JSON writes it as a float).
     """
 
     axis: str
@@ -38,6 +43,8 @@ class FieldAxis:
     jump: int | Fraction
     start: int | Fraction
     exact: bool
+    size_min: int | Fraction | None
+    period: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +256,7 @@ def _field(field: tuple[AxisField, ...] | None) -> tuple[FieldAxis, ...] | None:
     if field is None:
         return None
     return tuple(
-        FieldAxis(name, axis.size, axis.jump, axis.start, axis.exact)
+        FieldAxis(name, axis.size, axis.jump, axis.start, axis.exact, axis.size_min, axis.period)
         for name, axis in zip(axis_names(len(field)), field, strict=True)
     )
 

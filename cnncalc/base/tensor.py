@@ -15,24 +15,57 @@ Scalar = int | Fraction
 class AxisField:
     """Receptive field of one unit along one spatial axis, in input pixels.
 
-    size:    how many input pixels one unit sees (r).
+    size:    how many input pixels one unit sees (r), from its first to its last pixel; after upsampling, where
+             units see different counts, the largest.
     jump:    distance in input pixels between neighbouring units (effective stride, j).
     start:   effective padding P, the "start" of the Distill tables: unit 0's field begins at input pixel -P.
+    exact:   False only where the fields of a map repeat over more units than the engine tracks
+             (receptive_field.MAX_PERIOD): `size` is then an average over units, as in earlier versions.
+    reach:   None when every unit sees `size` pixels (unit y: from -start + y*jump). After a fractional stride
+             (upsampling, adaptive pooling of a size it does not divide) units differ periodically: then the
+             first and last input pixel of units 0 .. period-1 (None for a unit that reads no pixel); unit
+             y + period sees what unit y sees, moved by jump * period pixels.
 
     Upsampling layers make the jump fractional, so jump and start may be Fractions.
-    exact:   False once a layer that reads several units is applied after upsampling: units then read
-             different numbers of input pixels, and `size` is an average over them rather than the largest.
     """
 
     size: Scalar
     jump: Scalar
     start: Scalar
     exact: bool = True
+    reach: tuple[tuple[int, int] | None, ...] | None = None
+
+    @property
+    def period(self) -> int | None:
+        """After how many units the fields repeat (1: all alike); None where not tracked (`exact` False)."""
+        if not self.exact:
+            return None
+        return 1 if self.reach is None else len(self.reach)
+
+    @property
+    def size_min(self) -> Scalar | None:
+        """The fewest input pixels a unit sees (0 for units that read none); None where not tracked."""
+        if not self.exact:
+            return None
+        if self.reach is None:
+            return self.size
+        return min(0 if pixels is None else pixels[1] - pixels[0] + 1 for pixels in self.reach)
 
     @property
     def center(self) -> Fraction:
-        """Centre of unit 0's field; units of a feature map are centred at `center + i * jump`."""
-        return Fraction(self.size - 1, 2) - self.start
+        """Centre of unit 0's field; units of a feature map are centred at `center + i * jump`.
+
+        Where units differ (`reach`), the average over a period of how far each unit's centre lies from
+        `i * jump`: two maps with the same jump and centre sit on the same pixels.
+        """
+        if self.reach is None:
+            return Fraction(self.size - 1, 2) - self.start
+        offsets = [
+            Fraction(pixels[0] + pixels[1], 2) - self.jump * unit
+            for unit, pixels in enumerate(self.reach)
+            if pixels is not None
+        ]
+        return sum(offsets, Fraction(0)) / len(offsets) if offsets else Fraction(0)
 
 
 IDENTITY_FIELD = AxisField(1, 1, 0)

@@ -40,7 +40,9 @@ def field_summary(field: tuple[AxisField, ...]) -> str:
     """'7 (jump 2, start 3)' when every axis agrees, else 'H 7 (jump 2, start 3); W 5 (jump 1, start 2)'."""
 
     def one(axis: AxisField) -> str:
-        return f"{num(axis.size)} (jump {num(axis.jump)}, start {num(axis.start)})"
+        size = f"{num(axis.size_min)}-{num(axis.size)}" if axis.size_min not in (None, axis.size) else num(axis.size)
+        every = f", repeating every {axis.period} units" if axis.period not in (None, 1) else ""
+        return f"{'' if axis.exact else '~'}{size} (jump {num(axis.jump)}, start {num(axis.start)}{every})"
 
     groups = group_axes(axis_names(len(field)), list(field))
     if len(groups) == 1:
@@ -59,6 +61,19 @@ def explain_row_field(result: AnalysisResult, row: LayerRow, worked: Worked, ind
         return
     windows = windows_of(row)
     names = axis_names(len(row.field))
+    if windows is not None and any(axis.reach is not None or not axis.exact for axis in before):
+        # After upsampling units read different pixel counts: the recurrence holds per unit, not for all.
+        for label, first in group_axes(names, [(windows[i], before[i], row.field[i]) for i in range(len(names))]):
+            prefix = f"{label}: " if len(names) > 1 else ""
+            jump = before[first].jump * windows[first].stride
+            worked.check("jump", jump, row.field[first].jump)
+            worked.say(
+                f"{prefix}units of an upsampled map see different pixel counts, so r is worked out per unit: "
+                f"{field_summary((row.field[first],))}; j = {num(before[first].jump)} × {windows[first].stride} = "
+                f"{num(jump)}",
+                indent,
+            )
+        return
     if windows is not None:
         steps = [(windows[i], before[i], row.field[i]) for i in range(len(windows))]
         for label, first in group_axes(names, steps):
@@ -72,8 +87,7 @@ def explain_row_field(result: AnalysisResult, row: LayerRow, worked: Worked, ind
             worked.say(
                 f"{prefix}upsampling divides the jump by the stride: j = {num(before[first].jump)} / "
                 f"{row.geometry.axes[first].stride} = "  # type: ignore[union-attr]
-                f"{num(after.jump)}; r = {num(after.size)} (the most inputs one output reads), "
-                f"start = {num(after.start)}",
+                f"{num(after.jump)}; units read different input counts: {field_summary((after,))}",
                 indent,
             )
         return

@@ -10,7 +10,7 @@ from typing import Literal
 
 from cnncalc.base.tensor import Tensor
 from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext, layer_kind, ranked_kinds
-from cnncalc.kinds.fields import Positive, Probability
+from cnncalc.kinds.fields import Epsilon, Positive, Probability
 from cnncalc.kinds.shapes import format_shape, normalize_axis
 
 # ---------------------------------------------------------------------------------------------- norms
@@ -19,7 +19,7 @@ from cnncalc.kinds.shapes import format_shape, normalize_axis
 class BatchNormSpec(LayerSchema):
     affine: bool = True
     track_running_stats: bool = True
-    eps: float = 1e-5
+    eps: Epsilon = 1e-5
     momentum: float | None = 0.1
 
 
@@ -28,19 +28,19 @@ class LayerNormSpec(LayerSchema):
     channels_first: bool = False  # normalize over the channel axis of (B, C, *spatial), as ConvNeXt's LayerNorm2d
     elementwise_affine: bool = True
     bias: bool = True
-    eps: float = 1e-5
+    eps: Epsilon = 1e-5
 
 
 class GroupNormSpec(LayerSchema):
     groups: Positive
     affine: bool = True
-    eps: float = 1e-5
+    eps: Epsilon = 1e-5
 
 
 class InstanceNormSpec(LayerSchema):
     affine: bool = False
     track_running_stats: bool = False
-    eps: float = 1e-5
+    eps: Epsilon = 1e-5
 
 
 def _channels_first(tensor: Tensor, kind: str) -> int:
@@ -205,6 +205,16 @@ def _passthrough(spec: LayerSchema, inputs: list[Tensor], ctx: RuleContext) -> L
     return LayerResult(output=inputs[0])
 
 
+def _hardtanh(spec: HardtanhSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+    if spec.max_val <= spec.min_val:
+        raise LayerError(
+            f"hardtanh clamps to [min_val, max_val], but max_val {spec.max_val} is not greater than min_val "
+            f"{spec.min_val}",
+            "PyTorch's Hardtanh refuses this; swap the two, or make max_val larger",
+        )
+    return _passthrough(spec, inputs, ctx)
+
+
 # The activations that only pass their input's shape on, with their formulas (the summary `cnncalc kinds` shows);
 # those with options have a schema of their own, the others take `inplace` like ReLU (or nothing, as Tanh).
 _ACTIVATION_FORMULAS = """
@@ -237,7 +247,7 @@ for _line in _ACTIVATION_FORMULAS.strip().splitlines():
         family="activation",
         summary=f"Activation: {_formula}.",
         aliases=("swish",) if _name == "silu" else (),
-    )(_passthrough)
+    )(_hardtanh if _name == "hardtanh" else _passthrough)
 
 
 @layer_kind("softmax", SoftmaxSpec, family="activation")

@@ -12,6 +12,8 @@ PositiveAxes = Positive | list[Positive]  # one number for every spatial axis, o
 NonNegativeAxes = NonNegative | list[NonNegative]
 Padding = NonNegative | list[NonNegative | list[NonNegative]] | Literal["same", "valid"]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+# A normalization's epsilon: PyTorch's BatchNorm refuses eps <= 0, and 0 or less makes no sense for the others.
+Epsilon = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 
 
 class LayerSchema(BaseModel):

@@ -53,7 +53,7 @@ def merged_field(
             )
             ctx.warning(
                 f"{what}: the paths are not aligned on axis {axis_name(len(spatial), index)} ({details}); "
-                "the receptive field shown is the widest path's",
+                f"the receptive field shown is {_merged_from(paths, index)}",
                 "units of the merged map look at different places; check strides and padding of each path",
             )
         merged.append(widest)
@@ -69,6 +69,12 @@ def unknown_roles(shape: tuple[int, ...], inputs: list[Tensor]) -> Tensor:
     """The output of a merge whose inputs disagree on their axes' roles (valid in PyTorch, which has none):
     cnncalc does not pick one, so a later layer that needs a role asks for it."""
     return Tensor(shape, None, (), None, all(tensor.global_context for tensor in inputs))
+
+
+def _merged_from(paths: list[Tensor], index: int) -> str:
+    """What rf.merge reports for misaligned paths: their union where they share the jump, else the widest."""
+    jumps = {tensor.field[index].jump for tensor in paths}  # type: ignore[index]
+    return "the union of the paths' fields" if len(jumps) == 1 else "the widest path's"
 
 
 def broadcast_shapes(shapes: list[tuple[int, ...]]) -> tuple[int, ...] | None:

@@ -82,6 +82,11 @@ def _max_rule(kind: str, rank: int | None):
 
 def _avg_rule(kind: str, rank: int | None):
     def rule(spec: AvgPoolSpec, inputs: list[Tensor], ctx: RuleContext) -> LayerResult:
+        if spec.divisor_override is not None and (rank == 1 or (rank is None and len(inputs[0].spatial) == 1)):
+            raise LayerError(
+                f"{kind} on a 1-d input has no divisor_override: PyTorch's AvgPool1d and avg_pool1d have none",
+                "remove divisor_override (2-d and 3-d average pooling take it)",
+            )
         return _pool(kind, rank, inputs[0], spec, 1)
 
     return rule

@@ -3,6 +3,7 @@
 None has parameters or MACs.
 """
 
+from fractions import Fraction
 from typing import Literal
 
 from cnncalc.base import receptive_field as rf
@@ -12,10 +13,8 @@ from cnncalc.kinds.base import LayerError, LayerResult, LayerSchema, RuleContext
 from cnncalc.kinds.fields import Positive
 from cnncalc.kinds.shapes import format_shape, image_view, per_axis
 
-# How many input samples one output sample reads along an axis, per interpolation mode.
 # Spatial axes each interpolation mode works on (nearest works on any).
 _MODE_RANK = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}
-_SPAN = {"nearest": 1, "nearest-exact": 1, "linear": 2, "bilinear": 2, "trilinear": 2, "bicubic": 4}
 
 
 class UpsampleSpec(LayerSchema):
@@ -67,17 +66,23 @@ def upsample(spec: UpsampleSpec, inputs: list[Tensor], ctx: RuleContext) -> Laye
         )
         if min(out_spatial) < 1:
             raise LayerError(f"scale {spec.scale} shrinks the input {tensor.spatial} to nothing")
-    field = _resized(tensor, tuple(out_spatial), _SPAN[spec.mode], bool(spec.align_corners))
+    field = _resized(tensor, tuple(out_spatial), spec)
     return image_result(tensor, (tensor.batch, tensor.shape[1], *out_spatial), field)
 
 
-def _resized(tensor: Tensor, sizes: tuple[int, ...], span: int, align_corners: bool) -> tuple[AxisField, ...] | None:
+def _resized(tensor: Tensor, sizes: tuple[int, ...], spec: UpsampleSpec) -> tuple[AxisField, ...] | None:
     """The receptive field after resizing each spatial axis to `sizes` (None where none is tracked)."""
     if tensor.field is None:
         return None
+    if spec.scale is None:
+        scales: list[Fraction | None] = [None] * len(sizes)
+    else:
+        # PyTorch reads input y / scale for output y, not y * in/out; the scale as written (1.5 is 3/2).
+        given = spec.scale if isinstance(spec.scale, list) else [spec.scale] * len(sizes)
+        scales = [Fraction(str(scale)) for scale in given]
     return tuple(
-        rf.through_resize(field, size, size_out, span, align_corners)
-        for field, size, size_out in zip(tensor.field, tensor.spatial, sizes, strict=True)
+        rf.through_resize(field, size, size_out, spec.mode, bool(spec.align_corners), scale)
+        for field, size, size_out, scale in zip(tensor.field, tensor.spatial, sizes, scales, strict=True)
     )
 
 
@@ -96,7 +101,7 @@ def pixel_shuffle(spec: FactorSpec, inputs: list[Tensor], ctx: RuleContext) -> L
             f"pixel_shuffle by {factor} needs channels divisible by {factor * factor}, got {channels}",
             f"make the previous layer output a multiple of {factor * factor} channels",
         )
-    field = _resized(tensor, (height * factor, width * factor), 1, False)
+    field = None if tensor.field is None else tuple(rf.through_pixel_shuffle(f, factor) for f in tensor.field)
     return image_result(tensor, (tensor.batch, channels // (factor * factor), height * factor, width * factor), field)
 
 

@@ -160,10 +160,16 @@ def summary_lines(result: AnalysisResult, headline: NetworkCount | None = None) 
         ),
     ]
     if result.receptive_field:
+        legend = "size/jump/start"
+        periods = [axis.period for axis in result.receptive_field]
+        if any(period is not None and period > 1 for period in periods):
+            # After upsampling units see different pixel counts, in a pattern that repeats every N units.
+            every = str(periods[0]) if len(set(periods)) == 1 else "x".join(str(period) for period in periods)
+            legend = f"fewest-most pixels/jump/start, repeating every {every} units"
         lines.append(
             (
                 "Receptive field",
-                f"{field_text(result.receptive_field, False, with_start=True)} (size/jump/start) "
+                f"{field_text(result.receptive_field, False, with_start=True)} ({legend}) "
                 f"at {result.receptive_field_layer}",
             )
         )

@@ -141,6 +141,8 @@ def field_axes(field: tuple[AxisField, ...] | None) -> list[dict[str, object]] |
             "jump": plain_number(axis.jump),
             "start": plain_number(axis.start),
             "exact": axis.exact,
+            "size_min": None if axis.size_min is None else plain_number(axis.size_min),
+            "period": axis.period,
         }
         for name, axis in zip(names, field, strict=True)
     ]
@@ -152,25 +154,34 @@ def field_text(field: tuple[AxisField, ...] | None, global_field: bool, with_sta
         return "global"
     if not field:
         return "-"
-    parts = [
-        [axis.size for axis in field],
+    parts: list[list[int | Fraction | str]] = [
+        [size_text(axis) for axis in field],
         [axis.jump for axis in field],
     ]
     if with_start:
         parts.append([axis.start for axis in field])
 
-    def join(values: list[int | Fraction]) -> str:
+    def join(values: list[int | Fraction | str]) -> str:
         if all(value == values[0] for value in values):
             return number_text(values[0])
         return "x".join(number_text(value) for value in values)
 
     text = "/".join(join(values) for values in parts)
-    # After upsampling the size is an average over units (see AxisField.exact): say so.
+    # Past the tracked period the size is an average over units (see AxisField.exact): say so.
     return text if all(axis.exact for axis in field) else "~" + text
 
 
-def number_text(value: int | Fraction) -> str:
+def size_text(axis: AxisField) -> int | Fraction | str:
+    """The size; '188-204' (fewest-most pixels) where units see different counts after upsampling."""
+    if axis.size_min is None or axis.size_min == axis.size:
+        return axis.size
+    return f"{number_text(axis.size_min)}-{number_text(axis.size)}"
+
+
+def number_text(value: int | Fraction | str) -> str:
     """An integer as is; a fraction (jumps after upsampling) as a short decimal, never "1/2" next to a "/"."""
+    if isinstance(value, str):
+        return value
     if isinstance(value, Fraction) and value.denominator != 1:
         return f"{float(value):.4g}"
     return str(int(value))

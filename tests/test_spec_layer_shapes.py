@@ -5,6 +5,7 @@ with a located error and a hint."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -392,3 +393,33 @@ layers:
   - {type: conv2d, out: 5, kernel: 1, from: group.input}
 """
     assert _shapes(spec)["1"] == (1, 5, 8, 8)
+
+
+# ------------------------------------------------------------------------------- names of repeated copies
+
+
+def test_copy_names_name_the_copies_of_a_repeat():
+    text = """
+input: {shape: [4, 8, 8]}
+layers:
+  - name: stage
+    layers:
+      - {name: conv, type: conv2d, out: 4, kernel: 3, padding: 1, repeat: 3, copy_names: "conv-{index}"}
+  - {name: skip, type: add, from: [stage.conv.conv-0, stage.conv.conv-2]}
+"""
+    result = analyze_text(text)
+    copies = [f"stage.conv.conv-{index}" for index in range(3)]
+    assert [row.path for row in result.layers] == [*copies, "skip"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ('{type: relu, copy_names: "r-{index}"}', "names the copies of a `repeat`"),
+        ('{type: relu, repeat: 2, copy_names: "r"}', "holding `{index}`"),
+        ('{type: relu, repeat: 2, copy_names: "r.{index}"}', "not a valid name"),
+    ],
+)
+def test_copy_names_misuse(entry, message):
+    with pytest.raises(SpecError, match=re.escape(message)):
+        analyze_text(f"input: {{shape: [4, 8, 8]}}\nlayers:\n  - {entry}\n")

@@ -28,7 +28,7 @@ from cnncalc.engine.issues import IssueLog
 from cnncalc.engine.ordering import dependency_order, entry_kind, entry_label, shape_reads
 from cnncalc.engine.runner import EntryAt, LayerRunner, Node, reads_missing_shape, shorten
 from cnncalc.engine.scope import GROUP_INPUT, NETWORK_INPUT, Ref, Scope, ScopeShapes, resolve
-from cnncalc.engine.structure import RESERVED_NAMES, StructureChecker
+from cnncalc.engine.structure import RESERVED_NAMES, StructureChecker, copy_name
 from cnncalc.kinds import COMPOSITES, REGISTRY
 from cnncalc.language.document import BlockDef, SpecDocument
 from cnncalc.language.expressions import ExpressionError, LayerShapes, ShapeUnknown, Value, evaluate
@@ -289,8 +289,10 @@ class Expansion:
         scope.register(component, holder)
         current_inputs = inputs
         output: Ref = None
+        pattern = entry.get("copy_names")
         for index in range(count):
-            output = self.expand_instance(at, holder, str(index), current_inputs, index, frozen, functional, note)
+            component = copy_name(pattern, index)
+            output = self.expand_instance(at, holder, component, current_inputs, index, frozen, functional, note)
             if output is None:
                 # The fields of the later copies were checked in this one; their shapes cannot be.
                 self.issues.unchecked += (count - index - 1) * self.estimate.body(entry)

@@ -18,7 +18,8 @@ from cnncalc.language.pydantic_errors import did_you_mean
 from cnncalc.language.yaml_source import PathKey, SourceMap
 
 LAYER_NAME = re.compile(LAYER_NAME_PATTERN)
-ENTRY_FIELDS = {"name", "from", "when", "repeat", "frozen"}
+# `copy_names`: how a repeat names its copies (default 0, 1, ...), e.g. "block2-{index}" as torchvision's RegNet.
+ENTRY_FIELDS = {"name", "from", "when", "repeat", "copy_names", "frozen"}
 LAYER_FIELDS = ENTRY_FIELDS | {"functional"}  # `functional` marks one layer, never a block use or a group
 BLOCK_USE_FIELDS = ENTRY_FIELDS | {"block", "args"}
 GROUP_FIELDS = ENTRY_FIELDS | {"layers"}
@@ -101,6 +102,8 @@ class StructureChecker:
         elif name in RESERVED_NAMES:
             self.log.error(self.locate((*path, "name")), f"{name!r} is a reserved name", "choose another name")
             ok = False
+        if "copy_names" in entry:
+            ok &= self.check_copy_names(entry, path)
         markers = [key for key in ("type", "block", "layers") if key in entry]
         if len(markers) != 1:
             if markers:
@@ -133,6 +136,24 @@ class StructureChecker:
                 self.log.error(self.locate((*path, "layers")), "`layers` must be a non-empty list of entries")
                 ok = False
         return ok
+
+    def check_copy_names(self, entry: dict[str, Any], path: PathKey) -> bool:
+        """`copy_names` must come with `repeat` and give every copy its own valid name."""
+        pattern = entry["copy_names"]
+        where = self.locate((*path, "copy_names"))
+        if "repeat" not in entry:
+            self.log.error(where, "`copy_names` names the copies of a `repeat`; this entry has none", "add `repeat:`")
+            return False
+        example = 'e.g. `copy_names: "block2-{index}"` names the copies block2-0, block2-1, ...'
+        if not isinstance(pattern, str) or "{index}" not in pattern:
+            message = "`copy_names` must be text holding `{index}`, so that each copy has its own name"
+            self.log.error(where, message, example)
+            return False
+        name = copy_name(pattern, 0)
+        if not LAYER_NAME.match(name) or name in RESERVED_NAMES:
+            self.log.error(where, f"`copy_names` gives {name!r}, which is not a valid name", example)
+            return False
+        return True
 
     def check_keys(
         self, entry: dict[str, Any], path: PathKey, allowed: set[str], what: str, several: str | None = None
@@ -233,3 +254,8 @@ class StructureChecker:
 def _unclosed(text: str) -> int:
     """How many more `(` than `)` a text holds."""
     return text.count("(") - text.count(")")
+
+
+def copy_name(pattern: str | None, index: int) -> str:
+    """The name of copy `index` of a repeat: its number, or `copy_names` with `{index}` filled in."""
+    return str(index) if pattern is None else pattern.replace("{index}", str(index))

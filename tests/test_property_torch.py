@@ -1511,7 +1511,7 @@ KINDS["flatten"] = Kind(any_tensor, make_flatten, prepare=vary_layout(any_tensor
 KINDS["reshape"] = Kind(any_tensor, make_reshape, prepare=vary_layout(any_tensor))
 KINDS["permute"] = Kind(any_tensor, make_permute, prepare=vary_layout(any_tensor))
 KINDS["transpose"] = Kind(any_tensor, make_transpose, prepare=vary_layout(any_tensor))
-KINDS["patch_embed"] = Kind(is_image(), make_patch_embed)
+KINDS["patch_embed"] = Kind(is_image(), make_patch_embed, prepare=scramble)
 KINDS["class_token"] = Kind(lambda x: x.tokens, make_class_token, prepare=to_tokens)
 KINDS["pos_embed"] = Kind(lambda x: x.tokens, make_simple("pos_embed"), prepare=to_tokens)
 KINDS["attention"] = Kind(lambda x: x.tokens, make_attention, prepare=to_tokens)
@@ -1564,8 +1564,12 @@ def make_patch_merging(g: G, x: Meta) -> tuple[dict, Meta]:
     return entry, Meta((batch, -(-height // 2), -(-width // 2), 2 * channels), 3, (1, 2))
 
 
-KINDS["window_attention"] = Kind(is_channels_last_map, make_window_attention, prepare=to_channels_last_map, ranks=(2,))
-KINDS["patch_merging"] = Kind(is_channels_last_map, make_patch_merging, prepare=to_channels_last_map, ranks=(2,))
+KINDS["window_attention"] = Kind(
+    is_channels_last_map, make_window_attention, prepare=then(to_channels_last_map, scramble), ranks=(2,)
+)
+KINDS["patch_merging"] = Kind(
+    is_channels_last_map, make_patch_merging, prepare=then(to_channels_last_map, scramble), ranks=(2,)
+)
 
 SINGLE = sorted(kind for kind, spec in KINDS.items() if spec.make is not None)
 

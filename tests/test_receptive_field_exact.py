@@ -413,3 +413,16 @@ def test_exact_fields_match_pytorch_dependencies(layers):
         first, last = (end + turns * moved for end in reach[residue])
         if first >= 4 and last < width - 4:  # PyTorch clamps at the borders; the engine's axis is unbounded
             assert (depends[0], depends[-1]) == (first, last), (layers, unit)
+
+
+def test_headline_says_fewest_most_only_where_the_counts_differ(tmp_path):
+    """A stride-2 conv then a nearest 2x upsample: every unit sees 3 pixels, but pairs of units see the same
+    ones (the pattern repeats every 2 units); a kernel-2 conv after it reads one or two of them: 3 or 5 pixels."""
+    from clirunner import invoke, write_spec
+
+    text = "input: {shape: [1, 16]}\nlayers:\n  - {type: conv1d, out: 1, kernel: 3, stride: 2, padding: 1}\n"
+    same = write_spec(tmp_path, text + "  - {type: upsample, scale: 2}\n", "nearest")
+    two_taps = "  - {type: upsample, scale: 2}\n  - {type: conv1d, out: 1, kernel: 2}\n"
+    differ = write_spec(tmp_path, text + two_taps, "conv_after")
+    assert "3/1/1 (size/jump/start, repeating every 2 units)" in invoke("analyze", str(same)).output
+    assert "3-5/1/1 (fewest-most pixels/jump/start, repeating every 2 units)" in invoke("analyze", str(differ)).output

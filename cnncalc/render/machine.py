@@ -165,7 +165,8 @@ def summary_lines(result: AnalysisResult, headline: NetworkCount | None = None) 
         if any(period is not None and period > 1 for period in periods):
             # After upsampling units see different pixel counts, in a pattern that repeats every N units.
             every = str(periods[0]) if len(set(periods)) == 1 else "x".join(str(period) for period in periods)
-            legend = f"fewest-most pixels/jump/start, repeating every {every} units"
+            varies = any(axis.size_min is not None and axis.size_min != axis.size for axis in result.receptive_field)
+            legend = f"{'fewest-most pixels' if varies else 'size'}/jump/start, repeating every {every} units"
         lines.append(
             (
                 "Receptive field",

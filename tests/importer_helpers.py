@@ -25,6 +25,8 @@ def module_figures(module: nn.Module, input_shape: tuple[int, ...], left_out: tu
     module = module.to("meta").eval()
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
         output = module(torch.zeros(input_shape, device="meta"))
+    if isinstance(output, dict):  # torchvision's segmentation models: the spec is the `out` entry
+        output = output["out"]
 
     def kept(name: str) -> bool:
         return not any(name.startswith(f"{owner}.") for owner in left_out)

@@ -118,14 +118,9 @@ def _zoo_with_torchvision_reference() -> dict[str, str]:
     found = {}
     for name, path in zoo_specs().items():
         reference = (load_yaml(read_spec_text(path), str(path)).data.get("reference") or {}).get("torchvision")
-        if reference and name != "imagenet_walkthrough" and name not in SIZED_BY_ANOTHER_LAYER:
+        if reference and name != "imagenet_walkthrough":
             found[name] = reference
     return found
-
-
-# Zoo networks that upsample to another tensor's size (`size: spatial(input)` in their specs): the importer
-# does not write such a size yet, and imports them only with --allow-uncounted (see the test above).
-SIZED_BY_ANOTHER_LAYER = {"deeplabv3_resnet50", "fcn_resnet50", "lraspp_mobilenet_v3_large"}
 
 
 @pytest.mark.parametrize(("spec", "model"), sorted(_zoo_with_torchvision_reference().items()))
@@ -137,7 +132,8 @@ def test_an_imported_torchvision_model_counts_as_its_zoo_spec_in_every_conventio
     from cnncalc.language.zoo import resolve_spec
 
     zoo = analyze_file(resolve_spec(spec))
-    imported = analyze_text(import_module(build(f"torchvision:{model}", {}).module, zoo.input_shape[1:]).text)
+    module = build(f"torchvision:{model}", {}).module
+    imported = analyze_text(import_module(module, zoo.input_shape[1:], zoo.input_shape[0]).text)
     for convention in convention_names():
         assert count_as(imported, convention).headline == count_as(zoo, convention).headline, convention
 
@@ -173,21 +169,27 @@ def test_torchvision_video_models_round_trip(name):
     _round_trip(f"torchvision:{name}", (3, 8, 64, 64))
 
 
-def test_a_segmentation_model_is_its_out_entry_and_names_what_it_cannot_write():
-    """fcn_resnet50 returns {"out": ...} and upsamples to the input's size (a size taken from another tensor:
-    "Write any modern vision network" adds it). Its builder would download backbone weights: it must not."""
-    with pytest.raises(ImportFailure) as failure:
-        import_module(build("torchvision:fcn_resnet50", {}).module, (3, 224, 224))
-    assert "torch.nn.functional.interpolate: to the size of another tensor" in failure.value.message
-    spec = import_module(build("torchvision:fcn_resnet50", {}).module, (3, 224, 224), allow_uncounted=True)
-    result = analyze_text(spec.text)
-    module = build("torchvision:fcn_resnet50", {}).module.to("meta").eval()
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
+SEGMENTATION = {
+    # the sizes written, and the FLOPs at 97x131 and at 161x97, as FlopCounterMode counts torchvision's module
+    "fcn_resnet50": (["spatial(input)"], 14_896_629_504),
+    "deeplabv3_resnet50": (["spatial(backbone)", "spatial(input)"], 17_618_191_616),
+    "lraspp_mobilenet_v3_large": (["spatial(backbone.4)", "spatial(input)"], 237_499_776),
+}
 
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        output = module(torch.zeros(1, 3, 224, 224, device="meta"))["out"]
-    assert result.layers[result.output_index].output_shape == tuple(output.shape) == (1, 21, 224, 224)
-    assert result.totals.params == sum(parameter.numel() for parameter in module.parameters()) == 32_957_013
-    assert result.totals.flops == counter.get_total_flops()  # the bilinear upsampling counts no FLOPs there
-    assert [row.kind for row in result.layers].count("uncounted") == 1
+
+@pytest.mark.parametrize("name", sorted(SEGMENTATION))
+def test_a_segmentation_model_is_its_out_entry_sized_from_other_layers(name):
+    """torchvision's segmentation models return {"out": ...} and upsample to the size of another tensor
+    (`F.interpolate(x, size=input_shape)` with `input_shape = x.shape[-2:]`): the spec says `spatial(NAME)`, so
+    it holds at any input size. Their builders would download backbone weights: they must not."""
+    import re
+
+    module = build(f"torchvision:{name}", {}).module
+    spec = import_module(module, (3, 97, 131))
+    sizes, flops = SEGMENTATION[name]
+    assert re.findall(r'size: "(spatial\([^)]*\))"', spec.text) == sizes
+    result = analyze_text(spec.text)
+    assert spec_figures(result) == module_figures(module, (1, 3, 97, 131))
+    assert (spec_figures(result).flops, result.layers[result.output_index].output_shape) == (flops, (1, 21, 97, 131))
+    other = analyze_text(spec.text, name, InputOverrides(shape=(3, 161, 97), batch=2))
+    assert spec_figures(other) == module_figures(module, (2, 3, 161, 97))

@@ -36,6 +36,19 @@ class Layer:
     def output_node(self) -> torch.fx.Node:
         return self.last_node or self.node
 
+    @property
+    def reads(self) -> list[torch.fx.Node]:
+        """Every node it depends on: its inputs, then the tensors whose sizes its fields take (`SpatialOf`)."""
+        return [*self.inputs, *(value.node for value in self.fields.values() if isinstance(value, SpatialOf))]
+
+
+@dataclass(frozen=True)
+class SpatialOf:
+    """A field that takes another tensor's spatial sizes (`F.interpolate(x, size=skip.shape[-2:])`), written as
+    `spatial(NAME)` with NAME the layer that tensor comes from."""
+
+    node: torch.fx.Node
+
 
 @dataclass(frozen=True)
 class Unsupported:

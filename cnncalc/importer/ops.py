@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from cnncalc.importer.layers import NotATensor, PassThrough, Unsupported
+from cnncalc.importer.layers import NotATensor, PassThrough, SpatialOf, Unsupported
 
 # A handler's result: (kind, fields, tensor inputs) for a layer, or one of the markers.
 Mapped = tuple[str, dict[str, Any], list[torch.fx.Node]] | PassThrough | NotATensor | Unsupported
@@ -264,16 +264,45 @@ def _upsample_fields(
         if isinstance(size, torch.fx.Node) or (
             isinstance(size, (list, tuple)) and any(isinstance(item, torch.fx.Node) for item in size)
         ):
-            return Unsupported(
-                converter.op_name(node),
-                "to the size of another tensor: the importer cannot write that yet (a spec can: `size: spatial(NAME)`)",
-            )
-        fields["size"] = axes(size)
+            source = _spatial_source(converter, size, node.args[0])
+            if source is None:
+                return Unsupported(
+                    converter.op_name(node),
+                    "to a size computed from other tensors in a way the importer does not follow "
+                    "(it writes `size: spatial(NAME)` for `other.shape[-2:]` or `other.shape[2:]`)",
+                )
+            fields["size"] = SpatialOf(source)
+        else:
+            fields["size"] = axes(size)
     if mode != "nearest":
         fields["mode"] = mode
     if align_corners is not None and mode not in ("nearest", "nearest-exact"):
         fields["align_corners"] = align_corners
     return "upsample", fields, converter.tensors(node.args[:1])
+
+
+def _spatial_source(converter: Any, size: Any, resized: Any) -> torch.fx.Node | None:
+    """The tensor whose spatial sizes `size` is, when it is `other.shape[k:]` (or `.size()[k:]`) with k the
+    first spatial axis (2 or minus the spatial rank) and the same rank as the resized tensor; else None."""
+    if not isinstance(size, torch.fx.Node) or size.op != "call_function" or size.target is not operator.getitem:
+        return None
+    shape, index = size.args
+    if not isinstance(shape, torch.fx.Node) or not isinstance(index, slice) or index.stop is not None:
+        return None
+    reads_shape = (shape.op == "call_function" and shape.target is getattr and shape.args[1] == "shape") or (
+        shape.op == "call_method" and shape.target == "size" and len(shape.args) == 1
+    )
+    if not reads_shape or index.step not in (None, 1) or not isinstance(shape.args[0], torch.fx.Node):
+        return None
+    tensor = shape.args[0]
+    values = converter.capture.values
+    if not (isinstance(values.get(tensor), torch.Tensor) and isinstance(values.get(resized), torch.Tensor)):
+        return None
+    rank = values[tensor].dim()
+    spatial_rank = rank - 2
+    if values[resized].dim() != rank or spatial_rank < 1 or index.start not in (2, -spatial_rank):
+        return None
+    return converter.resolve(tensor)
 
 
 def _pixel(kind: str, attribute: str) -> ModuleHandler:

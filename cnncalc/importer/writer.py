@@ -11,7 +11,7 @@ from typing import Any
 
 import torch.fx
 
-from cnncalc.importer.layers import Layer
+from cnncalc.importer.layers import Layer, SpatialOf
 from cnncalc.importer.yaml_text import scalar
 
 
@@ -333,19 +333,30 @@ class SpecWriter:
                 outside = tuple(
                     self._wire(node, group.path)
                     for layer in _layers(entry)
-                    for node in layer.inputs
+                    for node in layer.reads
                     if self._wire(node, entry.path) == "outside"
                 )
                 parts.append(("group", entry.name, self._signatures(entry, instances), outside))
             else:
                 inputs = tuple(self._wire(node, group.path) for node in entry.inputs)
-                fixed = tuple(sorted((key, repr(value)) for key, value in entry.fields.items() if not _arguable(value)))
+                fixed = tuple(
+                    sorted(
+                        (key, self._structural(value, group.path))
+                        for key, value in entry.fields.items()
+                        if not _arguable(value)
+                    )
+                )
                 parts.append(("layer", last_component(entry.path), entry.kind, fixed, inputs, entry.functional))
         signature = (self.class_names.get(group.path), tuple(parts))
         self.parts[group.path] = parts
         if group.path and self._self_contained(group):
             instances.setdefault(signature, []).append(group)
         return signature
+
+    def _structural(self, value: Any, scope: str) -> str:
+        """A field's value as a block's structure sees it: a size read from another tensor by where that tensor
+        is (relative to the group), other values as written."""
+        return f"spatial({self._wire(value.node, scope)})" if isinstance(value, SpatialOf) else repr(value)
 
     def _wire(self, node: torch.fx.Node, scope: str) -> str:
         """A node read inside `scope`, named relative to it: `input` (the scope's own input), a path inside, or
@@ -378,7 +389,7 @@ class SpecWriter:
                 continue
             outside: list[str] = [self._name_in(self.group_input[entry.path], group)]
             for layer in _layers(entry):
-                for node in layer.inputs:
+                for node in layer.reads:
                     path = self.path_of.get(node, "")
                     if node is not self.group_input[entry.path] and not path.startswith(entry.path + "."):
                         name = self._name_in(node, group)
@@ -391,7 +402,7 @@ class SpecWriter:
         """Whether every layer inside reads only layers inside or the group's own input (a block's rule)."""
         group_input = self.group_input[group.path]
         for layer in _layers(group):
-            for node in layer.inputs:
+            for node in layer.reads:
                 path = self.path_of.get(node)
                 if node is not group_input and not (path and path.startswith(group.path + ".")):
                     return False
@@ -523,6 +534,9 @@ class SpecWriter:
             references = [self.reference(node, scope, base, base_input) for node in layer.inputs]
             fields["from"] = references[0] if len(references) == 1 else references
         for key, value in layer.fields.items():
+            if isinstance(value, SpatialOf):  # `size: spatial(layer3)`: the name as `from:` would write it
+                fields[key] = f"spatial({self.reference(value.node, scope, base, base_input)})"
+                continue
             argument = block.parameters.get((layer.path[len(base) + 1 :], key)) if block else None
             fields[key] = argument if argument is not None else value
         if block is not None:  # a default in this instance that other instances change

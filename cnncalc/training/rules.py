@@ -1,0 +1,528 @@
+"""The training rule of every layer kind (PyTorch 2.13, CPU, fp32): what its backward keeps and computes.
+
+What each op saves is what its entry in PyTorch's `derivatives.yaml` reads, and only when autograd records
+the op (an input or a parameter needs a gradient) and, for a product, only the factor whose partner needs a
+gradient (`mm` keeps its input only when the weight trains). Parameters and buffers are never counted: they
+are kept anyway. Measured for every kind with `saved_tensors_hooks` (tests/test_training_torch.py).
+"""
+
+from __future__ import annotations
+
+from math import prod
+
+from cnncalc.kinds.window import axis_pair, padded_size
+from cnncalc.training.layout import contiguous_strides, is_contiguous, permuted, view_strides
+from cnncalc.training.registry import INPUT, OUTPUT, SavedList, TrainingCost, TrainingView, training_rule
+
+INDEX_ITEMSIZE = 8  # int64 indices (max pooling)
+STATISTIC_ITEMSIZE = None  # normalization statistics are kept in the model's dtype in fp32
+
+
+def _matmul_backward(view: TrainingView, macs: int, input_grad: bool, weight_grad: bool) -> int:
+    """A convolution's or a product's backward: the gradient w.r.t. its input and w.r.t. its weights each
+    cost as much as the forward (2 FLOPs per multiply-accumulate)."""
+    return 2 * macs * (int(input_grad) + int(weight_grad))
+
+
+def _same_layout(view: TrainingView) -> tuple[int, ...] | None:
+    """An elementwise op lays its output out as its input (a permuted input gives a permuted output)."""
+    shape = view.row.input_shapes[0]
+    strides = view.input_layouts[0]
+    if tuple(view.row.output_shape) != tuple(shape) or is_contiguous(shape, strides):
+        return None
+    return strides
+
+
+# ----------------------------------------------------------------------------------------- convolutions
+
+
+@training_rule("conv", "conv1d", "conv2d", "conv3d", "depthwise", "pointwise")
+def convolution(view: TrainingView) -> TrainingCost:
+    """Keeps its input (and its weight, a parameter). Padding other than zeros on both sides, or unequal
+    sides, runs F.pad first: the convolution keeps the padded copy, and a reflect or replicate pad keeps its
+    own input as well (a circular pad is slicing and keeps nothing)."""
+    saved = SavedList()
+    if not view.tracked:
+        return saved.done()
+    geometry = view.row.geometry
+    assert geometry is not None
+    mode = getattr(view.spec, "padding_mode", "zeros")
+    padded = any(left or right for left, right in geometry.padding)
+    if geometry.symmetric and (mode == "zeros" or not padded):
+        saved.add(INPUT, view.input_elements())
+    else:
+        batch, channels = view.row.input_shape[:2]
+        sizes = [
+            size + left + right for size, (left, right) in zip(view.row.input_shape[2:], geometry.padding, strict=True)
+        ]
+        saved.add("padded", batch * channels * prod(sizes))
+        saved.add(INPUT, view.input_elements(), when=view.input_grad and mode in ("reflect", "replicate"))
+    return _conv_cost(view, saved)
+
+
+def _conv_cost(view: TrainingView, saved: SavedList, **more: object) -> TrainingCost:
+    """FlopCounterMode (torch 2.13) counts the weight gradient of a grouped convolution `groups` times."""
+    macs = view.row.macs
+    groups = view.row.geometry.groups if view.row.geometry else 1
+    true = _matmul_backward(view, macs, view.input_grad, view.trains)
+    weight_part = 2 * macs if view.trains else 0
+    torch = true + (groups - 1) * weight_part
+    return saved.done(backward_flops=true, torch_backward_flops=torch if torch != true else None, **more)
+
+
+@training_rule("conv_transpose", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
+def transposed_convolution(view: TrainingView) -> TrainingCost:
+    saved = SavedList()
+    if not view.tracked:
+        return saved.done()
+    saved.add(INPUT, view.input_elements())
+    return _conv_cost(view, saved)
+
+
+@training_rule("patch_embed")
+def patch_embed(view: TrainingView) -> TrainingCost:
+    """A strided convolution, then its output flattened and transposed to tokens: a view of it."""
+    saved = SavedList()
+    _, tokens, width = view.row.output_shape
+    strides = (width * tokens, 1, tokens)
+    layout = None if is_contiguous(view.row.output_shape, strides) else strides
+    if not view.tracked:
+        return saved.done(output_strides=layout)
+    saved.add(INPUT, view.input_elements())
+    return _conv_cost(view, saved, output_strides=layout)
+
+
+# ---------------------------------------------------------------------------------------------- linear
+
+
+def _folded_input(view: TrainingView) -> str:
+    """What a linear layer's matrix product keeps of its input: the input itself (a 2-d input, or the leading
+    axes folded as a view) or a copy (`reshape` copies an input whose leading axes do not fold)."""
+    shape = view.row.input_shape
+    if len(shape) <= 2:
+        return INPUT
+    folded = (prod(shape[:-1]), shape[-1])
+    return INPUT if view_strides(shape, view.input_layouts[0], folded) is not None else "folded"
+
+
+@training_rule("linear")
+def linear(view: TrainingView) -> TrainingCost:
+    """`mm` keeps its input when the weight trains (and the weight, a parameter, when the input needs a
+    gradient)."""
+    saved = SavedList()
+    saved.add(_folded_input(view), view.input_elements(), when=view.trains)
+    return saved.done(backward_flops=_matmul_backward(view, view.row.macs, view.input_grad, view.trains))
+
+
+# -------------------------------------------------------------------------------------------- normalization
+
+
+@training_rule("batchnorm", "batchnorm1d", "batchnorm2d", "batchnorm3d")
+def batchnorm(view: TrainingView) -> TrainingCost:
+    """In training mode: its input and the batch mean and inverse deviation per channel (the running
+    statistics are buffers)."""
+    saved = SavedList()
+    channels = view.row.input_shape[1]
+    saved.add(INPUT, view.input_elements(), when=view.tracked)
+    saved.add("mean", channels, when=view.tracked)
+    saved.add("invstd", channels, when=view.tracked)
+    return saved.done()
+
+
+@training_rule("layernorm")
+def layernorm(view: TrainingView) -> TrainingCost:
+    """Its input and a mean and a reciprocal deviation per normalized group. ConvNeXt's channels-first form
+    normalizes a moved view of its input and moves the result back: a view of a new tensor."""
+    saved = SavedList()
+    shape = view.row.input_shape
+    normalized = shape[1] if view.spec.channels_first else prod(shape[len(shape) - view.spec.dims :])
+    groups = view.input_elements() // normalized if normalized else 0
+    saved.add(INPUT, view.input_elements(), when=view.tracked)
+    saved.add("mean", groups, when=view.tracked)
+    saved.add("rstd", groups, when=view.tracked)
+    layout = None
+    if view.spec.channels_first:
+        moved = (shape[0], *shape[2:], shape[1])
+        rank = len(shape)
+        strides = permuted(contiguous_strides(moved), (0, rank - 1, *range(1, rank - 1)))
+        layout = None if is_contiguous(shape, strides) else strides
+    return saved.done(output_strides=layout)
+
+
+@training_rule("groupnorm")
+def groupnorm(view: TrainingView) -> TrainingCost:
+    saved = SavedList()
+    groups = view.row.input_shape[0] * view.spec.groups
+    saved.add(INPUT, view.input_elements(), when=view.tracked)
+    saved.add("mean", groups, when=view.tracked)
+    saved.add("rstd", groups, when=view.tracked)
+    return saved.done()
+
+
+@training_rule("instancenorm")
+def instancenorm(view: TrainingView) -> TrainingCost:
+    """PyTorch runs batch norm on the input viewed as (1, B*C, ...): the weight and the running statistics
+    are repeated B times into new tensors, which the batch norm keeps with its input and statistics."""
+    saved = SavedList()
+    if not view.tracked:
+        return saved.done()
+    instances = view.row.input_shape[0] * view.row.input_shape[1]
+    contiguous = is_contiguous(view.row.input_shape, view.input_layouts[0])
+    saved.add(INPUT if contiguous else "contiguous", view.input_elements())
+    saved.add("weight", instances, when=view.spec.affine)
+    saved.add("running_mean", instances, when=view.spec.track_running_stats)
+    saved.add("running_var", instances, when=view.spec.track_running_stats)
+    saved.add("mean", instances)
+    saved.add("invstd", instances)
+    return saved.done()
+
+
+# ------------------------------------------------------------------------------------------- activations
+
+
+def _keeps_output(view: TrainingView, inplace: bool) -> TrainingCost:
+    """relu, sigmoid, tanh, softmax: the backward reads the output (in place, the overwritten input)."""
+    saved = SavedList()
+    saved.add(OUTPUT, view.output_elements, when=view.tracked)
+    return saved.done(output_alias=INPUT if inplace else None, output_strides=_same_layout(view))
+
+
+def _keeps_input(view: TrainingView) -> TrainingCost:
+    saved = SavedList()
+    saved.add(INPUT, view.input_elements(), when=view.tracked)
+    return saved.done(output_strides=_same_layout(view))
+
+
+def _inplace(view: TrainingView) -> bool:
+    return bool(getattr(view.spec, "inplace", False))
+
+
+@training_rule("relu")
+def relu(view: TrainingView) -> TrainingCost:
+    return _keeps_output(view, _inplace(view))
+
+
+@training_rule("sigmoid", "tanh", "softmax")
+def keeps_output(view: TrainingView) -> TrainingCost:
+    return _keeps_output(view, False)
+
+
+@training_rule("leaky_relu", "elu", "hardtanh", "relu6")
+def result_when_inplace(view: TrainingView) -> TrainingCost:
+    """Out of place these keep their input; in place, PyTorch's formula reads the result instead (relu6 is
+    hardtanh(0, 6))."""
+    if _inplace(view):
+        return _keeps_output(view, True)
+    return _keeps_input(view)
+
+
+@training_rule("gelu", "prelu")
+def keeps_input(view: TrainingView) -> TrainingCost:
+    return _keeps_input(view)
+
+
+@training_rule("silu", "mish", "hardsigmoid", "hardswish")
+def copy_when_inplace(view: TrainingView) -> TrainingCost:
+    """The backward reads the input; in place, autograd keeps a copy of the input before it is overwritten."""
+    if not _inplace(view):
+        return _keeps_input(view)
+    saved = SavedList()
+    saved.add("original", view.input_elements(), when=view.tracked)
+    return saved.done(output_alias=INPUT, output_strides=_same_layout(view))
+
+
+# --------------------------------------------------------------------------- dropout, identity, structure
+
+
+def _dropout_cost(view: TrainingView, p: float, inplace: bool) -> TrainingCost:
+    """On the CPU, dropout multiplies by a float noise tensor (0 or 1/(1-p)), which it keeps; p = 0 returns
+    the input itself, p = 1 multiplies by a zero scalar."""
+    saved = SavedList()
+    if p == 0:
+        return saved.done(output_alias=INPUT, output_strides=_same_layout(view))
+    saved.add("noise", view.input_elements() if p < 1 else 1, when=view.input_grad)
+    return saved.done(output_alias=INPUT if inplace else None, output_strides=_same_layout(view))
+
+
+@training_rule("dropout")
+def dropout(view: TrainingView) -> TrainingCost:
+    return _dropout_cost(view, view.spec.p, view.spec.inplace)
+
+
+@training_rule("stochastic_depth")
+def stochastic_depth(view: TrainingView) -> TrainingCost:
+    """Multiplies by a noise tensor with one value per sample ("row") or one for the batch, which it keeps."""
+    saved = SavedList()
+    if view.spec.p == 0:
+        return saved.done(output_alias=INPUT, output_strides=_same_layout(view))
+    shape = view.row.input_shape
+    saved.add("noise", shape[0] if view.spec.mode == "row" else 1, when=view.input_grad)
+    return saved.done(output_strides=_same_layout(view))
+
+
+@training_rule("identity")
+def identity(view: TrainingView) -> TrainingCost:
+    return TrainingCost(output_alias=INPUT, output_strides=_strides_of_input(view))
+
+
+def _strides_of_input(view: TrainingView) -> tuple[int, ...] | None:
+    shape, strides = view.row.input_shape, view.input_layouts[0]
+    return None if is_contiguous(shape, strides) else strides
+
+
+@training_rule("layer_scale")
+def layer_scale(view: TrainingView) -> TrainingCost:
+    """x * gamma keeps x when gamma trains."""
+    saved = SavedList()
+    saved.add(INPUT, view.input_elements(), when=view.trains)
+    return saved.done(output_strides=_same_layout(view))
+
+
+@training_rule("add", "concat", "class_token", "pos_embed", "upsample", "pixel_shuffle", "pixel_unshuffle")
+def keeps_nothing(view: TrainingView) -> TrainingCost:
+    """Sums, concatenations and resampling need only shapes for their backward."""
+    return TrainingCost(output_strides=_same_layout(view) if view.row.kind in ("add", "pos_embed") else None)
+
+
+@training_rule("channel_shuffle")
+def channel_shuffle(view: TrainingView) -> TrainingCost:
+    return TrainingCost()
+
+
+@training_rule("multiply")
+def multiply(view: TrainingView) -> TrainingCost:
+    """a * b * c as PyTorch runs it, left to right: each product keeps each factor whose partner needs a
+    gradient (the running product is a new tensor of the broadcast shape)."""
+    saved = SavedList()
+    shapes = view.row.input_shapes
+    running_shape = shapes[0]
+    running_name, running_grad = "input0", view.inputs_need_grad[0]
+    for number in range(1, len(shapes)):
+        other_grad = view.inputs_need_grad[number]
+        saved.add(running_name, prod(running_shape), when=other_grad)
+        saved.add(f"input{number}", prod(shapes[number]), when=running_grad)
+        running_shape = _broadcast(running_shape, shapes[number])
+        running_name, running_grad = f"product{number}", running_grad or other_grad
+    return saved.done()
+
+
+def _broadcast(first: tuple[int, ...], second: tuple[int, ...]) -> tuple[int, ...]:
+    rank = max(len(first), len(second))
+    padded = [(1,) * (rank - len(shape)) + tuple(shape) for shape in (first, second)]
+    return tuple(max(a, b) for a, b in zip(*padded, strict=True))
+
+
+@training_rule("flatten", "reshape")
+def reshaping(view: TrainingView) -> TrainingCost:
+    """A view where the strides allow one, else a copy; neither keeps anything."""
+    strides = view_strides(view.row.input_shape, view.input_layouts[0], view.row.output_shape)
+    if strides is None:
+        return TrainingCost()
+    return TrainingCost(output_alias=INPUT, output_strides=strides)
+
+
+@training_rule("permute")
+def permute(view: TrainingView) -> TrainingCost:
+    return TrainingCost(output_alias=INPUT, output_strides=permuted(view.input_layouts[0], view.spec.dims))
+
+
+@training_rule("transpose")
+def transpose(view: TrainingView) -> TrainingCost:
+    rank = len(view.row.input_shape)
+    dims = list(range(rank))
+    first, second = view.spec.dim0 % rank, view.spec.dim1 % rank
+    dims[first], dims[second] = dims[second], dims[first]
+    return TrainingCost(output_alias=INPUT, output_strides=permuted(view.input_layouts[0], dims))
+
+
+@training_rule("channel_split")
+def channel_split(view: TrainingView) -> TrainingCost:
+    """A slice of the input along its channels: a view, with the input's strides."""
+    return TrainingCost(output_alias=INPUT, output_strides=view.input_layouts[0])
+
+
+@training_rule("take_token")
+def take_token(view: TrainingView) -> TrainingCost:
+    """x[:, i]: a view of the input without its token axis."""
+    strides = view.input_layouts[0]
+    return TrainingCost(output_alias=INPUT, output_strides=(strides[0], *strides[2:]))
+
+
+@training_rule("uncounted")
+def uncounted(view: TrainingView) -> TrainingCost:
+    """Stands for an operation cnncalc does not know: zeros of its shape, which need no gradient."""
+    return TrainingCost(output_tracked=False)
+
+
+# ---------------------------------------------------------------------------------------------- pooling
+
+
+@training_rule("maxpool", "maxpool1d", "maxpool2d", "maxpool3d", "adaptive_maxpool")
+def max_pooling(view: TrainingView) -> TrainingCost:
+    """Its input and the int64 index of each maximum."""
+    saved = SavedList()
+    saved.add(INPUT, view.input_elements(), when=view.tracked)
+    saved.add("indices", view.output_elements, when=view.tracked, itemsize=INDEX_ITEMSIZE)
+    return saved.done()
+
+
+@training_rule("adaptive_maxpool1d", "adaptive_maxpool2d", "adaptive_maxpool3d")
+def adaptive_max_pooling(view: TrainingView) -> TrainingCost:
+    return max_pooling(view)
+
+
+@training_rule("avgpool", "avgpool1d", "avgpool2d", "avgpool3d")
+def average_pooling(view: TrainingView) -> TrainingCost:
+    saved = SavedList()
+    saved.add(INPUT, view.input_elements(), when=view.tracked)
+    return saved.done()
+
+
+@training_rule("adaptive_avgpool", "adaptive_avgpool1d", "adaptive_avgpool2d", "adaptive_avgpool3d")
+def adaptive_average_pooling(view: TrainingView) -> TrainingCost:
+    """To a single value per channel PyTorch takes a mean, which keeps nothing; else it keeps its input."""
+    if all(size == 1 for size in view.row.output_shape[2:]):
+        return TrainingCost()
+    return average_pooling(view)
+
+
+@training_rule("global_avgpool")
+def global_average(view: TrainingView) -> TrainingCost:
+    return TrainingCost()
+
+
+@training_rule("global_maxpool")
+def global_max(view: TrainingView) -> TrainingCost:
+    """amax keeps its input and its result (the gradient goes to every position equal to the maximum)."""
+    saved = SavedList()
+    saved.add(INPUT, view.input_elements(), when=view.tracked)
+    saved.add(OUTPUT, view.output_elements, when=view.tracked)
+    return saved.done()
+
+
+# -------------------------------------------------------------------------------------------- transformer
+
+
+@training_rule("mlp")
+def mlp(view: TrainingView) -> TrainingCost:
+    """Linear, activation, dropout, linear, dropout (torchvision's MLPBlock), each keeping what it keeps alone."""
+    saved = SavedList()
+    spec = view.spec
+    shape = view.row.input_shape
+    rows = prod(shape[:-1])
+    width, hidden, out = shape[-1], spec.hidden, spec.out or shape[-1]
+    saved.add(_folded_input(view), rows * width, when=view.trains)
+    inside = view.tracked  # everything after the first linear layer is tracked when anything is
+    if inside:
+        if spec.activation in ("relu", "tanh"):
+            saved.add("activated", rows * hidden)
+        else:  # gelu and silu keep their input
+            saved.add("hidden", rows * hidden)
+    after_activation = "activated"
+    if spec.dropout > 0:
+        saved.add("noise1", rows * hidden if spec.dropout < 1 else 1, when=inside)
+        after_activation = "dropped"
+    saved.add(after_activation, rows * hidden, when=view.trains)
+    if spec.dropout > 0:
+        saved.add("noise2", rows * out if spec.dropout < 1 else 1, when=inside)
+    macs1, macs2 = rows * width * hidden, rows * hidden * out
+    flops = _matmul_backward(view, macs1, view.input_grad, view.trains)
+    flops += _matmul_backward(view, macs2, inside, view.trains)
+    return saved.done(backward_flops=flops)
+
+
+@training_rule("attention")
+def attention(view: TrainingView) -> TrainingCost:
+    """nn.MultiheadAttention(batch_first=True) on (B, T, E), as torchvision's ViT calls it.
+
+    The input is transposed to (T, B, E) and projected to Q, K, V in one product, which keeps the input (a
+    copy, as the transposed input does not fold, unless B or T is 1). With `need_weights: false` PyTorch runs
+    scaled_dot_product_attention, on the CPU its flash kernel: it keeps the packed Q, K, V, its output and a
+    log-sum-exp per query (recomputing the attention matrix in the backward). With `need_weights: true` (or
+    attention dropout) the explicit path runs: Q scaled (a new tensor), Kᵀ (the packed tensor), the softmax
+    output and, with dropout, its noise and the dropped matrix; A V keeps V (the packed tensor again). The
+    output projection keeps a contiguous copy of the heads' output when its weight trains.
+    """
+    saved = SavedList()
+    batch, tokens, width = view.row.input_shape
+    heads = view.spec.heads
+    positions = batch * tokens
+    matrices = batch * heads * tokens * tokens
+    projection_macs = positions * width * 3 * width
+    attention_macs = 2 * batch * tokens * tokens * width
+    output_macs = positions * width * width
+    inside = view.tracked
+    transposed_folds = batch == 1 or tokens == 1
+    saved.add(INPUT if transposed_folds else "input_copy", positions * width, when=view.trains)
+    flash = not view.spec.need_weights and view.spec.dropout == 0
+    if inside:
+        saved.add("qkv", 3 * positions * width)
+        if flash:
+            saved.add("heads_output", positions * width)
+            saved.add("logsumexp", batch * heads * tokens)
+        else:
+            saved.add("q_scaled", positions * width)
+            saved.add("softmax", matrices)
+            if view.spec.dropout > 0:
+                saved.add("noise", matrices if view.spec.dropout < 1 else 1)
+                saved.add("dropped", matrices)
+    if not flash:
+        saved.add("heads_output", positions * width, when=view.trains)
+    flops = _matmul_backward(view, projection_macs, view.input_grad, view.trains)
+    inner = 2 * 2 * attention_macs if inside else 0  # both factors of Q Kᵀ and of A V
+    flops += inner + _matmul_backward(view, output_macs, inside, view.trains)
+    torch_flops = flops - inner if flash else None  # FlopCounterMode has no formula for the CPU flash kernel
+    return saved.done(backward_flops=flops, torch_backward_flops=torch_flops)
+
+
+@training_rule("window_attention")
+def window_attention(view: TrainingView) -> TrainingCost:
+    """Swin's window attention (cnncalc.bridge.window): the map padded, rolled and cut into windows (a copy),
+    Q K V in one product that keeps the windows when its weight trains; Q scaled and a copy of Kᵀ for Q Kᵀ;
+    the softmax output (and with attention dropout its noise and the dropped matrix); a copy of V for A V; a
+    copy of the heads' output for the projection (when it trains), and with dropout the projection's noise."""
+    saved = SavedList()
+    batch, height, width, channels = view.row.input_shape
+    window_h, window_w = axis_pair(view.spec.window, "window")
+    padded_h, padded_w = padded_size(height, window_h), padded_size(width, window_w)
+    tokens = window_h * window_w
+    windows = (padded_h // window_h) * (padded_w // window_w)
+    positions = batch * padded_h * padded_w
+    matrices = batch * windows * view.spec.heads * tokens * tokens
+    inside = view.tracked
+    one_window = windows == 1 and padded_h == height and padded_w == width
+    saved.add(INPUT if one_window else "windows", positions * channels, when=view.trains)
+    if inside:
+        saved.add("q_scaled", positions * channels)
+        saved.add("k_transposed", positions * channels)
+        saved.add("softmax", matrices)
+    dropout = view.spec.attention_dropout
+    if dropout > 0 and inside:
+        saved.add("attention_noise", matrices if dropout < 1 else 1)
+        saved.add("dropped", matrices)
+    saved.add("v", positions * channels, when=inside)
+    saved.add("heads_output", positions * channels, when=view.trains)
+    if view.spec.dropout > 0 and inside:
+        saved.add("noise", positions * channels if view.spec.dropout < 1 else 1)
+    projection_macs = positions * channels * 3 * channels
+    attention_macs = 2 * positions * tokens * channels
+    output_macs = positions * channels * channels
+    flops = _matmul_backward(view, projection_macs, view.input_grad, view.trains)
+    flops += (2 * 2 * attention_macs if inside else 0) + _matmul_backward(view, output_macs, inside, view.trains)
+    return saved.done(backward_flops=flops)
+
+
+@training_rule("patch_merging")
+def patch_merging(view: TrainingView) -> TrainingCost:
+    """2x2 neighbours concatenated (a new tensor), LayerNorm(4C) keeping it with two statistics per position,
+    and a linear layer (no bias) keeping the normalized map when it trains."""
+    saved = SavedList()
+    batch, height, width, channels = view.row.input_shape
+    positions = batch * ((height + 1) // 2) * ((width + 1) // 2)
+    merged = positions * 4 * channels
+    saved.add("merged", merged, when=view.tracked)
+    saved.add("mean", positions, when=view.tracked)
+    saved.add("rstd", positions, when=view.tracked)
+    saved.add("normalized", merged, when=view.trains)
+    flops = _matmul_backward(view, view.row.macs, view.tracked, view.trains)
+    return saved.done(backward_flops=flops)

@@ -12,6 +12,7 @@ from cnncalc.training.network import (
     TrainingResult,
     TrainingTotals,
     analyze_training,
+    training_problem,
 )
 from cnncalc.training.registry import RULES_FOLLOW, TRAINING_RULES
 
@@ -25,4 +26,5 @@ __all__ = [
     "TrainingResult",
     "TrainingTotals",
     "analyze_training",
+    "training_problem",
 ]

@@ -147,3 +147,20 @@ def _totals(
         backward_transient_bytes=transient,
         training_peak_bytes=model_bytes + gradient_bytes + optimizer_bytes + saved + transient,
     )
+
+
+def training_problem(result: AnalysisResult, freeze: Sequence[str]) -> tuple[str, str] | None:
+    """Why the training rules cannot answer for this network and these options (message, hint), or None."""
+    if result.dtype != "float32":
+        return (
+            f"the training rules are for float32; this analysis is in {result.dtype}",
+            "use --dtype float32 (mixed precision, bf16 and fp16 autocast, is not covered yet)",
+        )
+    for path in freeze:
+        if not any(frozen_by_path(row, [path]) for row in result.layers):
+            from cnncalc.language.pydantic_errors import did_you_mean
+
+            blocks = {".".join(row.path.split(".")[:depth]) for row in result.layers for depth in (1,)}
+            hint = did_you_mean(path, sorted(blocks)) or "give a layer's or a block's path, as `analyze` lists them"
+            return f"--freeze {path}: no layer has this path", hint
+    return None

@@ -10,7 +10,7 @@ needing a gradient or not.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch", reason="the torch extra is not installed: pip install 'cnncalc[torch]'")
@@ -49,7 +49,11 @@ def training_mismatches(text: str, input_requires_grad: bool) -> list[str]:
 def check(text: str, input_requires_grad: bool) -> None:
     with torch.random.fork_rng():
         torch.manual_seed(0)
-        wrong = training_mismatches(text, input_requires_grad)
+        try:
+            wrong = training_mismatches(text, input_requires_grad)
+        except ValueError as error:  # BatchNorm with one value per channel trains in no PyTorch model
+            assume("Expected more than 1 value per channel when training" not in str(error))
+            raise
     assert not wrong, f"training rules != torch (input requires grad: {input_requires_grad}):\n{text}\n" + "\n".join(
         wrong
     )

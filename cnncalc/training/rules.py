@@ -38,17 +38,16 @@ def _same_layout(view: TrainingView) -> tuple[int, ...] | None:
 
 @training_rule("conv", "conv1d", "conv2d", "conv3d", "depthwise", "pointwise")
 def convolution(view: TrainingView) -> TrainingCost:
-    """Keeps its input (and its weight, a parameter). Padding other than zeros on both sides, or unequal
-    sides, runs F.pad first: the convolution keeps the padded copy, and a reflect or replicate pad keeps its
-    own input as well (a circular pad is slicing and keeps nothing)."""
+    """Keeps its input (and its weight, a parameter). A padding mode other than zeros (even with no padding),
+    or unequal sides, runs F.pad first: the convolution keeps the padded copy, and a reflect or replicate pad
+    keeps its own input as well (a circular pad is slicing and keeps nothing)."""
     saved = SavedList()
     if not view.tracked:
         return saved.done()
     geometry = view.row.geometry
     assert geometry is not None
     mode = getattr(view.spec, "padding_mode", "zeros")
-    padded = any(left or right for left, right in geometry.padding)
-    if geometry.symmetric and (mode == "zeros" or not padded):
+    if geometry.symmetric and mode == "zeros":
         saved.add(INPUT, view.input_elements())
     else:
         batch, channels = view.row.input_shape[:2]

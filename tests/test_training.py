@@ -1,0 +1,228 @@
+"""Training rules by arithmetic (no torch): hand-worked layers and networks, the registry, the command line
+and the Python API of `--mode train`. Every figure was worked by hand from what PyTorch 2.13 keeps; the
+torch side checks the same rules against PyTorch itself (tests/test_training_torch.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import cnncalc
+from cnncalc.engine import analyze_text
+from cnncalc.kinds import COMPOSITES, REGISTRY
+from cnncalc.training import TRAINING_RULES, TrainingOptions, analyze_training
+from tests.clirunner import invoke
+
+CONV_BN_ACT = """
+name: block
+input: {{shape: [3, 8, 8], batch: 2}}
+layers:
+  - {{name: c1, type: conv2d, out: 4, kernel: 3, padding: 1, bias: false{frozen}}}
+  - {{name: bn, type: batchnorm2d}}
+  - {{name: act, type: {activation}{inplace}}}
+  - {{name: c2, type: conv2d, out: 4, kernel: 3, padding: 1, bias: false}}
+"""
+
+
+def block(activation: str = "relu", inplace: bool = True, frozen: bool = False) -> str:
+    return CONV_BN_ACT.format(
+        activation=activation, inplace=", inplace: true" if inplace else "", frozen=", frozen: true" if frozen else ""
+    )
+
+
+def training(text: str, **options: object):
+    return analyze_training(analyze_text(text), TrainingOptions(**options))  # type: ignore[arg-type]
+
+
+def test_every_kind_has_a_training_rule():
+    assert set(TRAINING_RULES) == set(REGISTRY)
+    # a composite expands into registered kinds, whose rules apply
+    for name, composite in COMPOSITES.items():
+        assert name not in TRAINING_RULES, f"{name} is a composite: its parts have the rules"
+        assert composite is not None
+
+
+def test_conv_bn_inplace_relu_conv_by_hand():
+    result = training(block("relu", inplace=True))
+    saved = [layer.saved_activation_bytes for layer in result.layers]
+    # c1 keeps the network input (2x3x8x8 fp32 = 1,536 B: its weights train, though the input needs no gradient);
+    # bn its input (2x4x8x8 = 2,048 B) and a mean and an inverse deviation per channel (2 x 4 x 4 = 32 B);
+    # the in-place relu its output, the bn output it overwrote (2,048 B); c2 the same storage again: nothing new.
+    assert saved == [1536, 2080, 2048, 0]
+    assert result.totals.saved_activation_bytes == 5664
+    # c1: weight gradient only (the input needs none): 2 x 13,824 MACs; c2: input and weight gradients.
+    assert [layer.backward_flops for layer in result.layers] == [27648, 0, 0, 73728]
+    assert result.totals.backward_flops == 101376
+    assert result.totals.training_flops == 2 * (13824 + 18432) + 101376
+
+
+@pytest.mark.parametrize(
+    ("activation", "inplace", "act_bytes", "conv_bytes"),
+    [
+        ("relu", False, 2048, 0),  # its own output, which c2 keeps too
+        ("relu6", False, 2048, 2048),  # its input (the bn output), and c2 the relu6 output
+        ("relu6", True, 2048, 0),  # in place, hardtanh_ keeps its result: the overwritten bn output
+        ("silu", False, 2048, 2048),
+        ("silu", True, 2048 + 2048, 0),  # in place: a copy of its input, and c2 keeps the overwritten storage
+        ("gelu", False, 2048, 2048),
+        ("sigmoid", False, 2048, 0),
+        ("hardswish", True, 2048 + 2048, 0),
+    ],
+)
+def test_what_each_activation_keeps(activation, inplace, act_bytes, conv_bytes):
+    result = training(block(activation, inplace=inplace))
+    _, bn, act, c2 = (layer.saved_activation_bytes for layer in result.layers)
+    assert bn == 2080
+    assert act + c2 == act_bytes + conv_bytes
+
+
+def test_a_frozen_first_layer_keeps_nothing_and_computes_no_gradient():
+    result = training(block(frozen=True))
+    # c1 is frozen and its input needs no gradient: autograd does not record it at all
+    assert result.layers[0].saved_activation_bytes == 0
+    assert result.layers[0].backward_flops == 0
+    # bn trains: it keeps its input although nothing below it needs a gradient
+    assert result.layers[1].saved_activation_bytes == 2080
+    assert result.totals.backward_flops == 73728
+    assert result.totals.saved_activation_bytes == 4128
+
+
+def test_freeze_by_path_is_the_frozen_flag():
+    assert training(block(), freeze=("c1",)) == training(block(frozen=True))
+
+
+@pytest.mark.parametrize(("optimizer", "copies"), [("sgd", 0), ("momentum", 1), ("adam", 2), ("adamw", 2)])
+def test_optimizer_state_and_gradients(optimizer, copies):
+    totals = training(block(), optimizer=optimizer).totals
+    trainable = 108 + 8 + 144  # c1, bn (weight and bias), c2
+    assert totals.gradient_bytes == 4 * trainable
+    assert totals.optimizer_state_bytes == copies * 4 * trainable
+    frozen = training(block(frozen=True), optimizer=optimizer).totals
+    assert frozen.gradient_bytes == 4 * (trainable - 108)
+
+
+def test_training_peak_is_the_sum_of_its_parts():
+    result = analyze_text(block())
+    totals = analyze_training(result).totals
+    # the largest transient: c2's (or bn's) output gradient and input gradient, 2 x 2,048 B
+    assert totals.backward_transient_bytes == 4096
+    assert totals.training_peak_bytes == (
+        result.totals.param_bytes
+        + result.totals.buffer_bytes
+        + totals.gradient_bytes
+        + totals.optimizer_state_bytes
+        + totals.saved_activation_bytes
+        + 4096
+    )
+
+
+def test_grouped_convolution_weight_gradient_as_flop_counter_counts_it():
+    text = """
+input: {shape: [8, 6, 6], batch: 2}
+layers:
+  - {name: c1, type: conv2d, out: 8, kernel: 1}
+  - {name: dw, type: depthwise, kernel: 3, padding: 1}
+"""
+    dw = training(text).layers[1]
+    macs = 2 * 8 * 6 * 6 * 9  # 5,184
+    assert dw.backward_flops == 2 * 2 * macs  # input and weight gradients, each 2 x MACs
+    # FlopCounterMode (torch 2.13) counts the weight gradient of a grouped convolution `groups` (8) times
+    assert dw.torch_backward_flops == 2 * macs + 8 * 2 * macs
+
+
+def test_maxpool_keeps_int64_indices_and_dropout_a_float_noise():
+    text = """
+input: {shape: [2, 4, 4], batch: 3}
+layers:
+  - {name: c, type: conv2d, out: 2, kernel: 1}
+  - {name: pool, type: maxpool2d, kernel: 2}
+  - {name: drop, type: dropout, p: 0.5}
+  - {name: fc, type: flatten}
+  - {name: head, type: linear, out: 5}
+"""
+    c, pool, drop, flatten, head = (layer.saved_activation_bytes for layer in training(text).layers)
+    assert pool == 3 * 2 * 4 * 4 * 4 + 3 * 2 * 2 * 2 * 8  # the conv output and the int64 indices
+    assert drop == 3 * 2 * 2 * 2 * 4  # the noise: 0 or 2, float32
+    assert flatten == 0
+    assert head == 3 * 2 * 2 * 2 * 4  # the dropout output (flatten is a view of it)
+
+
+def test_analyze_mode_train_json():
+    run = invoke("analyze", "specs/resnet18.yaml", "--mode", "train", "--optimizer", "sgd", "--format", "json")
+    assert run.code == 0, run.output
+    document = run.json()
+    totals = document["totals"]
+    assert document["mode"] == "train"
+    assert document["training_rules"] == "PyTorch 2.13, CPU, fp32"
+    for key in (
+        "backward_flops",
+        "training_flops",
+        "gradient_bytes",
+        "optimizer_state_bytes",
+        "saved_activation_bytes",
+        "training_peak_bytes",
+    ):
+        assert isinstance(totals[key], int), key
+    assert totals["optimizer_state_bytes"] == 0
+    assert totals["gradient_bytes"] == 4 * 11689512
+    assert totals["training_flops"] == totals["flops"] + totals["backward_flops"]
+    layers = document["layers"]
+    assert sum(layer["backward_flops"] for layer in layers) == totals["backward_flops"]
+    assert sum(layer["saved_activation_bytes"] for layer in layers) == totals["saved_activation_bytes"]
+
+
+def test_analyze_without_mode_train_has_no_training_keys():
+    document = invoke("analyze", "specs/resnet18.yaml", "--format", "json").json()
+    assert "mode" not in document and "backward_flops" not in document["totals"]
+    assert "backward_flops" not in document["layers"][0]
+
+
+def test_depth_sums_the_training_figures_of_a_block():
+    full = invoke("analyze", "specs/resnet18.yaml", "--mode", "train", "--format", "json").json()
+    collapsed = invoke("analyze", "specs/resnet18.yaml", "--mode", "train", "--format", "json", "-d", "1").json()
+    layer1 = next(row for row in collapsed["layers"] if row["name"] == "layer1")
+    members = [row for row in full["layers"] if row["name"].startswith("layer1.")]
+    assert layer1["backward_flops"] == sum(row["backward_flops"] for row in members)
+    assert layer1["saved_activation_bytes"] == sum(row["saved_activation_bytes"] for row in members)
+
+
+def test_train_table_fits_80_columns():
+    run = invoke("analyze", "specs/resnet18.yaml", "--mode", "train", columns=80)
+    assert run.code == 0, run.output
+    assert all(len(line) <= 80 for line in run.stdout.splitlines())
+    header = run.stdout.splitlines()[1]
+    assert "Bwd FLOPs" in header and "Saved" in header
+    assert "Training peak" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--mode", "train", "--freeze", "layr1"], "--freeze layr1: no layer has this path"),
+        (["--freeze", "layer1"], "--freeze applies to a training step"),
+        (["--mode", "train", "--dtype", "bfloat16"], "the training rules are for float32"),
+    ],
+)
+def test_training_usage_errors(args, message):
+    run = invoke("analyze", "specs/resnet18.yaml", *args)
+    assert run.code == 2
+    assert message in run.stderr
+
+
+def test_python_api_mode_train():
+    analysis = cnncalc.analyze("resnet18", batch=2, mode="train", optimizer="momentum", freeze=["conv1"])
+    document = invoke(
+        "analyze", "resnet18", "-b", "2", "--mode", "train", "--optimizer", "momentum", "--freeze", "conv1",
+        "--format", "json",
+    ).json()
+    assert analysis.to_dict()["totals"] == document["totals"]
+    assert analysis.training is not None
+    assert analysis.training.training_peak_bytes == document["totals"]["training_peak_bytes"]
+    assert analysis.layers[0].backward_flops == 0  # conv1 frozen, input needs no gradient
+    assert json.dumps(analysis.to_dict())
+    with pytest.raises(cnncalc.UsageError, match="optimizer"):
+        cnncalc.analyze("resnet18", mode="train", optimizer="lion")
+    with pytest.raises(cnncalc.UsageError, match="training step"):
+        cnncalc.analyze("resnet18", freeze="conv1")
+    assert cnncalc.analyze("resnet18").training is None

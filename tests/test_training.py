@@ -62,7 +62,7 @@ def test_conv_bn_inplace_relu_conv_by_hand():
     [
         ("relu", False, 2048, 0),  # its own output, which c2 keeps too
         ("relu6", False, 2048, 2048),  # its input (the bn output), and c2 the relu6 output
-        ("relu6", True, 2048, 0),  # in place, hardtanh_ keeps its result: the overwritten bn output
+        ("relu6", True, 2048 + 2048, 0),  # in place, hardtanh_ keeps a copy of its input
         ("silu", False, 2048, 2048),
         ("silu", True, 2048 + 2048, 0),  # in place: a copy of its input, and c2 keeps the overwritten storage
         ("gelu", False, 2048, 2048),
@@ -141,7 +141,7 @@ layers:
   - {name: fc, type: flatten}
   - {name: head, type: linear, out: 5}
 """
-    c, pool, drop, flatten, head = (layer.saved_activation_bytes for layer in training(text).layers)
+    _, pool, drop, flatten, head = (layer.saved_activation_bytes for layer in training(text).layers)
     assert pool == 3 * 2 * 4 * 4 * 4 + 3 * 2 * 2 * 2 * 8  # the conv output and the int64 indices
     assert drop == 3 * 2 * 2 * 2 * 4  # the noise: 0 or 2, float32
     assert flatten == 0
@@ -213,8 +213,18 @@ def test_training_usage_errors(args, message):
 def test_python_api_mode_train():
     analysis = cnncalc.analyze("resnet18", batch=2, mode="train", optimizer="momentum", freeze=["conv1"])
     document = invoke(
-        "analyze", "resnet18", "-b", "2", "--mode", "train", "--optimizer", "momentum", "--freeze", "conv1",
-        "--format", "json",
+        "analyze",
+        "resnet18",
+        "-b",
+        "2",
+        "--mode",
+        "train",
+        "--optimizer",
+        "momentum",
+        "--freeze",
+        "conv1",
+        "--format",
+        "json",
     ).json()
     assert analysis.to_dict()["totals"] == document["totals"]
     assert analysis.training is not None

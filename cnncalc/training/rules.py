@@ -206,10 +206,9 @@ def keeps_output(view: TrainingView) -> TrainingCost:
     return _keeps_output(view, False)
 
 
-@training_rule("leaky_relu", "elu", "hardtanh", "relu6")
+@training_rule("leaky_relu", "elu")
 def result_when_inplace(view: TrainingView) -> TrainingCost:
-    """Out of place these keep their input; in place, PyTorch's formula reads the result instead (relu6 is
-    hardtanh(0, 6))."""
+    """Out of place these keep their input; in place, PyTorch's formula reads the result instead."""
     if _inplace(view):
         return _keeps_output(view, True)
     return _keeps_input(view)
@@ -220,9 +219,10 @@ def keeps_input(view: TrainingView) -> TrainingCost:
     return _keeps_input(view)
 
 
-@training_rule("silu", "mish", "hardsigmoid", "hardswish")
+@training_rule("silu", "mish", "hardsigmoid", "hardswish", "hardtanh", "relu6")
 def copy_when_inplace(view: TrainingView) -> TrainingCost:
-    """The backward reads the input; in place, autograd keeps a copy of the input before it is overwritten."""
+    """The backward reads the input; in place, autograd keeps a copy of the input before it is overwritten
+    (relu6 is hardtanh(0, 6), whose in-place formula reads the input too)."""
     if not _inplace(view):
         return _keeps_input(view)
     saved = SavedList()

@@ -11,7 +11,7 @@ import pytest
 import cnncalc
 from cnncalc.engine import analyze_text
 from cnncalc.kinds import COMPOSITES, REGISTRY
-from cnncalc.training import TRAINING_RULES, TrainingOptions, analyze_training
+from cnncalc.training import TRAINING_RULES, TrainingOptions, TrainingRefused, analyze_training
 from tests.clirunner import invoke
 
 CONV_BN_ACT = """
@@ -236,3 +236,79 @@ def test_python_api_mode_train():
     with pytest.raises(cnncalc.UsageError, match="training step"):
         cnncalc.analyze("resnet18", freeze="conv1")
     assert cnncalc.analyze("resnet18").training is None
+
+
+WINDOW_ATTENTION = """
+name: windows
+input: {{shape: [4, 4, 8], batch: 2}}
+layers:
+  - {{name: attn, type: window_attention, heads: {heads}, window: 4}}
+"""
+
+
+@pytest.mark.parametrize(("heads", "saved_bytes"), [(1, 8192), (2, 9216)])
+def test_window_attention_keeps_the_packed_qkv_where_its_heads_fold(heads, saved_bytes):
+    # 2 maps of 4x4x8, one 4x4 window each: 32 positions x 8 channels = 1,024 B per (positions, C) tensor.
+    # Always: the windows (F.pad copies), Q scaled, the heads' output: 3 x 1,024 B; the softmax 2 x heads x 16
+    # x 16 x 4 B. One head: Kᵀ and V fold to 3 axes as views of the packed QKV (3 x 1,024 B, kept once);
+    # two heads: they do not, and matmul keeps a copy of each (1,024 B each).
+    result = training(WINDOW_ATTENTION.format(heads=heads))
+    softmax = 2 * heads * 16 * 16 * 4
+    assert saved_bytes == 3 * 1024 + softmax + (3 * 1024 if heads == 1 else 2 * 1024)
+    assert result.totals.saved_activation_bytes == saved_bytes
+
+
+GROUPNORM_ON_A_VIEW = """
+name: groupnorm_view
+input: {{shape: {shape}, batch: 2}}
+layers:
+  - {{name: moved, type: permute, dims: {dims}}}
+  - {{name: norm, type: groupnorm, groups: 2}}
+  - {{name: conv, from: moved, type: {conv}, out: 2, kernel: 1}}
+"""
+GROUPNORM_CHANNELS_LAST = GROUPNORM_ON_A_VIEW.format(shape=[4, 4, 8], dims=[0, 3, 1, 2], conv="conv2d")
+GROUPNORM_PERMUTED_3D = GROUPNORM_ON_A_VIEW.format(shape=[4, 6], dims=[0, 2, 1], conv="conv1d")
+
+
+@pytest.mark.parametrize(
+    ("text", "saved"),
+    [
+        # a channels-last view is contiguous in the format it suggests: group norm keeps the network input
+        # itself (2x4x4x8 fp32 = 1,024 B) with 2 x 2 means and deviations (32 B); the conv keeps it again
+        (GROUPNORM_CHANNELS_LAST, [0, 1056, 0]),
+        # a permuted 3-d tensor is copied first (2x6x4 = 192 B) and the copy kept; the conv keeps the input
+        (GROUPNORM_PERMUTED_3D, [0, 224, 192]),
+    ],
+)
+def test_groupnorm_keeps_a_contiguous_copy_of_an_input_laid_out_otherwise(text, saved):
+    assert [layer.saved_activation_bytes for layer in training(text).layers] == saved
+
+
+SPLIT_THEN_INPLACE = """name: split_inplace
+input: {shape: [4, 4, 4], batch: 2}
+layers:
+  - {name: conv, type: conv2d, out: 4, kernel: 1}
+  - {name: half, type: channel_split, parts: 2}
+  - {name: act, type: relu, inplace: true}
+"""
+
+
+def test_an_inplace_layer_on_a_split_is_refused_as_pytorch_refuses_it(tmp_path):
+    spec = tmp_path / "split.yaml"
+    spec.write_text(SPLIT_THEN_INPLACE)
+    run = invoke("analyze", str(spec), "--mode", "train")
+    assert run.code == 1
+    assert f"{spec}:6:5: layer 'act' (relu, inplace: true) overwrites one of the views channel_split" in run.stderr
+    assert "hint: set inplace: false on 'act'" in run.stderr
+    assert "Traceback" not in run.stderr
+    with pytest.raises(cnncalc.UsageError, match="overwrites one of the views"):
+        cnncalc.analyze(SPLIT_THEN_INPLACE, mode="train")
+    # not tracked (the conv frozen, the input needs no gradient): PyTorch allows it, and so do the rules
+    assert training(SPLIT_THEN_INPLACE.replace("kernel: 1}", "kernel: 1, frozen: true}")).totals.backward_flops == 0
+
+
+def test_an_inplace_first_layer_is_refused_when_the_input_needs_a_gradient():
+    text = "name: leaf\ninput: {shape: [4, 4, 4]}\nlayers:\n  - {name: act, type: relu, inplace: true}\n"
+    assert training(text).totals.saved_activation_bytes == 0  # nothing tracked: PyTorch allows it
+    with pytest.raises(TrainingRefused, match="overwrites the network input, which needs a gradient"):
+        training(text, input_requires_grad=True)

@@ -100,3 +100,39 @@ def test_hand_worked_blocks_are_what_pytorch_keeps(activation, inplace, frozen):
     assert [layer.backward_flops for layer in rules.layers] == [
         measured.backward_flops.get(row.index, 0) for row in result.layers
     ]
+
+
+@pytest.mark.parametrize("number", range(4))
+def test_views_and_copies_are_what_pytorch_keeps(number):
+    """Kᵀ and V of window attention as views of the packed QKV or copies; group norm's input as is or copied."""
+    from cnncalc.engine import analyze_text
+    from tests.test_training import GROUPNORM_CHANNELS_LAST, GROUPNORM_PERMUTED_3D, WINDOW_ATTENTION
+
+    text = [
+        WINDOW_ATTENTION.format(heads=1),
+        WINDOW_ATTENTION.format(heads=2),
+        GROUPNORM_CHANNELS_LAST,
+        GROUPNORM_PERMUTED_3D,
+    ][number]
+    result = analyze_text(text)
+    rules = analyze_training(result)
+    measured = probe_training(result, "cpu")
+    assert [layer.saved_activation_bytes for layer in rules.layers] == [
+        measured.saved_bytes(row.index) for row in result.layers
+    ]
+
+
+@pytest.mark.parametrize("input_requires_grad", [False, True])
+def test_pytorch_refuses_what_the_rules_refuse(input_requires_grad):
+    from cnncalc.engine import analyze_text
+    from cnncalc.training import TrainingRefused
+    from tests.test_training import SPLIT_THEN_INPLACE
+
+    text = SPLIT_THEN_INPLACE
+    if input_requires_grad:  # the in-place layer first, on the network input
+        text = "name: leaf\ninput: {shape: [4, 4, 4]}\nlayers:\n  - {name: act, type: relu, inplace: true}\n"
+    result = analyze_text(text)
+    with pytest.raises(TrainingRefused):
+        analyze_training(result, TrainingOptions(input_requires_grad=input_requires_grad))
+    with pytest.raises(RuntimeError, match=r"in-?place"):
+        probe_training(result, "cpu", input_requires_grad=input_requires_grad)

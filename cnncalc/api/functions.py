@@ -221,12 +221,15 @@ def _analysis(
         headline = count_as(result, convention)
     training = None
     if training_options is not None:
-        from cnncalc.training import analyze_training, training_problem
+        from cnncalc.training import TrainingRefused, analyze_training, training_problem
 
         problem = training_problem(result, training_options.freeze)
         if problem is not None:
             raise UsageError(*problem)
-        training = analyze_training(result, training_options)
+        try:
+            training = analyze_training(result, training_options)
+        except TrainingRefused as refused:
+            raise UsageError(refused.message, refused.hint) from None
     rows = display_rows(result, depth, training.layers if training else None)
     return build_analysis(result, rows, headline, chosen, training)
 

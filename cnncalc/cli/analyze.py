@@ -152,10 +152,13 @@ def analyze(
 
 
 def _training_or_fail(result: AnalysisResult, optimizer: str, freeze: tuple[str, ...]) -> TrainingResult:
-    from cnncalc.training import TrainingOptions, analyze_training, training_problem
+    from cnncalc.training import TrainingOptions, TrainingRefused, analyze_training, training_problem
 
     problem = training_problem(result, freeze)
     if problem is not None:
         message, hint = problem
         raise fail(message, ExitCode.USAGE, hint)
-    return analyze_training(result, TrainingOptions(optimizer=optimizer, freeze=freeze))
+    try:
+        return analyze_training(result, TrainingOptions(optimizer=optimizer, freeze=freeze))
+    except TrainingRefused as refused:
+        raise fail(refused.message, ExitCode.INVALID_SPEC, refused.hint) from None

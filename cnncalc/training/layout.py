@@ -60,3 +60,41 @@ def view_strides(shape: Sequence[int], strides: Sequence[int], new_shape: Sequen
 
 def permuted(strides: Sequence[int], dims: Sequence[int]) -> tuple[int, ...]:
     return tuple(strides[dim] for dim in dims)
+
+
+# the order in which a channels-last tensor's axes run, innermost first (c10's is_channels_last_strides_*)
+CHANNELS_LAST_ORDER = {4: (1, 3, 2, 0), 5: (1, 4, 3, 2, 0)}
+
+
+def _strides_like_channels_last(shape: Sequence[int], strides: Sequence[int]) -> bool:
+    """c10's `is_channels_last_strides_2d/3d`: a 4-d or 5-d tensor whose strides look channels-last; ambiguous
+    layouts (a single position, a size-1 channel axis that could be either) count as channels-first."""
+    order = CHANNELS_LAST_ORDER.get(len(shape))
+    if order is None or strides[1] == 0:
+        return False
+    smallest = 0
+    for axis in order:
+        if shape[axis] == 0 or strides[axis] < smallest:
+            return False
+        if axis == 0 and smallest == strides[1]:
+            return False
+        smallest = strides[axis] * (shape[axis] if shape[axis] > 1 else 1)
+    return True
+
+
+def _channels_last_contiguous(shape: Sequence[int], strides: Sequence[int]) -> bool:
+    expected = 1
+    for axis in CHANNELS_LAST_ORDER[len(shape)]:
+        if shape[axis] != 1:
+            if strides[axis] != expected:
+                return False
+            expected *= shape[axis]
+    return True
+
+
+def contiguous_in_suggested_format(shape: Sequence[int], strides: Sequence[int]) -> bool:
+    """Whether `x.contiguous(x.suggest_memory_format())` returns `x` itself rather than a copy (group norm
+    calls it): a channels-last-looking 4-d or 5-d tensor must be densely channels-last, any other contiguous."""
+    if _strides_like_channels_last(shape, strides):
+        return _channels_last_contiguous(shape, strides)
+    return is_contiguous(shape, strides)

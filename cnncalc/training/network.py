@@ -62,6 +62,15 @@ class TrainingResult:
     rules_follow: str = RULES_FOLLOW
 
 
+class TrainingRefused(ValueError):
+    """A network PyTorch refuses to train as specified (it raises in the forward): the rules do not answer."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
 def frozen_by_path(row: LayerRow, paths: Sequence[str]) -> bool:
     return any(row.path == path or row.path.startswith(path + ".") for path in paths)
 
@@ -74,6 +83,12 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
     storage_of: dict[int, StorageKey] = {NETWORK_INPUT: (NETWORK_INPUT, OUTPUT)}
     storage_bytes: dict[StorageKey, int] = {(NETWORK_INPUT, OUTPUT): prod(result.input_shape) * dtype_bytes}
     kept: set[StorageKey] = set()
+    # tensors autograd forbids an in-place op to overwrite, and why
+    guarded: dict[int, tuple[str, str] | None] = {
+        NETWORK_INPUT: ("the network input, which needs a gradient", "an in-place op on a leaf that needs a gradient")
+        if options.input_requires_grad
+        else None
+    }
     layers: list[TrainingLayer] = []
     transient = 0
     for row in result.layers:
@@ -90,6 +105,7 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
             input_layouts=tuple(layouts[index] for index in row.input_indices),
         )
         cost: TrainingCost = TRAINING_RULES[row.kind](view)
+        _refuse_forbidden_inplace(row, cost, view, guarded)
         output_tracked = view.tracked if cost.output_tracked is None else cost.output_tracked
         tracked[row.index] = output_tracked
         layouts[row.index] = cost.output_strides or contiguous_strides(row.output_shape)
@@ -118,6 +134,32 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
         torch_flops = cost.backward_flops if cost.torch_backward_flops is None else cost.torch_backward_flops
         layers.append(TrainingLayer(row.index, trains, cost.backward_flops, torch_flops, first_kept))
     return TrainingResult(tuple(layers), _totals(result, layers, options, transient))
+
+
+def _refuse_forbidden_inplace(
+    row: LayerRow, cost: TrainingCost, view: TrainingView, guarded: dict[int, tuple[str, str] | None]
+) -> None:
+    """PyTorch raises when an in-place op, tracked by autograd, overwrites the network input that needs a
+    gradient (a leaf), one of several views an op returns together, or a view of either. `guarded` says, per
+    tensor, why none may overwrite it (what it is, and the hint); a layer that does is refused."""
+    source = row.input_indices[0]
+    if cost.one_of_several_views:
+        guarded[row.index] = (
+            f"one of the views {row.kind} {row.path!r} returns together",
+            "an in-place op on one of several views a function returns",
+        )
+    elif cost.output_alias is not None and not cost.overwrites_input:
+        guarded[row.index] = guarded[source]  # a view of a guarded tensor is guarded too
+    else:
+        guarded[row.index] = None
+    reason = guarded[source]
+    if reason is not None and cost.overwrites_input and view.inputs_need_grad[0]:
+        what, why = reason
+        raise TrainingRefused(
+            f"{row.location}: layer {row.path!r} ({row.kind}, inplace: true) overwrites {what}; PyTorch refuses "
+            f"to train that ({why})",
+            f"set inplace: false on {row.path!r}",
+        )
 
 
 def _input_number(name: str) -> int:

@@ -79,6 +79,9 @@ class TrainingCost:
     output_alias:   the output shares the storage of this input ("input0": a view, an in-place op), or None.
     output_strides: the output's strides where it is not laid out contiguously (a permuted view), else None.
     output_tracked: whether autograd tracks the output (None: when the layer is tracked).
+    overwrites_input: the layer writes its output into its input's storage (an in-place op).
+    one_of_several_views: the output is one of the views an op returns together (`torch.split`), which
+                    autograd does not let an in-place op overwrite.
     """
 
     saved: tuple[Saved, ...] = ()
@@ -87,6 +90,8 @@ class TrainingCost:
     output_alias: str | None = None
     output_strides: tuple[int, ...] | None = None
     output_tracked: bool | None = None
+    overwrites_input: bool = False
+    one_of_several_views: bool = False
 
 
 TrainingRule = Callable[[TrainingView], TrainingCost]

@@ -11,7 +11,13 @@ from __future__ import annotations
 from math import prod
 
 from cnncalc.kinds.window import axis_pair, padded_size
-from cnncalc.training.layout import contiguous_strides, is_contiguous, permuted, view_strides
+from cnncalc.training.layout import (
+    contiguous_in_suggested_format,
+    contiguous_strides,
+    is_contiguous,
+    permuted,
+    view_strides,
+)
 from cnncalc.training.registry import INPUT, OUTPUT, SavedList, TrainingCost, TrainingView, training_rule
 
 INDEX_ITEMSIZE = 8  # int64 indices (max pooling)
@@ -150,9 +156,13 @@ def layernorm(view: TrainingView) -> TrainingCost:
 
 @training_rule("groupnorm")
 def groupnorm(view: TrainingView) -> TrainingCost:
+    """Its input and a mean and a reciprocal deviation per sample and group. PyTorch first makes the input
+    contiguous in the memory format its strides suggest (channels-last for a 4-d or 5-d channels-last view):
+    an input laid out otherwise is copied, and the copy is what it keeps."""
     saved = SavedList()
     groups = view.row.input_shape[0] * view.spec.groups
-    saved.add(INPUT, view.input_elements(), when=view.tracked)
+    in_place = contiguous_in_suggested_format(view.row.input_shape, view.input_layouts[0])
+    saved.add(INPUT if in_place else "contiguous", view.input_elements(), when=view.tracked)
     saved.add("mean", groups, when=view.tracked)
     saved.add("rstd", groups, when=view.tracked)
     return saved.done()
@@ -183,7 +193,9 @@ def _keeps_output(view: TrainingView, inplace: bool) -> TrainingCost:
     """relu, sigmoid, tanh, softmax: the backward reads the output (in place, the overwritten input)."""
     saved = SavedList()
     saved.add(OUTPUT, view.output_elements, when=view.tracked)
-    return saved.done(output_alias=INPUT if inplace else None, output_strides=_same_layout(view))
+    return saved.done(
+        output_alias=INPUT if inplace else None, output_strides=_same_layout(view), overwrites_input=inplace
+    )
 
 
 def _keeps_input(view: TrainingView) -> TrainingCost:
@@ -227,7 +239,7 @@ def copy_when_inplace(view: TrainingView) -> TrainingCost:
         return _keeps_input(view)
     saved = SavedList()
     saved.add("original", view.input_elements(), when=view.tracked)
-    return saved.done(output_alias=INPUT, output_strides=_same_layout(view))
+    return saved.done(output_alias=INPUT, output_strides=_same_layout(view), overwrites_input=True)
 
 
 # --------------------------------------------------------------------------- dropout, identity, structure
@@ -235,12 +247,14 @@ def copy_when_inplace(view: TrainingView) -> TrainingCost:
 
 def _dropout_cost(view: TrainingView, p: float, inplace: bool) -> TrainingCost:
     """On the CPU, dropout multiplies by a float noise tensor (0 or 1/(1-p)), which it keeps; p = 0 returns
-    the input itself, p = 1 multiplies by a zero scalar."""
+    the input itself (in place too, without writing to it), p = 1 multiplies by a zero scalar."""
     saved = SavedList()
     if p == 0:
         return saved.done(output_alias=INPUT, output_strides=_same_layout(view))
     saved.add("noise", view.input_elements() if p < 1 else 1, when=view.input_grad)
-    return saved.done(output_alias=INPUT if inplace else None, output_strides=_same_layout(view))
+    return saved.done(
+        output_alias=INPUT if inplace else None, output_strides=_same_layout(view), overwrites_input=inplace
+    )
 
 
 @training_rule("dropout")
@@ -336,8 +350,9 @@ def transpose(view: TrainingView) -> TrainingCost:
 
 @training_rule("channel_split")
 def channel_split(view: TrainingView) -> TrainingCost:
-    """A slice of the input along its channels: a view, with the input's strides."""
-    return TrainingCost(output_alias=INPUT, output_strides=view.input_layouts[0])
+    """A slice of the input along its channels: a view, with the input's strides, one of those `torch.split`
+    returns together."""
+    return TrainingCost(output_alias=INPUT, output_strides=view.input_layouts[0], one_of_several_views=True)
 
 
 @training_rule("take_token")
@@ -476,10 +491,16 @@ def attention(view: TrainingView) -> TrainingCost:
 
 @training_rule("window_attention")
 def window_attention(view: TrainingView) -> TrainingCost:
-    """Swin's window attention (cnncalc.bridge.window): the map padded, rolled and cut into windows (a copy),
-    Q K V in one product that keeps the windows when its weight trains; Q scaled and a copy of Kᵀ for Q Kᵀ;
-    the softmax output (and with attention dropout its noise and the dropped matrix); a copy of V for A V; a
-    copy of the heads' output for the projection (when it trains), and with dropout the projection's noise."""
+    """Swin's window attention (cnncalc.bridge.window): the map padded (F.pad copies even with nothing to
+    pad), rolled and cut into windows, Q K V in one product that keeps the windows when its weight trains;
+    Q scaled and Kᵀ for Q Kᵀ; the softmax output (and with attention dropout its noise and the dropped
+    matrix); V for A V; a copy of the heads' output for the projection (when it trains), and with dropout
+    the projection's noise.
+
+    Kᵀ and V are views of the packed Q K V tensor, which `matmul` folds to three axes with `reshape`: a copy
+    of one head's share where the strides do not fold, else a view, which keeps the whole packed tensor (one
+    storage, three times the size, counted once for both). They fold when one token per window, one head or
+    one window in the batch leaves an axis of size 1."""
     saved = SavedList()
     batch, height, width, channels = view.row.input_shape
     window_h, window_w = axis_pair(view.spec.window, "window")
@@ -489,17 +510,17 @@ def window_attention(view: TrainingView) -> TrainingCost:
     positions = batch * padded_h * padded_w
     matrices = batch * windows * view.spec.heads * tokens * tokens
     inside = view.tracked
-    one_window = windows == 1 and padded_h == height and padded_w == width
-    saved.add(INPUT if one_window else "windows", positions * channels, when=view.trains)
+    saved.add("windows", positions * channels, when=view.trains)
+    k_folds, v_folds = _packed_heads_fold(batch * windows, tokens, view.spec.heads, channels // view.spec.heads)
     if inside:
         saved.add("q_scaled", positions * channels)
-        saved.add("k_transposed", positions * channels)
+        saved.add("qkv" if k_folds else "k_transposed", (3 if k_folds else 1) * positions * channels)
         saved.add("softmax", matrices)
     dropout = view.spec.attention_dropout
     if dropout > 0 and inside:
         saved.add("attention_noise", matrices if dropout < 1 else 1)
         saved.add("dropped", matrices)
-    saved.add("v", positions * channels, when=inside)
+    saved.add("qkv" if v_folds else "v", (3 if v_folds else 1) * positions * channels, when=inside)
     saved.add("heads_output", positions * channels, when=view.trains)
     if view.spec.dropout > 0 and inside:
         saved.add("noise", positions * channels if view.spec.dropout < 1 else 1)
@@ -509,6 +530,19 @@ def window_attention(view: TrainingView) -> TrainingCost:
     flops = _matmul_backward(view, projection_macs, view.input_grad, view.trains)
     flops += (2 * 2 * attention_macs if inside else 0) + _matmul_backward(view, output_macs, inside, view.trains)
     return saved.done(backward_flops=flops)
+
+
+def _packed_heads_fold(batches: int, tokens: int, heads: int, head_width: int) -> tuple[bool, bool]:
+    """Whether `matmul` folds Kᵀ (batches, heads, head_width, tokens) and V (batches, heads, tokens,
+    head_width), views of the packed (batches, tokens, 3, heads, head_width) tensor moved to (3, batches,
+    heads, tokens, head_width), to three axes as views (else it copies them)."""
+    packed = permuted(contiguous_strides((batches, tokens, 3, heads, head_width)), (2, 0, 3, 1, 4))[1:]
+    k_strides = (packed[0], packed[1], packed[3], packed[2])
+    k_shape = (batches, heads, head_width, tokens)
+    v_shape = (batches, heads, tokens, head_width)
+    k_folds = view_strides(k_shape, k_strides, (batches * heads, head_width, tokens)) is not None
+    v_folds = view_strides(v_shape, packed, (batches * heads, tokens, head_width)) is not None
+    return k_folds, v_folds
 
 
 @training_rule("patch_merging")

@@ -312,3 +312,17 @@ def test_an_inplace_first_layer_is_refused_when_the_input_needs_a_gradient():
     assert training(text).totals.saved_activation_bytes == 0  # nothing tracked: PyTorch allows it
     with pytest.raises(TrainingRefused, match="overwrites the network input, which needs a gradient"):
         training(text, input_requires_grad=True)
+
+
+ONE_VALUE_BATCHNORM = "name: bn\ninput: {shape: [4, 1, 1]}\nlayers:\n  - {name: norm, type: batchnorm2d}\n"
+
+
+def test_batch_statistics_of_one_value_are_refused_in_training():
+    # batch 1, 1x1 positions: fine at inference with running statistics (the engine warns), refused in training
+    # (group and instance norm of one value are refused by the engine in any mode)
+    with pytest.raises(TrainingRefused, match="training mode would be of one value per channel") as refused:
+        training(ONE_VALUE_BATCHNORM)
+    assert str(refused.value).startswith("<spec>:4:5: layer 'norm' (batchnorm2d): ")
+    assert refused.value.hint == "train with a larger batch or input"
+    # batch 2: its input (2x4 fp32, 32 B) with a mean and an inverse deviation per channel (2 x 4 x 4 B)
+    assert training(ONE_VALUE_BATCHNORM.replace("[4, 1, 1]", "[4, 1, 1], batch: 2")).totals.saved_activation_bytes == 64

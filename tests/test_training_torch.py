@@ -122,17 +122,21 @@ def test_views_and_copies_are_what_pytorch_keeps(number):
     ]
 
 
-@pytest.mark.parametrize("input_requires_grad", [False, True])
-def test_pytorch_refuses_what_the_rules_refuse(input_requires_grad):
+INPLACE_ON_THE_INPUT = "name: leaf\ninput: {shape: [4, 4, 4]}\nlayers:\n  - {name: act, type: relu, inplace: true}\n"
+
+
+@pytest.mark.parametrize(
+    ("case", "input_requires_grad"),
+    [("split", False), ("leaf", True), ("batchnorm", False)],
+)
+def test_pytorch_refuses_what_the_rules_refuse(case, input_requires_grad):
     from cnncalc.engine import analyze_text
     from cnncalc.training import TrainingRefused
-    from tests.test_training import SPLIT_THEN_INPLACE
+    from tests.test_training import ONE_VALUE_BATCHNORM, SPLIT_THEN_INPLACE
 
-    text = SPLIT_THEN_INPLACE
-    if input_requires_grad:  # the in-place layer first, on the network input
-        text = "name: leaf\ninput: {shape: [4, 4, 4]}\nlayers:\n  - {name: act, type: relu, inplace: true}\n"
+    text = {"split": SPLIT_THEN_INPLACE, "leaf": INPLACE_ON_THE_INPUT, "batchnorm": ONE_VALUE_BATCHNORM}[case]
     result = analyze_text(text)
     with pytest.raises(TrainingRefused):
         analyze_training(result, TrainingOptions(input_requires_grad=input_requires_grad))
-    with pytest.raises(RuntimeError, match=r"in-?place"):
+    with pytest.raises((RuntimeError, ValueError), match=r"in-?place|when training"):
         probe_training(result, "cpu", input_requires_grad=input_requires_grad)

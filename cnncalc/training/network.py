@@ -15,7 +15,15 @@ from math import prod
 from cnncalc.engine.result import AnalysisResult, LayerRow
 from cnncalc.training import rules  # noqa: F401  (registers every kind's rule)
 from cnncalc.training.layout import contiguous_strides, is_contiguous
-from cnncalc.training.registry import INPUT, OUTPUT, RULES_FOLLOW, TRAINING_RULES, TrainingCost, TrainingView
+from cnncalc.training.registry import (
+    INPUT,
+    OUTPUT,
+    RULES_FOLLOW,
+    TRAINING_RULES,
+    TrainingCost,
+    TrainingRefused,
+    TrainingView,
+)
 
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}  # copies of the parameters each keeps
 DEFAULT_OPTIMIZER = "adamw"
@@ -62,15 +70,6 @@ class TrainingResult:
     rules_follow: str = RULES_FOLLOW
 
 
-class TrainingRefused(ValueError):
-    """A network PyTorch refuses to train as specified (it raises in the forward): the rules do not answer."""
-
-    def __init__(self, message: str, hint: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-
 def frozen_by_path(row: LayerRow, paths: Sequence[str]) -> bool:
     return any(row.path == path or row.path.startswith(path + ".") for path in paths)
 
@@ -104,7 +103,11 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
             ),
             input_layouts=tuple(layouts[index] for index in row.input_indices),
         )
-        cost: TrainingCost = TRAINING_RULES[row.kind](view)
+        try:
+            cost: TrainingCost = TRAINING_RULES[row.kind](view)
+        except TrainingRefused as refused:  # the rule says why; name the layer and where the spec has it
+            where = f"{row.location}: layer {row.path!r} ({row.kind})"
+            raise TrainingRefused(f"{where}: {refused.message}", refused.hint) from None
         _refuse_forbidden_inplace(row, cost, view, guarded)
         output_tracked = view.tracked if cost.output_tracked is None else cost.output_tracked
         tracked[row.index] = output_tracked

@@ -94,6 +94,15 @@ class TrainingCost:
     one_of_several_views: bool = False
 
 
+class TrainingRefused(ValueError):
+    """A network PyTorch refuses to train as specified (it raises in the forward): the rules do not answer."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
 TrainingRule = Callable[[TrainingView], TrainingCost]
 TRAINING_RULES: dict[str, TrainingRule] = {}
 

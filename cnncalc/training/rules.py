@@ -18,7 +18,15 @@ from cnncalc.training.layout import (
     permuted,
     view_strides,
 )
-from cnncalc.training.registry import INPUT, OUTPUT, SavedList, TrainingCost, TrainingView, training_rule
+from cnncalc.training.registry import (
+    INPUT,
+    OUTPUT,
+    SavedList,
+    TrainingCost,
+    TrainingRefused,
+    TrainingView,
+    training_rule,
+)
 
 INDEX_ITEMSIZE = 8  # int64 indices (max pooling)
 STATISTIC_ITEMSIZE = None  # normalization statistics are kept in the model's dtype in fp32
@@ -122,12 +130,24 @@ def linear(view: TrainingView) -> TrainingCost:
 # -------------------------------------------------------------------------------------------- normalization
 
 
+def _refuse_one_value(values: int, per: str) -> None:
+    """PyTorch refuses to normalize with batch statistics of a single value in training mode (they would be
+    that value and zero), in the forward, whether anything trains or not. (Group and instance norm refuse
+    it in any mode; the engine says so already.)"""
+    if values == 1:
+        raise TrainingRefused(
+            f"its statistics in training mode would be of one value {per}; PyTorch refuses that",
+            "train with a larger batch or input",
+        )
+
+
 @training_rule("batchnorm", "batchnorm1d", "batchnorm2d", "batchnorm3d")
 def batchnorm(view: TrainingView) -> TrainingCost:
     """In training mode: its input and the batch mean and inverse deviation per channel (the running
     statistics are buffers)."""
     saved = SavedList()
     channels = view.row.input_shape[1]
+    _refuse_one_value(view.input_elements() // channels, "per channel (batch x positions)")
     saved.add(INPUT, view.input_elements(), when=view.tracked)
     saved.add("mean", channels, when=view.tracked)
     saved.add("invstd", channels, when=view.tracked)
@@ -173,9 +193,9 @@ def instancenorm(view: TrainingView) -> TrainingCost:
     """PyTorch runs batch norm on the input viewed as (1, B*C, ...): the weight and the running statistics
     are repeated B times into new tensors, which the batch norm keeps with its input and statistics."""
     saved = SavedList()
+    instances = view.row.input_shape[0] * view.row.input_shape[1]
     if not view.tracked:
         return saved.done()
-    instances = view.row.input_shape[0] * view.row.input_shape[1]
     contiguous = is_contiguous(view.row.input_shape, view.input_layouts[0])
     saved.add(INPUT if contiguous else "contiguous", view.input_elements())
     saved.add("weight", instances, when=view.spec.affine)

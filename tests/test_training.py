@@ -326,3 +326,53 @@ def test_batch_statistics_of_one_value_are_refused_in_training():
     assert refused.value.hint == "train with a larger batch or input"
     # batch 2: its input (2x4 fp32, 32 B) with a mean and an inverse deviation per channel (2 x 4 x 4 B)
     assert training(ONE_VALUE_BATCHNORM.replace("[4, 1, 1]", "[4, 1, 1], batch: 2")).totals.saved_activation_bytes == 64
+
+
+# Layouts PyTorch gives outputs, which decide whether a later reshape is a view or a copy. Each ends with a
+# linear layer whose weight trains, keeping its input: a view of a storage kept already (0 B) or a copy.
+SOFTMAX_THEN_FLATTEN = """name: softmax_layout
+input: {shape: [4, 6], batch: 2}
+layers:
+  - {name: conv, type: conv1d, out: 4, kernel: 1}
+  - {name: moved, type: permute, dims: [0, 2, 1]}
+  - {name: soft, type: softmax, dim: -1}
+  - {name: flat, type: flatten}
+  - {name: fc, type: linear, out: 2}
+"""
+SLICE_THEN_SIGMOID = """name: slice_layout
+input: {shape: [6, 4], batch: 2}
+layers:
+  - {name: conv, type: conv1d, out: 6, kernel: 1}
+  - {name: moved, type: permute, dims: [0, 2, 1]}
+  - {name: half, type: channel_split, parts: 2, take: 1}
+  - {name: act, type: sigmoid}
+  - {name: back, type: permute, dims: [0, 2, 1]}
+  - {name: flat, type: flatten}
+  - {name: fc, type: linear, out: 2}
+"""
+# batch 1, small: PyTorch's CPU runs it on slow_conv_transpose3d, whose output storage stays as large as the
+# input (2 x 3 x 3 x 3 = 54 values) though the output is a single value; gelu keeps all of it
+TRANSPOSED_3D_THEN_GELU = """name: transposed_storage
+input: {shape: [2, 3, 3, 3]}
+layers:
+  - {name: up, type: conv_transpose3d, out: 1, kernel: 1, padding: 1}
+  - {name: act, type: gelu}
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "saved"),
+    [
+        # conv keeps the input (2x4x6 fp32, 192 B); softmax its output, laid out contiguously whatever its
+        # input's layout (192 B); flatten is a view of it, which fc keeps again
+        (SOFTMAX_THEN_FLATTEN, [192, 0, 192, 0, 0]),
+        # conv keeps the input (2x6x4, 192 B); sigmoid of a slice of a permuted map (2x2x6, strides 24, 1, 4)
+        # makes a dense tensor in the slice's order (96 B, strides 12, 1, 2): moved back, it is contiguous, and
+        # flattening it is a view
+        (SLICE_THEN_SIGMOID, [192, 0, 0, 96, 0, 0, 0]),
+        # conv_transpose3d keeps its input (216 B); gelu its input, the conv's whole output storage (216 B)
+        (TRANSPOSED_3D_THEN_GELU, [216, 216]),
+    ],
+)
+def test_output_layouts_and_storages_as_pytorch_makes_them(text, saved):
+    assert [layer.saved_activation_bytes for layer in training(text).layers] == saved

@@ -102,17 +102,21 @@ def test_hand_worked_blocks_are_what_pytorch_keeps(activation, inplace, frozen):
     ]
 
 
-@pytest.mark.parametrize("number", range(4))
+@pytest.mark.parametrize("number", range(7))
 def test_views_and_copies_are_what_pytorch_keeps(number):
-    """Kᵀ and V of window attention as views of the packed QKV or copies; group norm's input as is or copied."""
+    """Kᵀ and V of window attention as views of the packed QKV or copies; group norm's input as is or copied;
+    the layouts of softmax's and an elementwise op's outputs; a 3-d transposed convolution's output storage."""
     from cnncalc.engine import analyze_text
-    from tests.test_training import GROUPNORM_CHANNELS_LAST, GROUPNORM_PERMUTED_3D, WINDOW_ATTENTION
+    from tests import test_training as cases
 
     text = [
-        WINDOW_ATTENTION.format(heads=1),
-        WINDOW_ATTENTION.format(heads=2),
-        GROUPNORM_CHANNELS_LAST,
-        GROUPNORM_PERMUTED_3D,
+        cases.WINDOW_ATTENTION.format(heads=1),
+        cases.WINDOW_ATTENTION.format(heads=2),
+        cases.GROUPNORM_CHANNELS_LAST,
+        cases.GROUPNORM_PERMUTED_3D,
+        cases.SOFTMAX_THEN_FLATTEN,
+        cases.SLICE_THEN_SIGMOID,
+        cases.TRANSPOSED_3D_THEN_GELU,
     ][number]
     result = analyze_text(text)
     rules = analyze_training(result)

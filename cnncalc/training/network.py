@@ -116,7 +116,7 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
             storage_of[row.index] = storage_of[row.input_indices[_input_number(cost.output_alias)]]
         else:
             storage_of[row.index] = (row.index, OUTPUT)
-            storage_bytes[(row.index, OUTPUT)] = prod(row.output_shape) * dtype_bytes
+            storage_bytes[(row.index, OUTPUT)] = (cost.output_storage_elements or prod(row.output_shape)) * dtype_bytes
         first_kept = 0
         for saved in cost.saved:
             if saved.tensor == OUTPUT:

@@ -79,6 +79,8 @@ class TrainingCost:
     output_alias:   the output shares the storage of this input ("input0": a view, an in-place op), or None.
     output_strides: the output's strides where it is not laid out contiguously (a permuted view), else None.
     output_tracked: whether autograd tracks the output (None: when the layer is tracked).
+    output_storage_elements: the size of the output's own storage where it is larger than the output (a
+                    kernel that reuses a bigger allocation), else None.
     overwrites_input: the layer writes its output into its input's storage (an in-place op).
     one_of_several_views: the output is one of the views an op returns together (`torch.split`), which
                     autograd does not let an in-place op overwrite.
@@ -90,6 +92,7 @@ class TrainingCost:
     output_alias: str | None = None
     output_strides: tuple[int, ...] | None = None
     output_tracked: bool | None = None
+    output_storage_elements: int | None = None
     overwrites_input: bool = False
     one_of_several_views: bool = False
 

@@ -14,6 +14,8 @@ from cnncalc.kinds.window import axis_pair, padded_size
 from cnncalc.training.layout import (
     contiguous_in_suggested_format,
     contiguous_strides,
+    elementwise_strides,
+    empty_like_strides,
     is_contiguous,
     permuted,
     view_strides,
@@ -39,12 +41,37 @@ def _matmul_backward(view: TrainingView, macs: int, input_grad: bool, weight_gra
 
 
 def _same_layout(view: TrainingView) -> tuple[int, ...] | None:
-    """An elementwise op lays its output out as its input (a permuted input gives a permuted output)."""
-    shape = view.row.input_shapes[0]
-    strides = view.input_layouts[0]
-    if tuple(view.row.output_shape) != tuple(shape) or is_contiguous(shape, strides):
-        return None
-    return strides
+    """An elementwise op lays its output out as PyTorch's TensorIterator does from its input: a permuted
+    input gives a permuted output, a slice a dense tensor in the slice's order (None: contiguous)."""
+    return _iterator_layout(view, [(view.row.input_shapes[0], view.input_layouts[0])])
+
+
+Operand = tuple[tuple[int, ...], tuple[int, ...]]  # a tensor's shape and strides
+
+
+def _iterator_layout(view: TrainingView, operands: list[Operand]) -> tuple[int, ...] | None:
+    """The output layout of an elementwise op of these operands, in PyTorch's order (None: contiguous)."""
+    shape = tuple(view.row.output_shape)
+    strides = elementwise_strides(shape, operands)
+    return None if is_contiguous(shape, strides) else strides
+
+
+def _folded_layout(view: TrainingView, extra: list[Operand]) -> tuple[int, ...] | None:
+    """`a + b + c` (or `*`) left to right, then each extra operand (a parameter, a noise tensor) in turn."""
+    operands = [*zip(view.row.input_shapes, view.input_layouts, strict=True), *extra]
+    running: Operand = operands[0]
+    for operand in operands[1:]:
+        shape = _broadcast(running[0], operand[0])
+        running = (shape, elementwise_strides(shape, [running, operand]))
+    if len(operands) == 1:
+        return _same_layout(view)
+    return None if is_contiguous(*running) else running[1]
+
+
+def _alias_layout(view: TrainingView) -> tuple[int, ...] | None:
+    """A view or an in-place op: the output is laid out as the input."""
+    shape, strides = view.row.input_shape, view.input_layouts[0]
+    return None if is_contiguous(shape, strides) else strides
 
 
 # ----------------------------------------------------------------------------------------- convolutions
@@ -85,11 +112,35 @@ def _conv_cost(view: TrainingView, saved: SavedList, **more: object) -> Training
 
 @training_rule("conv_transpose", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 def transposed_convolution(view: TrainingView) -> TrainingCost:
+    """Keeps its input. A 3-d one that PyTorch's CPU runs on its own kernel rather than oneDNN's (see
+    `_slow_transposed_3d`) writes its output into a tensor made like its input and resized, whose storage
+    stays as large as the input where that is larger; a layer keeping the output keeps all of it."""
     saved = SavedList()
+    storage = None
+    if _slow_transposed_3d(view):
+        storage = max(view.input_elements(), view.output_elements)
     if not view.tracked:
-        return saved.done()
+        return saved.done(output_storage_elements=storage)
     saved.add(INPUT, view.input_elements())
-    return _conv_cost(view, saved)
+    return _conv_cost(view, saved, output_storage_elements=storage)
+
+
+def _slow_transposed_3d(view: TrainingView) -> bool:
+    """Whether PyTorch 2.13 runs this 3-d transposed convolution on the CPU with `slow_conv_transpose3d` (one
+    group; with several, each group's output is concatenated into a tensor of the exact size). oneDNN takes it
+    unless an output padding reaches its stride, or the kernel is 1 on the last two axes without stride or
+    dilation and the batch is under 16 (which oneDNN takes only when PyTorch runs more than one thread: the
+    rule assumes it does, PyTorch's default on a multi-core CPU), or neither a kernel above 3 on the last
+    two axes, a batch above 1 nor more than 20480 (batch x channels x depth x height) makes it worth it."""
+    geometry = view.row.geometry
+    if geometry is None or len(view.row.input_shape) != 5 or geometry.groups != 1:
+        return False
+    if any(axis.output_padding >= axis.stride for axis in geometry.axes):
+        return True
+    batch, channels, depth, height, _ = view.row.input_shape
+    kernel = geometry.kernel
+    worth_it = (kernel[-1] > 3 and kernel[-2] > 3) or batch > 1 or batch * channels * depth * height > 20480
+    return not worth_it
 
 
 @training_rule("patch_embed")
@@ -213,9 +264,8 @@ def _keeps_output(view: TrainingView, inplace: bool) -> TrainingCost:
     """relu, sigmoid, tanh, softmax: the backward reads the output (in place, the overwritten input)."""
     saved = SavedList()
     saved.add(OUTPUT, view.output_elements, when=view.tracked)
-    return saved.done(
-        output_alias=INPUT if inplace else None, output_strides=_same_layout(view), overwrites_input=inplace
-    )
+    layout = _alias_layout(view) if inplace else _same_layout(view)
+    return saved.done(output_alias=INPUT if inplace else None, output_strides=layout, overwrites_input=inplace)
 
 
 def _keeps_input(view: TrainingView) -> TrainingCost:
@@ -233,9 +283,17 @@ def relu(view: TrainingView) -> TrainingCost:
     return _keeps_output(view, _inplace(view))
 
 
-@training_rule("sigmoid", "tanh", "softmax")
+@training_rule("sigmoid", "tanh")
 def keeps_output(view: TrainingView) -> TrainingCost:
     return _keeps_output(view, False)
+
+
+@training_rule("softmax")
+def softmax(view: TrainingView) -> TrainingCost:
+    """Keeps its output, which PyTorch lays out contiguously whatever the input's layout."""
+    saved = SavedList()
+    saved.add(OUTPUT, view.output_elements, when=view.tracked)
+    return saved.done()
 
 
 @training_rule("leaky_relu", "elu")
@@ -259,7 +317,7 @@ def copy_when_inplace(view: TrainingView) -> TrainingCost:
         return _keeps_input(view)
     saved = SavedList()
     saved.add("original", view.input_elements(), when=view.tracked)
-    return saved.done(output_alias=INPUT, output_strides=_same_layout(view), overwrites_input=True)
+    return saved.done(output_alias=INPUT, output_strides=_alias_layout(view), overwrites_input=True)
 
 
 # --------------------------------------------------------------------------- dropout, identity, structure
@@ -270,11 +328,13 @@ def _dropout_cost(view: TrainingView, p: float, inplace: bool) -> TrainingCost:
     the input itself (in place too, without writing to it), p = 1 multiplies by a zero scalar."""
     saved = SavedList()
     if p == 0:
-        return saved.done(output_alias=INPUT, output_strides=_same_layout(view))
+        return saved.done(output_alias=INPUT, output_strides=_alias_layout(view))
     saved.add("noise", view.input_elements() if p < 1 else 1, when=view.input_grad)
-    return saved.done(
-        output_alias=INPUT if inplace else None, output_strides=_same_layout(view), overwrites_input=inplace
-    )
+    if inplace:
+        return saved.done(output_alias=INPUT, output_strides=_alias_layout(view), overwrites_input=True)
+    shape, strides = view.row.input_shape, view.input_layouts[0]
+    noise = [(shape, empty_like_strides(shape, strides))] if p < 1 else []  # p = 1: a 0-d zero, broadcast
+    return saved.done(output_strides=_folded_layout(view, noise))
 
 
 @training_rule("dropout")
@@ -287,20 +347,16 @@ def stochastic_depth(view: TrainingView) -> TrainingCost:
     """Multiplies by a noise tensor with one value per sample ("row") or one for the batch, which it keeps."""
     saved = SavedList()
     if view.spec.p == 0:
-        return saved.done(output_alias=INPUT, output_strides=_same_layout(view))
+        return saved.done(output_alias=INPUT, output_strides=_alias_layout(view))
     shape = view.row.input_shape
     saved.add("noise", shape[0] if view.spec.mode == "row" else 1, when=view.input_grad)
-    return saved.done(output_strides=_same_layout(view))
+    noise_shape = (shape[0] if view.spec.mode == "row" else 1, *(1,) * (len(shape) - 1))
+    return saved.done(output_strides=_folded_layout(view, [(noise_shape, contiguous_strides(noise_shape))]))
 
 
 @training_rule("identity")
 def identity(view: TrainingView) -> TrainingCost:
-    return TrainingCost(output_alias=INPUT, output_strides=_strides_of_input(view))
-
-
-def _strides_of_input(view: TrainingView) -> tuple[int, ...] | None:
-    shape, strides = view.row.input_shape, view.input_layouts[0]
-    return None if is_contiguous(shape, strides) else strides
+    return TrainingCost(output_alias=INPUT, output_strides=_alias_layout(view))
 
 
 @training_rule("layer_scale")
@@ -308,13 +364,30 @@ def layer_scale(view: TrainingView) -> TrainingCost:
     """x * gamma keeps x when gamma trains."""
     saved = SavedList()
     saved.add(INPUT, view.input_elements(), when=view.trains)
-    return saved.done(output_strides=_same_layout(view))
+    shape = view.row.input_shape
+    # the scale lies along `dim`, or the channel axis (the output's is the input's), as the bridge builds it
+    dim = view.spec.dim % len(shape) if view.spec.dim is not None else view.row.channel_axis
+    if dim is None:
+        return saved.done(output_strides=_same_layout(view))
+    scale_shape = (shape[dim], *(1,) * (len(shape) - dim - 1))
+    return saved.done(output_strides=_folded_layout(view, [(scale_shape, contiguous_strides(scale_shape))]))
 
 
-@training_rule("add", "concat", "class_token", "pos_embed", "upsample", "pixel_shuffle", "pixel_unshuffle")
+@training_rule("add", "pos_embed")
+def sums(view: TrainingView) -> TrainingCost:
+    """A sum needs only shapes for its backward; inputs added left to right (a position embedding is a
+    (1, T, E) parameter added)."""
+    extra: list[Operand] = []
+    if view.row.kind == "pos_embed":
+        embedding = (1, *view.row.input_shape[1:])
+        extra = [(embedding, contiguous_strides(embedding))]
+    return TrainingCost(output_strides=_folded_layout(view, extra))
+
+
+@training_rule("concat", "class_token", "upsample", "pixel_shuffle", "pixel_unshuffle")
 def keeps_nothing(view: TrainingView) -> TrainingCost:
-    """Sums, concatenations and resampling need only shapes for their backward."""
-    return TrainingCost(output_strides=_same_layout(view) if view.row.kind in ("add", "pos_embed") else None)
+    """Concatenations and resampling need only shapes for their backward."""
+    return TrainingCost()
 
 
 @training_rule("channel_shuffle")
@@ -336,7 +409,7 @@ def multiply(view: TrainingView) -> TrainingCost:
         saved.add(f"input{number}", prod(shapes[number]), when=running_grad)
         running_shape = _broadcast(running_shape, shapes[number])
         running_name, running_grad = f"product{number}", running_grad or other_grad
-    return saved.done()
+    return saved.done(output_strides=_folded_layout(view, []))
 
 
 def _broadcast(first: tuple[int, ...], second: tuple[int, ...]) -> tuple[int, ...]:

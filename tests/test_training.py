@@ -315,6 +315,10 @@ def test_an_inplace_first_layer_is_refused_when_the_input_needs_a_gradient():
 
 
 ONE_VALUE_BATCHNORM = "name: bn\ninput: {shape: [4, 1, 1]}\nlayers:\n  - {name: norm, type: batchnorm2d}\n"
+ONE_POSITION_INSTANCENORM = (
+    "name: inorm\ninput: {shape: [4, 1, 1], batch: 2}\nlayers:\n"
+    "  - {name: norm, type: instancenorm, track_running_stats: true}\n"
+)
 
 
 def test_batch_statistics_of_one_value_are_refused_in_training():
@@ -326,6 +330,9 @@ def test_batch_statistics_of_one_value_are_refused_in_training():
     assert refused.value.hint == "train with a larger batch or input"
     # batch 2: its input (2x4 fp32, 32 B) with a mean and an inverse deviation per channel (2 x 4 x 4 B)
     assert training(ONE_VALUE_BATCHNORM.replace("[4, 1, 1]", "[4, 1, 1], batch: 2")).totals.saved_activation_bytes == 64
+    # instance norm with running statistics: fine at inference, refused in training at one position
+    with pytest.raises(TrainingRefused, match="one value per sample and channel"):
+        training(ONE_POSITION_INSTANCENORM)
 
 
 # Layouts PyTorch gives outputs, which decide whether a later reshape is a view or a copy. Each ends with a

@@ -131,14 +131,19 @@ INPLACE_ON_THE_INPUT = "name: leaf\ninput: {shape: [4, 4, 4]}\nlayers:\n  - {nam
 
 @pytest.mark.parametrize(
     ("case", "input_requires_grad"),
-    [("split", False), ("leaf", True), ("batchnorm", False)],
+    [("split", False), ("leaf", True), ("batchnorm", False), ("instancenorm", False)],
 )
 def test_pytorch_refuses_what_the_rules_refuse(case, input_requires_grad):
     from cnncalc.engine import analyze_text
     from cnncalc.training import TrainingRefused
-    from tests.test_training import ONE_VALUE_BATCHNORM, SPLIT_THEN_INPLACE
+    from tests import test_training as cases
 
-    text = {"split": SPLIT_THEN_INPLACE, "leaf": INPLACE_ON_THE_INPUT, "batchnorm": ONE_VALUE_BATCHNORM}[case]
+    text = {
+        "split": cases.SPLIT_THEN_INPLACE,
+        "leaf": INPLACE_ON_THE_INPUT,
+        "batchnorm": cases.ONE_VALUE_BATCHNORM,
+        "instancenorm": cases.ONE_POSITION_INSTANCENORM,
+    }[case]
     result = analyze_text(text)
     with pytest.raises(TrainingRefused):
         analyze_training(result, TrainingOptions(input_requires_grad=input_requires_grad))

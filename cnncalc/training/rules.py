@@ -183,8 +183,8 @@ def linear(view: TrainingView) -> TrainingCost:
 
 def _refuse_one_value(values: int, per: str) -> None:
     """PyTorch refuses to normalize with batch statistics of a single value in training mode (they would be
-    that value and zero), in the forward, whether anything trains or not. (Group and instance norm refuse
-    it in any mode; the engine says so already.)"""
+    that value and zero), in the forward, whether anything trains or not. (Group norm refuses it in any mode,
+    and so does instance norm without running statistics: the engine says so already.)"""
     if values == 1:
         raise TrainingRefused(
             f"its statistics in training mode would be of one value {per}; PyTorch refuses that",
@@ -245,6 +245,7 @@ def instancenorm(view: TrainingView) -> TrainingCost:
     are repeated B times into new tensors, which the batch norm keeps with its input and statistics."""
     saved = SavedList()
     instances = view.row.input_shape[0] * view.row.input_shape[1]
+    _refuse_one_value(prod(view.row.input_shape[2:]), "per sample and channel (one position)")
     if not view.tracked:
         return saved.done()
     contiguous = is_contiguous(view.row.input_shape, view.input_layouts[0])

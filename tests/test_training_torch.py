@@ -19,9 +19,11 @@ import pytest
 torch = pytest.importorskip("torch", reason="the torch extra is not installed: pip install 'cnncalc[torch]'")
 
 from cnncalc.bridge.training_probe import probe_training  # noqa: E402
+from cnncalc.engine import analyze_text  # noqa: E402
 from cnncalc.engine.analysis import InputOverrides, analyze_file  # noqa: E402
 from cnncalc.language.zoo import zoo_specs  # noqa: E402
 from cnncalc.training import TrainingOptions, analyze_training  # noqa: E402
+from tests.clirunner import invoke  # noqa: E402
 
 CPU_SPECS = {"vit_b_16"}  # attention on its CPU flash kernel
 
@@ -149,3 +151,74 @@ def test_pytorch_refuses_what_the_rules_refuse(case, input_requires_grad):
         analyze_training(result, TrainingOptions(input_requires_grad=input_requires_grad))
     with pytest.raises((RuntimeError, ValueError), match=r"in-?place|when training"):
         probe_training(result, "cpu", input_requires_grad=input_requires_grad)
+
+
+# A depthwise convolution (FlopCounterMode counts its weight gradient 8 times) and attention on the CPU flash
+# kernel (FlopCounterMode has no formula for it), between layers it counts right.
+VERIFY_TRAIN = """name: verify_train
+input: {shape: [8, 4, 4], batch: 2}
+layers:
+  - {name: stem, type: conv2d, out: 8, kernel: 3, padding: 1}
+  - {name: dw, type: conv2d, out: 8, kernel: 3, padding: 1, groups: 8}
+  - {name: act, type: relu, inplace: true}
+  - {name: tokens, type: flatten, start_dim: 2}
+  - {name: moved, type: transpose, dim0: 1, dim1: 2}
+  - {name: attn, type: attention, heads: 2, need_weights: false}
+  - {name: pool, type: take_token}
+  - {name: fc, type: linear, out: 3}
+"""
+
+
+def test_verify_mode_train_checks_every_layer_and_shows_the_true_backward_flops(tmp_path):
+    spec = tmp_path / "verify_train.yaml"
+    spec.write_text(VERIFY_TRAIN)
+    outcome = invoke("verify", str(spec), "--mode", "train", "--device", "cpu", "--format", "json")
+    assert outcome.code == 0, outcome.stderr
+    document = outcome.json()
+    assert document["ok"] is True and document["mismatches"] == []
+    assert document["training_rules"] == "PyTorch 2.13, CPU, fp32"
+    layers = {layer["name"]: layer for layer in document["layers"]}
+    result = analyze_text(VERIFY_TRAIN)
+    rules = analyze_training(result)
+    measured = probe_training(result, "cpu")
+    for row, layer in zip(result.layers, rules.layers, strict=True):
+        entry = layers[row.path]
+        pytorch = {
+            "backward_flops": measured.backward_flops.get(row.index, 0),
+            "saved_activation_bytes": measured.saved_bytes(row.index),
+        }
+        assert entry["engine"] == entry["torch"] == pytorch
+        assert entry["true_backward_flops"] == layer.backward_flops
+    dw = next(row for row in result.layers if row.path == "dw")
+    # true: input and weight gradients, 2 x 2 x MACs; FlopCounterMode: the weight gradient 8 times
+    assert layers["dw"]["true_backward_flops"] == 4 * dw.macs
+    assert layers["dw"]["torch"]["backward_flops"] == 4 * dw.macs + 7 * 2 * dw.macs
+    assert "FlopCounterMode counts the weight gradient 8 times" in layers["dw"]["note"]
+    assert "flash-attention" in layers["attn"]["note"]
+    assert layers["attn"]["true_backward_flops"] > layers["attn"]["torch"]["backward_flops"]
+    assert layers["stem"]["note"] == ""
+    assert document["totals"]["true_backward_flops"] == rules.totals.backward_flops
+    table = invoke("verify", str(spec), "--mode", "train", "--device", "cpu")
+    assert table.code == 0
+    assert "OK: all 8 layers match PyTorch (backward FLOPs, saved bytes)." in table.stdout
+
+
+def test_verify_mode_train_reports_a_wrong_rule_and_refuses_what_it_cannot_check(monkeypatch, tmp_path):
+    from cnncalc.training import TRAINING_RULES
+    from cnncalc.training.registry import TrainingCost
+
+    spec = tmp_path / "verify_train.yaml"
+    spec.write_text(VERIFY_TRAIN)
+    # the meta device does not run the CPU's flash attention; the rules are not CUDA's
+    meta = invoke("verify", str(spec), "--mode", "train", "--device", "meta")
+    assert meta.code == 2
+    assert "layer 'attn': attention runs the CPU flash kernel" in meta.stderr
+    assert "hint: use --device cpu" in meta.stderr
+    cuda = invoke("verify", str(spec), "--mode", "train", "--device", "cuda")
+    assert cuda.code == 2
+    # a rule that forgets what relu keeps is caught: exit 1, the mismatch listed
+    monkeypatch.setitem(TRAINING_RULES, "relu", lambda view: TrainingCost(output_alias="input0"))
+    wrong = invoke("verify", str(spec), "--mode", "train", "--device", "cpu", "--format", "json")
+    assert wrong.code == 1
+    mismatches = wrong.json()["mismatches"]
+    assert {"layer": "act", "check": "saved_activation_bytes", "engine": 0, "torch": 2 * 8 * 4 * 4 * 4} in mismatches

@@ -12,7 +12,15 @@ from cnncalc.base.errors import ExitCode
 from cnncalc.cli.common import analyze_or_fail, printer, read_spec_or_fail, write_text
 from cnncalc.cli.completion import complete_convention
 from cnncalc.cli.failure import fail
-from cnncalc.cli.options import ColorOption, Dtype, FormatOption, OutputFormat, SpecArgument, parse_input_shape
+from cnncalc.cli.options import (
+    ColorOption,
+    Dtype,
+    FormatOption,
+    Mode,
+    OutputFormat,
+    SpecArgument,
+    parse_input_shape,
+)
 from cnncalc.engine.analysis import InputOverrides
 from cnncalc.render.style import ColorChoice
 from cnncalc.render.view import display_rows
@@ -36,11 +44,6 @@ def _columns_or_fail(text: str | None) -> tuple[str, ...] | None:
     if not columns:
         raise fail("--columns needs at least one column", ExitCode.USAGE, f"one of: {', '.join(LAYER_COLUMNS)}")
     return columns
-
-
-class Mode(str, enum.Enum):
-    infer = "infer"
-    train = "train"
 
 
 class Optimizer(str, enum.Enum):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from math import prod
 
+from cnncalc.engine.result import LayerRow
 from cnncalc.kinds.window import axis_pair, padded_size
 from cnncalc.training.layout import (
     contiguous_in_suggested_format,
@@ -113,11 +114,11 @@ def _conv_cost(view: TrainingView, saved: SavedList, **more: object) -> Training
 @training_rule("conv_transpose", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
 def transposed_convolution(view: TrainingView) -> TrainingCost:
     """Keeps its input. A 3-d one that PyTorch's CPU runs on its own kernel rather than oneDNN's (see
-    `_slow_transposed_3d`) writes its output into a tensor made like its input and resized, whose storage
+    `slow_transposed_3d`) writes its output into a tensor made like its input and resized, whose storage
     stays as large as the input where that is larger; a layer keeping the output keeps all of it."""
     saved = SavedList()
     storage = None
-    if _slow_transposed_3d(view):
+    if slow_transposed_3d(view.row):
         storage = max(view.input_elements(), view.output_elements)
     if not view.tracked:
         return saved.done(output_storage_elements=storage)
@@ -125,19 +126,19 @@ def transposed_convolution(view: TrainingView) -> TrainingCost:
     return _conv_cost(view, saved, output_storage_elements=storage)
 
 
-def _slow_transposed_3d(view: TrainingView) -> bool:
+def slow_transposed_3d(row: LayerRow) -> bool:
     """Whether PyTorch 2.13 runs this 3-d transposed convolution on the CPU with `slow_conv_transpose3d` (one
     group; with several, each group's output is concatenated into a tensor of the exact size). oneDNN takes it
     unless an output padding reaches its stride, or the kernel is 1 on the last two axes without stride or
     dilation and the batch is under 16 (which oneDNN takes only when PyTorch runs more than one thread: the
     rule assumes it does, PyTorch's default on a multi-core CPU), or neither a kernel above 3 on the last
     two axes, a batch above 1 nor more than 20480 (batch x channels x depth x height) makes it worth it."""
-    geometry = view.row.geometry
-    if geometry is None or len(view.row.input_shape) != 5 or geometry.groups != 1:
+    geometry = row.geometry
+    if geometry is None or len(row.input_shape) != 5 or geometry.groups != 1:
         return False
     if any(axis.output_padding >= axis.stride for axis in geometry.axes):
         return True
-    batch, channels, depth, height, _ = view.row.input_shape
+    batch, channels, depth, height, _ = row.input_shape
     kernel = geometry.kernel
     worth_it = (kernel[-1] > 3 and kernel[-2] > 3) or batch > 1 or batch * channels * depth * height > 20480
     return not worth_it
@@ -653,3 +654,13 @@ def patch_merging(view: TrainingView) -> TrainingCost:
     saved.add("normalized", merged, when=view.trains)
     flops = _matmul_backward(view, view.row.macs, view.tracked, view.trains)
     return saved.done(backward_flops=flops)
+
+
+def cpu_only(row: LayerRow) -> str | None:
+    """Why this layer's rule holds on the CPU only, not on the "meta" device (where PyTorch allocates
+    nothing and runs no real kernel), or None."""
+    if row.kind == "attention" and not row.spec.need_weights and row.spec.dropout == 0:
+        return "attention runs the CPU flash kernel, which meta does not (it takes the math path)"
+    if row.kind.startswith("conv_transpose") and slow_transposed_3d(row):
+        return "PyTorch's slow CPU kernel for this 3-d transposed convolution keeps a larger output storage"
+    return None

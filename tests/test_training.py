@@ -383,3 +383,27 @@ layers:
 )
 def test_output_layouts_and_storages_as_pytorch_makes_them(text, saved):
     assert [layer.saved_activation_bytes for layer in training(text).layers] == saved
+
+
+ATTENTION_DROPOUT = """name: attention_dropout
+input: {shape: [3, 4], batch: 2}
+layers:
+  - {name: scale, type: layer_scale, dim: -1}
+  - {name: attn, type: attention, heads: 1, dropout: 0.1, need_weights: false}
+"""
+# one 1x1 map cut into a 1x2 window: padded to 1x2, and the cut (1x1) is contiguous in the padded storage
+WINDOW_PADDED_CUT = """name: window_cut
+input: {shape: [1, 1, 2]}
+layers:
+  - {name: attn, type: window_attention, heads: 1, window: [1, 2]}
+  - {name: act, type: gelu}
+"""
+
+
+def test_attention_math_path_and_a_padded_window_cut():
+    # attention dropout without need_weights: scaled_dot_product_attention's math path. Per (positions, E)
+    # tensor 2 x 3 x 4 fp32 = 96 B: the transposed input's copy, Q and Kᵀ each scaled, the heads' output;
+    # the packed QKV 288 B (V a view of it); softmax, its noise and the dropped matrix 2 x 3 x 3 x 4 = 72 B each
+    assert training(ATTENTION_DROPOUT).layers[1].saved_activation_bytes == 4 * 96 + 288 + 3 * 72
+    # gelu keeps the window attention's output, whose storage is the padded map's: 1x1x2x2 fp32 = 16 B
+    assert [layer.saved_activation_bytes for layer in training(WINDOW_PADDED_CUT).layers][1] == 16

@@ -104,10 +104,11 @@ def test_hand_worked_blocks_are_what_pytorch_keeps(activation, inplace, frozen):
     ]
 
 
-@pytest.mark.parametrize("number", range(7))
+@pytest.mark.parametrize("number", range(9))
 def test_views_and_copies_are_what_pytorch_keeps(number):
     """Kᵀ and V of window attention as views of the packed QKV or copies; group norm's input as is or copied;
-    the layouts of softmax's and an elementwise op's outputs; a 3-d transposed convolution's output storage."""
+    the layouts of softmax's and an elementwise op's outputs; a 3-d transposed convolution's output storage;
+    attention on scaled_dot_product_attention's math path; window attention's output cut from its padding."""
     from cnncalc.engine import analyze_text
     from tests import test_training as cases
 
@@ -119,6 +120,8 @@ def test_views_and_copies_are_what_pytorch_keeps(number):
         cases.SOFTMAX_THEN_FLATTEN,
         cases.SLICE_THEN_SIGMOID,
         cases.TRANSPOSED_3D_THEN_GELU,
+        cases.ATTENTION_DROPOUT,
+        cases.WINDOW_PADDED_CUT,
     ][number]
     result = analyze_text(text)
     rules = analyze_training(result)

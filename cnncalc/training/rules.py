@@ -547,10 +547,12 @@ def attention(view: TrainingView) -> TrainingCost:
     The input is transposed to (T, B, E) and projected to Q, K, V in one product, which keeps the input (a
     copy, as the transposed input does not fold, unless B or T is 1). With `need_weights: false` PyTorch runs
     scaled_dot_product_attention, on the CPU its flash kernel: it keeps the packed Q, K, V, its output and a
-    log-sum-exp per query (recomputing the attention matrix in the backward). With `need_weights: true` (or
-    attention dropout) the explicit path runs: Q scaled (a new tensor), Kᵀ (the packed tensor), the softmax
-    output and, with dropout, its noise and the dropped matrix; A V keeps V (the packed tensor again). The
-    output projection keeps a contiguous copy of the heads' output when its weight trains.
+    log-sum-exp per query (recomputing the attention matrix in the backward). With `need_weights: true` the
+    explicit path runs: Q scaled (a new tensor), Kᵀ (the packed tensor), the softmax output and, with
+    dropout, its noise and the dropped matrix; A V keeps V (the packed tensor again). With attention dropout
+    and `need_weights: false`, scaled_dot_product_attention's math path: the same, except that it scales Kᵀ
+    as well as Q (each by the square root of the scale), a second new tensor. The output projection keeps a
+    contiguous copy of the heads' output when its weight trains.
     """
     saved = SavedList()
     batch, tokens, width = view.row.input_shape
@@ -571,6 +573,9 @@ def attention(view: TrainingView) -> TrainingCost:
             saved.add("logsumexp", batch * heads * tokens)
         else:
             saved.add("q_scaled", positions * width)
+            # scaled_dot_product_attention's math path (attention dropout without need_weights) scales Kᵀ
+            # too, by the square root of the scale, as it scales Q: a new tensor, which Q Kᵀ keeps
+            saved.add("k_scaled", positions * width, when=not view.spec.need_weights)
             saved.add("softmax", matrices)
             if view.spec.dropout > 0:
                 saved.add("noise", matrices if view.spec.dropout < 1 else 1)
@@ -624,7 +629,34 @@ def window_attention(view: TrainingView) -> TrainingCost:
     output_macs = positions * channels * channels
     flops = _matmul_backward(view, projection_macs, view.input_grad, view.trains)
     flops += (2 * 2 * attention_macs if inside else 0) + _matmul_backward(view, output_macs, inside, view.trains)
-    return saved.done(backward_flops=flops)
+    return saved.done(backward_flops=flops, output_storage_elements=_window_output_storage(view))
+
+
+def _window_output_storage(view: TrainingView) -> int | None:
+    """The windows go back to the padded map (a view of the projection's output where the strides allow,
+    else a copy; rolled back, a new contiguous tensor), the padding is cut off and the rest made contiguous:
+    where the cut already is, `contiguous` returns it, and the output keeps the padded map's whole storage."""
+    batch, height, width, channels = view.row.input_shape
+    window_h, window_w = axis_pair(view.spec.window, "window")
+    padded_h, padded_w = padded_size(height, window_h), padded_size(width, window_w)
+    if (padded_h, padded_w) == (height, width):
+        return None
+    rows, columns = padded_h // window_h, padded_w // window_w
+    windows_shape = (batch, rows, columns, window_h, window_w, channels)
+    moved = (0, 1, 3, 2, 4, 5)
+    map_shape = (batch, padded_h, padded_w, channels)
+    shift_h, shift_w = axis_pair(view.spec.shift, "shift")
+    rolled = (shift_h if window_h < padded_h else 0) + (shift_w if window_w < padded_w else 0) > 0
+    map_strides = (
+        None
+        if rolled
+        else view_strides(
+            tuple(windows_shape[axis] for axis in moved), permuted(contiguous_strides(windows_shape), moved), map_shape
+        )
+    )
+    if not is_contiguous((batch, height, width, channels), map_strides or contiguous_strides(map_shape)):
+        return None  # copied
+    return batch * padded_h * padded_w * channels
 
 
 def _packed_heads_fold(batches: int, tokens: int, heads: int, head_width: int) -> tuple[bool, bool]:

@@ -151,8 +151,8 @@ def _refuse_forbidden_inplace(
             f"one of the views {row.kind} {row.path!r} returns together",
             "an in-place op on one of several views a function returns",
         )
-    elif cost.output_alias is not None and not cost.overwrites_input:
-        guarded[row.index] = guarded[source]  # a view of a guarded tensor is guarded too
+    elif cost.output_alias is not None:
+        guarded[row.index] = guarded[source]  # a view of a guarded tensor (or the tensor itself) is guarded too
     else:
         guarded[row.index] = None
     reason = guarded[source]

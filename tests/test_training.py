@@ -407,3 +407,22 @@ def test_attention_math_path_and_a_padded_window_cut():
     assert training(ATTENTION_DROPOUT).layers[1].saved_activation_bytes == 4 * 96 + 288 + 3 * 72
     # gelu keeps the window attention's output, whose storage is the padded map's: 1x1x2x2 fp32 = 16 B
     assert [layer.saved_activation_bytes for layer in training(WINDOW_PADDED_CUT).layers][1] == 16
+
+
+POOLING_WINDOW_OF_PADDING = """name: padding_window
+input: {shape: [3, 1], batch: 2}
+layers:
+  - {name: conv, type: conv1d, out: 3, kernel: 1}
+  - {name: pool, type: maxpool1d, kernel: 2, padding: 1, dilation: 2}
+"""
+
+
+def test_max_pooling_with_a_window_of_padding_only_is_refused_in_training():
+    # length 1, padding 1, dilation 2: the one window reads positions -1 and 1, both padding. PyTorch's
+    # backward then corrupts memory (the process aborts), so the rules refuse rather than answer.
+    with pytest.raises(TrainingRefused, match="spatial axis 0 holds only padding") as refused:
+        training(POOLING_WINDOW_OF_PADDING)
+    assert refused.value.pytorch_raises is False
+    # not tracked (the conv frozen, the input needs no gradient): no backward, no refusal
+    frozen = training(POOLING_WINDOW_OF_PADDING.replace("kernel: 1}", "kernel: 1, frozen: true}"))
+    assert frozen.totals.saved_activation_bytes == 0

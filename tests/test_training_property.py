@@ -30,10 +30,12 @@ def training_mismatches(text: str, input_requires_grad: bool) -> list[str]:
     options = TrainingOptions(input_requires_grad=input_requires_grad)
     try:
         rules = analyze_training(result, options)
-    except TrainingRefused as refused:  # then PyTorch must refuse too
+    except TrainingRefused as refused:  # then PyTorch must refuse too (or be unable to run it at all)
+        note(f"refused: {refused}")
+        if not refused.pytorch_raises:  # it would corrupt memory
+            return []
         with pytest.raises((RuntimeError, ValueError), match=r"in-?place|when training"):
             probe_training(result, "cpu", input_requires_grad=input_requires_grad)
-        note(f"refused, as PyTorch: {refused}")
         return []
     measured = probe_training(result, "cpu", input_requires_grad=input_requires_grad)
     wrong = []

@@ -107,7 +107,7 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
             cost: TrainingCost = TRAINING_RULES[row.kind](view)
         except TrainingRefused as refused:  # the rule says why; name the layer and where the spec has it
             where = f"{row.location}: layer {row.path!r} ({row.kind})"
-            raise TrainingRefused(f"{where}: {refused.message}", refused.hint) from None
+            raise TrainingRefused(f"{where}: {refused.message}", refused.hint, refused.pytorch_raises) from None
         _refuse_forbidden_inplace(row, cost, view, guarded)
         output_tracked = view.tracked if cost.output_tracked is None else cost.output_tracked
         tracked[row.index] = output_tracked

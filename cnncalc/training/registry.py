@@ -100,10 +100,11 @@ class TrainingCost:
 class TrainingRefused(ValueError):
     """A network PyTorch refuses to train as specified (it raises in the forward): the rules do not answer."""
 
-    def __init__(self, message: str, hint: str) -> None:
+    def __init__(self, message: str, hint: str, pytorch_raises: bool = True) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.pytorch_raises = pytorch_raises  # False: PyTorch does not raise but fails worse (memory corruption)
 
 
 TrainingRule = Callable[[TrainingView], TrainingCost]

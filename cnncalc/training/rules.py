@@ -468,11 +468,36 @@ def uncounted(view: TrainingView) -> TrainingCost:
 
 @training_rule("maxpool", "maxpool1d", "maxpool2d", "maxpool3d", "adaptive_maxpool")
 def max_pooling(view: TrainingView) -> TrainingCost:
-    """Its input and the int64 index of each maximum."""
+    """Its input and the int64 index of each maximum. A window that holds only padding has no maximum (its
+    output is -inf) and no valid index: PyTorch 2.13's CPU backward then writes outside the gradient
+    (memory corruption), so a tracked one is refused."""
     saved = SavedList()
+    axis = _window_of_padding_only(view.row)
+    if axis is not None and view.tracked:
+        raise TrainingRefused(
+            f"a pooling window along spatial axis {axis} holds only padding (its output is -inf, with no valid "
+            "index); PyTorch's backward then writes outside the gradient's memory",
+            "use less padding or dilation, or a larger input",
+            pytorch_raises=False,
+        )
     saved.add(INPUT, view.input_elements(), when=view.tracked)
     saved.add("indices", view.output_elements, when=view.tracked, itemsize=INDEX_ITEMSIZE)
     return saved.done()
+
+
+def _window_of_padding_only(row: LayerRow) -> int | None:
+    """The first spatial axis (0-based) along which a window of this pooling layer covers no input position."""
+    geometry = row.geometry
+    if geometry is None:
+        return None
+    outputs = row.output_shape[len(row.output_shape) - len(geometry.axes) :]
+    for number, (axis, outputs_along) in enumerate(zip(geometry.axes, outputs, strict=True)):
+        for output in range(outputs_along):
+            start = output * axis.stride - axis.pad_left
+            taps = range(start, start + axis.dilation * (axis.kernel - 1) + 1, axis.dilation)
+            if not any(0 <= tap < axis.size for tap in taps):
+                return number
+    return None
 
 
 @training_rule("adaptive_maxpool1d", "adaptive_maxpool2d", "adaptive_maxpool3d")

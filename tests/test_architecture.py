@@ -3,6 +3,7 @@
 base            errors, limits, the tensor picture, arithmetic, receptive fields, window geometry
 language, kinds the spec language (YAML, document, expressions, zoo); the layer kinds (schema + rule + facts)
 engine          structure checks, expansion, layer runner, result
+training        a training step by arithmetic on the engine's result (the bridge checks it against PyTorch)
 conventions, bridge          consumers of the result (other tools' counts; PyTorch)
 render          tables and documents (also of the bridge's and conventions' reports)
 importer        PyTorch models -> specs (beside render; it checks its specs with the bridge)
@@ -27,6 +28,7 @@ LAYER = {
     "language": 1,
     "kinds": 1,
     "engine": 2,
+    "training": 2.5,  # above the engine, below the bridge that checks it
     "conventions": 3,
     "bridge": 3,
     "peers": 3,

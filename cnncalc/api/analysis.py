@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderResult
 
     from cnncalc.conventions import NetworkCount
+    from cnncalc.training import TrainingResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,32 @@ class Layer:
     functional: bool = False
     running_stat_buffers: int = 0
     index_buffers: int = 0
+    backward_flops: int | None = None  # with mode="train"
+    saved_activation_bytes: int | None = None  # with mode="train"
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingTotals:
+    """The totals of one training step (`mode="train"`), for the whole batch: the keys `--mode train` adds to
+    the JSON's `totals`, under the same names.
+
+    - `optimizer`; `backward_flops` (input and weight gradients of convolutions, linear layers and matmuls;
+      `torch_backward_flops` is what `FlopCounterMode` counts for it) and `training_flops` = forward + backward;
+    - `gradient_bytes` (one per trainable parameter), `optimizer_state_bytes` (none, one or two copies),
+      `saved_activation_bytes` (what autograd keeps for the backward, each storage once),
+      `backward_transient_bytes` (the largest transient of the backward) and `training_peak_bytes`, their
+      sum with the parameters and buffers.
+    """
+
+    optimizer: str
+    backward_flops: int
+    torch_backward_flops: int
+    training_flops: int
+    gradient_bytes: int
+    optimizer_state_bytes: int
+    saved_activation_bytes: int
+    backward_transient_bytes: int
+    training_peak_bytes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +154,7 @@ class Totals:
 class _Drawing:
     """What the result is drawn from: the engine's result, the rows shown, the headline and the columns."""
 
-    __slots__ = ("columns", "headline", "result", "rows")
+    __slots__ = ("columns", "headline", "result", "rows", "training")
 
     def __init__(
         self,
@@ -135,11 +162,13 @@ class _Drawing:
         rows: tuple[DisplayRow, ...],
         headline: NetworkCount | None,
         columns: tuple[str, ...] | None,
+        training: TrainingResult | None = None,
     ) -> None:
         self.result = result
         self.rows = rows
         self.headline = headline
         self.columns = columns
+        self.training = training
 
     def __deepcopy__(self, memo: dict[int, Any]) -> _Drawing:
         return self  # immutable in use: `copy.deepcopy` of a result need not copy a whole network
@@ -189,6 +218,7 @@ class Analysis:
     layers: tuple[Layer, ...]
     uncounted: tuple[Uncounted, ...]
     warnings: tuple[SpecIssue, ...]
+    training: TrainingTotals | None = None  # with mode="train"
     if TYPE_CHECKING:  # not a field (not compared, not in `dataclasses.asdict`): what the result is drawn from
         _drawing: _Drawing
 
@@ -198,7 +228,7 @@ class Analysis:
         from cnncalc.render.machine import to_dict
 
         drawing = self._drawing
-        return to_dict(drawing.result, list(drawing.rows), drawing.headline)
+        return to_dict(drawing.result, list(drawing.rows), drawing.headline, drawing.training)
 
     def __str__(self) -> str:
         """The table and totals as plain text, every column whole (what `cnncalc analyze` writes into a file,
@@ -211,7 +241,13 @@ class Analysis:
 
         drawing = self._drawing
         return analysis_text(
-            drawing.result, drawing.rows, drawing.headline, drawing.columns, width=width, styled=styled
+            drawing.result,
+            drawing.rows,
+            drawing.headline,
+            drawing.columns,
+            width=width,
+            styled=styled,
+            training=drawing.training,
         )
 
     def __repr__(self) -> str:
@@ -245,7 +281,7 @@ class Analysis:
         from cnncalc.render.machine import render_markdown
 
         drawing = self._drawing
-        return render_markdown(drawing.result, list(drawing.rows), drawing.headline, drawing.columns)
+        return render_markdown(drawing.result, list(drawing.rows), drawing.headline, drawing.columns, drawing.training)
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -280,6 +316,8 @@ def _layer(row: DisplayRow) -> Layer:
         functional=row.functional,
         running_stat_buffers=row.running_stat_buffers,
         index_buffers=row.index_buffers,
+        backward_flops=row.backward_flops,
+        saved_activation_bytes=row.saved_activation_bytes,
     )
 
 
@@ -288,8 +326,12 @@ def build_analysis(
     rows: list[DisplayRow],
     headline: NetworkCount | None = None,
     columns: tuple[str, ...] | None = None,
+    training: TrainingResult | None = None,
 ) -> Analysis:
-    """The API's result for the engine's `result`, shown as `rows`, with the headline of a convention."""
+    """The API's result for the engine's `result`, shown as `rows`, with the headline of a convention (and a
+    training step's figures with `training`)."""
+    from cnncalc.render.machine import training_totals_dict
+
     analysis = Analysis(
         name=result.name,
         file=result.file,
@@ -304,6 +346,9 @@ def build_analysis(
         layers=tuple(_layer(row) for row in rows),
         uncounted=tuple(Uncounted(row.path, row.spec.op) for row in result.layers if row.kind == "uncounted"),
         warnings=result.warnings,
+        training=TrainingTotals(**training_totals_dict(training)) if training else None,
     )
-    object.__setattr__(analysis, "_drawing", _Drawing(result, tuple(rows), headline, columns))  # frozen otherwise
+    object.__setattr__(
+        analysis, "_drawing", _Drawing(result, tuple(rows), headline, columns, training)
+    )  # frozen otherwise
     return analysis

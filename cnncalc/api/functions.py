@@ -23,6 +23,8 @@ from cnncalc.render.view import display_rows
 if TYPE_CHECKING:
     import torch
 
+    from cnncalc.training import TrainingOptions
+
 # torchinfo's `col_names`, and the columns of `analyze --columns` they are.
 TORCHINFO_COLUMNS = {
     "input_size": "input",
@@ -44,6 +46,9 @@ def analyze(
     *,
     depth: int | None = None,
     columns: str | Iterable[str] | None = None,
+    mode: str = "infer",
+    optimizer: str = "adamw",
+    freeze: str | Iterable[str] | None = None,
 ) -> Analysis:
     """Analyze a network: shapes, parameters, MACs/FLOPs, memory and receptive fields of every layer, as
     `cnncalc analyze` on the command line. Pure arithmetic (no tensor is allocated) unless `source` is a module.
@@ -79,6 +84,10 @@ def analyze(
       or a list of names); torchinfo's `col_names` work too (`"output_size"`, `"num_params"`, `"mult_adds"`,
       ...). The layer name comes first unless `"name"` is placed elsewhere in the list. Default:
       name, type, output, params, macs, flops, rf.
+    - `mode`: `"train"` adds a training step, as `--mode train`: every layer's `backward_flops` and
+      `saved_activation_bytes`, and `training` (a `TrainingTotals`) with the step's totals. Default `"infer"`.
+    - `optimizer`: with `mode="train"`, `"sgd"`, `"momentum"`, `"adam"` or `"adamw"` (default), as
+      `--optimizer`; `freeze`: block paths frozen besides the spec's `frozen: true`, as `--freeze`.
 
     Returns an `Analysis`: `.totals`, `.layers`, `.receptive_field`, `.to_dict()` (the JSON of
     `cnncalc analyze --format json` with the same options), and it shows itself as a table (`print`,
@@ -90,7 +99,8 @@ def analyze(
     the importer cannot import, and `TypeError` for a `source` of another type. All but `TypeError` are
     `CnncalcError`s.
     """
-    return _analysis(source, input, batch, dtype, convention, depth, columns, "input")
+    training = _training_options(mode, optimizer, freeze)
+    return _analysis(source, input, batch, dtype, convention, depth, columns, "input", training)
 
 
 def summary(
@@ -103,6 +113,9 @@ def summary(
     dtype: str | torch.dtype | None = None,
     convention: str | None = None,
     verbose: int | None = None,
+    mode: str = "infer",
+    optimizer: str = "adamw",
+    freeze: str | Iterable[str] | None = None,
 ) -> Analysis:
     """A torchinfo-style summary: `cnncalc.summary(model, (1, 3, 224, 224))` prints the per-layer table and
     the totals and returns them, as `torchinfo.summary(model, input_size=(1, 3, 224, 224))` does.
@@ -118,14 +131,15 @@ def summary(
     - `columns`: as torchinfo's `col_names` (`"input_size"`, `"output_size"`, `"num_params"`,
       `"params_percent"`, `"kernel_size"`, `"mult_adds"`, `"trainable"`) or cnncalc's column names (`"macs"`,
       `"flops"`, `"rf"`, ...; see `analyze`). The layer name comes first, as torchinfo's layer column.
-    - `batch`, `dtype`, `convention`: as in `analyze`.
+    - `batch`, `dtype`, `convention`, `mode`, `optimizer`, `freeze`: as in `analyze`.
     - `verbose`: 1 prints the table to standard output (as `cnncalc analyze` does: with colour and box
       drawing on a terminal, plain text elsewhere), 0 prints nothing. Default, as torchinfo: 0 in an
       interactive session (a REPL, IPython, Jupyter: the returned result shows itself there), else 1.
 
     Returns the `Analysis` (see `analyze`); raises what `analyze` raises.
     """
-    result = _analysis(model, input_size, batch, dtype, convention, depth, columns, "input_size")
+    training = _training_options(mode, optimizer, freeze)
+    result = _analysis(model, input_size, batch, dtype, convention, depth, columns, "input_size", training)
     if _verbosity(verbose):
         sys.stdout.write(result._text(*_terminal()))
         sys.stdout.flush()
@@ -172,6 +186,7 @@ def _analysis(
     depth: int | None,
     columns: str | Iterable[str] | None,
     argument: str,
+    training_options: TrainingOptions | None = None,
 ) -> Analysis:
     batch = _batch(batch)
     dtype_name = _dtype(dtype)
@@ -204,7 +219,37 @@ def _analysis(
         from cnncalc.conventions import count_as
 
         headline = count_as(result, convention)
-    return build_analysis(result, display_rows(result, depth), headline, chosen)
+    training = None
+    if training_options is not None:
+        from cnncalc.training import TrainingRefused, analyze_training, training_problem
+
+        problem = training_problem(result, training_options.freeze)
+        if problem is not None:
+            raise UsageError(*problem)
+        try:
+            training = analyze_training(result, training_options)
+        except TrainingRefused as refused:
+            raise UsageError(refused.message, refused.hint) from None
+    rows = display_rows(result, depth, training.layers if training else None)
+    return build_analysis(result, rows, headline, chosen, training)
+
+
+def _training_options(mode: object, optimizer: object, freeze: object) -> TrainingOptions | None:
+    """The options of a training step (None for `mode="infer"`), checked."""
+    from cnncalc.training import OPTIMIZER_STATES, TrainingOptions
+
+    if mode not in ("infer", "train"):
+        raise UsageError(f"mode: expected 'infer' or 'train', got {mode!r}", "mode='train' adds a training step")
+    if optimizer not in OPTIMIZER_STATES:
+        raise UsageError(f"optimizer: unknown optimizer {optimizer!r}", f"one of: {', '.join(OPTIMIZER_STATES)}")
+    paths = (freeze,) if isinstance(freeze, str) else tuple(freeze or ())
+    if not all(isinstance(path, str) for path in paths):
+        raise UsageError("freeze: expected block paths (strings)", "e.g. freeze=['conv1', 'layer1']")
+    if mode == "infer":
+        if paths or optimizer != "adamw":
+            raise UsageError(f"{'freeze' if paths else 'optimizer'} applies to a training step", "add mode='train'")
+        return None
+    return TrainingOptions(optimizer=str(optimizer), freeze=paths)
 
 
 def _spec_rank(loaded: LoadedDocument) -> int | None:

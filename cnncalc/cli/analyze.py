@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,10 +12,22 @@ from cnncalc.base.errors import ExitCode
 from cnncalc.cli.common import analyze_or_fail, printer, read_spec_or_fail, write_text
 from cnncalc.cli.completion import complete_convention
 from cnncalc.cli.failure import fail
-from cnncalc.cli.options import ColorOption, Dtype, FormatOption, OutputFormat, SpecArgument, parse_input_shape
+from cnncalc.cli.options import (
+    ColorOption,
+    Dtype,
+    FormatOption,
+    Mode,
+    OutputFormat,
+    SpecArgument,
+    parse_input_shape,
+)
 from cnncalc.engine.analysis import InputOverrides
 from cnncalc.render.style import ColorChoice
 from cnncalc.render.view import display_rows
+
+if TYPE_CHECKING:
+    from cnncalc.engine.result import AnalysisResult
+    from cnncalc.training import TrainingResult
 
 
 def _columns_or_fail(text: str | None) -> tuple[str, ...] | None:
@@ -31,6 +44,13 @@ def _columns_or_fail(text: str | None) -> tuple[str, ...] | None:
     if not columns:
         raise fail("--columns needs at least one column", ExitCode.USAGE, f"one of: {', '.join(LAYER_COLUMNS)}")
     return columns
+
+
+class Optimizer(str, enum.Enum):
+    sgd = "sgd"
+    momentum = "momentum"
+    adam = "adam"
+    adamw = "adamw"
 
 
 def analyze(
@@ -67,12 +87,37 @@ def analyze(
             autocompletion=complete_convention,
         ),
     ] = None,
+    mode: Annotated[
+        Mode,
+        typer.Option(
+            "--mode",
+            help="train: add a training step: backward FLOPs, what autograd keeps, gradients, optimizer state and "
+            "the peak estimate (rules of PyTorch 2.13 on the CPU, fp32).",
+            case_sensitive=False,
+        ),
+    ] = Mode.infer,
+    optimizer: Annotated[
+        Optimizer,
+        typer.Option(
+            "--optimizer",
+            help="With --mode train: sgd (no state), momentum (one copy of the parameters), adam or adamw (two).",
+            case_sensitive=False,
+        ),
+    ] = Optimizer.adamw,
+    freeze: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--freeze",
+            help="With --mode train: freeze the layers at this block path (and below), besides the spec's "
+            "`frozen: true`; repeat for several, e.g. --freeze stem --freeze layer1.",
+        ),
+    ] = None,
     color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Shapes, parameters, MACs/FLOPs, memory and receptive field of every layer.
 
     Totals are for the whole batch; MACs count convolutions, linear layers and attention matmuls (bias
-    excluded) and FLOPs = 2 x MACs.
+    excluded) and FLOPs = 2 x MACs. With --mode train, also a training step's backward FLOPs and memory.
     """
     chosen_columns = _columns_or_fail(columns)
     if convention is not None:
@@ -81,7 +126,14 @@ def analyze(
         convention_or_fail(convention)
     overrides = InputOverrides(parse_input_shape(input_shape), batch, dtype.value if dtype else None)
     [result] = analyze_or_fail(read_spec_or_fail(spec), overrides)
-    rows = display_rows(result, depth)
+    training = None
+    if mode is Mode.train:
+        training = _training_or_fail(result, optimizer.value, tuple(freeze or ()))
+    elif freeze or optimizer is not Optimizer.adamw:
+        raise fail(
+            f"{'--freeze' if freeze else '--optimizer'} applies to a training step", ExitCode.USAGE, "add --mode train"
+        )
+    rows = display_rows(result, depth, training.layers if training else None)
     headline = None
     if convention is not None:
         from cnncalc.conventions import count_as
@@ -90,13 +142,26 @@ def analyze(
     if output_format is OutputFormat.table:
         from cnncalc.render.analysis_text import print_analysis
 
-        print_analysis(printer(color), result, rows, headline, chosen_columns)
+        print_analysis(printer(color), result, rows, headline, chosen_columns, training)
         return
     from cnncalc.render import machine
 
     if output_format is OutputFormat.json:
-        machine.write_json(result, rows, headline, sys.stdout)
-    elif output_format is OutputFormat.csv:
-        write_text(machine.render_csv(result, rows, chosen_columns))  # per-layer rows only: no headline
+        machine.write_json(result, rows, headline, sys.stdout, training)
+    elif output_format is OutputFormat.csv:  # per-layer rows only: no headline
+        write_text(machine.render_csv(result, rows, chosen_columns, training is not None))
     else:
-        write_text(machine.render_markdown(result, rows, headline, chosen_columns))
+        write_text(machine.render_markdown(result, rows, headline, chosen_columns, training))
+
+
+def _training_or_fail(result: AnalysisResult, optimizer: str, freeze: tuple[str, ...]) -> TrainingResult:
+    from cnncalc.training import TrainingOptions, TrainingRefused, analyze_training, training_problem
+
+    problem = training_problem(result, freeze)
+    if problem is not None:
+        message, hint = problem
+        raise fail(message, ExitCode.USAGE, hint)
+    try:
+        return analyze_training(result, TrainingOptions(optimizer=optimizer, freeze=freeze))
+    except TrainingRefused as refused:
+        raise fail(refused.message, ExitCode.INVALID_SPEC, refused.hint) from None

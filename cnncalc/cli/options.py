@@ -24,6 +24,13 @@ class OutputFormat(str, enum.Enum):
     markdown = "markdown"
 
 
+class Mode(str, enum.Enum):
+    """What `analyze` and `verify` look at (`--mode`): inference, or a training step."""
+
+    infer = "infer"
+    train = "train"
+
+
 FormatOption = Annotated[
     OutputFormat,
     typer.Option(

@@ -12,8 +12,9 @@ import typer
 from cnncalc.base.errors import ExitCode
 from cnncalc.cli.common import analyze_or_fail, printer, read_spec_or_fail, write_text
 from cnncalc.cli.failure import fail
-from cnncalc.cli.options import ColorOption, FormatOption, OutputFormat, SpecArgument, parse_input_shape
+from cnncalc.cli.options import ColorOption, FormatOption, Mode, OutputFormat, SpecArgument, parse_input_shape
 from cnncalc.engine.analysis import InputOverrides
+from cnncalc.engine.result import AnalysisResult
 from cnncalc.render.style import ColorChoice
 
 
@@ -35,11 +36,21 @@ def verify(
         str | None, typer.Option("--input", "-i", help="Override the input, e.g. 3x512x512.")
     ] = None,
     batch: Annotated[int | None, typer.Option("--batch", "-b", min=1, help="Override the batch size.")] = None,
+    mode: Annotated[
+        Mode,
+        typer.Option(
+            "--mode",
+            help="train: run a training step (forward and backward, CPU or meta, fp32) and compare each layer's "
+            "backward FLOPs (FlopCounterMode) and saved activation bytes (saved_tensors_hooks) with the rules.",
+            case_sensitive=False,
+        ),
+    ] = Mode.infer,
     color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Build the network as a torch.nn.Module, run it, and compare shapes, params, buffers and FLOPs per layer.
 
-    FLOPs come from torch.utils.flop_counter.FlopCounterMode. Exit code 0 when everything matches, 1 when
+    FLOPs come from torch.utils.flop_counter.FlopCounterMode. With --mode train, one training step instead:
+    backward FLOPs and the bytes autograd keeps, per layer. Exit code 0 when everything matches, 1 when
     anything does not (or the spec is invalid), 2 when the network does not fit in the device's free memory,
     3 when torch is not installed.
     """
@@ -47,6 +58,9 @@ def verify(
 
     torch_or_exit("verify")
     [result] = analyze_or_fail(read_spec_or_fail(spec), InputOverrides(parse_input_shape(input_shape), batch))
+    if mode is Mode.train:
+        _verify_training(result, device, output_format, color)
+        return
     import torch
 
     from cnncalc.bridge.memory_check import inference_bytes, shortfall
@@ -77,5 +91,56 @@ def verify(
         write_text(verify_table.report_markdown(report))
     else:
         verify_table.print_report(printer(color), report)
+    if not report.ok:
+        raise typer.Exit(int(ExitCode.INVALID_SPEC))
+
+
+def _verify_training(
+    result: AnalysisResult, device: VerifyDevice, output_format: OutputFormat, color: ColorChoice
+) -> None:
+    """One training step against the training rules, which follow PyTorch on the CPU in fp32."""
+    from cnncalc.training import TrainingRefused, analyze_training, training_problem
+
+    if device is VerifyDevice.cuda:
+        raise fail(
+            "--mode train checks the training rules, which follow PyTorch on the CPU (CUDA's are not covered yet)",
+            ExitCode.USAGE,
+            "use --device cpu, or meta (allocates nothing)",
+        )
+    problem = training_problem(result, ())
+    if problem is not None:
+        raise fail(problem[0], ExitCode.USAGE, problem[1])
+    try:
+        rules = analyze_training(result)
+    except TrainingRefused as refused:
+        raise fail(refused.message, ExitCode.INVALID_SPEC, refused.hint) from None
+    from cnncalc.bridge.memory_check import shortfall
+    from cnncalc.bridge.verify_training import meta_problem, verify_training
+    from cnncalc.render import verify_training_table
+    from cnncalc.render.units import human_bytes
+
+    chosen = "meta" if device is VerifyDevice.meta else "cpu"
+    if chosen == "meta":
+        reason = meta_problem(result)
+        if reason is not None:
+            raise fail(f"--device meta would not run what the CPU runs: {reason}", ExitCode.USAGE, "use --device cpu")
+    short = shortfall(rules.totals.training_peak_bytes, chosen)
+    if short is not None:
+        raise fail(
+            f"a training step of {result.name} at input {'x'.join(map(str, result.input_shape))} needs about "
+            f"{human_bytes(short.needed)} on the CPU (the rules' training peak); {human_bytes(short.available)} "
+            "is free",
+            ExitCode.USAGE,
+            "--device meta measures without allocating anything; or use a smaller --input or --batch",
+        )
+    report = verify_training(result, chosen, rules)
+    if output_format is OutputFormat.json:
+        sys.stdout.write(json.dumps(verify_training_table.report_json(report), indent=2) + "\n")
+    elif output_format is OutputFormat.csv:
+        write_text(verify_training_table.report_csv(report))
+    elif output_format is OutputFormat.markdown:
+        write_text(verify_training_table.report_markdown(report))
+    else:
+        verify_training_table.print_report(printer(color), report)
     if not report.ok:
         raise typer.Exit(int(ExitCode.INVALID_SPEC))

@@ -13,6 +13,7 @@ from cnncalc.render.view import DisplayRow
 
 if TYPE_CHECKING:
     from cnncalc.conventions import NetworkCount
+    from cnncalc.training import TrainingResult
 
 HOW_TO_SHOW_COLUMNS = "choose columns with --columns, or widen the terminal"
 
@@ -23,11 +24,13 @@ def print_analysis(
     rows: Sequence[DisplayRow],
     headline: NetworkCount | None = None,
     columns: Sequence[str] | None = None,
+    training: TrainingResult | None = None,
 ) -> None:
     title = f"{result.name}  ({result.file})"
-    printer.table(layer_table(rows, result.totals, columns, title), HOW_TO_SHOW_COLUMNS)
+    table = layer_table(rows, result.totals, columns, title, training=training is not None)
+    printer.table(table, HOW_TO_SHOW_COLUMNS)
     printer.line()
-    printer.pairs(summary_lines(result, headline), title="Totals")
+    printer.pairs(summary_lines(result, headline, training), title="Totals")
     printer.line(f"Convention: {result.convention}", style="dim")
     for issue in result.warnings:
         printer.line(f"warning: {issue.location}: {issue.message}", style="yellow")
@@ -43,11 +46,12 @@ def analysis_text(
     *,
     width: int | None = None,
     styled: bool = False,
+    training: TrainingResult | None = None,
 ) -> str:
     """What `print_analysis` draws, as text: plain, or with colour and box drawing (`styled`) as on a terminal;
     fitted to `width` (None: every column whole, as into a file)."""
     import io
 
     buffer = io.StringIO()
-    print_analysis(Printer(width, buffer, BOXED if styled else PLAIN), result, rows, headline, columns)
+    print_analysis(Printer(width, buffer, BOXED if styled else PLAIN), result, rows, headline, columns, training)
     return buffer.getvalue()

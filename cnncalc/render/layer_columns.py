@@ -203,6 +203,24 @@ LAYER_COLUMNS: dict[str, LayerColumn] = {
             optional=4,
         ),
         LayerColumn(
+            "backward_flops",
+            "Bwd FLOPs",
+            "with --mode train: FLOPs of the layer's backward (input and weight gradients)",
+            lambda row, _: _count(row.backward_flops or 0),
+            lambda row, _: {"backward_flops": row.backward_flops if row.backward_flops is not None else ""},
+            numeric=True,
+        ),
+        LayerColumn(
+            "saved",
+            "Saved",
+            "with --mode train: bytes autograd keeps for the backward that this layer keeps first",
+            lambda row, _: human_bytes(row.saved_activation_bytes) if row.saved_activation_bytes else "-",
+            lambda row, _: {
+                "saved_activation_bytes": row.saved_activation_bytes if row.saved_activation_bytes is not None else ""
+            },
+            numeric=True,
+        ),
+        LayerColumn(
             "rf_start",
             "RF start",
             "receptive field start (effective padding): unit 0 sees input pixels from -start",
@@ -213,6 +231,8 @@ LAYER_COLUMNS: dict[str, LayerColumn] = {
 }
 
 DEFAULT_COLUMNS = ("name", "type", "output", "params", "macs", "flops", "rf")
+# With --mode train: the forward's work, the backward's, and what the backward keeps.
+DEFAULT_TRAINING_COLUMNS = ("name", "type", "output", "params", "flops", "backward_flops", "saved")
 # What `analyze --format csv` has always written (machine values, one field per number).
 DEFAULT_CSV_COLUMNS = ("name", "type", "output", "params", "buffers", "macs", "flops", "memory", "rf", "rf_start")
 
@@ -236,10 +256,12 @@ def columns_help() -> str:
     return "; ".join(f"{column.key}: {column.help}" for column in LAYER_COLUMNS.values())
 
 
-def layer_table(rows: Sequence[DisplayRow], totals: Totals, keys: Sequence[str] | None, title: str = "") -> Table:
+def layer_table(
+    rows: Sequence[DisplayRow], totals: Totals, keys: Sequence[str] | None, title: str = "", training: bool = False
+) -> Table:
     """The per-layer table. With the default columns, the optional ones give way on a narrow terminal; columns
     chosen with --columns are all kept (the table is stacked instead when they do not fit)."""
-    chosen = [LAYER_COLUMNS[key] for key in (keys or DEFAULT_COLUMNS)]
+    chosen = [LAYER_COLUMNS[key] for key in (keys or (DEFAULT_TRAINING_COLUMNS if training else DEFAULT_COLUMNS))]
     table = Table(
         [
             Column(column.title, numeric=column.numeric, optional=0 if keys else column.optional, fit=column.fit)
@@ -253,9 +275,10 @@ def layer_table(rows: Sequence[DisplayRow], totals: Totals, keys: Sequence[str] 
 
 
 def csv_header_and_rows(
-    rows: Sequence[DisplayRow], totals: Totals, keys: Sequence[str] | None
+    rows: Sequence[DisplayRow], totals: Totals, keys: Sequence[str] | None, training: bool = False
 ) -> tuple[list[str], list[list[CsvValue]]]:
-    chosen = [LAYER_COLUMNS[key] for key in (keys or DEFAULT_CSV_COLUMNS)]
+    default = (*DEFAULT_CSV_COLUMNS, "backward_flops", "saved") if training else DEFAULT_CSV_COLUMNS
+    chosen = [LAYER_COLUMNS[key] for key in (keys or default)]
     header: list[str] = []
     body: list[list[CsvValue]] = []
     for row in rows:

@@ -19,11 +19,18 @@ from cnncalc.render.view import DisplayRow, field_axes, field_text, shape_text
 
 if TYPE_CHECKING:
     from cnncalc.conventions import NetworkCount
+    from cnncalc.training import TrainingResult
 
 
-def to_dict(result: AnalysisResult, rows: list[DisplayRow], headline: NetworkCount | None = None) -> dict[str, Any]:
-    """The JSON document. Keys documented in the README are stable; new keys may be added."""
-    return {
+def to_dict(
+    result: AnalysisResult,
+    rows: list[DisplayRow],
+    headline: NetworkCount | None = None,
+    training: TrainingResult | None = None,
+) -> dict[str, Any]:
+    """The JSON document. Keys documented in the README are stable; new keys may be added. With `training`
+    (`--mode train`), the totals and every layer carry the figures of a training step too."""
+    document = {
         "cnncalc_version": __version__,
         "name": result.name,
         "file": result.file,
@@ -39,6 +46,27 @@ def to_dict(result: AnalysisResult, rows: list[DisplayRow], headline: NetworkCou
         # Operations an imported spec carries without counting them (`import --allow-uncounted`).
         "uncounted": [{"layer": row.path, "op": row.spec.op} for row in result.layers if row.kind == "uncounted"],
         "warnings": [issue.as_dict() for issue in result.warnings],
+    }
+    if training is not None:
+        document["totals"].update(training_totals_dict(training))
+        document["mode"] = "train"
+        document["training_rules"] = training.rules_follow
+    return document
+
+
+def training_totals_dict(training: TrainingResult) -> dict[str, Any]:
+    """The totals `--mode train` adds (the Python API's `TrainingTotals` holds the same keys)."""
+    totals = training.totals
+    return {
+        "optimizer": totals.optimizer,
+        "backward_flops": totals.backward_flops,
+        "torch_backward_flops": totals.torch_backward_flops,
+        "training_flops": totals.training_flops,
+        "gradient_bytes": totals.gradient_bytes,
+        "optimizer_state_bytes": totals.optimizer_state_bytes,
+        "saved_activation_bytes": totals.saved_activation_bytes,
+        "backward_transient_bytes": totals.backward_transient_bytes,
+        "training_peak_bytes": totals.training_peak_bytes,
     }
 
 
@@ -67,7 +95,7 @@ def totals_dict(result: AnalysisResult, headline: NetworkCount | None = None) ->
 
 
 def _layer_dict(row: DisplayRow) -> dict[str, Any]:
-    return {
+    layer = {
         "name": row.name,
         "type": row.kind,
         "depth": row.depth,
@@ -86,6 +114,10 @@ def _layer_dict(row: DisplayRow) -> dict[str, Any]:
         "layers": row.layers,
         "functional": row.functional,
     }
+    if row.backward_flops is not None:
+        layer["backward_flops"] = row.backward_flops
+        layer["saved_activation_bytes"] = row.saved_activation_bytes
+    return layer
 
 
 def buffers_text(totals: Totals) -> str:
@@ -100,19 +132,28 @@ def buffers_text(totals: Totals) -> str:
     )
 
 
-def render_json(result: AnalysisResult, rows: list[DisplayRow], headline: NetworkCount | None = None) -> str:
-    return json.dumps(to_dict(result, rows, headline), indent=2)
+def render_json(
+    result: AnalysisResult,
+    rows: list[DisplayRow],
+    headline: NetworkCount | None = None,
+    training: TrainingResult | None = None,
+) -> str:
+    return json.dumps(to_dict(result, rows, headline, training), indent=2)
 
 
 _LAYERS_GO_HERE = "\u0000layers"  # a placeholder no real key or value contains
 
 
 def write_json(
-    result: AnalysisResult, rows: Sequence[DisplayRow], headline: NetworkCount | None, stream: TextIO
+    result: AnalysisResult,
+    rows: Sequence[DisplayRow],
+    headline: NetworkCount | None,
+    stream: TextIO,
+    training: TrainingResult | None = None,
 ) -> None:
     """`render_json`'s text, written a layer at a time: a 100,000-layer network never holds the whole document
     (or a dict per layer) in memory at once."""
-    document = to_dict(result, [], headline)
+    document = to_dict(result, [], headline, training)
     document["layers"] = [_LAYERS_GO_HERE]
     head, tail = json.dumps(document, indent=2).split(json.dumps(_LAYERS_GO_HERE))
     stream.write(head)
@@ -123,11 +164,13 @@ def write_json(
     stream.write(tail + "\n")
 
 
-def render_csv(result: AnalysisResult, rows: list[DisplayRow], columns: Sequence[str] | None = None) -> str:
+def render_csv(
+    result: AnalysisResult, rows: list[DisplayRow], columns: Sequence[str] | None = None, training: bool = False
+) -> str:
     """One line per row with machine values (no thousands separators); `columns` as `analyze --columns`."""
     from cnncalc.render.layer_columns import csv_header_and_rows  # not on the JSON path, which starts faster
 
-    header, body = csv_header_and_rows(rows, result.totals, columns)
+    header, body = csv_header_and_rows(rows, result.totals, columns, training)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -135,7 +178,9 @@ def render_csv(result: AnalysisResult, rows: list[DisplayRow], columns: Sequence
     return buffer.getvalue()
 
 
-def summary_lines(result: AnalysisResult, headline: NetworkCount | None = None) -> list[tuple[str, str]]:
+def summary_lines(
+    result: AnalysisResult, headline: NetworkCount | None = None, training: TrainingResult | None = None
+) -> list[tuple[str, str]]:
     """(label, value) pairs of the totals, shared by the Markdown and terminal renderers."""
     totals = result.totals
     batch = totals.batch
@@ -174,7 +219,32 @@ def summary_lines(result: AnalysisResult, headline: NetworkCount | None = None) 
                 f"at {result.receptive_field_layer}",
             )
         )
+    if training is not None:
+        lines.extend(training_lines(result, training))
     return lines
+
+
+def training_lines(result: AnalysisResult, training: TrainingResult) -> list[tuple[str, str]]:
+    """The totals of a training step: work, then the memory estimate's components."""
+    totals = training.totals
+    backward = f"{grouped(totals.backward_flops)} ({human(totals.backward_flops)})"
+    if totals.torch_backward_flops != totals.backward_flops:
+        backward += f"; FlopCounterMode counts {grouped(totals.torch_backward_flops)}"
+    model = result.totals.param_bytes + result.totals.buffer_bytes
+    return [
+        ("Backward FLOPs", backward),
+        ("Training FLOPs", f"{grouped(totals.training_flops)} ({human(totals.training_flops)}) = forward + backward"),
+        ("Gradients", human_bytes(totals.gradient_bytes)),
+        (f"Optimizer state ({totals.optimizer})", human_bytes(totals.optimizer_state_bytes)),
+        ("Saved activations", f"{human_bytes(totals.saved_activation_bytes)} kept by autograd for the backward"),
+        (
+            "Training peak",
+            f"{human_bytes(totals.training_peak_bytes)} = parameters and buffers {human_bytes(model)} + gradients "
+            f"+ optimizer state + saved activations + largest backward transient "
+            f"{human_bytes(totals.backward_transient_bytes)}",
+        ),
+        ("Training rules", training.rules_follow),
+    ]
 
 
 def render_markdown(
@@ -182,13 +252,15 @@ def render_markdown(
     rows: list[DisplayRow],
     headline: NetworkCount | None = None,
     columns: Sequence[str] | None = None,
+    training: TrainingResult | None = None,
 ) -> str:
     """The terminal's table (same cells, same shapes) as a Markdown table, then the totals."""
     from cnncalc.render.layer_columns import layer_table
     from cnncalc.render.markdown import markdown_table
 
-    out = [f"## {result.name}", "", *markdown_table(layer_table(rows, result.totals, columns)), ""]
-    out.extend(f"- **{label}**: {value}" for label, value in summary_lines(result, headline))
+    table = layer_table(rows, result.totals, columns, training=training is not None)
+    out = [f"## {result.name}", "", *markdown_table(table), ""]
+    out.extend(f"- **{label}**: {value}" for label, value in summary_lines(result, headline, training))
     out.append(f"- **Convention**: {result.convention}")
     for issue in result.warnings:
         out.append(f"- **Warning** ({issue.location}): {issue.message}")

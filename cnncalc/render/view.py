@@ -5,14 +5,23 @@ The arithmetic is done; this module only selects and groups. Formatting lives in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from fractions import Fraction
+from typing import Protocol
 
 from cnncalc.base.geometry import Geometry
 from cnncalc.base.tensor import AxisField
 from cnncalc.engine.result import AnalysisResult, LayerRow
 
 SPATIAL_AXIS_NAMES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
+
+
+class TrainingFigures(Protocol):
+    """A layer's figures of a training step (cnncalc.training.TrainingLayer)."""
+
+    backward_flops: int
+    saved_activation_bytes: int
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,8 @@ class DisplayRow:
     geometry: Geometry | None = None  # a single windowed layer's (a collapsed block has none)
     functional: bool = False  # a function call in the model's forward (a collapsed block: every layer is one)
     index_buffers: int = 0  # of `buffers`: int64 index tables; the rest are running statistics
+    backward_flops: int | None = None  # with --mode train: what the backward computes
+    saved_activation_bytes: int | None = None  # with --mode train: what autograd keeps for the backward
 
     @property
     def flops(self) -> int:
@@ -43,8 +54,24 @@ class DisplayRow:
         return self.buffers - self.index_buffers
 
 
-def display_rows(result: AnalysisResult, depth: int | None = None) -> list[DisplayRow]:
-    """One row per layer, or with `depth`, one row per block deeper than `depth` (figures summed)."""
+def display_rows(
+    result: AnalysisResult, depth: int | None = None, training: Sequence[TrainingFigures] | None = None
+) -> list[DisplayRow]:
+    """One row per layer, or with `depth`, one row per block deeper than `depth` (figures summed); with
+    `training` (one entry per layer), each row shows its figures of a training step too."""
+    rows = _display_rows(result, depth)
+    if training is None:
+        return rows
+    sums: dict[str, list[int]] = {}
+    for row, figures in zip(result.layers, training, strict=True):
+        key = row.path if depth is None else ".".join(row.path.split(".")[:depth])
+        total = sums.setdefault(key, [0, 0])
+        total[0] += figures.backward_flops
+        total[1] += figures.saved_activation_bytes
+    return [replace(row, backward_flops=sums[row.name][0], saved_activation_bytes=sums[row.name][1]) for row in rows]
+
+
+def _display_rows(result: AnalysisResult, depth: int | None) -> list[DisplayRow]:
     if depth is None:
         return [_single(row) for row in result.layers]
     rows: list[DisplayRow] = []

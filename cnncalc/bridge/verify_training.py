@@ -1,0 +1,119 @@
+"""`cnncalc verify SPEC --mode train`: the training rules against one real training step in PyTorch.
+
+Per layer, the backward FLOPs `FlopCounterMode` counts around `loss.backward()` against the rules' figure
+for it (`torch_backward_flops`), and the bytes autograd keeps for the backward (`saved_tensors_hooks`, each
+storage once, credited to the first layer that keeps it) against `saved_activation_bytes`; the measurements
+are `cnncalc.bridge.training_probe`'s. Where FlopCounterMode is known to be wrong (torch 2.13: the weight
+gradient of a grouped or depthwise convolution counted `groups` times, no formula for the CPU flash-attention
+kernel), the row shows cnncalc's true figure beside it and says why.
+
+The rules follow PyTorch on the CPU in fp32: the step runs on the CPU, or on "meta" (nothing allocated, any
+size) for networks whose layers behave there as on the CPU (`meta_problem`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from cnncalc.bridge.training_probe import probe_training
+from cnncalc.engine.result import AnalysisResult, LayerRow
+from cnncalc.training import RULES_FOLLOW, TrainingResult, analyze_training
+from cnncalc.training.rules import cpu_only
+
+TRAINING_CHECKS = ("backward_flops", "saved_activation_bytes")
+
+
+@dataclass
+class TrainingLayerCheck:
+    path: str
+    kind: str
+    expected: dict[str, int]  # the rules' figures, backward FLOPs as FlopCounterMode counts them
+    measured: dict[str, int]
+    true_backward_flops: int  # cnncalc's figure, where FlopCounterMode is wrong
+    note: str = ""
+
+    @property
+    def failed(self) -> list[str]:
+        return [name for name in TRAINING_CHECKS if self.expected[name] != self.measured[name]]
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+
+@dataclass
+class TrainingVerifyReport:
+    name: str
+    device: str
+    torch_version: str
+    layers: list[TrainingLayerCheck]
+    totals: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (rules, torch)
+    true_backward_flops: int = 0
+    rules_follow: str = RULES_FOLLOW
+
+    @property
+    def ok(self) -> bool:
+        return all(layer.ok for layer in self.layers) and all(a == b for a, b in self.totals.values())
+
+    def mismatches(self) -> list[dict[str, object]]:
+        found: list[dict[str, object]] = [
+            {"layer": layer.path, "check": check, "engine": layer.expected[check], "torch": layer.measured[check]}
+            for layer in self.layers
+            for check in layer.failed
+        ]
+        for name, (engine, measured) in self.totals.items():
+            if engine != measured:
+                found.append({"layer": "(total)", "check": name, "engine": engine, "torch": measured})
+        return found
+
+
+def meta_problem(result: AnalysisResult) -> str | None:
+    """Why the "meta" device would not reproduce the CPU's behaviour that the rules follow, or None."""
+    for row in result.layers:
+        reason = cpu_only(row)
+        if reason is not None:
+            return f"layer {row.path!r}: {reason}"
+    return None
+
+
+def counter_note(row: LayerRow, true_flops: int, counted: int) -> str:
+    """Why FlopCounterMode's backward FLOPs differ from the true figure for this layer."""
+    if true_flops == counted:
+        return ""
+    if row.kind == "attention":
+        return f"true backward {true_flops:,}: FlopCounterMode has no formula for the CPU flash-attention kernel"
+    groups = row.geometry.groups if row.geometry else 1
+    return f"true backward {true_flops:,}: FlopCounterMode counts the weight gradient {groups} times (groups={groups})"
+
+
+def verify_training(result: AnalysisResult, device: str, rules: TrainingResult | None = None) -> TrainingVerifyReport:
+    """Run one training step of the spec on `device` ("cpu" or "meta") and compare it with the rules."""
+    rules = rules or analyze_training(result)
+    measured = probe_training(result, device)
+    checks = []
+    for row, layer in zip(result.layers, rules.layers, strict=True):
+        checks.append(
+            TrainingLayerCheck(
+                path=row.path,
+                kind=row.kind,
+                expected={
+                    "backward_flops": layer.torch_backward_flops,
+                    "saved_activation_bytes": layer.saved_activation_bytes,
+                },
+                measured={
+                    "backward_flops": measured.backward_flops.get(row.index, 0),
+                    "saved_activation_bytes": measured.saved_bytes(row.index),
+                },
+                true_backward_flops=layer.backward_flops,
+                note=counter_note(row, layer.backward_flops, layer.torch_backward_flops),
+            )
+        )
+    totals = {
+        "backward_flops": (rules.totals.torch_backward_flops, measured.total_backward_flops),
+        "saved_activation_bytes": (rules.totals.saved_activation_bytes, measured.total_saved_bytes),
+    }
+    return TrainingVerifyReport(
+        result.name, device, torch.__version__, checks, totals, true_backward_flops=rules.totals.backward_flops
+    )

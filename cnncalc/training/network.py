@@ -1,0 +1,211 @@
+"""A training step of a whole network, by arithmetic: each layer's training rule, then what the network adds
+up to (storages counted once, optimizer state, gradients, the peak estimate).
+
+Which layers autograd records follows from the network: the input needs no gradient (as in training), a
+layer's output needs one when one of its inputs does or its own parameters train; a frozen layer with nothing
+trainable below it is not recorded at all, so it keeps nothing and its backward does not run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from math import prod
+
+from cnncalc.engine.result import AnalysisResult, LayerRow
+from cnncalc.training import rules  # noqa: F401  (registers every kind's rule)
+from cnncalc.training.layout import contiguous_strides, is_contiguous
+from cnncalc.training.registry import (
+    INPUT,
+    OUTPUT,
+    RULES_FOLLOW,
+    TRAINING_RULES,
+    TrainingCost,
+    TrainingRefused,
+    TrainingView,
+)
+
+OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}  # copies of the parameters each keeps
+DEFAULT_OPTIMIZER = "adamw"
+
+NETWORK_INPUT = -1
+StorageKey = tuple[int, str]
+
+
+@dataclass(frozen=True)
+class TrainingOptions:
+    optimizer: str = DEFAULT_OPTIMIZER
+    freeze: tuple[str, ...] = ()  # block paths frozen besides the spec's `frozen: true`
+    input_requires_grad: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingLayer:
+    index: int
+    trains: bool
+    backward_flops: int
+    torch_backward_flops: int  # what FlopCounterMode counts for the same backward
+    saved_activation_bytes: int  # storages this layer is the first to keep for the backward
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingTotals:
+    optimizer: str
+    trainable_params: int
+    backward_flops: int
+    torch_backward_flops: int
+    training_flops: int  # forward + backward
+    param_bytes: int  # parameters and buffers, all of them
+    gradient_bytes: int
+    optimizer_state_bytes: int
+    saved_activation_bytes: int
+    backward_transient_bytes: int  # the largest transient of the backward (see `largest_transient`)
+    training_peak_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class TrainingResult:
+    layers: tuple[TrainingLayer, ...]
+    totals: TrainingTotals
+    rules_follow: str = RULES_FOLLOW
+
+
+def frozen_by_path(row: LayerRow, paths: Sequence[str]) -> bool:
+    return any(row.path == path or row.path.startswith(path + ".") for path in paths)
+
+
+def analyze_training(result: AnalysisResult, options: TrainingOptions | None = None) -> TrainingResult:
+    options = options or TrainingOptions()
+    dtype_bytes = result.dtype_bytes
+    tracked: dict[int, bool] = {NETWORK_INPUT: options.input_requires_grad}
+    layouts: dict[int, tuple[int, ...]] = {NETWORK_INPUT: contiguous_strides(result.input_shape)}
+    storage_of: dict[int, StorageKey] = {NETWORK_INPUT: (NETWORK_INPUT, OUTPUT)}
+    storage_bytes: dict[StorageKey, int] = {(NETWORK_INPUT, OUTPUT): prod(result.input_shape) * dtype_bytes}
+    kept: set[StorageKey] = set()
+    # tensors autograd forbids an in-place op to overwrite, and why
+    guarded: dict[int, tuple[str, str] | None] = {
+        NETWORK_INPUT: ("the network input, which needs a gradient", "an in-place op on a leaf that needs a gradient")
+        if options.input_requires_grad
+        else None
+    }
+    layers: list[TrainingLayer] = []
+    transient = 0
+    for row in result.layers:
+        trains = row.trainable and row.params > 0 and not frozen_by_path(row, options.freeze)
+        view = TrainingView(
+            row=row,
+            dtype_bytes=dtype_bytes,
+            inputs_need_grad=tuple(tracked[index] for index in row.input_indices),
+            trains=trains,
+            inputs_contiguous=tuple(
+                is_contiguous(shape, layouts[index])
+                for shape, index in zip(row.input_shapes, row.input_indices, strict=True)
+            ),
+            input_layouts=tuple(layouts[index] for index in row.input_indices),
+        )
+        try:
+            cost: TrainingCost = TRAINING_RULES[row.kind](view)
+        except TrainingRefused as refused:  # the rule says why; name the layer and where the spec has it
+            where = f"{row.location}: layer {row.path!r} ({row.kind})"
+            raise TrainingRefused(f"{where}: {refused.message}", refused.hint, refused.pytorch_raises) from None
+        _refuse_forbidden_inplace(row, cost, view, guarded)
+        output_tracked = view.tracked if cost.output_tracked is None else cost.output_tracked
+        tracked[row.index] = output_tracked
+        layouts[row.index] = cost.output_strides or contiguous_strides(row.output_shape)
+        if cost.output_alias is not None:
+            storage_of[row.index] = storage_of[row.input_indices[_input_number(cost.output_alias)]]
+        else:
+            storage_of[row.index] = (row.index, OUTPUT)
+            storage_bytes[(row.index, OUTPUT)] = (cost.output_storage_elements or prod(row.output_shape)) * dtype_bytes
+        first_kept = 0
+        for saved in cost.saved:
+            if saved.tensor == OUTPUT:
+                key = storage_of[row.index]
+            elif saved.tensor.startswith("input") and saved.tensor[5:].isdigit():
+                key = storage_of[row.input_indices[_input_number(saved.tensor)]]
+            else:
+                key = (row.index, saved.tensor)
+                storage_bytes[key] = saved.elements * (saved.itemsize or dtype_bytes)
+            if key not in kept:
+                kept.add(key)
+                first_kept += storage_bytes[key]
+        if output_tracked:
+            gradients = prod(row.output_shape) + sum(
+                prod(shape) for shape, needs in zip(row.input_shapes, view.inputs_need_grad, strict=True) if needs
+            )
+            transient = max(transient, gradients * dtype_bytes)
+        torch_flops = cost.backward_flops if cost.torch_backward_flops is None else cost.torch_backward_flops
+        layers.append(TrainingLayer(row.index, trains, cost.backward_flops, torch_flops, first_kept))
+    return TrainingResult(tuple(layers), _totals(result, layers, options, transient))
+
+
+def _refuse_forbidden_inplace(
+    row: LayerRow, cost: TrainingCost, view: TrainingView, guarded: dict[int, tuple[str, str] | None]
+) -> None:
+    """PyTorch raises when an in-place op, tracked by autograd, overwrites the network input that needs a
+    gradient (a leaf), one of several views an op returns together, or a view of either. `guarded` says, per
+    tensor, why none may overwrite it (what it is, and the hint); a layer that does is refused."""
+    source = row.input_indices[0]
+    if cost.one_of_several_views:
+        guarded[row.index] = (
+            f"one of the views {row.kind} {row.path!r} returns together",
+            "an in-place op on one of several views a function returns",
+        )
+    elif cost.output_alias is not None:
+        guarded[row.index] = guarded[source]  # a view of a guarded tensor (or the tensor itself) is guarded too
+    else:
+        guarded[row.index] = None
+    reason = guarded[source]
+    if reason is not None and cost.overwrites_input and view.inputs_need_grad[0]:
+        what, why = reason
+        raise TrainingRefused(
+            f"{row.location}: layer {row.path!r} ({row.kind}, inplace: true) overwrites {what}; PyTorch refuses "
+            f"to train that ({why})",
+            f"set inplace: false on {row.path!r}",
+        )
+
+
+def _input_number(name: str) -> int:
+    return int(name.removeprefix("input")) if name != INPUT else 0
+
+
+def _totals(
+    result: AnalysisResult, layers: list[TrainingLayer], options: TrainingOptions, transient: int
+) -> TrainingTotals:
+    dtype_bytes = result.dtype_bytes
+    trainable = sum(row.params for row, layer in zip(result.layers, layers, strict=True) if layer.trains)
+    backward = sum(layer.backward_flops for layer in layers)
+    gradient_bytes = trainable * dtype_bytes
+    optimizer_bytes = OPTIMIZER_STATES[options.optimizer] * trainable * dtype_bytes
+    saved = sum(layer.saved_activation_bytes for layer in layers)
+    model_bytes = result.totals.param_bytes + result.totals.buffer_bytes
+    return TrainingTotals(
+        optimizer=options.optimizer,
+        trainable_params=trainable,
+        backward_flops=backward,
+        torch_backward_flops=sum(layer.torch_backward_flops for layer in layers),
+        training_flops=result.totals.flops + backward,
+        param_bytes=model_bytes,
+        gradient_bytes=gradient_bytes,
+        optimizer_state_bytes=optimizer_bytes,
+        saved_activation_bytes=saved,
+        backward_transient_bytes=transient,
+        training_peak_bytes=model_bytes + gradient_bytes + optimizer_bytes + saved + transient,
+    )
+
+
+def training_problem(result: AnalysisResult, freeze: Sequence[str]) -> tuple[str, str] | None:
+    """Why the training rules cannot answer for this network and these options (message, hint), or None."""
+    if result.dtype != "float32":
+        return (
+            f"the training rules are for float32; this analysis is in {result.dtype}",
+            "use --dtype float32 (mixed precision, bf16 and fp16 autocast, is not covered yet)",
+        )
+    for path in freeze:
+        if not any(frozen_by_path(row, [path]) for row in result.layers):
+            from cnncalc.language.pydantic_errors import did_you_mean
+
+            blocks = {".".join(row.path.split(".")[:depth]) for row in result.layers for depth in (1,)}
+            hint = did_you_mean(path, sorted(blocks)) or "give a layer's or a block's path, as `analyze` lists them"
+            return f"--freeze {path}: no layer has this path", hint
+    return None

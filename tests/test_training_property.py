@@ -1,0 +1,87 @@
+"""Property-based check of the training rules against PyTorch: random valid specs over every layer kind.
+
+The specs come from the generators of tests/test_property_torch.py. Each is analysed by the engine and its
+training rules, then built by the torch bridge and run for one training step on the CPU, where
+`cnncalc.bridge.training_probe` measures what autograd keeps (saved_tensors_hooks) and what the backward
+computes (FlopCounterMode): per layer, the rules must give exactly what PyTorch did, with the network input
+needing a gradient or not.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, note, settings
+from hypothesis import strategies as st
+
+torch = pytest.importorskip("torch", reason="the torch extra is not installed: pip install 'cnncalc[torch]'")
+
+from cnncalc.bridge.training_probe import probe_training  # noqa: E402
+from cnncalc.engine import analyze_text  # noqa: E402
+from cnncalc.engine.analysis import InputOverrides  # noqa: E402
+from cnncalc.training import TrainingOptions, TrainingRefused, analyze_training  # noqa: E402
+from tests.test_property_torch import CPU, KINDS, SETTINGS, kind_case, network_case  # noqa: E402
+
+EXAMPLES_PER_KIND = 6
+NETWORK_EXAMPLES = 60
+
+
+def training_mismatches(text: str, input_requires_grad: bool) -> list[str]:
+    result = analyze_text(text, overrides=InputOverrides(dtype="float32"))  # the rules are fp32's
+    options = TrainingOptions(input_requires_grad=input_requires_grad)
+    try:
+        rules = analyze_training(result, options)
+    except TrainingRefused as refused:  # then PyTorch must refuse too (or be unable to run it at all)
+        note(f"refused: {refused}")
+        if not refused.pytorch_raises:  # it would corrupt memory
+            return []
+        with pytest.raises((RuntimeError, ValueError), match=r"in-?place|when training"):
+            probe_training(result, "cpu", input_requires_grad=input_requires_grad)
+        return []
+    measured = probe_training(result, "cpu", input_requires_grad=input_requires_grad)
+    wrong = []
+    for row, layer in zip(result.layers, rules.layers, strict=True):
+        saved, flops = measured.saved_bytes(row.index), measured.backward_flops.get(row.index, 0)
+        if (saved, flops) != (layer.saved_activation_bytes, layer.torch_backward_flops):
+            kept = [
+                (item.role, item.shape, item.dtype, item.nbytes) for item in measured.saved if item.layer == row.index
+            ]
+            wrong.append(
+                f"{row.path} ({row.kind}): saved {layer.saved_activation_bytes} != torch {saved} {kept}; "
+                f"backward FLOPs {layer.torch_backward_flops} != torch {flops}"
+            )
+    if measured.total_saved_bytes != rules.totals.saved_activation_bytes:
+        wrong.append(f"total saved {rules.totals.saved_activation_bytes} != torch {measured.total_saved_bytes}")
+    if measured.total_backward_flops != rules.totals.torch_backward_flops:
+        wrong.append(f"total backward {rules.totals.torch_backward_flops} != torch {measured.total_backward_flops}")
+    return wrong
+
+
+def check(text: str, input_requires_grad: bool) -> None:
+    threads = torch.get_num_threads()
+    # the rules assume PyTorch runs more than one thread, its default on a multi-core CPU (which kernel takes
+    # some 3-d transposed convolutions depends on it)
+    torch.set_num_threads(max(2, threads))
+    try:
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            wrong = training_mismatches(text, input_requires_grad)
+    finally:
+        torch.set_num_threads(threads)
+    assert not wrong, f"training rules != torch (input requires grad: {input_requires_grad}):\n{text}\n" + "\n".join(
+        wrong
+    )
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@settings(max_examples=EXAMPLES_PER_KIND, **SETTINGS)
+@given(data=st.data())
+def test_each_kind_trains_as_torch(kind, data):
+    _, text = data.draw(kind_case(kind, CPU), label="spec")
+    check(text, data.draw(st.booleans(), label="input requires grad"))
+
+
+@settings(max_examples=NETWORK_EXAMPLES, **SETTINGS)
+@given(case=network_case(CPU, steps=7), input_requires_grad=st.booleans())
+def test_random_networks_train_as_torch(case, input_requires_grad):
+    _, text = case
+    check(text, input_requires_grad)

@@ -87,6 +87,7 @@ class Layer:
     index_buffers: int = 0
     backward_flops: int | None = None  # with mode="train"
     saved_activation_bytes: int | None = None  # with mode="train"
+    recompute_flops: int | None = None  # with mode="train": its forward again, in a checkpointed block
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,21 +96,25 @@ class TrainingTotals:
     the JSON's `totals`, under the same names.
 
     - `optimizer`; `backward_flops` (input and weight gradients of convolutions, linear layers and matmuls;
-      `torch_backward_flops` is what `FlopCounterMode` counts for it) and `training_flops` = forward + backward;
+      `torch_backward_flops` is what `FlopCounterMode` counts for it), `recompute_flops` (the forwards of
+      checkpointed blocks run again in the backward) and `training_flops` = forward + backward + recompute;
     - `gradient_bytes` (one per trainable parameter), `optimizer_state_bytes` (none, one or two copies),
       `saved_activation_bytes` (what autograd keeps for the backward, each storage once),
-      `backward_transient_bytes` (the largest transient of the backward) and `training_peak_bytes`, their
-      sum with the parameters and buffers.
+      `backward_transient_bytes` (the largest transient of the backward), `recomputed_activation_bytes` (the
+      largest checkpointed block's own saved tensors, alive during its backward) and `training_peak_bytes`,
+      their sum with the parameters and buffers.
     """
 
     optimizer: str
     backward_flops: int
     torch_backward_flops: int
     training_flops: int
+    recompute_flops: int
     gradient_bytes: int
     optimizer_state_bytes: int
     saved_activation_bytes: int
     backward_transient_bytes: int
+    recomputed_activation_bytes: int
     training_peak_bytes: int
 
 
@@ -318,6 +323,7 @@ def _layer(row: DisplayRow) -> Layer:
         index_buffers=row.index_buffers,
         backward_flops=row.backward_flops,
         saved_activation_bytes=row.saved_activation_bytes,
+        recompute_flops=row.recompute_flops,
     )
 
 

@@ -49,6 +49,7 @@ def analyze(
     mode: str = "infer",
     optimizer: str = "adamw",
     freeze: str | Iterable[str] | None = None,
+    checkpoint: str | Iterable[str] | None = None,
 ) -> Analysis:
     """Analyze a network: shapes, parameters, MACs/FLOPs, memory and receptive fields of every layer, as
     `cnncalc analyze` on the command line. Pure arithmetic (no tensor is allocated) unless `source` is a module.
@@ -87,7 +88,8 @@ def analyze(
     - `mode`: `"train"` adds a training step, as `--mode train`: every layer's `backward_flops` and
       `saved_activation_bytes`, and `training` (a `TrainingTotals`) with the step's totals. Default `"infer"`.
     - `optimizer`: with `mode="train"`, `"sgd"`, `"momentum"`, `"adam"` or `"adamw"` (default), as
-      `--optimizer`; `freeze`: block paths frozen besides the spec's `frozen: true`, as `--freeze`.
+      `--optimizer`; `freeze`: block paths frozen besides the spec's `frozen: true`, as `--freeze`;
+      `checkpoint`: block paths checkpointed besides the spec's `checkpoint: true`, as `--checkpoint`.
 
     Returns an `Analysis`: `.totals`, `.layers`, `.receptive_field`, `.to_dict()` (the JSON of
     `cnncalc analyze --format json` with the same options), and it shows itself as a table (`print`,
@@ -99,7 +101,7 @@ def analyze(
     the importer cannot import, and `TypeError` for a `source` of another type. All but `TypeError` are
     `CnncalcError`s.
     """
-    training = _training_options(mode, optimizer, freeze)
+    training = _training_options(mode, optimizer, freeze, checkpoint)
     return _analysis(source, input, batch, dtype, convention, depth, columns, "input", training)
 
 
@@ -116,6 +118,7 @@ def summary(
     mode: str = "infer",
     optimizer: str = "adamw",
     freeze: str | Iterable[str] | None = None,
+    checkpoint: str | Iterable[str] | None = None,
 ) -> Analysis:
     """A torchinfo-style summary: `cnncalc.summary(model, (1, 3, 224, 224))` prints the per-layer table and
     the totals and returns them, as `torchinfo.summary(model, input_size=(1, 3, 224, 224))` does.
@@ -131,14 +134,14 @@ def summary(
     - `columns`: as torchinfo's `col_names` (`"input_size"`, `"output_size"`, `"num_params"`,
       `"params_percent"`, `"kernel_size"`, `"mult_adds"`, `"trainable"`) or cnncalc's column names (`"macs"`,
       `"flops"`, `"rf"`, ...; see `analyze`). The layer name comes first, as torchinfo's layer column.
-    - `batch`, `dtype`, `convention`, `mode`, `optimizer`, `freeze`: as in `analyze`.
+    - `batch`, `dtype`, `convention`, `mode`, `optimizer`, `freeze`, `checkpoint`: as in `analyze`.
     - `verbose`: 1 prints the table to standard output (as `cnncalc analyze` does: with colour and box
       drawing on a terminal, plain text elsewhere), 0 prints nothing. Default, as torchinfo: 0 in an
       interactive session (a REPL, IPython, Jupyter: the returned result shows itself there), else 1.
 
     Returns the `Analysis` (see `analyze`); raises what `analyze` raises.
     """
-    training = _training_options(mode, optimizer, freeze)
+    training = _training_options(mode, optimizer, freeze, checkpoint)
     result = _analysis(model, input_size, batch, dtype, convention, depth, columns, "input_size", training)
     if _verbosity(verbose):
         sys.stdout.write(result._text(*_terminal()))
@@ -223,7 +226,7 @@ def _analysis(
     if training_options is not None:
         from cnncalc.training import TrainingRefused, analyze_training, training_problem
 
-        problem = training_problem(result, training_options.freeze)
+        problem = training_problem(result, training_options.freeze, training_options.checkpoint)
         if problem is not None:
             raise UsageError(*problem)
         try:
@@ -234,7 +237,9 @@ def _analysis(
     return build_analysis(result, rows, headline, chosen, training)
 
 
-def _training_options(mode: object, optimizer: object, freeze: object) -> TrainingOptions | None:
+def _training_options(
+    mode: object, optimizer: object, freeze: object, checkpoint: object = None
+) -> TrainingOptions | None:
     """The options of a training step (None for `mode="infer"`), checked."""
     from cnncalc.training import OPTIMIZER_STATES, TrainingOptions
 
@@ -245,11 +250,16 @@ def _training_options(mode: object, optimizer: object, freeze: object) -> Traini
     paths = (freeze,) if isinstance(freeze, str) else tuple(freeze or ())
     if not all(isinstance(path, str) for path in paths):
         raise UsageError("freeze: expected block paths (strings)", "e.g. freeze=['conv1', 'layer1']")
+    checkpointed = (checkpoint,) if isinstance(checkpoint, str) else tuple(checkpoint or ())
+    if not all(isinstance(path, str) for path in checkpointed):
+        raise UsageError("checkpoint: expected block paths (strings)", "e.g. checkpoint=['layer3', 'layer4']")
     if mode == "infer":
+        if checkpointed:
+            raise UsageError("checkpoint applies to a training step", "add mode='train'")
         if paths or optimizer != "adamw":
             raise UsageError(f"{'freeze' if paths else 'optimizer'} applies to a training step", "add mode='train'")
         return None
-    return TrainingOptions(optimizer=str(optimizer), freeze=paths)
+    return TrainingOptions(optimizer=str(optimizer), freeze=paths, checkpoint=checkpointed)
 
 
 def _spec_rank(loaded: LoadedDocument) -> int | None:

@@ -112,6 +112,14 @@ def analyze(
             "`frozen: true`; repeat for several, e.g. --freeze stem --freeze layer1.",
         ),
     ] = None,
+    checkpoint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--checkpoint",
+            help="With --mode train: checkpoint the block at this path (torch.utils.checkpoint: keep its input, "
+            "run its forward again in the backward), besides the spec's `checkpoint: true`; repeat for several.",
+        ),
+    ] = None,
     color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Shapes, parameters, MACs/FLOPs, memory and receptive field of every layer.
@@ -128,7 +136,9 @@ def analyze(
     [result] = analyze_or_fail(read_spec_or_fail(spec), overrides)
     training = None
     if mode is Mode.train:
-        training = _training_or_fail(result, optimizer.value, tuple(freeze or ()))
+        training = _training_or_fail(result, optimizer.value, tuple(freeze or ()), tuple(checkpoint or ()))
+    elif checkpoint:
+        raise fail("--checkpoint applies to a training step", ExitCode.USAGE, "add --mode train")
     elif freeze or optimizer is not Optimizer.adamw:
         raise fail(
             f"{'--freeze' if freeze else '--optimizer'} applies to a training step", ExitCode.USAGE, "add --mode train"
@@ -154,14 +164,16 @@ def analyze(
         write_text(machine.render_markdown(result, rows, headline, chosen_columns, training))
 
 
-def _training_or_fail(result: AnalysisResult, optimizer: str, freeze: tuple[str, ...]) -> TrainingResult:
+def _training_or_fail(
+    result: AnalysisResult, optimizer: str, freeze: tuple[str, ...], checkpoint: tuple[str, ...] = ()
+) -> TrainingResult:
     from cnncalc.training import TrainingOptions, TrainingRefused, analyze_training, training_problem
 
-    problem = training_problem(result, freeze)
+    problem = training_problem(result, freeze, checkpoint)
     if problem is not None:
         message, hint = problem
         raise fail(message, ExitCode.USAGE, hint)
     try:
-        return analyze_training(result, TrainingOptions(optimizer=optimizer, freeze=freeze))
+        return analyze_training(result, TrainingOptions(optimizer=optimizer, freeze=freeze, checkpoint=checkpoint))
     except TrainingRefused as refused:
         raise fail(refused.message, ExitCode.INVALID_SPEC, refused.hint) from None

@@ -226,4 +226,5 @@ def _assemble(
         warnings=tuple(builder.issues.warnings),
         group_kinds=dict(builder.group_kinds),
         group_outputs={path: ref for path, ref in builder.group_outputs.items() if ref is not None},
+        checkpoint_paths=tuple(builder.checkpointed),
     )

@@ -52,6 +52,7 @@ class Expansion:
         self.output_ref: Ref = None  # the network output
         self.group_kinds: dict[str, str] = {}  # path of each block use, group, composite or repeat -> what it is
         self.group_outputs: dict[str, Ref] = {}  # the same paths -> the node that is their output
+        self.checkpointed: list[str] = []  # paths of the entries marked `checkpoint: true` (each copy's)
         self.estimate = LayerCountEstimate(document, {})  # sizes of entries that are skipped unexpanded
 
     @property
@@ -275,12 +276,20 @@ class Expansion:
             self.error(where("frozen"), "`frozen` must be true or false")
             frozen = False
         frozen = frozen or scope.frozen
+        checkpointed = entry.get("checkpoint", False)
+        if not isinstance(checkpointed, bool):
+            self.error(where("checkpoint"), "`checkpoint` must be true or false")
+            checkpointed = False
         functional = entry.get("functional", False)
         if not isinstance(functional, bool):
             self.error(where("functional"), "`functional` must be true or false")
             functional = False
 
         at = EntryAt(entry, path, location)
+        if checkpointed:  # each copy of a repeated entry is checkpointed on its own, as `frozen` freezes each
+            own_path = scope.child_path(component)
+            copies = [f"{own_path}.{copy_name(entry.get('copy_names'), index)}" for index in range(count)]
+            self.checkpointed.extend(copies if repeated else [own_path])
         if not repeated:
             return self.expand_instance(at, scope, component, inputs, 0, frozen, functional, note)
         # The copies see the names around the entry (a repeated group's layers read them with `from:`).

@@ -106,3 +106,4 @@ class AnalysisResult:
     group_kinds: dict[str, str]  # path of each block use / group -> its block name or kind, for --depth
     group_outputs: dict[str, int]  # the same paths -> the row that is their output (-1: the network input)
     convention: str = CONVENTION
+    checkpoint_paths: tuple[str, ...] = ()  # entries marked `checkpoint: true`: recomputed in a training step

@@ -19,7 +19,7 @@ from cnncalc.language.yaml_source import PathKey, SourceMap
 
 LAYER_NAME = re.compile(LAYER_NAME_PATTERN)
 # `copy_names`: how a repeat names its copies (default 0, 1, ...), e.g. "block2-{index}" as torchvision's RegNet.
-ENTRY_FIELDS = {"name", "from", "when", "repeat", "copy_names", "frozen"}
+ENTRY_FIELDS = {"name", "from", "when", "repeat", "copy_names", "frozen", "checkpoint"}
 LAYER_FIELDS = ENTRY_FIELDS | {"functional"}  # `functional` marks one layer, never a block use or a group
 BLOCK_USE_FIELDS = ENTRY_FIELDS | {"block", "args"}
 GROUP_FIELDS = ENTRY_FIELDS | {"layers"}

@@ -62,10 +62,12 @@ def training_totals_dict(training: TrainingResult) -> dict[str, Any]:
         "backward_flops": totals.backward_flops,
         "torch_backward_flops": totals.torch_backward_flops,
         "training_flops": totals.training_flops,
+        "recompute_flops": totals.recompute_flops,
         "gradient_bytes": totals.gradient_bytes,
         "optimizer_state_bytes": totals.optimizer_state_bytes,
         "saved_activation_bytes": totals.saved_activation_bytes,
         "backward_transient_bytes": totals.backward_transient_bytes,
+        "recomputed_activation_bytes": totals.recomputed_activation_bytes,
         "training_peak_bytes": totals.training_peak_bytes,
     }
 
@@ -117,6 +119,7 @@ def _layer_dict(row: DisplayRow) -> dict[str, Any]:
     if row.backward_flops is not None:
         layer["backward_flops"] = row.backward_flops
         layer["saved_activation_bytes"] = row.saved_activation_bytes
+        layer["recompute_flops"] = row.recompute_flops
     return layer
 
 
@@ -231,17 +234,26 @@ def training_lines(result: AnalysisResult, training: TrainingResult) -> list[tup
     if totals.torch_backward_flops != totals.backward_flops:
         backward += f"; FlopCounterMode counts {grouped(totals.torch_backward_flops)}"
     model = result.totals.param_bytes + result.totals.buffer_bytes
+    work = "forward + backward + recomputation" if totals.recompute_flops else "forward + backward"
+    recomputed = []
+    if totals.recompute_flops:
+        recomputed = [
+            ("Recompute FLOPs", f"{grouped(totals.recompute_flops)} ({human(totals.recompute_flops)}) checkpointed"),
+        ]
+    transient = f"largest backward transient {human_bytes(totals.backward_transient_bytes)}"
+    if totals.recomputed_activation_bytes:
+        transient += f" + largest recomputed block {human_bytes(totals.recomputed_activation_bytes)}"
     return [
         ("Backward FLOPs", backward),
-        ("Training FLOPs", f"{grouped(totals.training_flops)} ({human(totals.training_flops)}) = forward + backward"),
+        *recomputed,
+        ("Training FLOPs", f"{grouped(totals.training_flops)} ({human(totals.training_flops)}) = {work}"),
         ("Gradients", human_bytes(totals.gradient_bytes)),
         (f"Optimizer state ({totals.optimizer})", human_bytes(totals.optimizer_state_bytes)),
         ("Saved activations", f"{human_bytes(totals.saved_activation_bytes)} kept by autograd for the backward"),
         (
             "Training peak",
             f"{human_bytes(totals.training_peak_bytes)} = parameters and buffers {human_bytes(model)} + gradients "
-            f"+ optimizer state + saved activations + largest backward transient "
-            f"{human_bytes(totals.backward_transient_bytes)}",
+            f"+ optimizer state + saved activations + {transient}",
         ),
         ("Training rules", training.rules_follow),
     ]

@@ -22,6 +22,7 @@ class TrainingFigures(Protocol):
 
     backward_flops: int
     saved_activation_bytes: int
+    recompute_flops: int
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class DisplayRow:
     index_buffers: int = 0  # of `buffers`: int64 index tables; the rest are running statistics
     backward_flops: int | None = None  # with --mode train: what the backward computes
     saved_activation_bytes: int | None = None  # with --mode train: what autograd keeps for the backward
+    recompute_flops: int | None = None  # with --mode train: its forward again in a checkpointed block
 
     @property
     def flops(self) -> int:
@@ -65,10 +67,19 @@ def display_rows(
     sums: dict[str, list[int]] = {}
     for row, figures in zip(result.layers, training, strict=True):
         key = row.path if depth is None else ".".join(row.path.split(".")[:depth])
-        total = sums.setdefault(key, [0, 0])
+        total = sums.setdefault(key, [0, 0, 0])
         total[0] += figures.backward_flops
         total[1] += figures.saved_activation_bytes
-    return [replace(row, backward_flops=sums[row.name][0], saved_activation_bytes=sums[row.name][1]) for row in rows]
+        total[2] += figures.recompute_flops
+    return [
+        replace(
+            row,
+            backward_flops=sums[row.name][0],
+            saved_activation_bytes=sums[row.name][1],
+            recompute_flops=sums[row.name][2],
+        )
+        for row in rows
+    ]
 
 
 def _display_rows(result: AnalysisResult, depth: int | None) -> list[DisplayRow]:

@@ -9,7 +9,7 @@ trainable below it is not recorded at all, so it keeps nothing and its backward 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from math import prod
 
 from cnncalc.engine.result import AnalysisResult, LayerRow
@@ -36,6 +36,7 @@ StorageKey = tuple[int, str]
 class TrainingOptions:
     optimizer: str = DEFAULT_OPTIMIZER
     freeze: tuple[str, ...] = ()  # block paths frozen besides the spec's `frozen: true`
+    checkpoint: tuple[str, ...] = ()  # block paths checkpointed besides the spec's `checkpoint: true`
     input_requires_grad: bool = False
 
 
@@ -46,6 +47,7 @@ class TrainingLayer:
     backward_flops: int
     torch_backward_flops: int  # what FlopCounterMode counts for the same backward
     saved_activation_bytes: int  # storages this layer is the first to keep for the backward
+    recompute_flops: int = 0  # its forward again, during the backward, in a checkpointed block
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +56,14 @@ class TrainingTotals:
     trainable_params: int
     backward_flops: int
     torch_backward_flops: int
-    training_flops: int  # forward + backward
+    training_flops: int  # forward + backward + recomputation
+    recompute_flops: int  # forwards of checkpointed blocks run again during the backward
     param_bytes: int  # parameters and buffers, all of them
     gradient_bytes: int
     optimizer_state_bytes: int
     saved_activation_bytes: int
-    backward_transient_bytes: int  # the largest transient of the backward (see `largest_transient`)
+    backward_transient_bytes: int  # the largest gradients of one layer's backward
+    recomputed_activation_bytes: int  # the largest checkpointed block's own saved tensors, alive in its backward
     training_peak_bytes: int
 
 
@@ -90,6 +94,13 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
     }
     layers: list[TrainingLayer] = []
     transient = 0
+    block_of = checkpoint_blocks(result, (*result.checkpoint_paths, *options.checkpoint))
+    block_inputs = _block_inputs(result, block_of)
+    inner_kept: dict[str, set[StorageKey]] = {block: set() for block in block_inputs}
+    inner_bytes: dict[str, int] = dict.fromkeys(block_inputs, 0)
+    keeps_any: dict[int, bool] = {}  # autograd saves something for the layer (parameters included)
+    keeps_own: dict[int, bool] = {}  # ... something its own forward makes (its output, a statistic)
+    started: set[str] = set()
     for row in result.layers:
         trains = row.trainable and row.params > 0 and not frozen_by_path(row, options.freeze)
         view = TrainingView(
@@ -118,6 +129,14 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
             storage_of[row.index] = (row.index, OUTPUT)
             storage_bytes[(row.index, OUTPUT)] = (cost.output_storage_elements or prod(row.output_shape)) * dtype_bytes
         first_kept = 0
+        block = block_of.get(row.index)
+        if block is not None and block not in started:
+            started.add(block)
+            # checkpoint keeps the block's inputs, whether or not anything inside needs them
+            for index in block_inputs[block][1]:
+                if storage_of[index] not in kept:
+                    kept.add(storage_of[index])
+                    first_kept += storage_bytes[storage_of[index]]
         for saved in cost.saved:
             if saved.tensor == OUTPUT:
                 key = storage_of[row.index]
@@ -126,9 +145,17 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
             else:
                 key = (row.index, saved.tensor)
                 storage_bytes[key] = saved.elements * (saved.itemsize or dtype_bytes)
-            if key not in kept:
+            if block is not None:  # kept only while the block's backward runs, after its recomputation
+                if key not in kept and key not in inner_kept[block]:
+                    inner_kept[block].add(key)
+                    inner_bytes[block] += storage_bytes[key]
+            elif key not in kept:
                 kept.add(key)
                 first_kept += storage_bytes[key]
+        keeps_any[row.index] = bool(cost.saved) or (view.tracked and row.params > 0)
+        keeps_own[row.index] = any(
+            saved.tensor not in _SAVED_BEFORE_THE_OP and not saved.tensor.startswith("input") for saved in cost.saved
+        )
         if output_tracked:
             gradients = prod(row.output_shape) + sum(
                 prod(shape) for shape, needs in zip(row.input_shapes, view.inputs_need_grad, strict=True) if needs
@@ -136,7 +163,57 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
             transient = max(transient, gradients * dtype_bytes)
         torch_flops = cost.backward_flops if cost.torch_backward_flops is None else cost.torch_backward_flops
         layers.append(TrainingLayer(row.index, trains, cost.backward_flops, torch_flops, first_kept))
-    return TrainingResult(tuple(layers), _totals(result, layers, options, transient))
+    recompute = _recompute_flops(result, block_of, keeps_any, keeps_own)
+    layers = [replace(layer, recompute_flops=recompute.get(layer.index, 0)) for layer in layers]
+    recomputed_bytes = max(inner_bytes.values(), default=0)
+    return TrainingResult(tuple(layers), _totals(result, layers, options, transient, recomputed_bytes))
+
+
+# tensors a layer saves before its forward computes anything (a padded copy of a convolution's input)
+_SAVED_BEFORE_THE_OP = frozenset({"padded"})
+
+
+def checkpoint_blocks(result: AnalysisResult, paths: Sequence[str]) -> dict[int, str]:
+    """The checkpointed block (its path) each layer inside one belongs to."""
+    block_of: dict[int, str] = {}
+    for row in result.layers:
+        for path in paths:
+            if frozen_by_path(row, [path]):
+                block_of[row.index] = path
+    return block_of
+
+
+def _block_inputs(result: AnalysisResult, block_of: dict[int, str]) -> dict[str, tuple[int, list[int]]]:
+    """Per checkpointed block, its first layer and the tensors it reads from outside itself, in order: what
+    checkpoint keeps (and the block's function takes)."""
+    found: dict[str, tuple[int, list[int]]] = {}
+    for row in result.layers:
+        block = block_of.get(row.index)
+        if block is None:
+            continue
+        first, inputs = found.setdefault(block, (row.index, []))
+        for index in row.input_indices:
+            if block_of.get(index) != block and index not in inputs:
+                inputs.append(index)
+    return found
+
+
+def _recompute_flops(
+    result: AnalysisResult, block_of: dict[int, str], keeps_any: dict[int, bool], keeps_own: dict[int, bool]
+) -> dict[int, int]:
+    """The FLOPs each layer of a checkpointed block spends running again in the backward. PyTorch recomputes
+    the block until the last tensor its forward saved is saved again, then stops: a layer runs again when a
+    later layer of the block keeps something, or it keeps something its own forward makes."""
+    recompute: dict[int, int] = {}
+    later_keeps: dict[str, bool] = {}
+    for row in reversed(result.layers):
+        block = block_of.get(row.index)
+        if block is None:
+            continue
+        if later_keeps.get(block, False) or keeps_own[row.index]:
+            recompute[row.index] = row.flops
+        later_keeps[block] = later_keeps.get(block, False) or keeps_any[row.index]
+    return recompute
 
 
 def _refuse_forbidden_inplace(
@@ -170,7 +247,11 @@ def _input_number(name: str) -> int:
 
 
 def _totals(
-    result: AnalysisResult, layers: list[TrainingLayer], options: TrainingOptions, transient: int
+    result: AnalysisResult,
+    layers: list[TrainingLayer],
+    options: TrainingOptions,
+    transient: int,
+    recomputed_bytes: int,
 ) -> TrainingTotals:
     dtype_bytes = result.dtype_bytes
     trainable = sum(row.params for row, layer in zip(result.layers, layers, strict=True) if layer.trains)
@@ -178,34 +259,53 @@ def _totals(
     gradient_bytes = trainable * dtype_bytes
     optimizer_bytes = OPTIMIZER_STATES[options.optimizer] * trainable * dtype_bytes
     saved = sum(layer.saved_activation_bytes for layer in layers)
+    recompute = sum(layer.recompute_flops for layer in layers)
     model_bytes = result.totals.param_bytes + result.totals.buffer_bytes
     return TrainingTotals(
         optimizer=options.optimizer,
         trainable_params=trainable,
         backward_flops=backward,
         torch_backward_flops=sum(layer.torch_backward_flops for layer in layers),
-        training_flops=result.totals.flops + backward,
+        training_flops=result.totals.flops + backward + recompute,
+        recompute_flops=recompute,
         param_bytes=model_bytes,
         gradient_bytes=gradient_bytes,
         optimizer_state_bytes=optimizer_bytes,
         saved_activation_bytes=saved,
         backward_transient_bytes=transient,
-        training_peak_bytes=model_bytes + gradient_bytes + optimizer_bytes + saved + transient,
+        recomputed_activation_bytes=recomputed_bytes,
+        training_peak_bytes=model_bytes + gradient_bytes + optimizer_bytes + saved + transient + recomputed_bytes,
     )
 
 
-def training_problem(result: AnalysisResult, freeze: Sequence[str]) -> tuple[str, str] | None:
+def training_problem(
+    result: AnalysisResult, freeze: Sequence[str], checkpoint: Sequence[str] = ()
+) -> tuple[str, str] | None:
     """Why the training rules cannot answer for this network and these options (message, hint), or None."""
     if result.dtype != "float32":
         return (
             f"the training rules are for float32; this analysis is in {result.dtype}",
             "use --dtype float32 (mixed precision, bf16 and fp16 autocast, is not covered yet)",
         )
-    for path in freeze:
-        if not any(frozen_by_path(row, [path]) for row in result.layers):
-            from cnncalc.language.pydantic_errors import did_you_mean
+    for option, paths in (("--freeze", freeze), ("--checkpoint", checkpoint)):
+        for path in paths:
+            if not any(frozen_by_path(row, [path]) for row in result.layers):
+                from cnncalc.language.pydantic_errors import did_you_mean
 
-            blocks = {".".join(row.path.split(".")[:depth]) for row in result.layers for depth in (1,)}
-            hint = did_you_mean(path, sorted(blocks)) or "give a layer's or a block's path, as `analyze` lists them"
-            return f"--freeze {path}: no layer has this path", hint
+                blocks = {".".join(row.path.split(".")[:depth]) for row in result.layers for depth in (1,)}
+                hint = did_you_mean(path, sorted(blocks)) or "give a layer's or a block's path, as `analyze` lists them"
+                return f"{option} {path}: no layer has this path", hint
+    return nested_checkpoint(result.checkpoint_paths, checkpoint)
+
+
+def nested_checkpoint(in_spec: Sequence[str], given: Sequence[str]) -> tuple[str, str] | None:
+    """Checkpointed blocks must not overlap: the rules follow one level of `torch.utils.checkpoint`."""
+    named = [(path, "the spec's `checkpoint: true`") for path in in_spec] + [(path, "--checkpoint") for path in given]
+    for outer, outer_source in named:
+        for inner, inner_source in named:
+            if inner.startswith(outer + "."):
+                return (
+                    f"{inner_source} {inner} lies inside {outer}, checkpointed too ({outer_source})",
+                    "checkpoint one of them: nested checkpointing is not covered",
+                )
     return None

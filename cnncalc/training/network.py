@@ -95,9 +95,9 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
     layers: list[TrainingLayer] = []
     transient = 0
     block_of = checkpoint_blocks(result, (*result.checkpoint_paths, *options.checkpoint))
-    block_inputs = _block_inputs(result, block_of)
-    inner_kept: dict[str, set[StorageKey]] = {block: set() for block in block_inputs}
-    inner_bytes: dict[str, int] = dict.fromkeys(block_inputs, 0)
+    inputs_of_block = block_inputs(result, block_of)
+    inner_kept: dict[str, set[StorageKey]] = {block: set() for block in inputs_of_block}
+    inner_bytes: dict[str, int] = dict.fromkeys(inputs_of_block, 0)
     keeps_any: dict[int, bool] = {}  # autograd saves something for the layer (parameters included)
     keeps_own: dict[int, bool] = {}  # ... something its own forward makes (its output, a statistic)
     started: set[str] = set()
@@ -133,7 +133,7 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
         if block is not None and block not in started:
             started.add(block)
             # checkpoint keeps the block's inputs, whether or not anything inside needs them
-            for index in block_inputs[block][1]:
+            for index in inputs_of_block[block]:
                 if storage_of[index] not in kept:
                     kept.add(storage_of[index])
                     first_kept += storage_bytes[storage_of[index]]
@@ -183,15 +183,15 @@ def checkpoint_blocks(result: AnalysisResult, paths: Sequence[str]) -> dict[int,
     return block_of
 
 
-def _block_inputs(result: AnalysisResult, block_of: dict[int, str]) -> dict[str, tuple[int, list[int]]]:
-    """Per checkpointed block, its first layer and the tensors it reads from outside itself, in order: what
-    checkpoint keeps (and the block's function takes)."""
-    found: dict[str, tuple[int, list[int]]] = {}
+def block_inputs(result: AnalysisResult, block_of: dict[int, str]) -> dict[str, list[int]]:
+    """Per checkpointed block, the tensors it reads from outside itself, in order: what checkpoint keeps (and
+    the block's function takes)."""
+    found: dict[str, list[int]] = {}
     for row in result.layers:
         block = block_of.get(row.index)
         if block is None:
             continue
-        first, inputs = found.setdefault(block, (row.index, []))
+        inputs = found.setdefault(block, [])
         for index in row.input_indices:
             if block_of.get(index) != block and index not in inputs:
                 inputs.append(index)

@@ -9,6 +9,10 @@ torchvision model: its module is built (it holds no parameters or buffers) but n
 forward pass runs the function that module's forward calls, never the module itself. Module hooks,
 `named_modules()` and tools that walk the module tree do not see it; patched functions, traced operators
 and FlopCounterMode do.
+
+A checkpointed block (`checkpoint: true`, or `checkpoint(paths)`) runs, in training mode with gradients
+enabled, through `torch.utils.checkpoint.checkpoint(use_reentrant=False)`: one function of the tensors the
+block reads from outside, returning those of its tensors read after it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from cnncalc.bridge.registry import BUILDERS, CALLS, FUNCTIONAL_FORMS, BuildCont
 from cnncalc.engine.memory import last_readers
 from cnncalc.engine.result import AnalysisResult, LayerRow
 from cnncalc.kinds.base import LayerSchema
+from cnncalc.training.network import block_inputs, checkpoint_blocks
 
 
 class LayerCall:
@@ -39,6 +44,9 @@ class LayerCall:
 
 # Observer: called for each layer with (row, layer, inputs); it must call the layer and return its output.
 Observer = Callable[[LayerRow, LayerCall, Sequence[torch.Tensor]], torch.Tensor]
+# AroundCheckpoint: called with a checkpointed block's first row, its inputs and a function that runs the block
+# through torch.utils.checkpoint; it must call that function and return what it returns.
+AroundCheckpoint = Callable[[LayerRow, Sequence[torch.Tensor], Callable[[], tuple[torch.Tensor, ...]]], tuple]
 
 
 def _module_call(module: nn.Module, spec: LayerSchema, context: BuildContext) -> Run:
@@ -78,6 +86,14 @@ class SpecModule(nn.Module):
             self.layers.append(LayerCall(module, run, row.functional))
         self._output_index = result.output_index
         self._frees_after = _last_uses(result.layers, self._output_index)
+        self._result = result
+        self.checkpoint(result.checkpoint_paths)
+
+    def checkpoint(self, paths: Sequence[str]) -> SpecModule:
+        """Checkpoint the blocks at these paths too (besides the spec's `checkpoint: true`)."""
+        self.checkpoint_of = checkpoint_blocks(self._result, (*self._result.checkpoint_paths, *paths))
+        self._block_inputs = block_inputs(self._result, self.checkpoint_of)
+        return self
 
     def _attach(self, path: str, module: nn.Module) -> str:
         """Place `module` at `path`, creating plain container modules for the prefixes; returns its name."""
@@ -104,14 +120,71 @@ class SpecModule(nn.Module):
                 layer.module.train(mode)
         return self
 
-    def forward(self, x: torch.Tensor, observer: Observer | None = None) -> torch.Tensor:
+    def forward(
+        self,
+        x: torch.Tensor,
+        observer: Observer | None = None,
+        inside_checkpoint: Observer | None = None,
+        around_checkpoint: AroundCheckpoint | None = None,
+    ) -> torch.Tensor:
+        """`observer` sees every layer outside checkpointed blocks, `inside_checkpoint` those inside (in the
+        forward and again in the recomputation), `around_checkpoint` each checkpointed block as a whole."""
         values: dict[int, torch.Tensor] = {-1: x}
-        for row, layer, frees in zip(self.rows, self.layers, self._frees_after, strict=True):
-            inputs = [values[index] for index in row.input_indices]
-            values[row.index] = observer(row, layer, inputs) if observer else layer(*inputs)
-            for index in frees:
-                del values[index]
+        checkpointing = self.training and torch.is_grad_enabled()
+        position = 0
+        while position < len(self.rows):
+            row = self.rows[position]
+            block = self.checkpoint_of.get(row.index) if checkpointing else None
+            if block is None:
+                inputs = [values[index] for index in row.input_indices]
+                values[row.index] = (
+                    observer(row, self.layers[position], inputs) if observer else self.layers[position](*inputs)
+                )
+                end = position + 1
+            else:
+                end = position
+                while end < len(self.rows) and self.checkpoint_of.get(self.rows[end].index) == block:
+                    end += 1
+                values.update(self._run_checkpointed(position, end, values, inside_checkpoint, around_checkpoint))
+            for freed in range(position, end):
+                for index in self._frees_after[freed]:
+                    values.pop(index, None)
+            position = end
         return values[self._output_index]
+
+    def _run_checkpointed(
+        self,
+        start: int,
+        end: int,
+        values: dict[int, torch.Tensor],
+        inside: Observer | None,
+        around: AroundCheckpoint | None,
+    ) -> dict[int, torch.Tensor]:
+        from torch.utils.checkpoint import checkpoint
+
+        rows = self.rows[start:end]
+        inner = {row.index for row in rows}
+        read_from = self._block_inputs[self.checkpoint_of[rows[0].index]]
+        read_after = [
+            row.index
+            for row in rows
+            if row.index == self._output_index or any(row.index in later.input_indices for later in self.rows[end:])
+        ]
+
+        def block(*tensors: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            local = dict(zip(read_from, tensors, strict=True))
+            for row, layer in zip(rows, self.layers[start:end], strict=True):
+                inputs = [local[index] for index in row.input_indices]
+                local[row.index] = inside(row, layer, inputs) if inside else layer(*inputs)
+            return tuple(local[index] for index in read_after)
+
+        tensors = [values[index] for index in read_from if index not in inner]
+
+        def run() -> tuple[torch.Tensor, ...]:
+            return checkpoint(block, *tensors, use_reentrant=False)
+
+        outputs = around(rows[0], tensors, run) if around else run()
+        return dict(zip(read_after, outputs, strict=True))
 
 
 def _safe_name(parent: nn.Module, part: str) -> str:

@@ -100,7 +100,9 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
     inner_bytes: dict[str, int] = dict.fromkeys(inputs_of_block, 0)
     keeps_any: dict[int, bool] = {}  # autograd saves something for the layer (parameters included)
     keeps_own: dict[int, bool] = {}  # ... something its own forward makes (its output, a statistic)
-    started: set[str] = set()
+    block_start: dict[str, int] = {}  # each checkpointed block's first layer (its position in `layers`)
+    inputs_kept_of: set[str] = set()
+    inputs_kept_bytes: dict[int, int] = {}  # first layer of a block -> the bytes of the inputs it keeps
     for row in result.layers:
         trains = row.trainable and row.params > 0 and not frozen_by_path(row, options.freeze)
         view = TrainingView(
@@ -130,13 +132,18 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
             storage_bytes[(row.index, OUTPUT)] = (cost.output_storage_elements or prod(row.output_shape)) * dtype_bytes
         first_kept = 0
         block = block_of.get(row.index)
-        if block is not None and block not in started:
-            started.add(block)
-            # checkpoint keeps the block's inputs, whether or not anything inside needs them
+        if block is not None:
+            block_start.setdefault(block, len(layers))
+        keeps_any[row.index] = bool(cost.saved) or (view.tracked and row.params > 0)
+        if block is not None and block not in inputs_kept_of and view.tracked and keeps_any[row.index]:
+            # the checkpoint frame keeps the block's inputs once autograd holds it: once a layer inside saves
+            # something (a block nothing in which is recorded drops them after its forward)
+            inputs_kept_of.add(block)
             for index in inputs_of_block[block]:
                 if storage_of[index] not in kept:
                     kept.add(storage_of[index])
-                    first_kept += storage_bytes[storage_of[index]]
+                    start = block_start[block]
+                    inputs_kept_bytes[start] = inputs_kept_bytes.get(start, 0) + storage_bytes[storage_of[index]]
         for saved in cost.saved:
             if saved.tensor == OUTPUT:
                 key = storage_of[row.index]
@@ -152,7 +159,6 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
             elif key not in kept:
                 kept.add(key)
                 first_kept += storage_bytes[key]
-        keeps_any[row.index] = bool(cost.saved) or (view.tracked and row.params > 0)
         keeps_own[row.index] = any(
             saved.tensor not in _SAVED_BEFORE_THE_OP and not saved.tensor.startswith("input") for saved in cost.saved
         )
@@ -164,7 +170,14 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
         torch_flops = cost.backward_flops if cost.torch_backward_flops is None else cost.torch_backward_flops
         layers.append(TrainingLayer(row.index, trains, cost.backward_flops, torch_flops, first_kept))
     recompute = _recompute_flops(result, block_of, keeps_any, keeps_own)
-    layers = [replace(layer, recompute_flops=recompute.get(layer.index, 0)) for layer in layers]
+    layers = [
+        replace(
+            layer,
+            recompute_flops=recompute.get(layer.index, 0),
+            saved_activation_bytes=layer.saved_activation_bytes + inputs_kept_bytes.get(position, 0),
+        )
+        for position, layer in enumerate(layers)
+    ]
     recomputed_bytes = max(inner_bytes.values(), default=0)
     return TrainingResult(tuple(layers), _totals(result, layers, options, transient, recomputed_bytes))
 

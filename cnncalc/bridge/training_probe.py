@@ -146,9 +146,10 @@ def probe_training(
         if in_backward[0]:  # the recomputation: its FLOPs are this layer's, apart from its backward's
             resumed = (running["layer"], running["bucket"])
             credit(row.index, probe.recompute_flops)
-            output = layer(*inputs)
-            credit(*resumed)
-            return output
+            try:  # (PyTorch stops the recomputation by raising, once the block's last saved tensor is saved)
+                return layer(*inputs)
+            finally:
+                credit(*resumed)
         output = layer(*inputs)
         _claim_nodes(output.grad_fn, row.index, claimed_nodes)
         return output

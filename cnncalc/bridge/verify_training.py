@@ -13,16 +13,18 @@ size) for networks whose layers behave there as on the CPU (`meta_problem`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
 
 from cnncalc.bridge.training_probe import probe_training
 from cnncalc.engine.result import AnalysisResult, LayerRow
-from cnncalc.training import RULES_FOLLOW, TrainingResult, analyze_training
+from cnncalc.training import RULES_FOLLOW, TrainingOptions, TrainingResult, analyze_training
 from cnncalc.training.rules import cpu_only
 
 TRAINING_CHECKS = ("backward_flops", "saved_activation_bytes")
+RECOMPUTE_CHECK = "recompute_flops"  # checked where blocks are checkpointed
 
 
 @dataclass
@@ -36,7 +38,7 @@ class TrainingLayerCheck:
 
     @property
     def failed(self) -> list[str]:
-        return [name for name in TRAINING_CHECKS if self.expected[name] != self.measured[name]]
+        return [name for name in self.expected if self.expected[name] != self.measured[name]]
 
     @property
     def ok(self) -> bool:
@@ -52,6 +54,7 @@ class TrainingVerifyReport:
     totals: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (rules, torch)
     true_backward_flops: int = 0
     rules_follow: str = RULES_FOLLOW
+    checks: tuple[str, ...] = TRAINING_CHECKS
 
     @property
     def ok(self) -> bool:
@@ -88,24 +91,35 @@ def counter_note(row: LayerRow, true_flops: int, counted: int) -> str:
     return f"true backward {true_flops:,}: FlopCounterMode counts the weight gradient {groups} times (groups={groups})"
 
 
-def verify_training(result: AnalysisResult, device: str, rules: TrainingResult | None = None) -> TrainingVerifyReport:
-    """Run one training step of the spec on `device` ("cpu" or "meta") and compare it with the rules."""
-    rules = rules or analyze_training(result)
-    measured = probe_training(result, device)
+def verify_training(
+    result: AnalysisResult, device: str, rules: TrainingResult | None = None, checkpoint: Sequence[str] = ()
+) -> TrainingVerifyReport:
+    """Run one training step of the spec on `device` ("cpu" or "meta") and compare it with the rules.
+
+    Checkpointed blocks (the spec's and `checkpoint`) run through torch.utils.checkpoint: FlopCounterMode
+    counts their recomputed forward inside the backward, which is checked apart as `recompute_flops`."""
+    rules = rules or analyze_training(result, TrainingOptions(checkpoint=tuple(checkpoint)))
+    measured = probe_training(result, device, checkpoint_paths=checkpoint)
+    recomputing = bool(result.checkpoint_paths or checkpoint)
     checks = []
     for row, layer in zip(result.layers, rules.layers, strict=True):
+        expected = {
+            "backward_flops": layer.torch_backward_flops,
+            "saved_activation_bytes": layer.saved_activation_bytes,
+        }
+        pytorch = {
+            "backward_flops": measured.backward_flops.get(row.index, 0),
+            "saved_activation_bytes": measured.saved_bytes(row.index),
+        }
+        if recomputing:
+            expected[RECOMPUTE_CHECK] = layer.recompute_flops
+            pytorch[RECOMPUTE_CHECK] = measured.recompute_flops.get(row.index, 0)
         checks.append(
             TrainingLayerCheck(
                 path=row.path,
                 kind=row.kind,
-                expected={
-                    "backward_flops": layer.torch_backward_flops,
-                    "saved_activation_bytes": layer.saved_activation_bytes,
-                },
-                measured={
-                    "backward_flops": measured.backward_flops.get(row.index, 0),
-                    "saved_activation_bytes": measured.saved_bytes(row.index),
-                },
+                expected=expected,
+                measured=pytorch,
                 true_backward_flops=layer.backward_flops,
                 note=counter_note(row, layer.backward_flops, layer.torch_backward_flops),
             )
@@ -114,6 +128,14 @@ def verify_training(result: AnalysisResult, device: str, rules: TrainingResult |
         "backward_flops": (rules.totals.torch_backward_flops, measured.total_backward_flops),
         "saved_activation_bytes": (rules.totals.saved_activation_bytes, measured.total_saved_bytes),
     }
+    if recomputing:
+        totals[RECOMPUTE_CHECK] = (rules.totals.recompute_flops, measured.total_recompute_flops)
     return TrainingVerifyReport(
-        result.name, device, torch.__version__, checks, totals, true_backward_flops=rules.totals.backward_flops
+        result.name,
+        device,
+        torch.__version__,
+        checks,
+        totals,
+        true_backward_flops=rules.totals.backward_flops,
+        checks=(*TRAINING_CHECKS, RECOMPUTE_CHECK) if recomputing else TRAINING_CHECKS,
     )

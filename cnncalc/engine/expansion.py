@@ -278,7 +278,11 @@ class Expansion:
         frozen = frozen or scope.frozen
         checkpointed = entry.get("checkpoint", False)
         if not isinstance(checkpointed, bool):
-            self.error(where("checkpoint"), "`checkpoint` must be true or false")
+            self.error(
+                where("checkpoint"),
+                "`checkpoint` must be true or false",
+                "checkpoint: true recomputes this entry's forward in a training step's backward",
+            )
             checkpointed = False
         functional = entry.get("functional", False)
         if not isinstance(functional, bool):

@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import io
 
-from cnncalc.bridge.verify_training import TRAINING_CHECKS, TrainingVerifyReport
+from cnncalc.bridge.verify_training import TrainingVerifyReport
 from cnncalc.render.layout import Cell, Column, Fit, Table
 from cnncalc.render.markdown import markdown_table
 from cnncalc.render.printer import Printer
 from cnncalc.render.units import grouped
 
-HEADERS = {"backward_flops": "Bwd FLOPs", "saved_activation_bytes": "Saved B"}
+HEADERS = {"backward_flops": "Bwd FLOPs", "saved_activation_bytes": "Saved B", "recompute_flops": "Recompute"}
 
 
 def _cell(expected: int, measured: int) -> Cell:
@@ -33,14 +33,14 @@ def verify_table(report: TrainingVerifyReport) -> Table:
         [
             Column("Layer", fit=Fit.SHORTEN),
             Column("Type", optional=3),
-            *(Column(HEADERS[check]) for check in TRAINING_CHECKS),
+            *(Column(HEADERS[check]) for check in report.checks),
             Column("True bwd FLOPs", optional=2),  # where FlopCounterMode is known to be wrong
             Column("Note", optional=4, fit=Fit.WRAP, style="dim"),
         ],
         title=title(report),
     )
     for layer in report.layers:
-        cells = [_cell(layer.expected[check], layer.measured[check]) for check in TRAINING_CHECKS]
+        cells = [_cell(layer.expected[check], layer.measured[check]) for check in report.checks]
         counted = layer.expected["backward_flops"]
         true = grouped(layer.true_backward_flops) if layer.true_backward_flops != counted else ""
         table.add_row(layer.path, layer.kind, *cells, true, layer.note)
@@ -85,12 +85,12 @@ def report_csv(report: TrainingVerifyReport) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     header = ["name", "type", "ok"]
-    for check in TRAINING_CHECKS:
+    for check in report.checks:
         header += [f"{check}_engine", f"{check}_torch"]
     writer.writerow([*header, "true_backward_flops", "note"])
     for layer in report.layers:
         values: list[object] = [layer.path, layer.kind, layer.ok]
-        for check in TRAINING_CHECKS:
+        for check in report.checks:
             values += [layer.expected[check], layer.measured[check]]
         writer.writerow([*values, layer.true_backward_flops, layer.note])
     return buffer.getvalue()

@@ -36,6 +36,7 @@ def fit(
     - `source`: a spec, as `analyze` takes it (a path, a bundled name, YAML text, a mapping); for a
       `torch.nn.Module`, write its spec with `to_spec` first.
     - `memory`: bytes (an int), or a size such as `"24GiB"`, `"24GB"`, `"24000MiB"`.
+    - `solve`: `"batch"` (default) or `"resolution"`: what grows until the budget is spent.
     - `mode`: `"train"` (default: `training_peak_bytes`, as `analyze(mode="train")`) or `"infer"` (parameters +
       buffers + peak live activations); `optimizer`, `freeze`: of the training step, as in `analyze`.
     - `input`: with `solve="batch"`, the input to solve at (one sample, as in `analyze`); `batch`: with

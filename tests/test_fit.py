@@ -135,6 +135,8 @@ def test_sides_the_network_refuses_are_skipped_at_the_small_end() -> None:
     result = fit_memory(_loaded("alexnet"), 240 * 10**6, mode="infer", solve="resolution")  # weights: 244 MB
     assert result.step == 32 and result.answer is None
     assert isinstance(result.beyond, MemoryPoint) and result.beyond.input_shape == (1, 3, 64, 64)
+    assert result.smallest_refused is not None and result.smallest_refused.input_shape == (1, 3, 32, 32)
+    assert "too small for a kernel" in result.smallest_refused.reason
 
 
 @pytest.mark.parametrize(
@@ -186,6 +188,8 @@ def test_nothing_fits_is_an_answer(solve: str) -> None:
     smallest = [1, 3, 224, 224] if solve == "batch" else [1, 3, 64, 64]
     assert document["beyond"]["input_shape"] == smallest and document["beyond"]["fits"] is False
     assert document["beyond"]["training_peak_bytes"] > 100 * 10**6
+    refused = document["smallest_refused"]
+    assert refused is None if solve == "batch" else refused["input_shape"] == [1, 3, 32, 32]
     table = invoke("fit", "resnet50", "--memory", "100MB", "--solve", solve)
     assert table.code == 0 and "nothing fits in 95.37 MiB (100,000,000 B)" in table.stdout
 
@@ -194,7 +198,7 @@ def test_json_keys() -> None:
     train = json.loads(invoke("fit", "resnet18", "--memory", "8GiB", "--format", "json").stdout)
     assert list(train) == [
         "name", "mode", "solve", "memory_bytes", "optimizer", "freeze", "step", "fits", "answer", "at", "beyond",
-        "formula", "evaluations",
+        "formula", "evaluations", "smallest_refused",
     ]  # fmt: skip
     assert list(train["at"]) == [
         "batch", "input_shape", "param_bytes", "gradient_bytes", "optimizer_state_bytes", "saved_activation_bytes",

@@ -69,6 +69,7 @@ def fit_document(result: FitResult) -> dict[str, Any]:
             "from_batch": formula.from_batch,
         },
         "evaluations": result.evaluations,
+        "smallest_refused": _point_dict(result, result.smallest_refused),
     }
 
 
@@ -113,6 +114,10 @@ def fit_table(result: FitResult) -> Table:
 
 def notes(result: FitResult) -> list[str]:
     lines = []
+    if result.smallest_refused is not None:
+        below = "" if result.solve == "batch" else " and smaller"
+        lines.append(f"{_where(result, result.smallest_refused)}{below}: the network cannot run there: "
+                     f"{result.smallest_refused.reason}")  # fmt: skip
     if isinstance(result.beyond, Refusal):
         lines.append(f"{_where(result, result.beyond)}: the network cannot run there: {result.beyond.reason}")
     if result.answer is not None and result.beyond is None:
@@ -126,7 +131,8 @@ def notes(result: FitResult) -> list[str]:
             f"{grouped(formula.slope)} B x batch ("
             + ("the engine agrees at the batches shown)" if holds else "not at the batches shown: searched instead)")
         )
-    lines.append(f"{result.evaluations} engine evaluations; bytes are exact (the peak estimate of `analyze`)")
+    evaluations = f"{result.evaluations} engine evaluation{'s' if result.evaluations != 1 else ''}"
+    lines.append(f"{evaluations}; bytes are exact (the peak estimate of `analyze`)")
     return lines
 
 

@@ -118,7 +118,9 @@ class FitResult:
       `Refusal` where the network cannot run there, None where the answer is cnncalc's largest dimension;
     - `step`: 1 for batches, the network's total stride for sides (see `total_stride`);
     - `formula`: for batches, the line memory follows from batch 2 on (None for sides);
-    - `evaluations`: how many times the engine ran.
+    - `evaluations`: how many times the engine ran;
+    - `smallest_refused`: where the search had to start above batch 1 or the smallest side, the largest one
+      below it the network refuses, and why (None otherwise).
     """
 
     name: str
@@ -133,6 +135,7 @@ class FitResult:
     beyond: MemoryPoint | Refusal | None
     formula: AffineMemory | None
     evaluations: int
+    smallest_refused: Refusal | None = None
 
     @property
     def fits(self) -> bool:
@@ -241,15 +244,31 @@ def fit_memory(
         freeze=options.freeze if mode == "train" else (),
     )
     if solve == "batch":
-        answer, at, beyond, formula = _solve_batch(lambda b: evaluate(b, base.input_shape[1:]), memory_bytes)
+        points: dict[int, Evaluation] = {}
+        answer, at, beyond, formula = _solve_batch(lambda b: evaluate(b, base.input_shape[1:]), memory_bytes, points)
         return FitResult(**common, step=1, answer=answer, at=at, beyond=beyond, formula=formula,
-                         evaluations=evaluate.count)  # fmt: skip
+                         evaluations=evaluate.count, smallest_refused=_below_smallest(points))  # fmt: skip
     if len(base.input_shape) < 3:
         raise FitProblem(f"{base.name} has no spatial axis to grow", "use --solve batch")
     step = total_stride(base)
     channels, rank, fixed_batch = base.input_shape[1], len(base.input_shape) - 2, base.input_shape[0]
-    side, at, beyond = _solve_side(lambda k: evaluate(fixed_batch, (channels, *(k * step,) * rank)), memory_bytes, step)
-    return FitResult(**common, step=step, answer=side, at=at, beyond=beyond, formula=None, evaluations=evaluate.count)
+    sides: dict[int, Evaluation] = {}
+    side, at, beyond = _solve_side(
+        lambda k: evaluate(fixed_batch, (channels, *(k * step,) * rank)), memory_bytes, step, sides
+    )
+    return FitResult(**common, step=step, answer=side, at=at, beyond=beyond, formula=None,
+                     evaluations=evaluate.count, smallest_refused=_below_smallest(sides))  # fmt: skip
+
+
+def _below_smallest(points: dict[int, Evaluation]) -> Refusal | None:
+    """The largest refused point below the smallest the network takes, if the search met one."""
+    taken = [key for key, point in points.items() if isinstance(point, MemoryPoint)]
+    below = [key for key, point in points.items() if isinstance(point, Refusal) and (not taken or key < min(taken))]
+    if not below:
+        return None
+    refusal = points[max(below)]
+    assert isinstance(refusal, Refusal)
+    return refusal
 
 
 def _fits(point: Evaluation, memory_bytes: int) -> bool:
@@ -257,10 +276,11 @@ def _fits(point: Evaluation, memory_bytes: int) -> bool:
 
 
 def _solve_batch(
-    evaluate: Callable[[int], Evaluation], memory_bytes: int
+    evaluate: Callable[[int], Evaluation], memory_bytes: int, points: dict[int, Evaluation] | None = None
 ) -> tuple[int | None, MemoryPoint | None, Evaluation | None, AffineMemory | None]:
+    """`points` collects every evaluation, by batch."""
     limit = limits.MAX_DIMENSION
-    points: dict[int, Evaluation] = {}
+    points = {} if points is None else points
 
     def at(batch: int) -> Evaluation:
         if batch not in points:
@@ -308,13 +328,13 @@ def _line(at: Callable[[int], Evaluation]) -> AffineMemory | None:
 
 
 def _solve_side(
-    evaluate: Callable[[int], Evaluation], memory_bytes: int, step: int
+    evaluate: Callable[[int], Evaluation], memory_bytes: int, step: int, points: dict[int, Evaluation] | None = None
 ) -> tuple[int | None, MemoryPoint | None, Evaluation | None]:
     """The largest k with the estimate at side k * step within the budget, by doubling and bisection; sides
     the network refuses (too small for its kernels, or a size it cannot take) count as not fitting above the
     smallest side it takes."""
     limit = limits.MAX_DIMENSION // step
-    points: dict[int, Evaluation] = {}
+    points = {} if points is None else points
 
     def at(k: int) -> Evaluation:
         if k not in points:

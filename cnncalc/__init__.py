@@ -16,6 +16,8 @@ _PUBLIC = {
     "analyze": "cnncalc.api.functions",
     "summary": "cnncalc.api.functions",
     "to_spec": "cnncalc.api.functions",
+    "fit": "cnncalc.api.fit",
+    "FitResult": "cnncalc.training.fit",
     "Analysis": "cnncalc.api.analysis",
     "Layer": "cnncalc.api.analysis",
     "Totals": "cnncalc.api.analysis",
@@ -32,6 +34,7 @@ __all__ = [  # the names of _PUBLIC, written out for tools that read them withou
     "Analysis",
     "CnncalcError",
     "FieldAxis",
+    "FitResult",
     "Layer",
     "ModelImportError",
     "SpecError",
@@ -41,6 +44,7 @@ __all__ = [  # the names of _PUBLIC, written out for tools that read them withou
     "UsageError",
     "__version__",
     "analyze",
+    "fit",
     "summary",
     "to_spec",
 ]
@@ -50,8 +54,10 @@ __all__ = [  # the names of _PUBLIC, written out for tools that read them withou
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from cnncalc.api.analysis import Analysis, FieldAxis, Layer, Totals
+    from cnncalc.api.fit import fit
     from cnncalc.api.functions import analyze, summary, to_spec
     from cnncalc.base.errors import CnncalcError, ModelImportError, SpecError, SpecIssue, SpecPathError, UsageError
+    from cnncalc.training.fit import FitResult
 
 
 def __getattr__(name: str) -> object:

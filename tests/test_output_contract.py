@@ -44,6 +44,7 @@ def drill_db(tmp_path_factory: pytest.TempPathFactory) -> str:
 # Every command that prints results, with arguments that make it quick.
 RESULT_COMMANDS = {
     "analyze": ["analyze", "lenet5"],
+    "fit": ["fit", "lenet5", "--memory", "1MiB"],
     "validate": ["validate", "lenet5"],
     "zoo": ["zoo"],
     "kinds": ["kinds"],

@@ -17,8 +17,8 @@ import cnncalc
 START = "<!-- api-reference: start (written by `python -m cnncalc.api.reference`; do not edit) -->"
 END = "<!-- api-reference: end -->"
 
-FUNCTIONS = ("analyze", "summary", "to_spec")
-CLASSES = ("Analysis", "Totals", "Layer", "FieldAxis")
+FUNCTIONS = ("analyze", "summary", "to_spec", "fit")
+CLASSES = ("Analysis", "Totals", "Layer", "FieldAxis", "FitResult")
 ERRORS = ("CnncalcError", "SpecError", "SpecPathError", "UsageError", "ModelImportError", "SpecIssue")
 PUBLIC = (*FUNCTIONS, *CLASSES, *ERRORS)
 

@@ -52,6 +52,7 @@ def root(
 # others' imports.
 COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
     "analyze": ("cnncalc.cli.analyze", {}),
+    "fit": ("cnncalc.cli.fit", {}),
     "conventions": ("cnncalc.cli.conventions", {}),
     "validate": ("cnncalc.cli.validate", {}),
     "zoo": ("cnncalc.cli.zoo", {}),

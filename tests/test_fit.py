@@ -228,6 +228,23 @@ def test_options_of_a_training_step_change_the_answer() -> None:
     )
 
 
+def test_checkpointing_is_an_option_of_the_step_and_its_recomputation_a_component() -> None:
+    """Checkpointing two stages of resnet18 keeps less and brings each stage's tensors back in its backward;
+    the answer is the largest batch whose whole estimate, recomputed activations included, fits."""
+    from cnncalc.training import TrainingOptions
+
+    plain = cnncalc.fit("resnet18", "8GiB")
+    checkpointed = cnncalc.fit("resnet18", "8GiB", checkpoint=["layer1", "layer2"])
+    assert (plain.answer, checkpointed.answer) == (293, 320)
+    options = TrainingOptions(checkpoint=("layer1", "layer2"))
+    for point, fits in ((checkpointed.at, True), (checkpointed.beyond, False)):
+        assert point is not None
+        totals = analyze_training(analyze_loaded(_loaded("resnet18"), InputOverrides(batch=point.batch)), options)
+        assert point.peak_bytes == totals.totals.training_peak_bytes
+        assert point.component("recomputed_activation_bytes") == totals.totals.recomputed_activation_bytes > 0
+        assert (point.peak_bytes <= 8 * 2**30) is fits
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -235,6 +252,8 @@ def test_options_of_a_training_step_change_the_answer() -> None:
         (["--solve", "resolution", "--input", "3x64x64"], "--input sets the sizes"),
         (["--mode", "infer", "--optimizer", "sgd"], "--optimizer applies to a training step"),
         (["--freeze", "nowhere"], "--freeze nowhere: no layer has this path"),
+        (["--checkpoint", "nowhere"], "--checkpoint nowhere: no layer has this path"),
+        (["--mode", "infer", "--checkpoint", "layer1"], "--checkpoint applies to a training step"),
         (["--dtype", "float16"], "the training rules are for float32"),
     ],
 )

@@ -64,6 +64,14 @@ def fit(
         list[str] | None,
         typer.Option("--freeze", help="With --mode train: freeze the layers at this block path; repeat for several."),
     ] = None,
+    checkpoint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--checkpoint",
+            help="With --mode train: checkpoint the block at this path (keep its input, run its forward again in "
+            "the backward); repeat for several.",
+        ),
+    ] = None,
     input_shape: Annotated[
         str | None,
         typer.Option("--input", "-i", help="With --solve batch: the input to solve at, channels x sizes (3x512x512)."),
@@ -91,9 +99,9 @@ def fit(
         budget = parse_memory(memory)
     except UsageError as error:
         raise fail(f"--memory: {error.message}", ExitCode.USAGE, error.hint) from None
-    if mode is Mode.infer and (freeze or optimizer is not Optimizer.adamw):
-        raise fail(f"{'--freeze' if freeze else '--optimizer'} applies to a training step", ExitCode.USAGE,
-                   "drop --mode infer")  # fmt: skip
+    if mode is Mode.infer and (freeze or checkpoint or optimizer is not Optimizer.adamw):
+        given = "--freeze" if freeze else "--checkpoint" if checkpoint else "--optimizer"
+        raise fail(f"{given} applies to a training step", ExitCode.USAGE, "drop --mode infer")
     if solve is Solve.batch and batch is not None:
         raise fail("--batch is what --solve batch finds", ExitCode.USAGE, "drop --batch, or use --solve resolution")
     if solve is Solve.resolution and input_shape is not None:
@@ -110,7 +118,9 @@ def fit(
                 budget,
                 mode=mode.value,
                 solve=solve.value,
-                options=TrainingOptions(optimizer=optimizer.value, freeze=tuple(freeze or ())),
+                options=TrainingOptions(
+                    optimizer=optimizer.value, freeze=tuple(freeze or ()), checkpoint=tuple(checkpoint or ())
+                ),
                 sample=parse_input_shape(input_shape),
                 batch=batch,
                 dtype=dtype.value if dtype else None,

@@ -21,6 +21,7 @@ COMPONENT_LABELS = {
     "optimizer_state_bytes": "optimizer state",
     "saved_activation_bytes": "saved activations",
     "backward_transient_bytes": "backward transient",
+    "recomputed_activation_bytes": "recomputed activations",
 }
 
 

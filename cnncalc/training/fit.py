@@ -193,7 +193,7 @@ class _Evaluator:
                 ("peak_activation_bytes", totals.peak_activation_bytes),
             )
             return MemoryPoint(batch, shape, components, sum(value for _, value in components))
-        problem = training_problem(result, self.options.freeze)
+        problem = training_problem(result, self.options.freeze, self.options.checkpoint)
         if problem is not None:
             raise UsageError(*problem)
         try:
@@ -207,6 +207,11 @@ class _Evaluator:
             ("saved_activation_bytes", training.saved_activation_bytes),
             ("backward_transient_bytes", training.backward_transient_bytes),
         )
+        if self.options.checkpoint or training.recomputed_activation_bytes:
+            # a checkpointed block's own saved tensors come back during its backward
+            components += (("recomputed_activation_bytes", training.recomputed_activation_bytes),)
+        if sum(value for _, value in components) != training.training_peak_bytes:
+            raise AssertionError("the peak estimate is not the sum of its components")  # a bug, not a user error
         return MemoryPoint(batch, shape, components, training.training_peak_bytes)
 
 
@@ -231,7 +236,7 @@ def fit_memory(
     options = options or TrainingOptions()
     base = analyze_loaded(loaded, InputOverrides(sample, batch, dtype))  # the spec as given: errors surface here
     if mode == "train":
-        problem = training_problem(base, options.freeze)
+        problem = training_problem(base, options.freeze, options.checkpoint)
         if problem is not None:
             raise UsageError(*problem)
     evaluate = _Evaluator(loaded, mode, options, dtype)

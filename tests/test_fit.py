@@ -197,8 +197,8 @@ def test_nothing_fits_is_an_answer(solve: str) -> None:
 def test_json_keys() -> None:
     train = json.loads(invoke("fit", "resnet18", "--memory", "8GiB", "--format", "json").stdout)
     assert list(train) == [
-        "name", "mode", "solve", "memory_bytes", "optimizer", "freeze", "step", "fits", "answer", "at", "beyond",
-        "formula", "evaluations", "smallest_refused",
+        "name", "mode", "solve", "memory_bytes", "optimizer", "freeze", "checkpoint", "step", "fits", "answer", "at",
+        "beyond", "formula", "evaluations", "smallest_refused",
     ]  # fmt: skip
     assert list(train["at"]) == [
         "batch", "input_shape", "param_bytes", "gradient_bytes", "optimizer_state_bytes", "saved_activation_bytes",
@@ -236,6 +236,7 @@ def test_checkpointing_is_an_option_of_the_step_and_its_recomputation_a_componen
     plain = cnncalc.fit("resnet18", "8GiB")
     checkpointed = cnncalc.fit("resnet18", "8GiB", checkpoint=["layer1", "layer2"])
     assert (plain.answer, checkpointed.answer) == (293, 320)
+    assert checkpointed.checkpoint == ("layer1", "layer2")
     options = TrainingOptions(checkpoint=("layer1", "layer2"))
     for point, fits in ((checkpointed.at, True), (checkpointed.beyond, False)):
         assert point is not None

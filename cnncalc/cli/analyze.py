@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import sys
 from typing import TYPE_CHECKING, Annotated
 
@@ -13,10 +12,14 @@ from cnncalc.cli.common import analyze_or_fail, printer, read_spec_or_fail, writ
 from cnncalc.cli.completion import complete_convention
 from cnncalc.cli.failure import fail
 from cnncalc.cli.options import (
+    CheckpointOption,
     ColorOption,
     Dtype,
     FormatOption,
+    FreezeOption,
     Mode,
+    Optimizer,
+    OptimizerOption,
     OutputFormat,
     SpecArgument,
     parse_input_shape,
@@ -44,13 +47,6 @@ def _columns_or_fail(text: str | None) -> tuple[str, ...] | None:
     if not columns:
         raise fail("--columns needs at least one column", ExitCode.USAGE, f"one of: {', '.join(LAYER_COLUMNS)}")
     return columns
-
-
-class Optimizer(str, enum.Enum):
-    sgd = "sgd"
-    momentum = "momentum"
-    adam = "adam"
-    adamw = "adamw"
 
 
 def analyze(
@@ -96,30 +92,9 @@ def analyze(
             case_sensitive=False,
         ),
     ] = Mode.infer,
-    optimizer: Annotated[
-        Optimizer,
-        typer.Option(
-            "--optimizer",
-            help="With --mode train: sgd (no state), momentum (one copy of the parameters), adam or adamw (two).",
-            case_sensitive=False,
-        ),
-    ] = Optimizer.adamw,
-    freeze: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--freeze",
-            help="With --mode train: freeze the layers at this block path (and below), besides the spec's "
-            "`frozen: true`; repeat for several, e.g. --freeze stem --freeze layer1.",
-        ),
-    ] = None,
-    checkpoint: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--checkpoint",
-            help="With --mode train: checkpoint the block at this path (torch.utils.checkpoint: keep its input, "
-            "run its forward again in the backward), besides the spec's `checkpoint: true`; repeat for several.",
-        ),
-    ] = None,
+    optimizer: OptimizerOption = Optimizer.adamw,
+    freeze: FreezeOption = None,
+    checkpoint: CheckpointOption = None,
     color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Shapes, parameters, MACs/FLOPs, memory and receptive field of every layer.

@@ -10,10 +10,21 @@ from typing import Annotated
 import typer
 
 from cnncalc.base.errors import ExitCode, SpecError, UsageError
-from cnncalc.cli.analyze import Optimizer
 from cnncalc.cli.common import SourceCache, printer, read_spec_or_fail, spec_failure, write_text
 from cnncalc.cli.failure import fail
-from cnncalc.cli.options import ColorOption, Dtype, FormatOption, Mode, OutputFormat, SpecArgument, parse_input_shape
+from cnncalc.cli.options import (
+    CheckpointOption,
+    ColorOption,
+    Dtype,
+    FormatOption,
+    FreezeOption,
+    Mode,
+    Optimizer,
+    OptimizerOption,
+    OutputFormat,
+    SpecArgument,
+    parse_input_shape,
+)
 from cnncalc.cli.startup import collection_paused
 from cnncalc.render.style import ColorChoice
 
@@ -52,26 +63,9 @@ def fit(
             case_sensitive=False,
         ),
     ] = Solve.batch,
-    optimizer: Annotated[
-        Optimizer,
-        typer.Option(
-            "--optimizer",
-            help="With --mode train: sgd (no state), momentum (one copy of the parameters), adam or adamw (two).",
-            case_sensitive=False,
-        ),
-    ] = Optimizer.adamw,
-    freeze: Annotated[
-        list[str] | None,
-        typer.Option("--freeze", help="With --mode train: freeze the layers at this block path; repeat for several."),
-    ] = None,
-    checkpoint: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--checkpoint",
-            help="With --mode train: checkpoint the block at this path (keep its input, run its forward again in "
-            "the backward); repeat for several.",
-        ),
-    ] = None,
+    optimizer: OptimizerOption = Optimizer.adamw,
+    freeze: FreezeOption = None,
+    checkpoint: CheckpointOption = None,
     input_shape: Annotated[
         str | None,
         typer.Option("--input", "-i", help="With --solve batch: the input to solve at, channels x sizes (3x512x512)."),

@@ -31,6 +31,39 @@ class Mode(str, enum.Enum):
     train = "train"
 
 
+class Optimizer(str, enum.Enum):
+    sgd = "sgd"
+    momentum = "momentum"
+    adam = "adam"
+    adamw = "adamw"
+
+
+# The options of a training step, as `analyze --mode train` and `fit` take them.
+OptimizerOption = Annotated[
+    Optimizer,
+    typer.Option(
+        "--optimizer",
+        help="With --mode train: sgd (no state), momentum (one copy of the parameters), adam or adamw (two).",
+        case_sensitive=False,
+    ),
+]
+FreezeOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--freeze",
+        help="With --mode train: freeze the layers at this block path (and below), besides the spec's "
+        "`frozen: true`; repeat for several, e.g. --freeze stem --freeze layer1.",
+    ),
+]
+CheckpointOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--checkpoint",
+        help="With --mode train: checkpoint the block at this path (torch.utils.checkpoint: keep its input, "
+        "run its forward again in the backward), besides the spec's `checkpoint: true`; repeat for several.",
+    ),
+]
+
 FormatOption = Annotated[
     OutputFormat,
     typer.Option(

@@ -57,6 +57,7 @@ def fit_document(result: FitResult) -> dict[str, Any]:
         "memory_bytes": result.memory_bytes,
         "optimizer": result.optimizer,
         "freeze": list(result.freeze),
+        "checkpoint": list(result.checkpoint),
         "step": result.step,
         "fits": result.fits,
         "answer": result.answer,

@@ -129,6 +129,7 @@ class FitResult:
     memory_bytes: int
     optimizer: str | None
     freeze: tuple[str, ...]
+    checkpoint: tuple[str, ...]
     step: int
     answer: int | None
     at: MemoryPoint | None
@@ -247,6 +248,7 @@ def fit_memory(
         memory_bytes=memory_bytes,
         optimizer=options.optimizer if mode == "train" else None,
         freeze=options.freeze if mode == "train" else (),
+        checkpoint=options.checkpoint if mode == "train" else (),
     )
     if solve == "batch":
         points: dict[int, Evaluation] = {}

@@ -197,14 +197,19 @@ def test_nothing_fits_is_an_answer(solve: str) -> None:
 def test_json_keys() -> None:
     train = json.loads(invoke("fit", "resnet18", "--memory", "8GiB", "--format", "json").stdout)
     assert list(train) == [
-        "name", "mode", "solve", "memory_bytes", "optimizer", "freeze", "checkpoint", "step", "fits", "answer", "at",
-        "beyond", "formula", "evaluations", "smallest_refused",
+        "name", "mode", "solve", "memory_bytes", "optimizer", "precision", "freeze", "checkpoint", "step", "fits",
+        "answer", "at", "beyond", "formula", "evaluations", "smallest_refused",
     ]  # fmt: skip
     assert list(train["at"]) == [
         "batch", "input_shape", "param_bytes", "gradient_bytes", "optimizer_state_bytes", "saved_activation_bytes",
         "backward_transient_bytes", "training_peak_bytes", "fits",
     ]  # fmt: skip
     assert list(train["formula"]) == ["intercept_bytes", "bytes_per_sample", "from_batch"]
+    mixed = json.loads(invoke("fit", "resnet18", "-m", "8GiB", "--precision", "bf16-mixed", "-f", "json").stdout)
+    assert mixed["precision"] == "bf16-mixed" and train["precision"] == "fp32"
+    assert list(mixed["at"])[6:8] == ["saved_weight_copy_bytes", "backward_transient_bytes"]
+    # the weight copies do not grow with the batch: resnet18's convolution and fc weights in bf16
+    assert mixed["at"]["saved_weight_copy_bytes"] == mixed["beyond"]["saved_weight_copy_bytes"] == 23_357_824
     infer = json.loads(
         invoke("fit", "resnet18", "--memory", "8GiB", "--mode", "infer", "--solve", "resolution", "-f", "json").stdout
     )
@@ -255,7 +260,7 @@ def test_checkpointing_is_an_option_of_the_step_and_its_recomputation_a_componen
         (["--freeze", "nowhere"], "--freeze nowhere: no layer has this path"),
         (["--checkpoint", "nowhere"], "--checkpoint nowhere: no layer has this path"),
         (["--mode", "infer", "--checkpoint", "layer1"], "--checkpoint applies to a training step"),
-        (["--dtype", "float16"], "the training rules are for float32"),
+        (["--dtype", "float16"], "the training rules are for a float32 model"),
     ],
 )
 def test_options_that_cannot_be_used_are_usage_errors(args: list[str], message: str) -> None:

@@ -201,7 +201,7 @@ def test_train_table_fits_80_columns():
     [
         (["--mode", "train", "--freeze", "layr1"], "--freeze layr1: no layer has this path"),
         (["--freeze", "layer1"], "--freeze applies to a training step"),
-        (["--mode", "train", "--dtype", "bfloat16"], "the training rules are for float32"),
+        (["--mode", "train", "--dtype", "bfloat16"], "the training rules are for a float32 model"),
     ],
 )
 def test_training_usage_errors(args, message):

@@ -4,7 +4,8 @@ The specs come from the generators of tests/test_property_torch.py. Each is anal
 training rules, then built by the torch bridge and run for one training step on the CPU, where
 `cnncalc.bridge.training_probe` measures what autograd keeps (saved_tensors_hooks) and what the backward
 computes (FlopCounterMode): per layer, the rules must give exactly what PyTorch did, with the network input
-needing a gradient or not.
+needing a gradient or not, in fp32 and under bf16 autocast (then the half-precision weight copies autocast
+keeps are checked too).
 """
 
 from __future__ import annotations
@@ -23,11 +24,16 @@ from tests.test_property_torch import CPU, KINDS, SETTINGS, kind_case, network_c
 
 EXAMPLES_PER_KIND = 6
 NETWORK_EXAMPLES = 60
+AUTOCAST_EXAMPLES_PER_KIND = 4
+AUTOCAST_NETWORK_EXAMPLES = 40
+# fp16 autocast is checked on zoo networks (tests/test_training_torch.py): PyTorch's fp16 CPU kernels are
+# not exercised on the random shapes here
+MIXED = ("bf16-mixed",)
 
 
-def training_mismatches(text: str, input_requires_grad: bool) -> list[str]:
-    result = analyze_text(text, overrides=InputOverrides(dtype="float32"))  # the rules are fp32's
-    options = TrainingOptions(input_requires_grad=input_requires_grad)
+def training_mismatches(text: str, input_requires_grad: bool, precision: str = "fp32") -> list[str]:
+    result = analyze_text(text, overrides=InputOverrides(dtype="float32"))  # a model in fp32 (master weights)
+    options = TrainingOptions(input_requires_grad=input_requires_grad, precision=precision)
     try:
         rules = analyze_training(result, options)
     except TrainingRefused as refused:  # then PyTorch must refuse too (or be unable to run it at all)
@@ -35,12 +41,15 @@ def training_mismatches(text: str, input_requires_grad: bool) -> list[str]:
         if not refused.pytorch_raises:  # it would corrupt memory
             return []
         with pytest.raises((RuntimeError, ValueError), match=r"in-?place|when training"):
-            probe_training(result, "cpu", input_requires_grad=input_requires_grad)
+            probe_training(result, "cpu", input_requires_grad=input_requires_grad, precision=precision)
         return []
-    measured = probe_training(result, "cpu", input_requires_grad=input_requires_grad)
+    measured = probe_training(result, "cpu", input_requires_grad=input_requires_grad, precision=precision)
     wrong = []
     for row, layer in zip(result.layers, rules.layers, strict=True):
         saved, flops = measured.saved_bytes(row.index), measured.backward_flops.get(row.index, 0)
+        copies = measured.weight_copy_bytes(row.index)
+        if copies != layer.saved_weight_copy_bytes:
+            wrong.append(f"{row.path} ({row.kind}): weight copies {layer.saved_weight_copy_bytes} != torch {copies}")
         if (saved, flops) != (layer.saved_activation_bytes, layer.torch_backward_flops):
             kept = [
                 (item.role, item.shape, item.dtype, item.nbytes) for item in measured.saved if item.layer == row.index
@@ -56,7 +65,7 @@ def training_mismatches(text: str, input_requires_grad: bool) -> list[str]:
     return wrong
 
 
-def check(text: str, input_requires_grad: bool) -> None:
+def check(text: str, input_requires_grad: bool, precision: str = "fp32") -> None:
     threads = torch.get_num_threads()
     # the rules assume PyTorch runs more than one thread, its default on a multi-core CPU (which kernel takes
     # some 3-d transposed convolutions depends on it)
@@ -64,12 +73,11 @@ def check(text: str, input_requires_grad: bool) -> None:
     try:
         with torch.random.fork_rng():
             torch.manual_seed(0)
-            wrong = training_mismatches(text, input_requires_grad)
+            wrong = training_mismatches(text, input_requires_grad, precision)
     finally:
         torch.set_num_threads(threads)
-    assert not wrong, f"training rules != torch (input requires grad: {input_requires_grad}):\n{text}\n" + "\n".join(
-        wrong
-    )
+    situation = f"input requires grad: {input_requires_grad}, {precision}"
+    assert not wrong, f"training rules != torch ({situation}):\n{text}\n" + "\n".join(wrong)
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
@@ -85,3 +93,18 @@ def test_each_kind_trains_as_torch(kind, data):
 def test_random_networks_train_as_torch(case, input_requires_grad):
     _, text = case
     check(text, input_requires_grad)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@settings(max_examples=AUTOCAST_EXAMPLES_PER_KIND, **SETTINGS)
+@given(data=st.data())
+def test_each_kind_trains_as_torch_under_autocast(kind, data):
+    _, text = data.draw(kind_case(kind, CPU), label="spec")
+    check(text, data.draw(st.booleans(), label="input requires grad"), data.draw(st.sampled_from(MIXED)))
+
+
+@settings(max_examples=AUTOCAST_NETWORK_EXAMPLES, **SETTINGS)
+@given(case=network_case(CPU, steps=7), input_requires_grad=st.booleans(), precision=st.sampled_from(MIXED))
+def test_random_networks_train_as_torch_under_autocast(case, input_requires_grad, precision):
+    _, text = case
+    check(text, input_requires_grad, precision)

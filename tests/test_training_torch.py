@@ -225,3 +225,55 @@ def test_verify_mode_train_reports_a_wrong_rule_and_refuses_what_it_cannot_check
     assert wrong.code == 1
     mismatches = wrong.json()["mismatches"]
     assert {"layer": "act", "check": "saved_activation_bytes", "engine": 0, "torch": 2 * 8 * 4 * 4 * 4} in mismatches
+
+
+# The zoo under autocast runs on the CPU (autocast has no meta device), at batch 2: every layer's saved
+# activations (in the dtype autocast gives each tensor) and the half-precision weight copies it keeps.
+@pytest.mark.parametrize("name", zoo())
+def test_zoo_training_step_matches_pytorch_in_bf16_mixed(name):
+    check_mixed_precision(name, "bf16-mixed")
+
+
+@pytest.mark.parametrize("name", ["resnet18", "vit_b_16", "convnext_tiny", "efficientnet_b0"])
+def test_training_step_matches_pytorch_in_fp16_mixed(name):
+    check_mixed_precision(name, "fp16-mixed")
+
+
+def check_mixed_precision(name: str, precision: str) -> None:
+    result = analyze_file(zoo_specs()[name], InputOverrides(batch=2))
+    rules = analyze_training(result, TrainingOptions(precision=precision))
+    measured = probe_training(result, "cpu", precision=precision)
+    for row, layer in zip(result.layers, rules.layers, strict=True):
+        assert layer.saved_activation_bytes == measured.saved_bytes(row.index), row.path
+        assert layer.saved_weight_copy_bytes == measured.weight_copy_bytes(row.index), row.path
+        assert layer.torch_backward_flops == measured.backward_flops.get(row.index, 0), row.path
+    assert rules.totals.saved_activation_bytes == measured.total_saved_bytes
+    assert rules.totals.saved_weight_copy_bytes == measured.total_weight_copy_bytes
+    assert rules.totals.torch_backward_flops == measured.total_backward_flops
+    fp32 = analyze_training(result)
+    assert rules.totals.backward_flops == fp32.totals.backward_flops  # the work does not depend on the dtype
+    assert rules.totals.gradient_bytes == fp32.totals.gradient_bytes  # fp32 master weights and gradients
+    assert 0 < rules.totals.saved_weight_copy_bytes < result.totals.param_bytes
+
+
+def test_resnet18_in_bf16_mixed_keeps_half_precision_activations_and_weight_copies():
+    """By hand: every convolution keeps a bf16 copy of its weight, and so does the fc layer (its input needs a
+    gradient); the first convolution keeps a bf16 copy of the fp32 input; BatchNorm its bf16 input and fp32
+    statistics."""
+    result = analyze_file(zoo_specs()["resnet18"], InputOverrides(batch=2))
+    rules = analyze_training(result, TrainingOptions(precision="bf16-mixed"))
+    layers = {row.path: (row, layer) for row, layer in zip(result.layers, rules.layers, strict=True)}
+    _, first = layers["conv1"]
+    assert first.saved_activation_bytes == 2 * 3 * 224 * 224 * 2  # the bf16 copy of the fp32 input
+    assert first.saved_weight_copy_bytes == 64 * 3 * 7 * 7 * 2
+    _, norm = layers["bn1"]
+    assert norm.saved_activation_bytes == 2 * 64 * 112 * 112 * 2 + 2 * 64 * 4  # bf16 input, fp32 mean and invstd
+    _, fc = layers["fc"]
+    assert fc.saved_weight_copy_bytes == 1000 * 512 * 2
+    weights = sum(
+        row.params - (row.geometry.out_channels if row.geometry and row.geometry.bias else 0)
+        for row in result.layers
+        if row.kind.startswith("conv")
+    )
+    assert rules.totals.saved_weight_copy_bytes == weights * 2 + 1000 * 512 * 2 == 23_357_824
+    assert rules.totals.saved_activation_bytes == 23_823_872

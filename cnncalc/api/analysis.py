@@ -88,6 +88,7 @@ class Layer:
     backward_flops: int | None = None  # with mode="train"
     saved_activation_bytes: int | None = None  # with mode="train"
     recompute_flops: int | None = None  # with mode="train": its forward again, in a checkpointed block
+    saved_weight_copy_bytes: int | None = None  # with mode="train": autocast's weight copies it keeps
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,12 +101,15 @@ class TrainingTotals:
       checkpointed blocks run again in the backward) and `training_flops` = forward + backward + recompute;
     - `gradient_bytes` (one per trainable parameter), `optimizer_state_bytes` (none, one or two copies),
       `saved_activation_bytes` (what autograd keeps for the backward, each storage once),
+      `saved_weight_copy_bytes` (under mixed precision, `precision`, the half-precision weight copies autocast
+      keeps for the backward),
       `backward_transient_bytes` (the largest transient of the backward), `recomputed_activation_bytes` (the
       largest checkpointed block's own saved tensors, alive during its backward) and `training_peak_bytes`,
       their sum with the parameters and buffers.
     """
 
     optimizer: str
+    precision: str
     backward_flops: int
     torch_backward_flops: int
     training_flops: int
@@ -113,6 +117,7 @@ class TrainingTotals:
     gradient_bytes: int
     optimizer_state_bytes: int
     saved_activation_bytes: int
+    saved_weight_copy_bytes: int
     backward_transient_bytes: int
     recomputed_activation_bytes: int
     training_peak_bytes: int
@@ -323,6 +328,7 @@ def _layer(row: DisplayRow) -> Layer:
         index_buffers=row.index_buffers,
         backward_flops=row.backward_flops,
         saved_activation_bytes=row.saved_activation_bytes,
+        saved_weight_copy_bytes=row.saved_weight_copy_bytes,
         recompute_flops=row.recompute_flops,
     )
 

@@ -50,6 +50,7 @@ def analyze(
     optimizer: str = "adamw",
     freeze: str | Iterable[str] | None = None,
     checkpoint: str | Iterable[str] | None = None,
+    precision: str = "fp32",
 ) -> Analysis:
     """Analyze a network: shapes, parameters, MACs/FLOPs, memory and receptive fields of every layer, as
     `cnncalc analyze` on the command line. Pure arithmetic (no tensor is allocated) unless `source` is a module.
@@ -89,7 +90,8 @@ def analyze(
       `saved_activation_bytes`, and `training` (a `TrainingTotals`) with the step's totals. Default `"infer"`.
     - `optimizer`: with `mode="train"`, `"sgd"`, `"momentum"`, `"adam"` or `"adamw"` (default), as
       `--optimizer`; `freeze`: block paths frozen besides the spec's `frozen: true`, as `--freeze`;
-      `checkpoint`: block paths checkpointed besides the spec's `checkpoint: true`, as `--checkpoint`.
+      `checkpoint`: block paths checkpointed besides the spec's `checkpoint: true`, as `--checkpoint`;
+      `precision`: `"fp32"` (default), `"bf16-mixed"` or `"fp16-mixed"` (autocast), as `--precision`.
 
     Returns an `Analysis`: `.totals`, `.layers`, `.receptive_field`, `.to_dict()` (the JSON of
     `cnncalc analyze --format json` with the same options), and it shows itself as a table (`print`,
@@ -101,7 +103,7 @@ def analyze(
     the importer cannot import, and `TypeError` for a `source` of another type. All but `TypeError` are
     `CnncalcError`s.
     """
-    training = _training_options(mode, optimizer, freeze, checkpoint)
+    training = _training_options(mode, optimizer, freeze, checkpoint, precision)
     return _analysis(source, input, batch, dtype, convention, depth, columns, "input", training)
 
 
@@ -119,6 +121,7 @@ def summary(
     optimizer: str = "adamw",
     freeze: str | Iterable[str] | None = None,
     checkpoint: str | Iterable[str] | None = None,
+    precision: str = "fp32",
 ) -> Analysis:
     """A torchinfo-style summary: `cnncalc.summary(model, (1, 3, 224, 224))` prints the per-layer table and
     the totals and returns them, as `torchinfo.summary(model, input_size=(1, 3, 224, 224))` does.
@@ -134,14 +137,15 @@ def summary(
     - `columns`: as torchinfo's `col_names` (`"input_size"`, `"output_size"`, `"num_params"`,
       `"params_percent"`, `"kernel_size"`, `"mult_adds"`, `"trainable"`) or cnncalc's column names (`"macs"`,
       `"flops"`, `"rf"`, ...; see `analyze`). The layer name comes first, as torchinfo's layer column.
-    - `batch`, `dtype`, `convention`, `mode`, `optimizer`, `freeze`, `checkpoint`: as in `analyze`.
+    - `batch`, `dtype`, `convention`, `mode`, `optimizer`, `freeze`, `checkpoint`, `precision`: as in
+      `analyze`.
     - `verbose`: 1 prints the table to standard output (as `cnncalc analyze` does: with colour and box
       drawing on a terminal, plain text elsewhere), 0 prints nothing. Default, as torchinfo: 0 in an
       interactive session (a REPL, IPython, Jupyter: the returned result shows itself there), else 1.
 
     Returns the `Analysis` (see `analyze`); raises what `analyze` raises.
     """
-    training = _training_options(mode, optimizer, freeze, checkpoint)
+    training = _training_options(mode, optimizer, freeze, checkpoint, precision)
     result = _analysis(model, input_size, batch, dtype, convention, depth, columns, "input_size", training)
     if _verbosity(verbose):
         sys.stdout.write(result._text(*_terminal()))
@@ -238,28 +242,16 @@ def _analysis(
 
 
 def _training_options(
-    mode: object, optimizer: object, freeze: object, checkpoint: object = None
+    mode: object,
+    optimizer: object,
+    freeze: object,
+    checkpoint: object = None,
+    precision: object = "fp32",
 ) -> TrainingOptions | None:
     """The options of a training step (None for `mode="infer"`), checked."""
-    from cnncalc.training import OPTIMIZER_STATES, TrainingOptions
+    from cnncalc.training.choices import training_options
 
-    if mode not in ("infer", "train"):
-        raise UsageError(f"mode: expected 'infer' or 'train', got {mode!r}", "mode='train' adds a training step")
-    if optimizer not in OPTIMIZER_STATES:
-        raise UsageError(f"optimizer: unknown optimizer {optimizer!r}", f"one of: {', '.join(OPTIMIZER_STATES)}")
-    paths = (freeze,) if isinstance(freeze, str) else tuple(freeze or ())
-    if not all(isinstance(path, str) for path in paths):
-        raise UsageError("freeze: expected block paths (strings)", "e.g. freeze=['conv1', 'layer1']")
-    checkpointed = (checkpoint,) if isinstance(checkpoint, str) else tuple(checkpoint or ())
-    if not all(isinstance(path, str) for path in checkpointed):
-        raise UsageError("checkpoint: expected block paths (strings)", "e.g. checkpoint=['layer3', 'layer4']")
-    if mode == "infer":
-        if checkpointed:
-            raise UsageError("checkpoint applies to a training step", "add mode='train'")
-        if paths or optimizer != "adamw":
-            raise UsageError(f"{'freeze' if paths else 'optimizer'} applies to a training step", "add mode='train'")
-        return None
-    return TrainingOptions(optimizer=str(optimizer), freeze=paths, checkpoint=checkpointed)
+    return training_options(mode, optimizer, freeze, checkpoint, precision)
 
 
 def _spec_rank(loaded: LoadedDocument) -> int | None:

@@ -13,11 +13,18 @@ keeps (the block's inputs), credited to the block's first layer, and not the ten
 frame's own hooks take those). Its forward runs again inside the backward, and FlopCounterMode counts it
 there: the FLOPs of each layer's recomputation are credited to it apart (`recompute_flops`).
 
-The model is built in training mode; run it on "meta" to measure any size without allocating anything.
+Under mixed precision the forward runs inside `torch.autocast` (the backward outside it, as in a training
+loop). The half-precision copies autocast makes of a layer's parameters (a saved tensor with a parameter's
+shape and its values once cast, `_copy_of`) are counted apart, as weight copies. (A dispatch mode that
+watched the casts would name them directly, but under it PyTorch 2.13's bf16 CPU 3-d convolution crashed.)
+
+The model is built in training mode; run it on "meta" to measure any size without allocating anything (in
+fp32: autocast has no meta device).
 """
 
 from __future__ import annotations
 
+import contextlib
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -37,7 +44,7 @@ class SavedStorage:
     shape: tuple[int, ...]  # of the tensor saved (a view of the storage, perhaps)
     dtype: str
     nbytes: int  # of the whole storage
-    role: str  # "input0", "input1", ..., "output", or "other" (a tensor the layer made inside itself)
+    role: str  # "input0", "input1", ..., "output", "weight_copy", or "other" (made inside the layer)
 
 
 @dataclass
@@ -54,15 +61,46 @@ class TrainingProbe:
         return sum(self.recompute_flops.values())
 
     def saved_bytes(self, row: int) -> int:
-        return sum(storage.nbytes for storage in self.saved if storage.layer == row)
+        """The activations `row` is the first to keep (weight copies apart)."""
+        return sum(storage.nbytes for storage in self.saved if storage.layer == row and storage.role != WEIGHT_COPY)
+
+    def weight_copy_bytes(self, row: int) -> int:
+        return sum(storage.nbytes for storage in self.saved if storage.layer == row and storage.role == WEIGHT_COPY)
 
     @property
     def total_saved_bytes(self) -> int:
-        return sum(storage.nbytes for storage in self.saved)
+        return sum(storage.nbytes for storage in self.saved if storage.role != WEIGHT_COPY)
+
+    @property
+    def total_weight_copy_bytes(self) -> int:
+        return sum(storage.nbytes for storage in self.saved if storage.role == WEIGHT_COPY)
+
+
+WEIGHT_COPY = "weight_copy"
+AUTOCAST_DTYPES = {"bf16-mixed": torch.bfloat16, "fp16-mixed": torch.float16}
 
 
 def _storage_id(tensor: torch.Tensor) -> int:
     return tensor.untyped_storage()._cdata
+
+
+def _copy_of(tensor: torch.Tensor, parameters: Sequence[torch.Tensor]) -> bool:
+    """Whether a saved half-precision tensor is autocast's copy of one of the layer's parameters (as saved, or
+    transposed, as a linear layer keeps it): the same shape and, once cast, the same values. Parameters are
+    randomly initialised and the probe's input is zeros, so no activation takes a weight's values; a constant
+    parameter (zeros, ones) could be matched by an activation, and is never taken for a copy."""
+    if tensor.dtype not in (torch.float16, torch.bfloat16) or tensor.device.type == "meta":
+        return False
+    for parameter in parameters:
+        if parameter.numel() != tensor.numel() or parameter.numel() < 2:
+            continue
+        for form in (parameter, parameter.t() if parameter.dim() == 2 else None):
+            if form is None or tuple(form.shape) != tuple(tensor.shape):
+                continue
+            cast = form.detach().to(tensor.dtype)
+            if torch.equal(cast, tensor.detach()) and not torch.all(cast == cast.flatten()[0]):
+                return True
+    return False
 
 
 def probe_training(
@@ -71,11 +109,13 @@ def probe_training(
     input_requires_grad: bool = False,
     frozen_paths: Sequence[str] = (),
     checkpoint_paths: Sequence[str] = (),
+    precision: str = "fp32",
 ) -> TrainingProbe:
     """Run one forward and `output.sum().backward()` of the spec in training mode on `device`, measuring.
 
     `frozen_paths` freezes the layers at those block paths (and below) besides those the spec freezes;
-    `checkpoint_paths` checkpoints those blocks besides those the spec checkpoints.
+    `checkpoint_paths` checkpoints those blocks besides those the spec checkpoints; `precision` "fp32", or
+    "bf16-mixed" / "fp16-mixed" to run the forward under autocast.
     """
     module = build_module(result, device, for_counting=False).train().checkpoint(checkpoint_paths)
     _freeze(module, frozen_paths)
@@ -83,6 +123,8 @@ def probe_training(
     for layer in module.layers:  # the modules of functional layers are not registered
         excluded |= {_storage_id(tensor) for tensor in [*layer.module.parameters(), *layer.module.buffers()]}
     probe = TrainingProbe()
+    mixed = precision != "fp32"
+    layer_parameters: list[list[torch.Tensor]] = [[]]  # of the layer running now
     # every save, in order: (storage, what, the holder autograd keeps); the first whose holder is still kept
     # after the forward counts (a checkpointed block that nothing needs drops what it saved)
     packed: list[tuple[int, SavedStorage, weakref.ref[_Held]]] = []
@@ -103,13 +145,14 @@ def probe_training(
                 tuple(tensor.shape),
                 str(tensor.dtype).removeprefix("torch."),
                 tensor.untyped_storage().nbytes(),
-                roles.get(storage, "other"),
+                WEIGHT_COPY if mixed and _copy_of(tensor, layer_parameters[0]) else roles.get(storage, "other"),
             )
             packed.append((storage, what, weakref.ref(held)))
         return held
 
     def observe(row: LayerRow, layer: LayerCall, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
         current[0] = row.index
+        layer_parameters[0] = list(layer.module.parameters())
         roles.clear()
         roles.update({_storage_id(tensor): f"input{number}" for number, tensor in enumerate(inputs)})
         with torch.autograd.graph.saved_tensors_hooks(pack, _unpack):
@@ -156,7 +199,8 @@ def probe_training(
 
     with torch.device(device):
         x = torch.zeros(result.input_shape, dtype=_dtype(result.dtype)).requires_grad_(input_requires_grad)
-    output = module(x, observer=observe, inside_checkpoint=inside_checkpoint, around_checkpoint=around_checkpoint)
+    with _autocast(device, precision):
+        output = module(x, observer=observe, inside_checkpoint=inside_checkpoint, around_checkpoint=around_checkpoint)
     counted: set[int] = set()
     for storage, what, held in packed:
         if held() is not None and storage not in counted:
@@ -204,6 +248,15 @@ def _freeze(module: SpecModule, paths: Sequence[str]) -> None:
     for row, layer in zip(module.rows, module.layers, strict=True):
         if any(row.path == path or row.path.startswith(path + ".") for path in paths):
             layer.module.requires_grad_(False)
+
+
+def _autocast(device: str, precision: str) -> contextlib.AbstractContextManager:
+    """The forward's context: autocast at the precision, or nothing in fp32."""
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    if device == "meta":
+        raise ValueError("autocast has no meta device: measure mixed precision on the CPU (or CUDA)")
+    return torch.autocast(torch.device(device).type, dtype=AUTOCAST_DTYPES[precision])
 
 
 def _dtype(name: str) -> torch.dtype:

@@ -7,8 +7,10 @@ are `cnncalc.bridge.training_probe`'s. Where FlopCounterMode is known to be wron
 gradient of a grouped or depthwise convolution counted `groups` times, no formula for the CPU flash-attention
 kernel), the row shows cnncalc's true figure beside it and says why.
 
-The rules follow PyTorch on the CPU in fp32: the step runs on the CPU, or on "meta" (nothing allocated, any
-size) for networks whose layers behave there as on the CPU (`meta_problem`).
+The step runs on the CPU (the CPU's rules), on "meta" (nothing allocated, any size; fp32 only, for networks
+whose layers behave there as on the CPU, `meta_problem`), or on CUDA (the CUDA rules). Under mixed precision
+the forward runs inside autocast, and the half-precision weight copies autocast keeps are checked too
+(`saved_weight_copy_bytes`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from cnncalc.training import RULES_FOLLOW, TrainingOptions, TrainingResult, anal
 from cnncalc.training.rules import cpu_only
 
 TRAINING_CHECKS = ("backward_flops", "saved_activation_bytes")
+WEIGHT_COPY_CHECK = "saved_weight_copy_bytes"  # checked under mixed precision
 RECOMPUTE_CHECK = "recompute_flops"  # checked where blocks are checkpointed
 
 
@@ -92,15 +95,23 @@ def counter_note(row: LayerRow, true_flops: int, counted: int) -> str:
 
 
 def verify_training(
-    result: AnalysisResult, device: str, rules: TrainingResult | None = None, checkpoint: Sequence[str] = ()
+    result: AnalysisResult,
+    device: str,
+    rules: TrainingResult | None = None,
+    checkpoint: Sequence[str] = (),
+    precision: str = "fp32",
 ) -> TrainingVerifyReport:
-    """Run one training step of the spec on `device` ("cpu" or "meta") and compare it with the rules.
+    """Run one training step of the spec on `device` ("cpu", "meta" or "cuda") at `precision` and compare it
+    with the rules (given, or those of that device and precision).
 
     Checkpointed blocks (the spec's and `checkpoint`) run through torch.utils.checkpoint: FlopCounterMode
     counts their recomputed forward inside the backward, which is checked apart as `recompute_flops`."""
-    rules = rules or analyze_training(result, TrainingOptions(checkpoint=tuple(checkpoint)))
-    measured = probe_training(result, device, checkpoint_paths=checkpoint)
+    rules_device = "cuda" if device.startswith("cuda") else "cpu"
+    options = TrainingOptions(checkpoint=tuple(checkpoint), precision=precision, device=rules_device)
+    rules = rules or analyze_training(result, options)
+    measured = probe_training(result, device, checkpoint_paths=checkpoint, precision=precision)
     recomputing = bool(result.checkpoint_paths or checkpoint)
+    mixed = precision != "fp32"
     checks = []
     for row, layer in zip(result.layers, rules.layers, strict=True):
         expected = {
@@ -114,6 +125,9 @@ def verify_training(
         if recomputing:
             expected[RECOMPUTE_CHECK] = layer.recompute_flops
             pytorch[RECOMPUTE_CHECK] = measured.recompute_flops.get(row.index, 0)
+        if mixed:
+            expected[WEIGHT_COPY_CHECK] = layer.saved_weight_copy_bytes
+            pytorch[WEIGHT_COPY_CHECK] = measured.weight_copy_bytes(row.index)
         checks.append(
             TrainingLayerCheck(
                 path=row.path,
@@ -130,6 +144,8 @@ def verify_training(
     }
     if recomputing:
         totals[RECOMPUTE_CHECK] = (rules.totals.recompute_flops, measured.total_recompute_flops)
+    if mixed:
+        totals[WEIGHT_COPY_CHECK] = (rules.totals.saved_weight_copy_bytes, measured.total_weight_copy_bytes)
     return TrainingVerifyReport(
         result.name,
         device,
@@ -137,5 +153,10 @@ def verify_training(
         checks,
         totals,
         true_backward_flops=rules.totals.backward_flops,
-        checks=(*TRAINING_CHECKS, RECOMPUTE_CHECK) if recomputing else TRAINING_CHECKS,
+        rules_follow=rules.rules_follow,
+        checks=(
+            *TRAINING_CHECKS,
+            *((RECOMPUTE_CHECK,) if recomputing else ()),
+            *((WEIGHT_COPY_CHECK,) if mixed else ()),
+        ),
     )

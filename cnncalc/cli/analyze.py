@@ -21,8 +21,11 @@ from cnncalc.cli.options import (
     Optimizer,
     OptimizerOption,
     OutputFormat,
+    Precision,
+    PrecisionOption,
     SpecArgument,
     parse_input_shape,
+    training_options_or_fail,
 )
 from cnncalc.engine.analysis import InputOverrides
 from cnncalc.render.style import ColorChoice
@@ -30,7 +33,7 @@ from cnncalc.render.view import display_rows
 
 if TYPE_CHECKING:
     from cnncalc.engine.result import AnalysisResult
-    from cnncalc.training import TrainingResult
+    from cnncalc.training import TrainingOptions, TrainingResult
 
 
 def _columns_or_fail(text: str | None) -> tuple[str, ...] | None:
@@ -88,13 +91,14 @@ def analyze(
         typer.Option(
             "--mode",
             help="train: add a training step: backward FLOPs, what autograd keeps, gradients, optimizer state and "
-            "the peak estimate (rules of PyTorch 2.13 on the CPU, fp32).",
+            "the peak estimate (rules of PyTorch 2.13 on the CPU; see --precision).",
             case_sensitive=False,
         ),
     ] = Mode.infer,
     optimizer: OptimizerOption = Optimizer.adamw,
     freeze: FreezeOption = None,
     checkpoint: CheckpointOption = None,
+    precision: PrecisionOption = Precision.fp32,
     color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Shapes, parameters, MACs/FLOPs, memory and receptive field of every layer.
@@ -109,15 +113,8 @@ def analyze(
         convention_or_fail(convention)
     overrides = InputOverrides(parse_input_shape(input_shape), batch, dtype.value if dtype else None)
     [result] = analyze_or_fail(read_spec_or_fail(spec), overrides)
-    training = None
-    if mode is Mode.train:
-        training = _training_or_fail(result, optimizer.value, tuple(freeze or ()), tuple(checkpoint or ()))
-    elif checkpoint:
-        raise fail("--checkpoint applies to a training step", ExitCode.USAGE, "add --mode train")
-    elif freeze or optimizer is not Optimizer.adamw:
-        raise fail(
-            f"{'--freeze' if freeze else '--optimizer'} applies to a training step", ExitCode.USAGE, "add --mode train"
-        )
+    options = training_options_or_fail(mode.value, optimizer, freeze, checkpoint, precision)
+    training = None if options is None else _training_or_fail(result, options)
     rows = display_rows(result, depth, training.layers if training else None)
     headline = None
     if convention is not None:
@@ -139,16 +136,14 @@ def analyze(
         write_text(machine.render_markdown(result, rows, headline, chosen_columns, training))
 
 
-def _training_or_fail(
-    result: AnalysisResult, optimizer: str, freeze: tuple[str, ...], checkpoint: tuple[str, ...] = ()
-) -> TrainingResult:
-    from cnncalc.training import TrainingOptions, TrainingRefused, analyze_training, training_problem
+def _training_or_fail(result: AnalysisResult, options: TrainingOptions) -> TrainingResult:
+    from cnncalc.training import TrainingRefused, analyze_training, training_problem
 
-    problem = training_problem(result, freeze, checkpoint)
+    problem = training_problem(result, options.freeze, options.checkpoint)
     if problem is not None:
         message, hint = problem
         raise fail(message, ExitCode.USAGE, hint)
     try:
-        return analyze_training(result, TrainingOptions(optimizer=optimizer, freeze=freeze, checkpoint=checkpoint))
+        return analyze_training(result, options)
     except TrainingRefused as refused:
         raise fail(refused.message, ExitCode.INVALID_SPEC, refused.hint) from None

@@ -22,8 +22,11 @@ from cnncalc.cli.options import (
     Optimizer,
     OptimizerOption,
     OutputFormat,
+    Precision,
+    PrecisionOption,
     SpecArgument,
     parse_input_shape,
+    training_options_or_fail,
 )
 from cnncalc.cli.startup import collection_paused
 from cnncalc.render.style import ColorChoice
@@ -66,6 +69,7 @@ def fit(
     optimizer: OptimizerOption = Optimizer.adamw,
     freeze: FreezeOption = None,
     checkpoint: CheckpointOption = None,
+    precision: PrecisionOption = Precision.fp32,
     input_shape: Annotated[
         str | None,
         typer.Option("--input", "-i", help="With --solve batch: the input to solve at, channels x sizes (3x512x512)."),
@@ -93,9 +97,9 @@ def fit(
         budget = parse_memory(memory)
     except UsageError as error:
         raise fail(f"--memory: {error.message}", ExitCode.USAGE, error.hint) from None
-    if mode is Mode.infer and (freeze or checkpoint or optimizer is not Optimizer.adamw):
-        given = "--freeze" if freeze else "--checkpoint" if checkpoint else "--optimizer"
-        raise fail(f"{given} applies to a training step", ExitCode.USAGE, "drop --mode infer")
+    options = training_options_or_fail(
+        mode.value, optimizer, freeze, checkpoint, precision, train_hint="drop --mode infer"
+    )
     if solve is Solve.batch and batch is not None:
         raise fail("--batch is what --solve batch finds", ExitCode.USAGE, "drop --batch, or use --solve resolution")
     if solve is Solve.resolution and input_shape is not None:
@@ -112,9 +116,7 @@ def fit(
                 budget,
                 mode=mode.value,
                 solve=solve.value,
-                options=TrainingOptions(
-                    optimizer=optimizer.value, freeze=tuple(freeze or ()), checkpoint=tuple(checkpoint or ())
-                ),
+                options=options or TrainingOptions(),
                 sample=parse_input_shape(input_shape),
                 batch=batch,
                 dtype=dtype.value if dtype else None,

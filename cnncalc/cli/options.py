@@ -4,7 +4,7 @@ and the parsing of --input."""
 from __future__ import annotations
 
 import enum
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,6 +13,9 @@ from cnncalc.cli.completion import complete_spec
 from cnncalc.cli.failure import fail
 from cnncalc.language.document import DTYPE_NAMES
 from cnncalc.render.style import ColorChoice
+
+if TYPE_CHECKING:
+    from cnncalc.training import TrainingOptions
 
 
 class OutputFormat(str, enum.Enum):
@@ -63,6 +66,50 @@ CheckpointOption = Annotated[
         "run its forward again in the backward), besides the spec's `checkpoint: true`; repeat for several.",
     ),
 ]
+
+
+class Precision(str, enum.Enum):
+    fp32 = "fp32"
+    bf16_mixed = "bf16-mixed"
+    fp16_mixed = "fp16-mixed"
+
+
+PrecisionOption = Annotated[
+    Precision,
+    typer.Option(
+        "--precision",
+        help="With --mode train: fp32, or autocast (bf16-mixed, fp16-mixed): convolutions, linear layers and "
+        "attention in half precision with fp32 master weights, gradients and optimizer state.",
+        case_sensitive=False,
+    ),
+]
+
+
+def training_options_or_fail(
+    mode: str,
+    optimizer: Optimizer,
+    freeze: list[str] | None,
+    checkpoint: list[str] | None,
+    precision: Precision,
+    train_hint: str | None = None,
+) -> TrainingOptions | None:
+    """The training step's options (None without one), or a usage error naming the option as typed."""
+    from cnncalc.base.errors import UsageError
+    from cnncalc.training.choices import command_line_name, training_options
+
+    try:
+        return training_options(
+            mode,
+            optimizer.value,
+            freeze,
+            checkpoint,
+            precision.value,
+            spelled=command_line_name,
+            train_hint=train_hint,
+        )
+    except UsageError as error:
+        raise fail(error.message, ExitCode.USAGE, error.hint) from None
+
 
 FormatOption = Annotated[
     OutputFormat,

@@ -12,7 +12,16 @@ import typer
 from cnncalc.base.errors import ExitCode
 from cnncalc.cli.common import analyze_or_fail, printer, read_spec_or_fail, write_text
 from cnncalc.cli.failure import fail
-from cnncalc.cli.options import ColorOption, FormatOption, Mode, OutputFormat, SpecArgument, parse_input_shape
+from cnncalc.cli.options import (
+    ColorOption,
+    FormatOption,
+    Mode,
+    OutputFormat,
+    Precision,
+    PrecisionOption,
+    SpecArgument,
+    parse_input_shape,
+)
 from cnncalc.engine.analysis import InputOverrides
 from cnncalc.engine.result import AnalysisResult
 from cnncalc.render.style import ColorChoice
@@ -40,11 +49,12 @@ def verify(
         Mode,
         typer.Option(
             "--mode",
-            help="train: run a training step (forward and backward, CPU or meta, fp32) and compare each layer's "
+            help="train: run a training step (forward and backward; CPU, meta or CUDA) and compare each layer's "
             "backward FLOPs (FlopCounterMode) and saved activation bytes (saved_tensors_hooks) with the rules.",
             case_sensitive=False,
         ),
     ] = Mode.infer,
+    precision: PrecisionOption = Precision.fp32,
     color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Build the network as a torch.nn.Module, run it, and compare shapes, params, buffers and FLOPs per layer.
@@ -59,8 +69,10 @@ def verify(
     torch_or_exit("verify")
     [result] = analyze_or_fail(read_spec_or_fail(spec), InputOverrides(parse_input_shape(input_shape), batch))
     if mode is Mode.train:
-        _verify_training(result, device, output_format, color)
+        _verify_training(result, device, precision, output_format, color)
         return
+    if precision is not Precision.fp32:
+        raise fail("--precision applies to a training step", ExitCode.USAGE, "add --mode train")
     import torch
 
     from cnncalc.bridge.memory_check import inference_bytes, shortfall
@@ -96,22 +108,33 @@ def verify(
 
 
 def _verify_training(
-    result: AnalysisResult, device: VerifyDevice, output_format: OutputFormat, color: ColorChoice
+    result: AnalysisResult,
+    device: VerifyDevice,
+    precision: Precision,
+    output_format: OutputFormat,
+    color: ColorChoice,
 ) -> None:
-    """One training step against the training rules, which follow PyTorch on the CPU in fp32."""
-    from cnncalc.training import TrainingRefused, analyze_training, training_problem
+    """One training step against the training rules of the device it runs on, at the precision."""
+    import torch
 
-    if device is VerifyDevice.cuda:
+    from cnncalc.training import TrainingOptions, TrainingRefused, analyze_training, training_problem
+
+    cuda = torch.cuda.is_available()
+    if device is VerifyDevice.cuda and not cuda:
+        raise fail("--device cuda but no CUDA device is available", ExitCode.USAGE, "use --device cpu or meta")
+    if device is VerifyDevice.meta and precision is not Precision.fp32:
         raise fail(
-            "--mode train checks the training rules, which follow PyTorch on the CPU (CUDA's are not covered yet)",
+            f"--precision {precision.value} runs the forward under autocast, which has no meta device",
             ExitCode.USAGE,
-            "use --device cpu, or meta (allocates nothing)",
+            "use --device cpu",
         )
+    chosen = {VerifyDevice.meta: "meta", VerifyDevice.cpu: "cpu"}.get(device, "cuda" if cuda else "cpu")
     problem = training_problem(result, ())
     if problem is not None:
         raise fail(problem[0], ExitCode.USAGE, problem[1])
     try:
-        rules = analyze_training(result)
+        options = TrainingOptions(precision=precision.value, device="cuda" if chosen == "cuda" else "cpu")
+        rules = analyze_training(result, options)
     except TrainingRefused as refused:
         raise fail(refused.message, ExitCode.INVALID_SPEC, refused.hint) from None
     from cnncalc.bridge.memory_check import shortfall
@@ -119,7 +142,6 @@ def _verify_training(
     from cnncalc.render import verify_training_table
     from cnncalc.render.units import human_bytes
 
-    chosen = "meta" if device is VerifyDevice.meta else "cpu"
     if chosen == "meta":
         reason = meta_problem(result)
         if reason is not None:
@@ -128,12 +150,12 @@ def _verify_training(
     if short is not None:
         raise fail(
             f"a training step of {result.name} at input {'x'.join(map(str, result.input_shape))} needs about "
-            f"{human_bytes(short.needed)} on the CPU (the rules' training peak); {human_bytes(short.available)} "
+            f"{human_bytes(short.needed)} on {chosen} (the rules' training peak); {human_bytes(short.available)} "
             "is free",
             ExitCode.USAGE,
             "--device meta measures without allocating anything; or use a smaller --input or --batch",
         )
-    report = verify_training(result, chosen, rules)
+    report = verify_training(result, chosen, rules, precision=precision.value)
     if output_format is OutputFormat.json:
         sys.stdout.write(json.dumps(verify_training_table.report_json(report), indent=2) + "\n")
     elif output_format is OutputFormat.csv:

@@ -20,6 +20,7 @@ COMPONENT_LABELS = {
     "gradient_bytes": "gradients",
     "optimizer_state_bytes": "optimizer state",
     "saved_activation_bytes": "saved activations",
+    "saved_weight_copy_bytes": "saved weight copies",
     "backward_transient_bytes": "backward transient",
     "recomputed_activation_bytes": "recomputed activations",
 }
@@ -56,6 +57,7 @@ def fit_document(result: FitResult) -> dict[str, Any]:
         "solve": result.solve,
         "memory_bytes": result.memory_bytes,
         "optimizer": result.optimizer,
+        "precision": result.precision,
         "freeze": list(result.freeze),
         "checkpoint": list(result.checkpoint),
         "step": result.step,
@@ -86,6 +88,8 @@ def headline(result: FitResult) -> str:
     what = "batch" if result.solve == "batch" else "square input side"
     step = "" if result.solve == "batch" else f", in steps of the total stride {result.step}"
     how = f"training with {result.optimizer}" if result.mode == "train" else "inference"
+    if result.precision not in (None, "fp32"):
+        how += f" in {result.precision}"
     if result.answer is None:
         assert result.beyond is not None
         return f"{result.name}, {how}: nothing fits in {budget}, not even {_where(result, result.beyond)}"

@@ -221,6 +221,18 @@ LAYER_COLUMNS: dict[str, LayerColumn] = {
             numeric=True,
         ),
         LayerColumn(
+            "weight_copies",
+            "Wt copies",
+            "with --mode train under mixed precision: half-precision weight copies autocast keeps for the backward",
+            lambda row, _: human_bytes(row.saved_weight_copy_bytes) if row.saved_weight_copy_bytes else "-",
+            lambda row, _: {
+                "saved_weight_copy_bytes": row.saved_weight_copy_bytes
+                if row.saved_weight_copy_bytes is not None
+                else ""
+            },
+            numeric=True,
+        ),
+        LayerColumn(
             "rf_start",
             "RF start",
             "receptive field start (effective padding): unit 0 sees input pixels from -start",

@@ -59,6 +59,7 @@ def training_totals_dict(training: TrainingResult) -> dict[str, Any]:
     totals = training.totals
     return {
         "optimizer": totals.optimizer,
+        "precision": totals.precision,
         "backward_flops": totals.backward_flops,
         "torch_backward_flops": totals.torch_backward_flops,
         "training_flops": totals.training_flops,
@@ -66,6 +67,7 @@ def training_totals_dict(training: TrainingResult) -> dict[str, Any]:
         "gradient_bytes": totals.gradient_bytes,
         "optimizer_state_bytes": totals.optimizer_state_bytes,
         "saved_activation_bytes": totals.saved_activation_bytes,
+        "saved_weight_copy_bytes": totals.saved_weight_copy_bytes,
         "backward_transient_bytes": totals.backward_transient_bytes,
         "recomputed_activation_bytes": totals.recomputed_activation_bytes,
         "training_peak_bytes": totals.training_peak_bytes,
@@ -120,6 +122,7 @@ def _layer_dict(row: DisplayRow) -> dict[str, Any]:
         layer["backward_flops"] = row.backward_flops
         layer["saved_activation_bytes"] = row.saved_activation_bytes
         layer["recompute_flops"] = row.recompute_flops
+        layer["saved_weight_copy_bytes"] = row.saved_weight_copy_bytes
     return layer
 
 
@@ -241,6 +244,10 @@ def training_lines(result: AnalysisResult, training: TrainingResult) -> list[tup
             ("Recompute FLOPs", f"{grouped(totals.recompute_flops)} ({human(totals.recompute_flops)}) checkpointed"),
         ]
     transient = f"largest backward transient {human_bytes(totals.backward_transient_bytes)}"
+    copies, copies_term = [], ""
+    if totals.precision != "fp32":
+        kept = f"{human_bytes(totals.saved_weight_copy_bytes)} half-precision weights autocast keeps"
+        copies, copies_term = [("Saved weight copies", kept)], " + weight copies"
     if totals.recomputed_activation_bytes:
         transient += f" + largest recomputed block {human_bytes(totals.recomputed_activation_bytes)}"
     return [
@@ -250,10 +257,11 @@ def training_lines(result: AnalysisResult, training: TrainingResult) -> list[tup
         ("Gradients", human_bytes(totals.gradient_bytes)),
         (f"Optimizer state ({totals.optimizer})", human_bytes(totals.optimizer_state_bytes)),
         ("Saved activations", f"{human_bytes(totals.saved_activation_bytes)} kept by autograd for the backward"),
+        *copies,
         (
             "Training peak",
             f"{human_bytes(totals.training_peak_bytes)} = parameters and buffers {human_bytes(model)} + gradients "
-            f"+ optimizer state + saved activations + {transient}",
+            f"+ optimizer state + saved activations{copies_term} + {transient}",
         ),
         ("Training rules", training.rules_follow),
     ]

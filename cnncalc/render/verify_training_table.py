@@ -12,7 +12,12 @@ from cnncalc.render.markdown import markdown_table
 from cnncalc.render.printer import Printer
 from cnncalc.render.units import grouped
 
-HEADERS = {"backward_flops": "Bwd FLOPs", "saved_activation_bytes": "Saved B", "recompute_flops": "Recompute"}
+HEADERS = {
+    "backward_flops": "Bwd FLOPs",
+    "saved_activation_bytes": "Saved B",
+    "recompute_flops": "Recompute",
+    "saved_weight_copy_bytes": "Wt copies B",
+}
 
 
 def _cell(expected: int, measured: int) -> Cell:

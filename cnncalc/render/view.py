@@ -23,6 +23,7 @@ class TrainingFigures(Protocol):
     backward_flops: int
     saved_activation_bytes: int
     recompute_flops: int
+    saved_weight_copy_bytes: int
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ class DisplayRow:
     backward_flops: int | None = None  # with --mode train: what the backward computes
     saved_activation_bytes: int | None = None  # with --mode train: what autograd keeps for the backward
     recompute_flops: int | None = None  # with --mode train: its forward again in a checkpointed block
+    saved_weight_copy_bytes: int | None = None  # with --mode train: autocast's weight copies it keeps
 
     @property
     def flops(self) -> int:
@@ -67,16 +69,18 @@ def display_rows(
     sums: dict[str, list[int]] = {}
     for row, figures in zip(result.layers, training, strict=True):
         key = row.path if depth is None else ".".join(row.path.split(".")[:depth])
-        total = sums.setdefault(key, [0, 0, 0])
+        total = sums.setdefault(key, [0, 0, 0, 0])
         total[0] += figures.backward_flops
         total[1] += figures.saved_activation_bytes
         total[2] += figures.recompute_flops
+        total[3] += figures.saved_weight_copy_bytes
     return [
         replace(
             row,
             backward_flops=sums[row.name][0],
             saved_activation_bytes=sums[row.name][1],
             recompute_flops=sums[row.name][2],
+            saved_weight_copy_bytes=sums[row.name][3],
         )
         for row in rows
     ]

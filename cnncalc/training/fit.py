@@ -75,7 +75,8 @@ class MemoryPoint:
     """The estimate at one batch and input: its components and their sum, `peak_bytes`, all exact bytes.
 
     Components, train: `param_bytes` (parameters and buffers), `gradient_bytes`, `optimizer_state_bytes`,
-    `saved_activation_bytes`, `backward_transient_bytes`; infer: `param_bytes`, `buffer_bytes`,
+    `saved_activation_bytes` (and `saved_weight_copy_bytes` under mixed precision), `backward_transient_bytes`
+    (and `recomputed_activation_bytes` with checkpointing); infer: `param_bytes`, `buffer_bytes`,
     `peak_activation_bytes`."""
 
     batch: int
@@ -128,6 +129,7 @@ class FitResult:
     solve: str
     memory_bytes: int
     optimizer: str | None
+    precision: str | None
     freeze: tuple[str, ...]
     checkpoint: tuple[str, ...]
     step: int
@@ -206,8 +208,10 @@ class _Evaluator:
             ("gradient_bytes", training.gradient_bytes),
             ("optimizer_state_bytes", training.optimizer_state_bytes),
             ("saved_activation_bytes", training.saved_activation_bytes),
-            ("backward_transient_bytes", training.backward_transient_bytes),
         )
+        if self.options.precision != "fp32":  # autocast's half-precision weights kept for the backward
+            components += (("saved_weight_copy_bytes", training.saved_weight_copy_bytes),)
+        components += (("backward_transient_bytes", training.backward_transient_bytes),)
         if self.options.checkpoint or training.recomputed_activation_bytes:
             # a checkpointed block's own saved tensors come back during its backward
             components += (("recomputed_activation_bytes", training.recomputed_activation_bytes),)
@@ -247,6 +251,7 @@ def fit_memory(
         solve=solve,
         memory_bytes=memory_bytes,
         optimizer=options.optimizer if mode == "train" else None,
+        precision=options.precision if mode == "train" else None,
         freeze=options.freeze if mode == "train" else (),
         checkpoint=options.checkpoint if mode == "train" else (),
     )

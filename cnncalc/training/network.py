@@ -27,6 +27,11 @@ from cnncalc.training.registry import (
 
 OPTIMIZER_STATES = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}  # copies of the parameters each keeps
 DEFAULT_OPTIMIZER = "adamw"
+# the bytes per element autocast computes in (None: no autocast, everything in the model's fp32)
+PRECISIONS: dict[str, int | None] = {"fp32": None, "bf16-mixed": 2, "fp16-mixed": 2}
+DEFAULT_PRECISION = "fp32"
+DEVICES = ("cpu", "cuda")
+DEFAULT_DEVICE = "cpu"
 
 NETWORK_INPUT = -1
 StorageKey = tuple[int, str]
@@ -38,6 +43,8 @@ class TrainingOptions:
     freeze: tuple[str, ...] = ()  # block paths frozen besides the spec's `frozen: true`
     checkpoint: tuple[str, ...] = ()  # block paths checkpointed besides the spec's `checkpoint: true`
     input_requires_grad: bool = False
+    precision: str = DEFAULT_PRECISION  # "fp32", or autocast: "bf16-mixed", "fp16-mixed"
+    device: str = DEFAULT_DEVICE  # whose rules apply: "cpu" or "cuda"
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +55,13 @@ class TrainingLayer:
     torch_backward_flops: int  # what FlopCounterMode counts for the same backward
     saved_activation_bytes: int  # storages this layer is the first to keep for the backward
     recompute_flops: int = 0  # its forward again, during the backward, in a checkpointed block
+    saved_weight_copy_bytes: int = 0  # the half-precision copies of its weights it keeps, under autocast
 
 
 @dataclass(frozen=True, slots=True)
 class TrainingTotals:
     optimizer: str
+    precision: str
     trainable_params: int
     backward_flops: int
     torch_backward_flops: int
@@ -62,6 +71,7 @@ class TrainingTotals:
     gradient_bytes: int
     optimizer_state_bytes: int
     saved_activation_bytes: int
+    saved_weight_copy_bytes: int  # half-precision weight copies autocast keeps for the backward
     backward_transient_bytes: int  # the largest gradients of one layer's backward
     recomputed_activation_bytes: int  # the largest checkpointed block's own saved tensors, alive in its backward
     training_peak_bytes: int
@@ -81,6 +91,8 @@ def frozen_by_path(row: LayerRow, paths: Sequence[str]) -> bool:
 def analyze_training(result: AnalysisResult, options: TrainingOptions | None = None) -> TrainingResult:
     options = options or TrainingOptions()
     dtype_bytes = result.dtype_bytes
+    autocast_itemsize = PRECISIONS[options.precision]
+    itemsize_of: dict[int, int] = {NETWORK_INPUT: dtype_bytes}  # each tensor's bytes per element
     tracked: dict[int, bool] = {NETWORK_INPUT: options.input_requires_grad}
     layouts: dict[int, tuple[int, ...]] = {NETWORK_INPUT: contiguous_strides(result.input_shape)}
     storage_of: dict[int, StorageKey] = {NETWORK_INPUT: (NETWORK_INPUT, OUTPUT)}
@@ -115,6 +127,9 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
                 for shape, index in zip(row.input_shapes, row.input_indices, strict=True)
             ),
             input_layouts=tuple(layouts[index] for index in row.input_indices),
+            input_itemsizes=tuple(itemsize_of[index] for index in row.input_indices),
+            autocast_itemsize=autocast_itemsize,
+            device=options.device,
         )
         try:
             cost: TrainingCost = TRAINING_RULES[row.kind](view)
@@ -124,13 +139,15 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
         _refuse_forbidden_inplace(row, cost, view, guarded)
         output_tracked = view.tracked if cost.output_tracked is None else cost.output_tracked
         tracked[row.index] = output_tracked
+        itemsize = itemsize_of[row.index] = cost.itemsize or view.promoted_itemsize
         layouts[row.index] = cost.output_strides or contiguous_strides(row.output_shape)
         if cost.output_alias is not None:
             storage_of[row.index] = storage_of[row.input_indices[_input_number(cost.output_alias)]]
         else:
             storage_of[row.index] = (row.index, OUTPUT)
-            storage_bytes[(row.index, OUTPUT)] = (cost.output_storage_elements or prod(row.output_shape)) * dtype_bytes
+            storage_bytes[(row.index, OUTPUT)] = (cost.output_storage_elements or prod(row.output_shape)) * itemsize
         first_kept = 0
+        copies_kept = 0
         block = block_of.get(row.index)
         if block is not None:
             block_start.setdefault(block, len(layers))
@@ -151,24 +168,27 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
                 key = storage_of[row.input_indices[_input_number(saved.tensor)]]
             else:
                 key = (row.index, saved.tensor)
-                storage_bytes[key] = saved.elements * (saved.itemsize or dtype_bytes)
+                storage_bytes[key] = saved.elements * (saved.itemsize or itemsize)
             if block is not None:  # kept only while the block's backward runs, after its recomputation
                 if key not in kept and key not in inner_kept[block]:
                     inner_kept[block].add(key)
                     inner_bytes[block] += storage_bytes[key]
             elif key not in kept:
                 kept.add(key)
-                first_kept += storage_bytes[key]
+                if saved.weight_copy:
+                    copies_kept += storage_bytes[key]
+                else:
+                    first_kept += storage_bytes[key]
         keeps_own[row.index] = any(
             saved.tensor not in _SAVED_BEFORE_THE_OP and not saved.tensor.startswith("input") for saved in cost.saved
         )
-        if output_tracked:
-            gradients = prod(row.output_shape) + sum(
-                prod(shape) for shape, needs in zip(row.input_shapes, view.inputs_need_grad, strict=True) if needs
-            )
-            transient = max(transient, gradients * dtype_bytes)
+        if output_tracked:  # each gradient in its tensor's dtype
+            inputs = zip(row.input_shapes, view.inputs_need_grad, view.input_itemsizes, strict=True)
+            input_gradients = sum(prod(shape) * size for shape, needs, size in inputs if needs)
+            gradients = prod(row.output_shape) * itemsize + input_gradients
+            transient = max(transient, gradients)
         torch_flops = cost.backward_flops if cost.torch_backward_flops is None else cost.torch_backward_flops
-        layers.append(TrainingLayer(row.index, trains, cost.backward_flops, torch_flops, first_kept))
+        layers.append(TrainingLayer(row.index, trains, cost.backward_flops, torch_flops, first_kept, 0, copies_kept))
     recompute = _recompute_flops(result, block_of, keeps_any, keeps_own)
     layers = [
         replace(
@@ -179,7 +199,13 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
         for position, layer in enumerate(layers)
     ]
     recomputed_bytes = max(inner_bytes.values(), default=0)
-    return TrainingResult(tuple(layers), _totals(result, layers, options, transient, recomputed_bytes))
+    totals = _totals(result, layers, options, transient, recomputed_bytes)
+    return TrainingResult(tuple(layers), totals, rules_followed(options))
+
+
+def rules_followed(options: TrainingOptions) -> str:
+    """Whose behaviour the figures follow: PyTorch's version, the device, the precision."""
+    return f"{RULES_FOLLOW}, {options.precision}".replace("CPU", options.device.upper())
 
 
 # tensors a layer saves before its forward computes anything (a padded copy of a convolution's input)
@@ -272,10 +298,12 @@ def _totals(
     gradient_bytes = trainable * dtype_bytes
     optimizer_bytes = OPTIMIZER_STATES[options.optimizer] * trainable * dtype_bytes
     saved = sum(layer.saved_activation_bytes for layer in layers)
+    copies = sum(layer.saved_weight_copy_bytes for layer in layers)
     recompute = sum(layer.recompute_flops for layer in layers)
     model_bytes = result.totals.param_bytes + result.totals.buffer_bytes
     return TrainingTotals(
         optimizer=options.optimizer,
+        precision=options.precision,
         trainable_params=trainable,
         backward_flops=backward,
         torch_backward_flops=sum(layer.torch_backward_flops for layer in layers),
@@ -285,9 +313,16 @@ def _totals(
         gradient_bytes=gradient_bytes,
         optimizer_state_bytes=optimizer_bytes,
         saved_activation_bytes=saved,
+        saved_weight_copy_bytes=copies,
         backward_transient_bytes=transient,
         recomputed_activation_bytes=recomputed_bytes,
-        training_peak_bytes=model_bytes + gradient_bytes + optimizer_bytes + saved + transient + recomputed_bytes,
+        training_peak_bytes=model_bytes
+        + gradient_bytes
+        + optimizer_bytes
+        + saved
+        + copies
+        + transient
+        + recomputed_bytes,
     )
 
 
@@ -297,8 +332,8 @@ def training_problem(
     """Why the training rules cannot answer for this network and these options (message, hint), or None."""
     if result.dtype != "float32":
         return (
-            f"the training rules are for float32; this analysis is in {result.dtype}",
-            "use --dtype float32 (mixed precision, bf16 and fp16 autocast, is not covered yet)",
+            f"the training rules are for a float32 model; this analysis is in {result.dtype}",
+            "use --dtype float32, and --precision bf16-mixed or fp16-mixed for mixed precision (autocast)",
         )
     for option, paths in (("--freeze", freeze), ("--checkpoint", checkpoint)):
         for path in paths:

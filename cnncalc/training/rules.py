@@ -1,4 +1,5 @@
-"""The training rule of every layer kind (PyTorch 2.13, CPU, fp32): what its backward keeps and computes.
+"""The training rule of every layer kind (PyTorch 2.13, CPU; fp32 and autocast): what its backward keeps and
+computes.
 
 What each op saves is what its entry in PyTorch's `derivatives.yaml` reads, and only when autograd records
 the op (an input or a parameter needs a gradient) and, for a product, only the factor whose partner needs a
@@ -22,6 +23,7 @@ from cnncalc.training.layout import (
     view_strides,
 )
 from cnncalc.training.registry import (
+    FP32_ITEMSIZE,
     INPUT,
     OUTPUT,
     SavedList,
@@ -32,7 +34,7 @@ from cnncalc.training.registry import (
 )
 
 INDEX_ITEMSIZE = 8  # int64 indices (max pooling)
-STATISTIC_ITEMSIZE = None  # normalization statistics are kept in the model's dtype in fp32
+STATISTIC_ITEMSIZE = FP32_ITEMSIZE  # normalization statistics are fp32, under autocast too
 
 
 def _matmul_backward(view: TrainingView, macs: int, input_grad: bool, weight_grad: bool) -> int:
@@ -90,25 +92,43 @@ def convolution(view: TrainingView) -> TrainingCost:
     assert geometry is not None
     mode = getattr(view.spec, "padding_mode", "zeros")
     if geometry.symmetric and mode == "zeros":
-        saved.add(INPUT, view.input_elements())
+        saved.add(view.lowered_input(), view.input_elements())
     else:
         batch, channels = view.row.input_shape[:2]
         sizes = [
             size + left + right for size, (left, right) in zip(view.row.input_shape[2:], geometry.padding, strict=True)
         ]
         saved.add("padded", batch * channels * prod(sizes))
-        saved.add(INPUT, view.input_elements(), when=view.input_grad and mode in ("reflect", "replicate"))
+        # CPU autocast runs reflect and replicate padding in fp32: a half-precision input is copied to fp32,
+        # and the copy is what the pad keeps
+        fp32_pad = view.autocast_itemsize is not None and view.device == "cpu"
+        pad_input = "pad_input_fp32" if fp32_pad and view.input_itemsizes[0] != FP32_ITEMSIZE else INPUT
+        kept = view.input_grad and mode in ("reflect", "replicate")
+        saved.add(pad_input, view.input_elements(), when=kept, itemsize=FP32_ITEMSIZE if fp32_pad else None)
     return _conv_cost(view, saved)
 
 
+def _conv_weight_elements(row: LayerRow) -> int:
+    geometry = row.geometry
+    assert geometry is not None
+    return row.params - (geometry.out_channels if geometry.bias else 0)
+
+
 def _conv_cost(view: TrainingView, saved: SavedList, **more: object) -> TrainingCost:
-    """FlopCounterMode (torch 2.13) counts the weight gradient of a grouped convolution `groups` times."""
+    """FlopCounterMode (torch 2.13) counts the weight gradient of a grouped convolution `groups` times.
+    Under autocast the convolution runs in half precision and keeps its weight's half-precision copy."""
+    saved.add_weight_copy(view, _conv_weight_elements(view.row))
     macs = view.row.macs
     groups = view.row.geometry.groups if view.row.geometry else 1
     true = _matmul_backward(view, macs, view.input_grad, view.trains)
     weight_part = 2 * macs if view.trains else 0
     torch = true + (groups - 1) * weight_part
-    return saved.done(backward_flops=true, torch_backward_flops=torch if torch != true else None, **more)
+    return saved.done(
+        backward_flops=true,
+        torch_backward_flops=torch if torch != true else None,
+        itemsize=view.lowered_itemsize,
+        **more,
+    )
 
 
 @training_rule("conv_transpose", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d")
@@ -121,8 +141,8 @@ def transposed_convolution(view: TrainingView) -> TrainingCost:
     if slow_transposed_3d(view.row):
         storage = max(view.input_elements(), view.output_elements)
     if not view.tracked:
-        return saved.done(output_storage_elements=storage)
-    saved.add(INPUT, view.input_elements())
+        return saved.done(output_storage_elements=storage, itemsize=view.lowered_itemsize)
+    saved.add(view.lowered_input(), view.input_elements())
     return _conv_cost(view, saved, output_storage_elements=storage)
 
 
@@ -152,8 +172,8 @@ def patch_embed(view: TrainingView) -> TrainingCost:
     strides = (width * tokens, 1, tokens)
     layout = None if is_contiguous(view.row.output_shape, strides) else strides
     if not view.tracked:
-        return saved.done(output_strides=layout)
-    saved.add(INPUT, view.input_elements())
+        return saved.done(output_strides=layout, itemsize=view.lowered_itemsize)
+    saved.add(view.lowered_input(), view.input_elements())
     return _conv_cost(view, saved, output_strides=layout)
 
 
@@ -165,18 +185,20 @@ def _folded_input(view: TrainingView) -> str:
     axes folded as a view) or a copy (`reshape` copies an input whose leading axes do not fold)."""
     shape = view.row.input_shape
     if len(shape) <= 2:
-        return INPUT
+        return view.lowered_input()
     folded = (prod(shape[:-1]), shape[-1])
-    return INPUT if view_strides(shape, view.input_layouts[0], folded) is not None else "folded"
+    return view.lowered_input() if view_strides(shape, view.input_layouts[0], folded) is not None else "folded"
 
 
 @training_rule("linear")
 def linear(view: TrainingView) -> TrainingCost:
     """`mm` keeps its input when the weight trains (and the weight, a parameter, when the input needs a
-    gradient)."""
+    gradient: under autocast its half-precision copy)."""
     saved = SavedList()
     saved.add(_folded_input(view), view.input_elements(), when=view.trains)
-    return saved.done(backward_flops=_matmul_backward(view, view.row.macs, view.input_grad, view.trains))
+    saved.add_weight_copy(view, view.row.input_shape[-1] * view.row.output_shape[-1], when=view.input_grad)
+    flops = _matmul_backward(view, view.row.macs, view.input_grad, view.trains)
+    return saved.done(backward_flops=flops, itemsize=view.lowered_itemsize)
 
 
 # -------------------------------------------------------------------------------------------- normalization
@@ -201,8 +223,8 @@ def batchnorm(view: TrainingView) -> TrainingCost:
     channels = view.row.input_shape[1]
     _refuse_one_value(view.input_elements() // channels, "per channel (batch x positions)")
     saved.add(INPUT, view.input_elements(), when=view.tracked)
-    saved.add("mean", channels, when=view.tracked)
-    saved.add("invstd", channels, when=view.tracked)
+    saved.add("mean", channels, when=view.tracked, itemsize=STATISTIC_ITEMSIZE)
+    saved.add("invstd", channels, when=view.tracked, itemsize=STATISTIC_ITEMSIZE)
     return saved.done()
 
 
@@ -215,8 +237,8 @@ def layernorm(view: TrainingView) -> TrainingCost:
     normalized = shape[1] if view.spec.channels_first else prod(shape[len(shape) - view.spec.dims :])
     groups = view.input_elements() // normalized if normalized else 0
     saved.add(INPUT, view.input_elements(), when=view.tracked)
-    saved.add("mean", groups, when=view.tracked)
-    saved.add("rstd", groups, when=view.tracked)
+    saved.add("mean", groups, when=view.tracked, itemsize=STATISTIC_ITEMSIZE)
+    saved.add("rstd", groups, when=view.tracked, itemsize=STATISTIC_ITEMSIZE)
     layout = None
     if view.spec.channels_first:
         moved = (shape[0], *shape[2:], shape[1])
@@ -235,8 +257,8 @@ def groupnorm(view: TrainingView) -> TrainingCost:
     groups = view.row.input_shape[0] * view.spec.groups
     in_place = contiguous_in_suggested_format(view.row.input_shape, view.input_layouts[0])
     saved.add(INPUT if in_place else "contiguous", view.input_elements(), when=view.tracked)
-    saved.add("mean", groups, when=view.tracked)
-    saved.add("rstd", groups, when=view.tracked)
+    saved.add("mean", groups, when=view.tracked, itemsize=STATISTIC_ITEMSIZE)
+    saved.add("rstd", groups, when=view.tracked, itemsize=STATISTIC_ITEMSIZE)
     return saved.done()
 
 
@@ -251,11 +273,11 @@ def instancenorm(view: TrainingView) -> TrainingCost:
         return saved.done()
     contiguous = is_contiguous(view.row.input_shape, view.input_layouts[0])
     saved.add(INPUT if contiguous else "contiguous", view.input_elements())
-    saved.add("weight", instances, when=view.spec.affine)
-    saved.add("running_mean", instances, when=view.spec.track_running_stats)
-    saved.add("running_var", instances, when=view.spec.track_running_stats)
-    saved.add("mean", instances)
-    saved.add("invstd", instances)
+    saved.add("weight", instances, when=view.spec.affine, itemsize=FP32_ITEMSIZE)
+    saved.add("running_mean", instances, when=view.spec.track_running_stats, itemsize=FP32_ITEMSIZE)
+    saved.add("running_var", instances, when=view.spec.track_running_stats, itemsize=FP32_ITEMSIZE)
+    saved.add("mean", instances, itemsize=STATISTIC_ITEMSIZE)
+    saved.add("invstd", instances, itemsize=STATISTIC_ITEMSIZE)
     return saved.done()
 
 
@@ -306,9 +328,18 @@ def result_when_inplace(view: TrainingView) -> TrainingCost:
     return _keeps_input(view)
 
 
-@training_rule("gelu", "prelu")
+@training_rule("gelu")
 def keeps_input(view: TrainingView) -> TrainingCost:
     return _keeps_input(view)
+
+
+@training_rule("prelu")
+def prelu(view: TrainingView) -> TrainingCost:
+    """Keeps its input and its weight; autocast runs it in half precision (a copy of each in fp32)."""
+    saved = SavedList()
+    saved.add(view.lowered_input(), view.input_elements(), when=view.tracked)
+    saved.add_weight_copy(view, view.row.params, when=view.tracked)
+    return saved.done(output_strides=_same_layout(view), itemsize=view.lowered_itemsize)
 
 
 @training_rule("silu", "mish", "hardsigmoid", "hardswish", "hardtanh", "relu6")
@@ -363,16 +394,17 @@ def identity(view: TrainingView) -> TrainingCost:
 
 @training_rule("layer_scale")
 def layer_scale(view: TrainingView) -> TrainingCost:
-    """x * gamma keeps x when gamma trains."""
+    """x * gamma keeps x when gamma trains. Under autocast the product takes gamma's fp32."""
     saved = SavedList()
     saved.add(INPUT, view.input_elements(), when=view.trains)
     shape = view.row.input_shape
     # the scale lies along `dim`, or the channel axis (the output's is the input's), as the bridge builds it
     dim = view.spec.dim % len(shape) if view.spec.dim is not None else view.row.channel_axis
     if dim is None:
-        return saved.done(output_strides=_same_layout(view))
+        return saved.done(output_strides=_same_layout(view), itemsize=_with_parameters(view))
     scale_shape = (shape[dim], *(1,) * (len(shape) - dim - 1))
-    return saved.done(output_strides=_folded_layout(view, [(scale_shape, contiguous_strides(scale_shape))]))
+    strides = _folded_layout(view, [(scale_shape, contiguous_strides(scale_shape))])
+    return saved.done(output_strides=strides, itemsize=_with_parameters(view))
 
 
 @training_rule("add", "pos_embed")
@@ -380,16 +412,29 @@ def sums(view: TrainingView) -> TrainingCost:
     """A sum needs only shapes for its backward; inputs added left to right (a position embedding is a
     (1, T, E) parameter added)."""
     extra: list[Operand] = []
+    itemsize = None
     if view.row.kind == "pos_embed":
         embedding = (1, *view.row.input_shape[1:])
         extra = [(embedding, contiguous_strides(embedding))]
-    return TrainingCost(output_strides=_folded_layout(view, extra))
+        itemsize = _with_parameters(view)
+    return TrainingCost(output_strides=_folded_layout(view, extra), itemsize=itemsize)
 
 
-@training_rule("concat", "class_token", "upsample", "pixel_shuffle", "pixel_unshuffle")
+def _with_parameters(view: TrainingView) -> int:
+    """An op of the input and the layer's own fp32 parameter computes in the wider of the two."""
+    return max(view.promoted_itemsize, view.dtype_bytes)
+
+
+@training_rule("concat", "upsample", "pixel_shuffle", "pixel_unshuffle")
 def keeps_nothing(view: TrainingView) -> TrainingCost:
     """Concatenations and resampling need only shapes for their backward."""
     return TrainingCost()
+
+
+@training_rule("class_token")
+def class_token(view: TrainingView) -> TrainingCost:
+    """The token (an fp32 parameter) concatenated before the sequence: in the wider dtype of the two."""
+    return TrainingCost(itemsize=_with_parameters(view))
 
 
 @training_rule("channel_shuffle")
@@ -405,12 +450,14 @@ def multiply(view: TrainingView) -> TrainingCost:
     shapes = view.row.input_shapes
     running_shape = shapes[0]
     running_name, running_grad = "input0", view.inputs_need_grad[0]
+    running_itemsize = view.input_itemsizes[0]
     for number in range(1, len(shapes)):
         other_grad = view.inputs_need_grad[number]
-        saved.add(running_name, prod(running_shape), when=other_grad)
+        saved.add(running_name, prod(running_shape), when=other_grad, itemsize=running_itemsize)
         saved.add(f"input{number}", prod(shapes[number]), when=running_grad)
         running_shape = _broadcast(running_shape, shapes[number])
         running_name, running_grad = f"product{number}", running_grad or other_grad
+        running_itemsize = max(running_itemsize, view.input_itemsizes[number])
     return saved.done(output_strides=_folded_layout(view, []))
 
 
@@ -546,7 +593,9 @@ def mlp(view: TrainingView) -> TrainingCost:
     rows = prod(shape[:-1])
     width, hidden, out = shape[-1], spec.hidden, spec.out or shape[-1]
     saved.add(_folded_input(view), rows * width, when=view.trains)
+    saved.add_weight_copy(view, width * spec.hidden, when=view.input_grad, name="weight1")
     inside = view.tracked  # everything after the first linear layer is tracked when anything is
+    saved.add_weight_copy(view, spec.hidden * (spec.out or width), when=inside, name="weight2")
     if inside:
         if spec.activation in ("relu", "tanh"):
             saved.add("activated", rows * hidden)
@@ -562,7 +611,7 @@ def mlp(view: TrainingView) -> TrainingCost:
     macs1, macs2 = rows * width * hidden, rows * hidden * out
     flops = _matmul_backward(view, macs1, view.input_grad, view.trains)
     flops += _matmul_backward(view, macs2, inside, view.trains)
-    return saved.done(backward_flops=flops)
+    return saved.done(backward_flops=flops, itemsize=view.lowered_itemsize)
 
 
 @training_rule("attention")
@@ -589,29 +638,36 @@ def attention(view: TrainingView) -> TrainingCost:
     output_macs = positions * width * width
     inside = view.tracked
     transposed_folds = batch == 1 or tokens == 1
-    saved.add(INPUT if transposed_folds else "input_copy", positions * width, when=view.trains)
+    saved.add(view.lowered_input() if transposed_folds else "input_copy", positions * width, when=view.trains)
+    saved.add_weight_copy(view, 3 * width * width, when=view.input_grad, name="in_proj_weight")
+    saved.add_weight_copy(view, width * width, when=inside, name="out_proj_weight")
     flash = not view.spec.need_weights and view.spec.dropout == 0
+    math_path = not view.spec.need_weights and not flash
+    # on the CPU the math path computes half-precision Q, K, V in fp32: new fp32 copies (V's kept), and
+    # every tensor it keeps is fp32
+    upcast = math_path and view.autocast_itemsize is not None and view.device == "cpu"
+    inner_itemsize = FP32_ITEMSIZE if upcast else None
     if inside:
-        saved.add("qkv", 3 * positions * width)
+        saved.add("v_fp32" if upcast else "qkv", (1 if upcast else 3) * positions * width, itemsize=inner_itemsize)
         if flash:
             saved.add("heads_output", positions * width)
-            saved.add("logsumexp", batch * heads * tokens)
+            saved.add("logsumexp", batch * heads * tokens, itemsize=FP32_ITEMSIZE)
         else:
-            saved.add("q_scaled", positions * width)
+            saved.add("q_scaled", positions * width, itemsize=inner_itemsize)
             # scaled_dot_product_attention's math path (attention dropout without need_weights) scales Kᵀ
             # too, by the square root of the scale, as it scales Q: a new tensor, which Q Kᵀ keeps
-            saved.add("k_scaled", positions * width, when=not view.spec.need_weights)
-            saved.add("softmax", matrices)
+            saved.add("k_scaled", positions * width, when=math_path, itemsize=inner_itemsize)
+            saved.add("softmax", matrices, itemsize=inner_itemsize)
             if view.spec.dropout > 0:
-                saved.add("noise", matrices if view.spec.dropout < 1 else 1)
-                saved.add("dropped", matrices)
+                saved.add("noise", matrices if view.spec.dropout < 1 else 1, itemsize=inner_itemsize)
+                saved.add("dropped", matrices, itemsize=inner_itemsize)
     if not flash:
         saved.add("heads_output", positions * width, when=view.trains)
     flops = _matmul_backward(view, projection_macs, view.input_grad, view.trains)
     inner = 2 * 2 * attention_macs if inside else 0  # both factors of Q Kᵀ and of A V
     flops += inner + _matmul_backward(view, output_macs, inside, view.trains)
     torch_flops = flops - inner if flash else None  # FlopCounterMode has no formula for the CPU flash kernel
-    return saved.done(backward_flops=flops, torch_backward_flops=torch_flops)
+    return saved.done(backward_flops=flops, torch_backward_flops=torch_flops, itemsize=view.lowered_itemsize)
 
 
 @training_rule("window_attention")
@@ -636,17 +692,23 @@ def window_attention(view: TrainingView) -> TrainingCost:
     matrices = batch * windows * view.spec.heads * tokens * tokens
     inside = view.tracked
     saved.add("windows", positions * channels, when=view.trains)
+    saved.add_weight_copy(view, 3 * channels * channels, when=view.input_grad, name="qkv_weight")
     k_folds, v_folds = _packed_heads_fold(batch * windows, tokens, view.spec.heads, channels // view.spec.heads)
+    # the scores plus the position bias (gathered from an fp32 parameter) are fp32 under autocast too
+    scores = max(view.lowered_itemsize, view.dtype_bytes)
     if inside:
         saved.add("q_scaled", positions * channels)
         saved.add("qkv" if k_folds else "k_transposed", (3 if k_folds else 1) * positions * channels)
-        saved.add("softmax", matrices)
+        saved.add("softmax", matrices, itemsize=scores)
     dropout = view.spec.attention_dropout
     if dropout > 0 and inside:
-        saved.add("attention_noise", matrices if dropout < 1 else 1)
-        saved.add("dropped", matrices)
+        saved.add("attention_noise", matrices if dropout < 1 else 1, itemsize=scores)
+        saved.add("dropped", matrices, itemsize=scores)
+    # A V under autocast: the matmul's half-precision copy of the fp32 attention, kept for V's gradient
+    saved.add("attention_copy", matrices, when=inside and scores != view.lowered_itemsize)
     saved.add("qkv" if v_folds else "v", (3 if v_folds else 1) * positions * channels, when=inside)
     saved.add("heads_output", positions * channels, when=view.trains)
+    saved.add_weight_copy(view, channels * channels, when=inside, name="proj_weight")
     if view.spec.dropout > 0 and inside:
         saved.add("noise", positions * channels if view.spec.dropout < 1 else 1)
     projection_macs = positions * channels * 3 * channels
@@ -654,7 +716,8 @@ def window_attention(view: TrainingView) -> TrainingCost:
     output_macs = positions * channels * channels
     flops = _matmul_backward(view, projection_macs, view.input_grad, view.trains)
     flops += (2 * 2 * attention_macs if inside else 0) + _matmul_backward(view, output_macs, inside, view.trains)
-    return saved.done(backward_flops=flops, output_storage_elements=_window_output_storage(view))
+    storage = _window_output_storage(view)
+    return saved.done(backward_flops=flops, output_storage_elements=storage, itemsize=view.lowered_itemsize)
 
 
 def _window_output_storage(view: TrainingView) -> int | None:
@@ -705,12 +768,14 @@ def patch_merging(view: TrainingView) -> TrainingCost:
     batch, height, width, channels = view.row.input_shape
     positions = batch * ((height + 1) // 2) * ((width + 1) // 2)
     merged = positions * 4 * channels
-    saved.add("merged", merged, when=view.tracked)
-    saved.add("mean", positions, when=view.tracked)
-    saved.add("rstd", positions, when=view.tracked)
+    saved.add("merged", merged, when=view.tracked, itemsize=view.promoted_itemsize)
+    saved.add("mean", positions, when=view.tracked, itemsize=STATISTIC_ITEMSIZE)
+    saved.add("rstd", positions, when=view.tracked, itemsize=STATISTIC_ITEMSIZE)
+    # the normalized map, or under autocast the half-precision copy the linear layer makes of an fp32 one
     saved.add("normalized", merged, when=view.trains)
+    saved.add_weight_copy(view, 4 * channels * 2 * channels, when=view.tracked)
     flops = _matmul_backward(view, view.row.macs, view.tracked, view.trains)
-    return saved.done(backward_flops=flops)
+    return saved.done(backward_flops=flops, itemsize=view.lowered_itemsize)
 
 
 def cpu_only(row: LayerRow) -> str | None:

@@ -328,3 +328,13 @@ def test_engine_and_command_agree_on_the_input_override() -> None:
     wide = analyze_file(resolve_spec("resnet18"), InputOverrides((3, 448, 448)))
     document = invoke("diff", "resnet18", "--input-b", "3x448x448", "--totals-only", "--format", "json").json()
     assert document["totals"]["peak_activation_bytes"]["b"] == wide.totals.peak_activation_bytes == 25_690_112
+
+
+def test_the_readme_example_is_what_the_command_prints(monkeypatch: pytest.MonkeyPatch) -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("## Comparing networks: `cnncalc diff`") :]
+    example = re.search(r"```text\n\$ cnncalc (?P<args>[^\n]*)\n(?P<output>.*?)```\n", section, re.S)
+    assert example is not None
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])  # the example names specs/...
+    run = invoke(*example["args"].split(), columns=None)
+    assert run.code == 1 and run.stdout == example["output"]

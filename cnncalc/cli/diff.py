@@ -17,8 +17,6 @@ from cnncalc.cli.options import ColorOption, Dtype, FormatOption, OutputFormat, 
 from cnncalc.engine.analysis import InputOverrides
 from cnncalc.render.style import ColorChoice
 
-DtypeOption = Annotated[Dtype | None, typer.Option(help="Element type for memory figures.", case_sensitive=False)]
-
 
 @contextmanager
 def _trouble_is_not_a_difference() -> Iterator[None]:
@@ -32,8 +30,8 @@ def _trouble_is_not_a_difference() -> Iterator[None]:
 
 
 def diff(
-    spec_a: SpecArgument,
-    spec_b: Annotated[
+    a: SpecArgument,
+    b: Annotated[
         str | None,
         typer.Argument(
             help="The second network (as SPEC). Leave it out to compare A with itself at the --input-b, "
@@ -92,17 +90,17 @@ def diff(
         names=("--input-b" if input_b is not None else "--input", "--batch-b" if batch_b else "--batch",
                "--dtype-b" if dtype_b else "--dtype"),
     )  # fmt: skip
-    if spec_b is None and overrides_b == overrides_a:
+    if b is None and overrides_b == overrides_a:
         raise fail(
             "diff needs two networks: a second SPEC, or a setting of B",
             ExitCode.USAGE,
-            f"e.g. cnncalc diff {spec_a} OTHER, or cnncalc diff {spec_a} --input-b 3x320x320",
+            f"e.g. cnncalc diff {a} OTHER, or cnncalc diff {a} --input-b 3x320x320",
         )
-    if spec_a == STDIN_ARGUMENT and spec_b == STDIN_ARGUMENT:
+    if a == STDIN_ARGUMENT and b == STDIN_ARGUMENT:
         raise fail("only one of A and B can be read from standard input (-)", ExitCode.USAGE)
     with _trouble_is_not_a_difference():
-        text_a = read_spec_or_fail(spec_a)
-        text_b: SpecText = text_a if spec_b is None else read_spec_or_fail(spec_b)
+        text_a = read_spec_or_fail(a)
+        text_b: SpecText = text_a if b is None else read_spec_or_fail(b)
         [result_a] = analyze_or_fail(text_a, overrides_a)
         [result_b] = analyze_or_fail(text_b, overrides_b)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from clirunner import invoke
 from terminal import run_in_terminal, without_escapes
 
+from cnncalc.api.diff import TotalDiff
 from cnncalc.compare.align import merge_order
 from cnncalc.compare.networks import LAYER_FIGURES, TOTAL_FIGURES
 from cnncalc.engine.analysis import InputOverrides, analyze_file
@@ -338,3 +340,34 @@ def test_the_readme_example_is_what_the_command_prints(monkeypatch: pytest.Monke
     monkeypatch.chdir(Path(__file__).resolve().parents[1])  # the example names specs/...
     run = invoke(*example["args"].split(), columns=None)
     assert run.code == 1 and run.stdout == example["output"]
+
+
+# ---------------------------------------------------------------------------------------- Python API
+
+
+def test_python_api_returns_the_comparison_as_data() -> None:
+    import cnncalc
+
+    result = cnncalc.diff("resnet18", "resnet34")
+    assert result.equal is False
+    assert result.summary == {"added": 56, "removed": 0, "changed": 48, "unchanged": 21}
+    assert result.totals["params"] == TotalDiff(
+        11_689_512, 21_797_672, 10_108_160, Fraction(21_797_672, 11_689_512)
+    )
+    added = result.differences[0]
+    assert (added.name, added.status, added.a) == ("layer1.2.conv1", "added", None)
+    assert added.b is not None and added.b.params == 36_864
+    assert result.to_dict() == invoke("diff", "resnet18", "resnet34", "--format", "json").json()
+    assert str(result) + "\n" == invoke("diff", "resnet18", "resnet34").stdout
+
+
+def test_python_api_compares_one_spec_at_two_inputs_and_names_the_argument_at_fault() -> None:
+    import cnncalc
+
+    wide = cnncalc.diff("resnet18", input_b=(3, 448, 448))
+    assert wide.totals["macs"].ratio == Fraction(7_254_757_376, 1_814_073_344) and wide.totals["params"].delta == 0
+    assert cnncalc.diff("lenet5", "lenet5").equal is True
+    with pytest.raises(cnncalc.UsageError, match="diff needs two networks"):
+        cnncalc.diff("lenet5")
+    with pytest.raises(cnncalc.UsageError, match="input_b='3x32' has 2 axes"):
+        cnncalc.diff("resnet18", input_b="3x32")

@@ -17,6 +17,8 @@ _PUBLIC = {
     "summary": "cnncalc.api.functions",
     "to_spec": "cnncalc.api.functions",
     "fit": "cnncalc.api.fit",
+    "diff": "cnncalc.api.diff",
+    "Diff": "cnncalc.api.diff",
     "FitResult": "cnncalc.training.fit",
     "Analysis": "cnncalc.api.analysis",
     "Layer": "cnncalc.api.analysis",
@@ -33,6 +35,7 @@ _PUBLIC = {
 __all__ = [  # the names of _PUBLIC, written out for tools that read them without running this file
     "Analysis",
     "CnncalcError",
+    "Diff",
     "FieldAxis",
     "FitResult",
     "Layer",
@@ -44,6 +47,7 @@ __all__ = [  # the names of _PUBLIC, written out for tools that read them withou
     "UsageError",
     "__version__",
     "analyze",
+    "diff",
     "fit",
     "summary",
     "to_spec",
@@ -54,6 +58,7 @@ __all__ = [  # the names of _PUBLIC, written out for tools that read them withou
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from cnncalc.api.analysis import Analysis, FieldAxis, Layer, Totals
+    from cnncalc.api.diff import Diff, diff
     from cnncalc.api.fit import fit
     from cnncalc.api.functions import analyze, summary, to_spec
     from cnncalc.base.errors import CnncalcError, ModelImportError, SpecError, SpecIssue, SpecPathError, UsageError

@@ -32,6 +32,7 @@ LAYER = {
     "conventions": 3,
     "bridge": 3,
     "peers": 3,
+    "compare": 3,  # two results side by side (`cnncalc diff`)
     "render": 4,
     "importer": 4,
     "calc": 5,

@@ -46,6 +46,7 @@ RESULT_COMMANDS = {
     "analyze": ["analyze", "lenet5"],
     "fit": ["fit", "lenet5", "--memory", "1MiB"],
     "validate": ["validate", "lenet5"],
+    "diff": ["diff", "lenet5", "lenet5"],  # equal: exit 0 (different networks exit 1, tests/test_diff.py)
     "zoo": ["zoo"],
     "kinds": ["kinds"],
     "conventions": ["conventions", "lenet5"],

@@ -17,8 +17,8 @@ import cnncalc
 START = "<!-- api-reference: start (written by `python -m cnncalc.api.reference`; do not edit) -->"
 END = "<!-- api-reference: end -->"
 
-FUNCTIONS = ("analyze", "summary", "to_spec", "fit")
-CLASSES = ("Analysis", "Totals", "Layer", "FieldAxis", "FitResult")
+FUNCTIONS = ("analyze", "summary", "to_spec", "fit", "diff")
+CLASSES = ("Analysis", "Totals", "Layer", "FieldAxis", "FitResult", "Diff")
 ERRORS = ("CnncalcError", "SpecError", "SpecPathError", "UsageError", "ModelImportError", "SpecIssue")
 PUBLIC = (*FUNCTIONS, *CLASSES, *ERRORS)
 

@@ -23,6 +23,16 @@ class ExitCode(enum.IntEnum):
     MISSING_DEPENDENCY = 3  # an optional dependency (torch) is needed and not installed
 
 
+class DiffExitCode(enum.IntEnum):
+    """Exit codes of `cnncalc diff`, as diff(1) and cmp(1) have them, so that CI can test for "changed": 1
+    is taken by "the networks differ", so an invalid spec, which other commands end with 1, ends it with 2,
+    as a usage error does. Whatever stops the comparison is 2; "equal" and "different" are answers."""
+
+    EQUAL = 0
+    DIFFERENT = 1
+    TROUBLE = 2  # an invalid spec, an unreadable file, a bad option: no comparison was made
+
+
 @dataclass(frozen=True)
 class Location:
     """A position in a spec file; line and column are 1-based, 0 means unknown."""

@@ -125,15 +125,17 @@ class ReusableNetwork:
         assert self._document is not None
         return _assemble(self._document, self.loaded, clone, dtype, self.file)
 
-    def totals_at(self, overrides: InputOverrides) -> Totals:
-        """The totals at `overrides`, equal to those of `analyze_loaded(loaded, overrides)`."""
+    def totals_at(self, overrides: InputOverrides) -> tuple[tuple[int, ...], Totals]:
+        """The input shape (batch first) and the totals at `overrides`, equal to those of
+        `analyze_loaded(loaded, overrides)`; raises SpecError as it does."""
         replayed = self._replayed(overrides)
         if isinstance(replayed, AnalysisResult):
-            return replayed.totals
+            return replayed.input_shape, replayed.totals
         replay, input_tensor, results, _, dtype = replayed
-        return network_totals(
+        totals = network_totals(
             results, replay.trainable, replay.inputs, input_tensor, replay.output_ref, DTYPE_BYTES[dtype]
         )
+        return input_tensor.shape, totals
 
     def _fresh(self, overrides: InputOverrides) -> AnalysisResult:
         self.fresh_analyses += 1

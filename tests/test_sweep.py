@@ -82,7 +82,7 @@ def test_training_totals_equal_analyze_mode_train() -> None:
         assert point["totals"] == {"training_peak_bytes": analysis.training.training_peak_bytes}
 
 
-STRUCTURE_FROM_INPUT = """\
+CHANNELS_DECIDE = """\
 input: {shape: [3, 32, 32]}
 vars: {wide: 8}
 blocks:
@@ -95,21 +95,34 @@ blocks:
       - {name: add, type: add, from: [conv, proj]}
 layers:
   - {block: unit, args: {out: wide}}
+  - {type: global_avgpool}
+"""
+
+SIZE_DECIDES = """\
+input: {shape: [3, 32, 32]}
+layers:
+  - {type: conv2d, out: 4, kernel: 3, stride: 2}
   - {type: flatten}
   - {type: linear, out: "in_features // 64 + 1"}
 """
 
 
-def test_a_structure_that_depends_on_the_input_is_expanded_again(tmp_path: Path) -> None:
-    """`when: in_channels != out` decides a layer; in_features makes a layer's width follow the input size:
-    the sweep must not reuse the first expansion (the channel sweep changes whether `proj` exists)."""
-    path = write_spec(tmp_path, STRUCTURE_FROM_INPUT)
-    document = sweep_json(str(path), "--input", "{3,8}x{16,32}", "--metrics", ALL_METRICS)
-    assert len(document["points"]) == 4
+@pytest.mark.parametrize(
+    ("text", "inputs", "varies"),
+    [
+        (CHANNELS_DECIDE, "{3,8}x{16,32}", "C"),  # `when: in_channels != out`: `proj` exists at 3 channels only
+        (SIZE_DECIDES, "3x{16,32}", "size"),  # `in_features`: the linear layer's width follows the input size
+    ],
+)
+def test_a_structure_that_depends_on_the_input_is_expanded_again(
+    tmp_path: Path, text: str, inputs: str, varies: str
+) -> None:
+    path = write_spec(tmp_path, text)
+    document = sweep_json(str(path), "--input", inputs, "--metrics", ALL_METRICS)
     for point in document["points"]:
         assert point["totals"] == fresh_totals(str(path), point["input_shape"])
-    params = {tuple(point["input_shape"]): point["totals"]["params"] for point in document["points"]}
-    assert params[(1, 3, 16, 16)] != params[(1, 8, 16, 16)]  # with, then without the projection
+    params = {point["parameters"][varies]: point["totals"]["params"] for point in document["points"]}
+    assert len(set(params.values())) == 2, params  # the structure did change
 
 
 # --- exact figures ---------------------------------------------------------------------------------------------

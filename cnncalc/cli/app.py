@@ -53,6 +53,7 @@ def root(
 COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
     "analyze": ("cnncalc.cli.analyze", {}),
     "fit": ("cnncalc.cli.fit", {}),
+    "sweep": ("cnncalc.cli.sweep", {}),
     "conventions": ("cnncalc.cli.conventions", {}),
     "validate": ("cnncalc.cli.validate", {}),
     "diff": ("cnncalc.cli.diff", {}),

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cnncalc.base import limits
 from cnncalc.base.errors import Location, SpecError, SpecIssue
-from cnncalc.base.tensor import image_tensor
+from cnncalc.base.tensor import Tensor, image_tensor
 from cnncalc.engine.expansion import NETWORK_INPUT, Expansion, build_graph
 from cnncalc.engine.memory import peak_live_bytes
 from cnncalc.engine.result import INDEX_BYTES, AnalysisResult, LayerRow, Totals
+from cnncalc.kinds import LayerResult
 from cnncalc.language.document import DTYPE_BYTES, SpecDocument, canonical_dtype, parse_document_despite_input
 from cnncalc.language.yaml_source import LoadedDocument, SourceMap, load_yaml, read_spec_text
 
@@ -147,6 +148,41 @@ def _input_settings(document: SpecDocument, overrides: InputOverrides | None) ->
     return shape[0], shape[1:], batch, dtype
 
 
+def network_totals(
+    results: Sequence[LayerResult],
+    trainable: Sequence[bool],
+    inputs: Sequence[Sequence[int]],
+    input_tensor: Tensor,
+    output_ref: int,
+    dtype_bytes: int,
+) -> Totals:
+    """The totals of a network from its layers' results (in execution order), which layers are trainable, what
+    each reads (-1: the network input) and which one is the network output (-1: the input itself). The one
+    place totals are summed: a full analysis and a sweep's re-run of the layer rules both come here."""
+    params = trainable_params = buffers = index_buffers = macs = 0
+    output_bytes = []
+    for result, learns in zip(results, trainable, strict=True):
+        params += result.params
+        if learns:
+            trainable_params += result.params
+        buffers += result.buffers
+        index_buffers += result.index_buffers
+        macs += result.macs
+        output_bytes.append(result.output.numel * dtype_bytes)
+    return Totals(
+        params=params,
+        trainable_params=trainable_params,
+        buffers=buffers,
+        macs=macs,
+        param_bytes=params * dtype_bytes,
+        buffer_bytes=(buffers - index_buffers) * dtype_bytes + index_buffers * INDEX_BYTES,
+        activation_bytes=sum(output_bytes),
+        peak_activation_bytes=peak_live_bytes(output_bytes, inputs, input_tensor.numel * dtype_bytes, output_ref),
+        batch=input_tensor.batch,
+        index_buffers=index_buffers,
+    )
+
+
 def _assemble(
     document: SpecDocument, loaded: LoadedDocument, builder: Expansion, dtype: str, file: str
 ) -> AnalysisResult:
@@ -189,26 +225,13 @@ def _assemble(
     # The network output is what the last top-level entry yields: usually the last layer, but it may be
     # an earlier one (a skipped entry stands for its input), or the network input itself.
     output_ref = builder.output_ref if builder.output_ref is not None else len(nodes) - 1
-    params = sum(row.params for row in rows)
-    trainable = sum(row.params for row in rows if row.trainable)
-    buffers = sum(row.buffers for row in rows)
-    index_buffers = sum(row.index_buffers for row in rows)
-    totals = Totals(
-        params=params,
-        trainable_params=trainable,
-        buffers=buffers,
-        macs=sum(row.macs for row in rows),
-        param_bytes=params * dtype_bytes,
-        buffer_bytes=(buffers - index_buffers) * dtype_bytes + index_buffers * INDEX_BYTES,
-        activation_bytes=sum(row.activation_bytes for row in rows),
-        peak_activation_bytes=peak_live_bytes(
-            [row.activation_bytes for row in rows],
-            [node.inputs for node in nodes],
-            input_tensor.numel * dtype_bytes,
-            output_ref,
-        ),
-        batch=input_tensor.batch,
-        index_buffers=index_buffers,
+    totals = network_totals(
+        [node.result for node in nodes],
+        [not node.frozen for node in nodes],
+        [node.inputs for node in nodes],
+        input_tensor,
+        output_ref,
+        dtype_bytes,
     )
     field_row = next((row for row in reversed(rows) if row.field and not row.global_field), None)
     return AnalysisResult(

@@ -76,7 +76,11 @@ def training_totals_dict(training: TrainingResult) -> dict[str, Any]:
 
 def totals_dict(result: AnalysisResult, headline: NetworkCount | None = None) -> dict[str, Any]:
     """The JSON's `totals` (the Python API's `Totals` holds the same keys)."""
-    totals = result.totals
+    return {**count_totals_dict(result.totals), **headline_keys(result, headline)}
+
+
+def count_totals_dict(totals: Totals) -> dict[str, int]:
+    """The figures of the JSON's `totals` (its keys but the headline's), from the engine's totals alone."""
     batch = totals.batch
     return {
         "params": totals.params,
@@ -94,7 +98,6 @@ def totals_dict(result: AnalysisResult, headline: NetworkCount | None = None) ->
         "buffer_bytes": totals.buffer_bytes,
         "activation_bytes": totals.activation_bytes,
         "peak_activation_bytes": totals.peak_activation_bytes,
-        **headline_keys(result, headline),
     }
 
 

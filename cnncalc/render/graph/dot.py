@@ -14,10 +14,10 @@ NODE_STYLE = {
 
 
 def quoted(text: str) -> str:
-    """A DOT quoted string showing `text` as written: in a label a backslash starts an escape (\\n, \\N, \\G, ...)
-    and a quote ends the string, so both are escaped; what is left needs none (angle brackets and braces
-    are plain characters inside quotes)."""
-    return '"' + visible(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A DOT quoted string showing `text` as written: in a label a backslash starts an escape (\\n, \\N, \\G, ...),
+    a quote ends the string and Graphviz reads `&name;` as a character entity, so all three are escaped; what is
+    left needs none (angle brackets and braces are plain characters inside quotes)."""
+    return '"' + visible(text).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;") + '"'
 
 
 def _label(lines: list[str]) -> str:

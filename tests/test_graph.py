@@ -352,12 +352,26 @@ def test_a_hostile_network_name_in_a_spec(spec_file) -> None:
     identifiers); written in YAML with every character above, it comes out whole in both formats."""
     name = HOSTILE.replace("\ud800", "")  # YAML has no lone surrogates
     path = spec_file(
-        f"name: {json.dumps(name, ensure_ascii=False)}\ninput: {{shape: [3, 8, 8]}}\nlayers:\n  - {{type: conv2d, out: 4, kernel: 3}}\n"
+        f"name: {json.dumps(name, ensure_ascii=False)}\n"
+        "input: {shape: [3, 8, 8]}\nlayers:\n  - {type: conv2d, out: 4, kernel: 3}\n"
     )
     expected = name.replace("\n", "\ufffd").replace("\u202e", "\ufffd")
     mermaid, dot = both(str(path))
     assert mermaid.title == dot.title == expected
     assert len(mermaid.nodes) == len(dot.nodes) == 3
+
+
+def test_mermaid_warns_past_its_default_edge_limit() -> None:
+    run = invoke("graph", "resnet152")
+    assert run.code == 0 and "note: 566 edges; Mermaid draws at most 500" in run.stderr, run.stderr
+    assert len(parse_mermaid(run.stdout).edges) == 566
+    assert invoke("graph", "resnet152", "--depth", "1").stderr == ""
+
+
+def test_the_readme_example_is_what_the_command_prints() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    [example] = re.findall(r"```mermaid\n(.*?)```", readme, re.DOTALL)
+    assert example == graph("lenet5")
 
 
 def test_a_layer_name_with_quotes_is_refused_before_drawing(spec_file) -> None:

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 from clirunner import invoke, run_process
 
+from cnncalc.engine import analyze_file
+from cnncalc.language.zoo import zoo_specs
 from cnncalc.render.graph import GraphCluster, GraphEdge, GraphNode, LayerGraph, render_dot, render_mermaid
 
 DOT = shutil.which("dot")
@@ -257,6 +259,27 @@ def test_concat_inputs_are_drawn() -> None:
             ("features.pool0", "1x64x56x56"),
             ("features.denseblock1.0.conv2", "1x32x56x56"),
         ]
+
+
+@pytest.mark.parametrize("name", sorted(zoo_specs()))
+def test_every_zoo_network_is_drawn_whole_and_collapsed(name: str) -> None:
+    """Every layer once, one edge per pair of layers a tensor passes between (and one into the output), every
+    block that holds a layer a cluster; at depth 1, one node per top-level entry and no cluster."""
+    result = analyze_file(zoo_specs()[name])
+    pairs = {(source, row.index) for row in result.layers for source in row.input_indices}
+    top_level = {row.path.split(".")[0] for row in result.layers}
+    for drawing in both(name):
+        assert sorted(lines[0] for lines in drawing.nodes.values()) == sorted(
+            ["input", "output", *(row.path for row in result.layers)]
+        )
+        assert len(drawing.edges) == len(pairs) + 1
+        assert len(drawing.clusters) == len(result.group_kinds)
+    for drawing in both(name, "--depth", "1"):
+        assert sorted(lines[0] for lines in drawing.nodes.values()) == sorted(["input", "output", *top_level])
+        assert not drawing.clusters
+    if DOT is not None:
+        svg = graph(name, "--format", "svg", "--depth", "2")
+        assert svg_counts(svg)["node"] == len(parse_dot(graph(name, "--format", "dot", "--depth", "2")).nodes)
 
 
 def test_input_and_batch_options_change_the_shapes() -> None:

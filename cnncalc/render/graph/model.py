@@ -134,15 +134,19 @@ def _cluster_paths(result: AnalysisResult, members: dict[str, list[LayerRow]]) -
         found.update(
             prefix for prefix in (".".join(parts[:end]) for end in range(1, len(parts))) if prefix in result.group_kinds
         )
-    # Sorting by the path's components puts a parent before its children; the order of first use keeps
-    # siblings as the network runs them.
-    first_use = {unit: position for position, unit in enumerate(members)}
-    order: dict[str, int] = {}
-    for unit, position in first_use.items():
+    # Pre-order: a cluster sorts by where each of its enclosing paths is first used, so a parent comes before
+    # its children and siblings come as the network runs them.
+    first_use: dict[str, int] = {}
+    for position, unit in enumerate(members):
         parts = unit.split(".")
         for end in range(1, len(parts)):
-            order.setdefault(".".join(parts[:end]), position)
-    return sorted(found, key=lambda path: (path.count("."), order[path]))
+            first_use.setdefault(".".join(parts[:end]), position)
+
+    def preorder(path: str) -> tuple[int, ...]:
+        parts = path.split(".")
+        return tuple(first_use[".".join(parts[:end])] for end in range(1, len(parts) + 1))
+
+    return sorted(found, key=preorder)
 
 
 def _enclosing(path: str, clusters: dict[str, str]) -> str | None:

@@ -38,8 +38,10 @@ def render_dot(graph: LayerGraph) -> str:
         f'  edge [fontname="{FONT}", fontsize=9, color="#555555"];',
     ]
 
+    contents = graph.contents()
+
     def write(cluster: str | None, indent: str) -> None:
-        for inner in graph.children(cluster):
+        for inner in contents[cluster]:
             if isinstance(inner, GraphNode):
                 out.append(f"{indent}{_node(inner)}")
                 continue

@@ -32,8 +32,10 @@ def render_mermaid(graph: LayerGraph) -> str:
     # The title goes in the front matter, a YAML document: a JSON string is a valid YAML double-quoted scalar.
     out = ["---", f"title: {json.dumps(visible(graph.title))}", "---", "flowchart TB"]
 
+    contents = graph.contents()
+
     def write(cluster: str | None, indent: str) -> None:
-        for inner in graph.children(cluster):
+        for inner in contents[cluster]:
             if isinstance(inner, GraphNode):
                 out.append(f"{indent}{_node(inner)}")
                 continue

@@ -52,21 +52,22 @@ class LayerGraph:
     edges: tuple[GraphEdge, ...]
     clusters: tuple[GraphCluster, ...]  # parents before children
 
-    def children(self, cluster: str | None) -> list[GraphCluster | GraphNode]:
-        """The clusters and nodes directly inside `cluster` (None: the top level), in the order the network
-        runs them (a cluster where its first node runs), which writers keep so that the layout does too."""
-        first_node: dict[str, int] = {}
+    def contents(self) -> dict[str | None, list[GraphCluster | GraphNode]]:
+        """What each cluster holds directly (None: the top level), in the order the network runs it (a cluster
+        where its first node runs), which writers keep so that the layout does too; in one pass over the graph."""
         parents = {each.id: each.parent for each in self.clusters}
+        first_node: dict[str, int] = {}
+        items: dict[str | None, list[tuple[int, GraphCluster | GraphNode]]] = {None: []}
+        items.update((each.id, []) for each in self.clusters)
         for position, node in enumerate(self.nodes):
+            items[node.cluster].append((position, node))
             holder = node.cluster
-            while holder is not None:
-                first_node.setdefault(holder, position)
+            while holder is not None and holder not in first_node:
+                first_node[holder] = position
                 holder = parents[holder]
-        items: list[tuple[int, GraphCluster | GraphNode]] = [
-            (position, node) for position, node in enumerate(self.nodes) if node.cluster == cluster
-        ]
-        items += [(first_node[each.id], each) for each in self.clusters if each.parent == cluster]
-        return [item for _, item in sorted(items, key=lambda pair: pair[0])]
+        for each in self.clusters:
+            items[each.parent].append((first_node.get(each.id, len(self.nodes)), each))
+        return {key: [item for _, item in sorted(held, key=lambda pair: pair[0])] for key, held in items.items()}
 
 
 def layer_graph(result: AnalysisResult, depth: int | None = None) -> LayerGraph:

@@ -325,6 +325,16 @@ def test_svg_without_graphviz_says_how_to_install_it(tmp_path: Path) -> None:
     assert invoke("graph", "lenet5", "--format", "dot", env={"PATH": str(tmp_path)}).code == 0
 
 
+def test_a_failing_dot_is_reported_with_what_it_said(tmp_path: Path) -> None:
+    fake = tmp_path / "dot"
+    fake.write_text("#!/bin/sh\necho 'Error: syntax error in line 1' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    run = invoke("graph", "lenet5", "--format", "svg", env={"PATH": str(tmp_path)})
+    assert run.code == 2 and run.stdout == "", run.output
+    assert "dot exited with code 1: Error: syntax error in line 1" in run.stderr, run.stderr
+    assert "--format dot" in run.stderr
+
+
 # A name built to break each format: quotes and brackets that end labels, braces and pipes, Mermaid's entity
 # and comment syntax, DOT's escapes (\N is the node's name, \G the graph's), markup, a newline, a bidirectional
 # override, a lone surrogate, letters of other scripts and an emoji.

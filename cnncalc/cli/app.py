@@ -64,6 +64,7 @@ COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
     "import": ("cnncalc.cli.import_model", {}),
     "verify": ("cnncalc.cli.verify", {}),
     "bench": ("cnncalc.cli.bench", {}),
+    "graph": ("cnncalc.cli.graph", {}),
 }
 LAZY_GROUPS = ("calc", "drill")
 

@@ -37,6 +37,34 @@ def write_text(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder: an existing file is replaced whole or not at all."""
+    import os
+    import tempfile
+
+    folder = path.parent if str(path.parent) else Path(".")
+    temporary: str | None = None
+    try:
+        with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, suffix=".tmp", encoding="utf-8") as handle:
+            temporary = handle.name
+            handle.write(text)
+        # A temporary file is private (0600); the file written takes the mode a plain open() would give it.
+        os.chmod(temporary, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
+        os.replace(temporary, path)
+    except OSError as error:
+        if temporary is not None and os.path.exists(temporary):
+            os.unlink(temporary)  # a full disk or a folder in the way: leave nothing half-written behind
+        raise fail(f"cannot write {path}: {error.strerror or error}", ExitCode.USAGE) from None
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)  # the only way to read it is to set it: set it back at once
+    os.umask(mask)
+    return mask
+
+
 STDIN_ARGUMENT = "-"
 STDIN_LABEL = "<stdin>"  # what errors point at for a spec read from standard input
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from cnncalc.base.errors import ExitCode
+from cnncalc.cli.common import write_atomically
 from cnncalc.cli.failure import fail
 from cnncalc.cli.options import ColorOption, parse_input_shape
 from cnncalc.render.style import ColorChoice
@@ -80,7 +79,7 @@ def import_command(
     if output is None:
         sys.stdout.write(spec.text)
     else:
-        _write_atomically(output, spec.text)
+        write_atomically(output, spec.text)
         print(f"wrote {output} ({spec.text.count(chr(10))} lines)", file=sys.stderr)
     if report is not None:
         from cnncalc.render import verify_table
@@ -140,15 +139,3 @@ def _failure(error: Exception) -> typer.Exit:
         ExitCode.INVALID_SPEC,
         "run again with --debug for the traceback",
     )
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    """Write through a temporary file in the same folder: an existing file is replaced whole or not at all."""
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, suffix=".tmp", encoding="utf-8") as handle:
-            temporary = handle.name
-            handle.write(text)
-        os.replace(temporary, path)
-    except OSError as error:
-        raise fail(f"cannot write {path}: {error.strerror or error}", ExitCode.USAGE) from None

@@ -53,6 +53,7 @@ def root(
 COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
     "analyze": ("cnncalc.cli.analyze", {}),
     "fit": ("cnncalc.cli.fit", {}),
+    "report": ("cnncalc.cli.report", {}),
     "conventions": ("cnncalc.cli.conventions", {}),
     "validate": ("cnncalc.cli.validate", {}),
     "zoo": ("cnncalc.cli.zoo", {}),

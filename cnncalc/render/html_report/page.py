@@ -229,7 +229,7 @@ def _static_table(table: Table) -> str:
         + "</tr>"
         for row in table.rows
     )
-    return f'<table class="static"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return f'<div class="scroll-x"><table class="static"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
 
 def _conventions(inputs: ReportInputs) -> str:

@@ -229,7 +229,8 @@ def _static_table(table: Table) -> str:
         + "</tr>"
         for row in table.rows
     )
-    return f'<div class="scroll-x"><table class="static"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+    table_html = f'<table class="static"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return f'<div class="scroll-x">{table_html}</div>'
 
 
 def _conventions(inputs: ReportInputs) -> str:

@@ -155,7 +155,7 @@ def test_page_loads_offline_and_draws_its_charts(
 
 
 def _save_screenshot(loaded: Loaded, path: Path) -> None:
-    """The whole page down to the end of the table, in 64 colours: small enough to keep in the repository."""
+    """The whole page down to the end of the table, in 128 colours: small enough to keep in the repository."""
     page = loaded.page
     page.eval_on_selector("#table-view", "view => { view.style.maxHeight = '600px'; }")  # not 70% of the viewport
     page.evaluate("window.scrollTo(0, 0)")
@@ -164,7 +164,7 @@ def _save_screenshot(loaded: Loaded, path: Path) -> None:
     page.set_viewport_size({"width": VIEWPORT["width"], "height": int(bottom) + 16})
     page.evaluate("window.scrollTo(0, 0)")
     png = page.screenshot()
-    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=64)
+    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=128)
     path.parent.mkdir(exist_ok=True)
     image.save(path, optimize=True)
 

@@ -12,12 +12,17 @@ from cnncalc.cli.common import analyze_or_fail, printer, read_spec_or_fail, writ
 from cnncalc.cli.completion import complete_convention
 from cnncalc.cli.failure import fail
 from cnncalc.cli.options import (
+    BatchOption,
     CheckpointOption,
     ColorOption,
-    Dtype,
+    ColumnsOption,
+    DepthOption,
+    DtypeOption,
     FormatOption,
     FreezeOption,
+    InputOption,
     Mode,
+    ModeOption,
     Optimizer,
     OptimizerOption,
     OutputFormat,
@@ -36,7 +41,7 @@ if TYPE_CHECKING:
     from cnncalc.training import TrainingOptions, TrainingResult
 
 
-def _columns_or_fail(text: str | None) -> tuple[str, ...] | None:
+def columns_or_fail(text: str | None) -> tuple[str, ...] | None:
     if text is None:
         return None
     from cnncalc.language.pydantic_errors import did_you_mean
@@ -55,28 +60,11 @@ def _columns_or_fail(text: str | None) -> tuple[str, ...] | None:
 def analyze(
     spec: SpecArgument,
     output_format: FormatOption = OutputFormat.table,
-    depth: Annotated[
-        int | None,
-        typer.Option(
-            "--depth", "-d", min=1, help="Collapse blocks nested deeper than N into one row each (figures summed)."
-        ),
-    ] = None,
-    columns: Annotated[
-        str | None,
-        typer.Option(
-            "--columns",
-            help="Columns of the table (and of CSV and Markdown), in order, comma-separated: name, type, input, "
-            "output, params, params_pct, trainable, buffers, macs, macs_pct, flops, memory, kernel, stride, padding, "
-            "dilation, groups, rf, rf_start. Default: name,type,output,params,macs,flops,rf.",
-        ),
-    ] = None,
-    input_shape: Annotated[
-        str | None, typer.Option("--input", "-i", help="Override the input: channels x sizes, e.g. 3x512x512.")
-    ] = None,
-    batch: Annotated[int | None, typer.Option("--batch", "-b", min=1, help="Override the batch size.")] = None,
-    dtype: Annotated[
-        Dtype | None, typer.Option("--dtype", help="Element type for memory figures.", case_sensitive=False)
-    ] = None,
+    depth: DepthOption = None,
+    columns: ColumnsOption = None,
+    input_shape: InputOption = None,
+    batch: BatchOption = None,
+    dtype: DtypeOption = None,
     convention: Annotated[
         str | None,
         typer.Option(
@@ -86,15 +74,7 @@ def analyze(
             autocompletion=complete_convention,
         ),
     ] = None,
-    mode: Annotated[
-        Mode,
-        typer.Option(
-            "--mode",
-            help="train: add a training step: backward FLOPs, what autograd keeps, gradients, optimizer state and "
-            "the peak estimate (rules of PyTorch 2.13 on the CPU; see --precision).",
-            case_sensitive=False,
-        ),
-    ] = Mode.infer,
+    mode: ModeOption = Mode.infer,
     optimizer: OptimizerOption = Optimizer.adamw,
     freeze: FreezeOption = None,
     checkpoint: CheckpointOption = None,
@@ -106,15 +86,14 @@ def analyze(
     Totals are for the whole batch; MACs count convolutions, linear layers and attention matmuls (bias
     excluded) and FLOPs = 2 x MACs. With --mode train, also a training step's backward FLOPs and memory.
     """
-    chosen_columns = _columns_or_fail(columns)
+    chosen_columns = columns_or_fail(columns)
     if convention is not None:
         from cnncalc.cli.conventions import convention_or_fail  # the conventions load only when asked for
 
         convention_or_fail(convention)
     overrides = InputOverrides(parse_input_shape(input_shape), batch, dtype.value if dtype else None)
     [result] = analyze_or_fail(read_spec_or_fail(spec), overrides)
-    options = training_options_or_fail(mode.value, optimizer, freeze, checkpoint, precision)
-    training = None if options is None else _training_or_fail(result, options)
+    training = training_step_or_fail(result, mode, optimizer, freeze, checkpoint, precision)
     rows = display_rows(result, depth, training.layers if training else None)
     headline = None
     if convention is not None:
@@ -134,6 +113,20 @@ def analyze(
         write_text(machine.render_csv(result, rows, chosen_columns, training is not None))
     else:
         write_text(machine.render_markdown(result, rows, headline, chosen_columns, training))
+
+
+def training_step_or_fail(
+    result: AnalysisResult,
+    mode: Mode,
+    optimizer: Optimizer,
+    freeze: list[str] | None,
+    checkpoint: list[str] | None,
+    precision: Precision = Precision.fp32,
+) -> TrainingResult | None:
+    """With --mode train, the training step of the options (None for inference); a training option without
+    --mode train, or a step the network cannot take, ends the command."""
+    options = training_options_or_fail(mode.value, optimizer, freeze, checkpoint, precision)
+    return None if options is None else _training_or_fail(result, options)
 
 
 def _training_or_fail(result: AnalysisResult, options: TrainingOptions) -> TrainingResult:

@@ -54,6 +54,7 @@ COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
     "analyze": ("cnncalc.cli.analyze", {}),
     "fit": ("cnncalc.cli.fit", {}),
     "sweep": ("cnncalc.cli.sweep", {}),
+    "report": ("cnncalc.cli.report", {}),
     "conventions": ("cnncalc.cli.conventions", {}),
     "validate": ("cnncalc.cli.validate", {}),
     "diff": ("cnncalc.cli.diff", {}),

@@ -160,3 +160,38 @@ def parse_input_shape(text: str | None) -> tuple[int, ...] | None:
             "e.g. --input 3x224x224 (image) or --input 1x16000 (1-d signal)",
         )
     return sizes
+
+
+# The options that choose what is analyzed and how the per-layer rows are shown: `analyze` and `report` take
+# them alike.
+DepthOption = Annotated[
+    int | None,
+    typer.Option(
+        "--depth", "-d", min=1, help="Collapse blocks nested deeper than N into one row each (figures summed)."
+    ),
+]
+ColumnsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--columns",
+        help="Columns of the table (and of CSV and Markdown), in order, comma-separated: name, type, input, "
+        "output, params, params_pct, trainable, buffers, macs, macs_pct, flops, memory, kernel, stride, padding, "
+        "dilation, groups, rf, rf_start. Default: name,type,output,params,macs,flops,rf.",
+    ),
+]
+InputOption = Annotated[
+    str | None, typer.Option("--input", "-i", help="Override the input: channels x sizes, e.g. 3x512x512.")
+]
+BatchOption = Annotated[int | None, typer.Option("--batch", "-b", min=1, help="Override the batch size.")]
+DtypeOption = Annotated[
+    Dtype | None, typer.Option("--dtype", help="Element type for memory figures.", case_sensitive=False)
+]
+ModeOption = Annotated[
+    Mode,
+    typer.Option(
+        "--mode",
+        help="train: add a training step: backward FLOPs, what autograd keeps, gradients, optimizer state and "
+        "the peak estimate (rules of PyTorch 2.13 on the CPU; see --precision).",
+        case_sensitive=False,
+    ),
+]

@@ -23,6 +23,14 @@ def peak_live_bytes(
     output_bytes: Sequence[int], inputs: Sequence[Sequence[int]], input_bytes: int, network_output: int
 ) -> int:
     """`output_bytes[i]` is node i's output size, `inputs[i]` the nodes it reads (-1: network input)."""
+    return max([input_bytes, *live_bytes_per_step(output_bytes, inputs, input_bytes, network_output)])
+
+
+def live_bytes_per_step(
+    output_bytes: Sequence[int], inputs: Sequence[Sequence[int]], input_bytes: int, network_output: int
+) -> list[int]:
+    """The bytes live at each step of an inference pass, just after node i has written its output (its inputs
+    not yet freed): the memory profile along the network, whose largest entry (or the input alone) is the peak."""
     count = len(output_bytes)
     readers = last_readers(inputs)
     last_use = [readers.get(node, node) for node in range(count)]  # nobody reads it: freed once written
@@ -35,11 +43,11 @@ def peak_live_bytes(
     for node, step in enumerate(last_use):
         frees_at[step] += output_bytes[node]
     live = input_bytes
-    peak = live
+    profile: list[int] = []
     for step in range(count):
         live += output_bytes[step]
-        peak = max(peak, live)
+        profile.append(live)
         live -= frees_at[step]
         if step == input_last_use:
             live -= input_bytes
-    return peak
+    return profile

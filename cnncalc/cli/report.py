@@ -1,0 +1,133 @@
+"""`cnncalc report SPEC [-o report.html]`: one self-contained HTML page of the analysis."""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cnncalc.base.errors import ExitCode
+from cnncalc.cli.analyze import columns_or_fail, training_step_or_fail
+from cnncalc.cli.common import STDIN_LABEL, analyze_or_fail, read_spec_or_fail
+from cnncalc.cli.failure import fail
+from cnncalc.cli.options import (
+    BatchOption,
+    CheckpointOption,
+    ColumnsOption,
+    DepthOption,
+    DtypeOption,
+    FreezeOption,
+    InputOption,
+    Mode,
+    ModeOption,
+    Optimizer,
+    OptimizerOption,
+    Precision,
+    PrecisionOption,
+    SpecArgument,
+    parse_input_shape,
+)
+from cnncalc.engine.analysis import InputOverrides
+from cnncalc.render.units import human_bytes
+
+STDOUT_ARGUMENT = "-"
+REPORT_SNIFF_BYTES = 1024  # a report names its generator in its first few hundred bytes
+
+
+def report(
+    spec: SpecArgument,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The HTML file to write, or - for standard output. Default: the spec's name with .html, in the "
+            "current folder; a file of that name is replaced only when it is an earlier cnncalc report.",
+        ),
+    ] = None,
+    depth: DepthOption = None,
+    columns: ColumnsOption = None,
+    input_shape: InputOption = None,
+    batch: BatchOption = None,
+    dtype: DtypeOption = None,
+    mode: ModeOption = Mode.infer,
+    optimizer: OptimizerOption = Optimizer.adamw,
+    freeze: FreezeOption = None,
+    checkpoint: CheckpointOption = None,
+    precision: PrecisionOption = Precision.fp32,
+) -> None:
+    """Write one HTML page with the analysis: totals, the per-layer table (sort, filter, collapse blocks), charts
+    of FLOPs, parameters, activation memory and receptive field along the network, the other tools'
+    conventions, and the spec with its warnings at their lines.
+
+    The page is self-contained: styles, script, data and charts are inline, and it makes no network request,
+    so it opens offline. Options as for `analyze`; --depth collapses the table's deeper blocks at first (each
+    can be expanded) and groups the per-layer charts as `analyze --depth` groups rows.
+    """
+    chosen_columns = columns_or_fail(columns)
+    text = read_spec_or_fail(spec)
+    overrides = InputOverrides(parse_input_shape(input_shape), batch, dtype.value if dtype else None)
+    [result] = analyze_or_fail(text, overrides)
+    training = training_step_or_fail(result, mode, optimizer, freeze, checkpoint, precision)
+
+    from cnncalc.render.html_report import GENERATOR, ReportInputs, render_report
+
+    page = render_report(ReportInputs(result, text.text, depth, chosen_columns, training))
+    if output == STDOUT_ARGUMENT:
+        sys.stdout.write(page)
+        return
+    path = Path(output) if output is not None else default_output(text.label, result.name)
+    replacing = path.exists()
+    if output is None and replacing and not _is_report(path, GENERATOR):
+        raise fail(
+            f"{path} exists and is not a cnncalc report: not replaced",
+            ExitCode.USAGE,
+            f"choose the file with -o (-o {path} replaces it)",
+        )
+    size = write_atomically(path, page)
+    verb = "replaced" if replacing else "wrote"
+    print(f"{verb} {path} ({human_bytes(size)}, {len(result.layers):,} layers)", file=sys.stderr)
+
+
+def default_output(label: str, name: str) -> Path:
+    """`resnet50.html` for specs/resnet50.yaml or the bundled resnet50; for a spec read from standard input, its
+    `name:` (characters other than letters, digits, `.`, `_` and `-` left out)."""
+    stem = name if label == STDIN_LABEL else Path(label).stem
+    safe = re.sub(r"[^A-Za-z0-9._-]", "", stem).lstrip(".")
+    return Path(f"{safe or 'report'}.html")
+
+
+def _is_report(path: Path, generator: str) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(REPORT_SNIFF_BYTES)
+    except OSError:
+        return False
+    return f'<meta name="generator" content="{generator} '.encode() in head
+
+
+def write_atomically(path: Path, text: str) -> int:
+    """Write through a temporary file in the same folder, renamed over `path` once complete: a reader (or a
+    failure half-way) never sees half a report. Returns the bytes written."""
+    data = text.encode("utf-8")
+    folder = path.parent
+    temporary: str | None = None
+    try:
+        with tempfile.NamedTemporaryFile("wb", dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False) as f:
+            temporary = f.name
+            f.write(data)
+        # mkstemp makes the file private (0600): give it the permissions an ordinary new file would have
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
+        os.replace(temporary, path)
+    except OSError as error:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        raise fail(f"cannot write {path}: {error.strerror or error}", ExitCode.USAGE) from None
+    return len(data)

@@ -202,6 +202,8 @@ def test_train_table_fits_80_columns():
         (["--mode", "train", "--freeze", "layr1"], "--freeze layr1: no layer has this path"),
         (["--freeze", "layer1"], "--freeze applies to a training step"),
         (["--mode", "train", "--dtype", "bfloat16"], "the training rules are for a float32 model"),
+        (["--precision", "bf16-mixed"], "--precision applies to a training step"),
+        (["--mode", "train", "--precision", "bf16"], "Invalid value for '--precision'"),
     ],
 )
 def test_training_usage_errors(args, message):
@@ -426,3 +428,49 @@ def test_max_pooling_with_a_window_of_padding_only_is_refused_in_training():
     # not tracked (the conv frozen, the input needs no gradient): no backward, no refusal
     frozen = training(POOLING_WINDOW_OF_PADDING.replace("kernel: 1}", "kernel: 1, frozen: true}"))
     assert frozen.totals.saved_activation_bytes == 0
+
+
+def test_readme_worked_example_resnet50_batch32_adamw_bf16_mixed():
+    """The README's worked example, every component exact (the rules are checked against PyTorch at batch 2
+    on the zoo; everything here scales with the batch)."""
+    run = invoke(
+        "analyze", "resnet50", "--batch", "32", "--mode", "train", "--precision", "bf16-mixed", "--format", "json"
+    )
+    assert run.code == 0, run.stderr
+    document = json.loads(run.stdout)
+    totals = document["totals"]
+    assert document["training_rules"] == "PyTorch 2.13, CPU, bf16-mixed"
+    assert totals["precision"] == "bf16-mixed" and totals["optimizer"] == "adamw"
+    expected = {
+        "param_bytes": 102_228_128,
+        "buffer_bytes": 212_480,
+        "gradient_bytes": 102_228_128,
+        "optimizer_state_bytes": 204_456_256,
+        "saved_activation_bytes": 1_400_454_656,
+        "saved_weight_copy_bytes": 51_005_824,
+        "backward_transient_bytes": 154_140_672,
+        "training_peak_bytes": 2_014_726_144,
+        "backward_flops": 515_862_691_840,
+    }
+    assert {key: totals[key] for key in expected} == expected
+    assert sum(expected[key] for key in list(expected)[:7]) == totals["training_peak_bytes"]
+    # conv and fc weights (all parameters but BatchNorm's and the fc bias), one bf16 copy each
+    assert totals["saved_weight_copy_bytes"] == 2 * (25_557_032 - 53_120 - 1000)
+    per_layer = sum(layer["saved_weight_copy_bytes"] for layer in document["layers"])
+    assert per_layer == totals["saved_weight_copy_bytes"]
+    fp32 = json.loads(invoke("analyze", "resnet50", "--batch", "32", "--mode", "train", "-f", "json").stdout)
+    assert fp32["totals"]["saved_weight_copy_bytes"] == 0 and fp32["totals"]["precision"] == "fp32"
+    assert fp32["totals"]["backward_transient_bytes"] == 2 * totals["backward_transient_bytes"]
+
+
+def test_python_api_precision():
+    mixed = cnncalc.analyze("resnet18", batch=2, mode="train", precision="fp16-mixed")
+    assert mixed.training is not None and mixed.training.precision == "fp16-mixed"
+    assert mixed.training.saved_weight_copy_bytes == 23_357_824
+    assert sum(layer.saved_weight_copy_bytes or 0 for layer in mixed.layers) == 23_357_824
+    with pytest.raises(cnncalc.UsageError, match="precision: unknown precision 'bf16'"):
+        cnncalc.analyze("resnet18", mode="train", precision="bf16")
+    with pytest.raises(cnncalc.UsageError, match="precision applies to a training step"):
+        cnncalc.analyze("resnet18", precision="bf16-mixed")
+    fitted = cnncalc.fit("resnet50", "24GiB", precision="bf16-mixed")
+    assert fitted.answer == 521 and fitted.precision == "bf16-mixed"

@@ -86,11 +86,33 @@ def _storage_id(tensor: torch.Tensor) -> int:
 
 def _copy_of(tensor: torch.Tensor, parameters: Sequence[torch.Tensor]) -> bool:
     """Whether a saved half-precision tensor is autocast's copy of one of the layer's parameters (as saved, or
-    transposed, as a linear layer keeps it): the same shape and, once cast, the same values. Parameters are
-    randomly initialised and the probe's input is zeros, so no activation takes a weight's values; a constant
-    parameter (zeros, ones) could be matched by an activation, and is never taken for a copy."""
+    transposed, as a linear layer keeps it). A trained parameter's copy is the output of a cast whose input is
+    the parameter (its autograd node leads to the parameter's). A frozen parameter's copy has no node: it is
+    recognised by the parameter's shape and values once cast (weights are random, the probe's input zeros, so
+    no activation takes a weight's values; a zero weight is not taken for a copy)."""
     if tensor.dtype not in (torch.float16, torch.bfloat16) or tensor.device.type == "meta":
         return False
+    node = tensor.grad_fn
+    if node is not None:
+        if type(node).__name__ == "TransposeBackward0":  # the linear layer keeps the copy transposed
+            node = node.next_functions[0][0]
+        if node is None or type(node).__name__ != "ToCopyBackward0":
+            return False
+        source = node.next_functions[0][0]
+        variable = getattr(source, "variable", None)
+        return any(variable is parameter for parameter in parameters)
+    if tensor.requires_grad:
+        return False
+    for parameter in parameters:
+        if parameter.requires_grad or parameter.numel() != tensor.numel():
+            continue
+        for form in (parameter, parameter.t() if parameter.dim() == 2 else None):
+            if form is None or tuple(form.shape) != tuple(tensor.shape):
+                continue
+            cast = form.detach().to(tensor.dtype)
+            if torch.equal(cast, tensor.detach()) and bool(cast.any()):
+                return True
+    return False
     for parameter in parameters:
         if parameter.numel() != tensor.numel() or parameter.numel() < 2:
             continue
@@ -110,12 +132,14 @@ def probe_training(
     frozen_paths: Sequence[str] = (),
     checkpoint_paths: Sequence[str] = (),
     precision: str = "fp32",
+    count_flops: bool = True,
 ) -> TrainingProbe:
     """Run one forward and `output.sum().backward()` of the spec in training mode on `device`, measuring.
 
     `frozen_paths` freezes the layers at those block paths (and below) besides those the spec freezes;
     `checkpoint_paths` checkpoints those blocks besides those the spec checkpoints; `precision` "fp32", or
-    "bf16-mixed" / "fp16-mixed" to run the forward under autocast.
+    "bf16-mixed" / "fp16-mixed" to run the forward under autocast. `count_flops` False measures only what
+    the forward saves (no backward, no FlopCounterMode).
     """
     module = build_module(result, device, for_counting=False).train().checkpoint(checkpoint_paths)
     _freeze(module, frozen_paths)
@@ -207,7 +231,7 @@ def probe_training(
             counted.add(storage)
             probe.saved.append(what)
     alive_until_counted.clear()
-    if not output.requires_grad:
+    if not output.requires_grad or not count_flops:
         return probe
 
     for node, layer in claimed_nodes.items():

@@ -71,12 +71,15 @@ def training(rng: random.Random, level: Level) -> Question:
     return _ASKS[ask](rng, level)
 
 
-def _unambiguous(mistakes: list[Mistake], answer: Fraction | int) -> tuple[Mistake, ...]:
-    """The typical mistakes that are not the answer and that no other mistake gives as well: a wrong answer
-    two slips lead to gets no remark rather than a guess at which."""
+def _unambiguous(mistakes: list[Mistake], answer: int, tolerance: Fraction = Fraction(0)) -> tuple[Mistake, ...]:
+    """The typical mistakes that are wrong answers (not the answer, nor within the question's tolerance of it)
+    and that no other mistake gives as well: a wrong answer two slips lead to gets no remark rather than a
+    guess at which."""
     values = [value for value, _ in mistakes]
     return tuple(
-        (value, note) for value, note in excluding_answer(mistakes, Fraction(answer)) if values.count(value) == 1
+        (value, note)
+        for value, note in excluding_answer(mistakes, Fraction(answer))
+        if values.count(value) == 1 and isinstance(value, Fraction) and abs(value - answer) > tolerance * answer
     )
 
 
@@ -178,7 +181,7 @@ def conv_backward(
         mistakes.append((Fraction(step.torch_backward_flops), note))
     if batch > 1:
         mistakes.append((Fraction(value // batch), f"that is one image: multiply by the batch of {batch}"))
-    return value, worked, _unambiguous(mistakes, value)
+    return value, worked, _unambiguous(mistakes, value, APPROX)
 
 
 def _explain_conv_backward(macs: int, situation: str, engine: int, torch_flops: int, groups: int) -> Worked:
@@ -295,7 +298,7 @@ def saved_bytes(rng: random.Random, level: Level) -> Question:
     }
     answer_format = answer_format_for(expected, f"12.5, 12.5 {unit}, or a byte count")
     return generated(
-        TOPIC, level, key, prompt, expected, worked, facts, "", _unambiguous(mistakes, value), answer_format
+        TOPIC, level, key, prompt, expected, worked, facts, "", _unambiguous(mistakes, value, tolerance), answer_format
     )
 
 
@@ -451,7 +454,16 @@ def optimizer_state(rng: random.Random, level: Level) -> Question:
     command = f"cnncalc analyze {spec} --mode train --optimizer {optimizer}" + "".join(f" --freeze {p}" for p in freeze)
     answer_format = "" if hard else answer_format_for(expected, f"195, 195 {unit}, or a byte count")
     return generated(
-        TOPIC, level, key, prompt, expected, worked, facts, command, _unambiguous(mistakes, value), answer_format
+        TOPIC,
+        level,
+        key,
+        prompt,
+        expected,
+        worked,
+        facts,
+        command,
+        _unambiguous(mistakes, value, expected.tolerance),
+        answer_format,
     )
 
 

@@ -19,7 +19,7 @@ import math
 import random
 from fractions import Fraction
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cnncalc.calc.explain_layer import explain_row
 from cnncalc.calc.network import analyze_layers
@@ -39,6 +39,11 @@ from cnncalc.drill.wording import grid, tensor, torch_conv
 from cnncalc.engine.result import AnalysisResult
 from cnncalc.render.units import human_bytes
 from cnncalc.training import OPTIMIZER_STATES, TrainingOptions, TrainingResult, analyze_training
+from cnncalc.training.fit import MemoryPoint
+
+if TYPE_CHECKING:
+    from cnncalc.api.analysis import Analysis
+    from cnncalc.training.fit import FitResult
 
 TOPIC = "training"
 FP32 = 4  # the training rules follow fp32: every parameter, gradient, state and activation takes 4 bytes
@@ -379,7 +384,7 @@ _FROZEN = {
 
 
 @cache
-def _network_step(spec: str, optimizer: str, freeze: tuple[str, ...] = (), side: int = 224) -> Any:
+def _network_step(spec: str, optimizer: str, freeze: tuple[str, ...] = (), side: int = 224) -> Analysis:
     """`cnncalc.analyze(spec, mode="train")`: the same figures as `cnncalc analyze SPEC --mode train`."""
     import cnncalc
 
@@ -395,6 +400,7 @@ def optimizer_state(rng: random.Random, level: Level) -> Question:
     freeze, frozen_text = _FROZEN[spec] if level is Level.hard else ((), "")
     analysis = _network_step(spec, optimizer, freeze)
     totals, step = analysis.totals, analysis.training
+    assert step is not None  # mode='train'
     trainable = step.gradient_bytes // FP32
     frozen = totals.params - trainable
     copies = OPTIMIZER_STATES[optimizer]
@@ -483,7 +489,7 @@ _SIDES = (224, 320, 384, 512)  # hard: CNNs at a larger input (ViT-B/16 keeps it
 
 
 @cache
-def _fit(spec: str, memory: str, optimizer: str, side: int) -> Any:
+def _fit(spec: str, memory: str, optimizer: str, side: int) -> FitResult:
     """`cnncalc.fit`: the same answer as `cnncalc fit SPEC --memory MEMORY --optimizer OPTIMIZER`."""
     import cnncalc
 
@@ -518,6 +524,7 @@ def fit_batch(rng: random.Random, level: Level) -> Question:
         raise AssertionError(f"{spec} fits no batch of two in {larger[-1]}")
     analysis = _network_step(spec, optimizer, (), side)
     params, buffers = analysis.totals.params, analysis.totals.buffers
+    assert fit.at is not None and fit.formula is not None  # the loop above found a batch of two or more
     at = dict(fit.at.components)
     fixed = at["param_bytes"] + at["gradient_bytes"] + at["optimizer_state_bytes"]
     per_sample = fit.formula.slope
@@ -548,7 +555,7 @@ def fit_batch(rng: random.Random, level: Level) -> Question:
     )
     beyond = fit.beyond
     worked.say(f"Check: batch {num(answer)} needs {num(fit.at.peak_bytes)} B ≤ {num(budget)} B", 1)
-    if beyond is not None and hasattr(beyond, "peak_bytes"):
+    if isinstance(beyond, MemoryPoint):  # (a Refusal where the network cannot run one batch more)
         worked.say(f"batch {num(answer + 1)} would need {num(beyond.peak_bytes)} B > {num(budget)} B", 1)
 
     name = NETWORKS[spec]

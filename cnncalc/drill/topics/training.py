@@ -1,5 +1,6 @@
-"""Training questions: what one training step costs, answered by cnncalc's training rules (`cnncalc.training`,
-through `cnncalc.analyze(mode="train")` for networks) and by `cnncalc.fit`.
+"""Training questions: what one training step costs, answered by cnncalc's training rules
+(`cnncalc.training.analyze_training`, what `analyze --mode train` shows) and its batch solver
+(`cnncalc.training.fit.fit_memory`, what `cnncalc fit` and `cnncalc.fit` answer).
 
 Four kinds of question, drawn at every level:
 
@@ -19,7 +20,7 @@ import math
 import random
 from fractions import Fraction
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from cnncalc.calc.explain_layer import explain_row
 from cnncalc.calc.network import analyze_layers
@@ -36,14 +37,13 @@ from cnncalc.drill.question import (
 )
 from cnncalc.drill.realistic import batch_size, feature_map, out_channels
 from cnncalc.drill.wording import grid, tensor, torch_conv
+from cnncalc.engine.analysis import InputOverrides, analyze_loaded
 from cnncalc.engine.result import AnalysisResult
+from cnncalc.language.yaml_source import load_yaml, read_spec_text
+from cnncalc.language.zoo import zoo_specs
 from cnncalc.render.units import human_bytes
-from cnncalc.training import OPTIMIZER_STATES, TrainingOptions, TrainingResult, analyze_training
-from cnncalc.training.fit import MemoryPoint
-
-if TYPE_CHECKING:
-    from cnncalc.api.analysis import Analysis
-    from cnncalc.training.fit import FitResult
+from cnncalc.training import OPTIMIZER_STATES, TrainingOptions, TrainingResult, TrainingTotals, analyze_training
+from cnncalc.training.fit import FitResult, MemoryPoint, fit_memory
 
 TOPIC = "training"
 FP32 = 4  # the training rules follow fp32: every parameter, gradient, state and activation takes 4 bytes
@@ -384,12 +384,24 @@ _FROZEN = {
 
 
 @cache
-def _network_step(spec: str, optimizer: str, freeze: tuple[str, ...] = (), side: int = 224) -> Analysis:
-    """`cnncalc.analyze(spec, mode="train")`: the same figures as `cnncalc analyze SPEC --mode train`."""
-    import cnncalc
+def _zoo_spec(spec: str) -> Any:
+    """A zoo spec, read and parsed once (`LoadedDocument`)."""
+    path = zoo_specs()[spec]
+    return load_yaml(read_spec_text(path), str(path))
 
-    shape = None if side == 224 else (3, side, side)
-    return cnncalc.analyze(spec, input=shape, mode="train", optimizer=optimizer, freeze=list(freeze))
+
+def _sample(side: int) -> tuple[int, ...] | None:
+    """The input of one sample at this side (None: the spec's own 3x224x224)."""
+    return None if side == 224 else (3, side, side)
+
+
+@cache
+def _network_step(
+    spec: str, optimizer: str, freeze: tuple[str, ...] = (), side: int = 224
+) -> tuple[AnalysisResult, TrainingTotals]:
+    """A zoo network and its training step: the figures of `cnncalc analyze SPEC --mode train`."""
+    result = analyze_loaded(_zoo_spec(spec), InputOverrides(shape=_sample(side)))
+    return result, analyze_training(result, TrainingOptions(optimizer=optimizer, freeze=freeze)).totals
 
 
 def optimizer_state(rng: random.Random, level: Level) -> Question:
@@ -398,10 +410,9 @@ def optimizer_state(rng: random.Random, level: Level) -> Question:
     choices = ("momentum", "adam", "adamw") if variant == "state" else tuple(_OPTIMIZERS)
     optimizer = rng.choice(choices)
     freeze, frozen_text = _FROZEN[spec] if level is Level.hard else ((), "")
-    analysis = _network_step(spec, optimizer, freeze)
-    totals, step = analysis.totals, analysis.training
-    assert step is not None  # mode='train'
-    trainable = step.gradient_bytes // FP32
+    result, step = _network_step(spec, optimizer, freeze)
+    totals = result.totals
+    trainable = step.trainable_params
     frozen = totals.params - trainable
     copies = OPTIMIZER_STATES[optimizer]
     value = step.optimizer_state_bytes + (step.gradient_bytes if variant == "with-gradients" else 0)
@@ -490,11 +501,9 @@ _SIDES = (224, 320, 384, 512)  # hard: CNNs at a larger input (ViT-B/16 keeps it
 
 @cache
 def _fit(spec: str, memory: str, optimizer: str, side: int) -> FitResult:
-    """`cnncalc.fit`: the same answer as `cnncalc fit SPEC --memory MEMORY --optimizer OPTIMIZER`."""
-    import cnncalc
-
-    shape = None if side == 224 else (3, side, side)
-    return cnncalc.fit(spec, memory, optimizer=optimizer, input=shape)
+    """The answer of `cnncalc fit SPEC --memory MEMORY --optimizer OPTIMIZER` (at `--input 3xSIDExSIDE`)."""
+    options = TrainingOptions(optimizer=optimizer)
+    return fit_memory(_zoo_spec(spec), _memory_bytes(memory), options=options, sample=_sample(side))
 
 
 def _memory_size(memory: str) -> tuple[int, str]:
@@ -522,8 +531,8 @@ def fit_batch(rng: random.Random, level: Level) -> Question:
             break
     else:  # pragma: no cover - every network fits two samples in the largest budget
         raise AssertionError(f"{spec} fits no batch of two in {larger[-1]}")
-    analysis = _network_step(spec, optimizer, (), side)
-    params, buffers = analysis.totals.params, analysis.totals.buffers
+    result, _ = _network_step(spec, optimizer, (), side)
+    params, buffers = result.totals.params, result.totals.buffers
     assert fit.at is not None and fit.formula is not None  # the loop above found a batch of two or more
     at = dict(fit.at.components)
     fixed = at["param_bytes"] + at["gradient_bytes"] + at["optimizer_state_bytes"]

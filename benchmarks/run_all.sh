@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 status=0
-for bench in bench_startup bench_input_size bench_scale bench_import bench_sweep; do
+for bench in bench_startup bench_input_size bench_scale bench_import bench_sweep bench_train; do
     echo
     start=$(date +%s)
     "$PYTHON" "benchmarks/${bench}.py" || status=$?

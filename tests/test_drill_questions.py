@@ -221,6 +221,43 @@ def _vit_patch(facts: dict[str, Any]) -> Fraction | tuple[int, ...]:
     return Fraction(conv_weights(3, dim, patch) + dim)
 
 
+OPTIMIZER_COPIES = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}  # state tensors per trainable parameter
+FP32 = 4
+
+
+def _training(facts: dict[str, Any]) -> Fraction:
+    ask = facts["ask"]
+    if ask == "backward-flops":  # ∂L/∂x where the input needs a gradient, ∂L/∂W where the conv trains: 2·MACs each
+        in_channels, height, width = facts["input"]
+        geometry = (facts["kernel"], facts["stride"], facts["padding"])
+        positions = conv_size(height, *geometry) * conv_size(width, *geometry)
+        macs = facts["batch"] * positions * conv_weights(in_channels, facts["out"], facts["kernel"], facts["groups"])
+        input_gradient = facts["situation"] in ("middle", "frozen")
+        weight_gradient = facts["situation"] != "frozen"
+        return Fraction(2 * macs * (input_gradient + weight_gradient))
+    if ask == "saved-bytes":
+        in_channels, height, width = facts["input"]
+        batch, out, stride = facts["batch"], facts["out"], facts["stride"]
+        block_input = batch * in_channels * height * width * FP32
+        feature = batch * out * conv_size(height, 3, stride, 1) * conv_size(width, 3, stride, 1) * FP32
+        statistics = 2 * out * FP32  # BatchNorm's batch mean and inverse deviation
+        # conv: its input; BatchNorm: its input and statistics; the activation: one tensor of the map's size (ReLU
+        # its output, SiLU and ReLU6 their input or, in place, a copy of it)
+        saved = block_input + feature + statistics + feature
+        if facts["blocks"] == 2:  # the second conv's input: ReLU's output again, or a tensor nobody kept yet
+            saved += (0 if facts["activation"] == "relu" else feature) + feature + statistics + feature
+        return Fraction(saved)
+    if ask == "optimizer-state":
+        trainable = facts["params"] - facts["frozen_params"]
+        tensors = OPTIMIZER_COPIES[facts["optimizer"]] + (facts["variant"] == "with-gradients")
+        return Fraction(tensors * trainable * FP32)
+    number, unit = (facts["memory"][:-3], 2**30) if facts["memory"].endswith("GiB") else (facts["memory"][:-2], 10**9)
+    assert int(number) * unit == facts["memory_bytes"]
+    params = facts["params"]
+    fixed = (params + facts["buffers"]) * FP32 + params * FP32 + OPTIMIZER_COPIES[facts["optimizer"]] * params * FP32
+    return Fraction((facts["memory_bytes"] - fixed - facts["constant_bytes"]) // facts["per_sample_bytes"])
+
+
 ANSWERS = {
     "conv-output": _conv_output,
     "pool-output": _pool_output,
@@ -237,6 +274,7 @@ ANSWERS = {
     "im2col": _im2col,
     "dense-vs-conv": _dense_vs_conv,
     "vit-patch": _vit_patch,
+    "training": _training,
 }
 
 
@@ -310,6 +348,8 @@ def test_every_topic_but_transposed_conv_has_an_example_from_the_notes() -> None
     [
         ("notes/stem-shape", (32, 64, 112, 112)),  # 7x7/2 p3 on 224: ⌊(224 + 6 − 7) / 2⌋ + 1 = 112
         ("notes/stem-params", Fraction(9472)),  # 64·3·7·7 + 64 = 9,408 + 64
+        # the weight gradient only (the image needs no gradient): 2·32·(112·112)·(64·3·7·7) = one forward
+        ("notes/stem-backward", Fraction(7_552_892_928)),
         ("notes/conv3x3-shape", (1, 64, 64, 64)),  # 3x3 p1 keeps 64: (64 + 2 − 3) + 1
         ("notes/conv3x3-params", Fraction(18496)),  # 64·32·3·3 + 64 = 18,432 + 64
         ("notes/conv3x3-flops", Fraction(150_994_944)),  # 2·(64·64 positions)·(64·32·9) = 2·4,096·18,432

@@ -88,7 +88,7 @@ def test_bytes_that_are_not_text_are_refused_answers_not_a_traceback(tmp_path: P
     """Undecodable bytes reached SQLite as lone surrogates (UnicodeEncodeError while saving the answer), or
     stopped a strict decoder (UnicodeDecodeError)."""
     db = tmp_path / "drill.sqlite3"
-    completed = run_cli("drill", "--json", "--seed", "1", "--count", "2", "--db", str(db),
+    completed = run_cli("drill", "--json", "--seed", "1", "--count", "2", "--topic", "conv-params", "--db", str(db),
                         stdin=b"\xff\xfe9\n9472\n", env={"LC_ALL": "C.UTF-8", **decoding})
     assert completed.code == 0, completed.stderr[-2000:]
     report = completed.json()

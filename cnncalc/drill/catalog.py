@@ -23,6 +23,7 @@ SUMMARIES: dict[str, str] = {
     "im2col": "im2col / GEMM matrix dimensions of a conv",
     "dense-vs-conv": "a dense layer vs a conv: parameter counts",
     "vit-patch": "ViT patch embedding: tokens, shapes, parameters",
+    "training": "a training step: backward FLOPs, saved bytes, optimizer state, fit",
 }
 
 # Short names people type.
@@ -56,4 +57,8 @@ ALIASES: dict[str, str] = {
     "fc": "dense-vs-conv",
     "vit": "vit-patch",
     "patch": "vit-patch",
+    "train": "training",
+    "backward": "training",
+    "optimizer": "training",
+    "fit": "training",
 }

@@ -51,6 +51,7 @@ from cnncalc.drill.topics.parameters import (
     shortcut_layers,
 )
 from cnncalc.drill.topics.receptive import analyze_stack, stack_layers
+from cnncalc.drill.topics.training import conv_backward
 from cnncalc.drill.wording import conv_command, grid
 
 STEM = {"type": "conv2d", "out": 64, "kernel": 7, "stride": 2, "padding": 3}
@@ -157,6 +158,18 @@ def _conv3x3_flops() -> _Solved:
     expected = approximate_number(row.flops, APPROX, "M")
     worked = explain_row(result, row, ("macs",))
     return _Solved(expected, worked, f"{num(row.flops)} ≈ 151 MFLOPs", [remark], mistakes)
+
+
+def _stem_backward() -> _Solved:
+    conv = {key: value for key, value in STEM.items() if key != "type"}
+    flops, worked, mistakes = conv_backward(_STEM_INPUT, conv, 32, "first")
+    remark = (
+        "The notes derive three gradients: ∂L/∂W, ∂L/∂X (a full convolution with the flipped kernel) and ∂L/∂β. "
+        "PyTorch computes ∂L/∂X only where the input needs a gradient: for the first layer, whose input is the "
+        "image, it skips it, so this backward costs one forward's FLOPs; a conv higher up costs two."
+    )
+    expected = approximate_number(flops, APPROX, "G")
+    return _Solved(expected, worked, f"{num(flops)} ≈ {flops / 10**9:.2f} GFLOPs", [remark], mistakes)
 
 
 def _same_padding() -> _Solved:
@@ -406,6 +419,20 @@ _EXAMPLES: tuple[_Example, ...] = (
         partial(_one_layer, "params", _STEM_INPUT, STEM, 32),
         "The notes agree: 9,408 + 64 = 9,472.",
         ((Fraction(9408), _WEIGHTS_ALONE.format(64)),),
+    ),
+    _Example(
+        "stem-backward",
+        "training",
+        "easy",
+        "The notes' backward pass of a convolution: ∂L/∂W (the input correlated with the output gradient), ∂L/∂X "
+        "(a full convolution with the flipped kernel) and ∂L/∂β. In a training step, the stem Conv 7x7, 64 "
+        "filters, stride 2, padding 3 is the network's first layer, on the input (32, 3, 224, 224). Approximately "
+        "how many FLOPs does its backward compute, in GFLOPs? (FLOPs = 2 × MACs; the bias gradient, a sum, is not "
+        "counted)",
+        "study notes 001 §3 (backward pass: the gradient of a convolution is a convolution)",
+        "",
+        {"input": [3, 224, 224], "batch": 32, "layer": STEM, "situation": "first"},
+        _stem_backward,
     ),
     _tiny_example(
         "conv3x3-shape",

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from cnncalc.drill.catalog import ALIASES, SUMMARIES
 from cnncalc.drill.question import Level, Question
-from cnncalc.drill.topics import compute, parameters, receptive, shapes
+from cnncalc.drill.topics import compute, parameters, receptive, shapes, training
 
 Generator = Callable[[random.Random, Level], Question]
 
@@ -40,6 +40,7 @@ _GENERATORS: dict[str, Generator] = {
     "im2col": compute.im2col,
     "dense-vs-conv": parameters.dense_vs_conv,
     "vit-patch": parameters.vit_patch,
+    "training": training.training,
 }
 TOPICS: dict[str, Topic] = {name: Topic(name, summary, _GENERATORS[name]) for name, summary in SUMMARIES.items()}
 

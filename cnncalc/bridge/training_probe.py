@@ -84,6 +84,13 @@ def _storage_id(tensor: torch.Tensor) -> int:
     return tensor.untyped_storage()._cdata
 
 
+# autograd nodes of views, through which a saved tensor may lead back to the cast that made it
+_VIEW_NODES = frozenset(
+    {"TBackward0", "TransposeBackward0", "PermuteBackward0", "ViewBackward0", "UnsafeViewBackward0",
+     "ExpandBackward0", "AsStridedBackward0", "SelectBackward0", "SliceBackward0", "UnsqueezeBackward0"}
+)  # fmt: skip
+
+
 def _copy_of(tensor: torch.Tensor, parameters: Sequence[torch.Tensor]) -> bool:
     """Whether a saved half-precision tensor is autocast's copy of one of the layer's parameters (as saved, or
     transposed, as a linear layer keeps it). A trained parameter's copy is the output of a cast whose input is
@@ -94,7 +101,7 @@ def _copy_of(tensor: torch.Tensor, parameters: Sequence[torch.Tensor]) -> bool:
         return False
     node = tensor.grad_fn
     if node is not None:
-        if type(node).__name__ == "TransposeBackward0":  # the linear layer keeps the copy transposed
+        while node is not None and type(node).__name__ in _VIEW_NODES:  # a linear layer keeps it transposed
             node = node.next_functions[0][0]
         if node is None or type(node).__name__ != "ToCopyBackward0":
             return False

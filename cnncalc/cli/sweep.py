@@ -232,23 +232,13 @@ def _training_options_or_fail(
 
 def _setting_or_fail(setting: str, data: Any) -> tuple[str, str]:
     """`--set NAME=VALUES` -> (NAME, VALUES), NAME one of the spec's top-level `vars`."""
-    from cnncalc.language.pydantic_errors import did_you_mean
+    from cnncalc.language.variables import VariableSettingError, check_variable, split_setting
 
-    name, equals, values = setting.partition("=")
-    name = name.strip()
-    if not equals or not name:
-        raise fail(f"--set {setting!r} is not NAME=VALUES", ExitCode.USAGE, "e.g. --set width=0.5,0.75,1.0")
-    variables = data.get("vars") if isinstance(data, dict) else None
-    known = list(variables) if isinstance(variables, dict) else []
-    if name not in known:
-        if not known:
-            raise fail(
-                f"--set {name}: the spec has no top-level `vars:`",
-                ExitCode.USAGE,
-                "--set changes a variable of `vars:`",
-            )
-        hint = did_you_mean(name, known) or f"the spec's variables: {', '.join(known)}"
-        raise fail(f"--set {name}: the spec has no variable {name!r} in `vars:`", ExitCode.USAGE, hint)
+    try:
+        name, values = split_setting(setting, "--set", "--set width=0.5,0.75,1.0", "NAME=VALUES")
+        check_variable(name, data, "--set")
+    except VariableSettingError as error:
+        raise fail(error.message, ExitCode.USAGE, error.hint) from None
     return name, values
 
 

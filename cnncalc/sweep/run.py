@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from cnncalc.base.errors import SpecError
 from cnncalc.engine.analysis import InputOverrides
 from cnncalc.engine.reuse import ReusableNetwork
+from cnncalc.language.variables import with_variables
 from cnncalc.language.yaml_source import LoadedDocument
 from cnncalc.render.machine import count_totals_dict, training_totals_dict
 from cnncalc.sweep.grid import Number, Point
@@ -87,15 +88,6 @@ class SweepStats:
     computed: int = 0  # points whose totals were computed (by rules re-run, or afresh)
     derived: int = 0  # points whose totals were derived from two batches
     fresh_analyses: int = 0  # analyses from scratch (a reference expansion each, or where reuse is not safe)
-
-
-def with_variables(loaded: LoadedDocument, variables: tuple[tuple[str, Number], ...]) -> LoadedDocument:
-    """The spec with some top-level `vars` set to other values (their source positions kept for errors)."""
-    if not variables:
-        return loaded
-    data = dict(loaded.data)
-    data["vars"] = {**data.get("vars", {}), **dict(variables)}
-    return LoadedDocument(data, loaded.source, loaded.text)
 
 
 def run_sweep(

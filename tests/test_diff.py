@@ -178,6 +178,82 @@ def test_settings_of_b_apply_over_the_shared_ones() -> None:
     assert document["changed_settings"] == ["dtype"]
 
 
+def _unet_at_base(base: int) -> tuple[int, int]:
+    """(params, MACs) of the bundled U-Net with its `base` variable written into the spec's text."""
+    import cnncalc
+
+    text = resolve_spec("unet").read_text()
+    assert text.count("  base: 64 ") == 1
+    totals = cnncalc.analyze(text.replace("  base: 64 ", f"  base: {base} ")).totals
+    return totals.params, totals.macs
+
+
+def test_set_b_compares_one_spec_at_two_values_of_a_variable() -> None:
+    run = invoke("diff", "unet", "--set-b", "base=32", "--format", "json", "--totals-only")
+    assert run.code == 1, run.output
+    document = run.json()
+    assert _unet_at_base(64) == (31_037_698, 48_171_581_440)
+    assert (document["totals"]["params"]["a"], document["totals"]["macs"]["a"]) == _unet_at_base(64)
+    assert (document["totals"]["params"]["b"], document["totals"]["macs"]["b"]) == _unet_at_base(32)
+    assert document["totals"]["params"]["b"] == 7_763_074
+    assert document["changed_settings"] == ["vars"]
+    assert (document["a"]["vars"], document["b"]["vars"]) == ({"base": 64}, {"base": 32})
+    table = invoke("diff", "unet", "--set-b", "base=32", "--totals-only").stdout
+    assert re.search(r"^vars +base=64 +base=32 +changed$", table, re.MULTILINE), table
+
+
+def test_set_applies_to_both_and_set_b_wins_for_b() -> None:
+    document = invoke("diff", "unet", "--set", "base=16", "--set", "classes=3", "--set-b", "base=8", "--format",
+                      "json", "--totals-only").json()  # fmt: skip
+    text = resolve_spec("unet").read_text().replace("  classes: 2 ", "  classes: 3 ")
+    import cnncalc
+
+    for side, base in (("a", 16), ("b", 8)):
+        expected = cnncalc.analyze(text.replace("  base: 64 ", f"  base: {base} ")).totals.params
+        assert document["totals"]["params"][side] == expected
+    assert (document["a"]["vars"], document["b"]["vars"]) == ({"base": 16, "classes": 3}, {"base": 8, "classes": 3})
+
+
+def test_a_variable_set_to_its_own_value_is_no_difference() -> None:
+    run = invoke("diff", "unet", "--set-b", "base=64")
+    assert run.code == 0, run.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message", "hint"),
+    [
+        (["unet", "--set-b", "bse=32"], "--set-b bse: the spec has no variable 'bse' in `vars:`",
+         "did you mean 'base'?"),
+        (["unet", "--set", "clases=3", "--input-b", "3x128x128"], "--set clases: the spec has no variable 'clases'",
+         "did you mean 'classes'?"),
+        (["resnet18", "resnet34", "--set", "width=2"], "--set width: A (resnet18) has no top-level `vars:`", ""),
+        (["unet", "--set-b", "base"], "--set-b 'base' is not NAME=VALUE", "e.g. --set-b width=0.5"),
+        (["unet", "--set", "=3"], "--set '=3' is not NAME=VALUE", ""),
+        (["unet", "--set-b", "base=abc"], "--set-b base: 'abc' is not a number or a range", ""),
+        (["unet", "--set-b", "base=16,32"], "--set-b 'base=16,32' gives 2 values; diff compares at one", ""),
+        (["unet", "--set", "base=32", "--set-b", "base=32"], "diff needs two networks", ""),
+    ],
+)  # fmt: skip
+def test_bad_variable_settings_exit_2(args: list[str], message: str, hint: str) -> None:
+    run = invoke("diff", *args)
+    assert run.code == 2 and run.stdout == "", run.output
+    assert f"error: {message}" in run.stderr and hint in run.stderr and "Traceback" not in run.stderr
+
+
+def test_python_api_sets_variables_by_name() -> None:
+    import cnncalc
+
+    narrow = cnncalc.diff("unet", vars_b={"base": 32})
+    assert (narrow.totals["params"].a, narrow.totals["params"].b) == (_unet_at_base(64)[0], _unet_at_base(32)[0])
+    assert narrow.to_dict()["changed_settings"] == ["vars"]
+    both = cnncalc.diff("unet", vars={"base": 32}, input_b="3x128x128")
+    assert both.totals["params"].a == both.totals["params"].b == _unet_at_base(32)[0]
+    with pytest.raises(cnncalc.UsageError, match=r"vars_b bse: .*did you mean 'base'\?"):
+        cnncalc.diff("unet", vars_b={"bse": 32})
+    with pytest.raises(cnncalc.UsageError, match="diff needs two networks"):
+        cnncalc.diff("unet", vars={"base": 32})
+
+
 # --------------------------------------------------------------------------- equal, renamed, exit codes
 
 
@@ -258,8 +334,9 @@ def test_json_document_shape(resnets: dict[str, Any]) -> None:
     for side in ("a", "b"):
         assert set(resnets[side]) == {
             "name", "file", "input_shape", "output_shape", "batch", "dtype", "receptive_field",
-            "receptive_field_layer",
+            "receptive_field_layer", "vars",
         }  # fmt: skip
+        assert resnets[side]["vars"] == {}  # none set
     assert list(resnets["totals"]) == list(TOTAL_FIGURES)
     for total in resnets["totals"].values():
         assert set(total) == {"a", "b", "delta", "ratio"} and total["delta"] == total["b"] - total["a"]

@@ -102,6 +102,8 @@ def diff(
     input_b: str | Sequence[int] | None = None,
     batch_b: int | None = None,
     dtype_b: str | torch.dtype | None = None,
+    vars: Mapping[str, Any] | None = None,
+    vars_b: Mapping[str, Any] | None = None,
     depth: int | None = None,
 ) -> Diff:
     """Compare two networks layer by layer, as `cnncalc diff`: the layers added, removed or changed (matched by
@@ -110,14 +112,17 @@ def diff(
     `a` and `b` are sources as `analyze` takes them (a path, a bundled name, YAML text, a mapping, a module).
     Leave `b` out to compare `a` with itself at other settings: `cnncalc.diff("resnet50", input_b="3x320x320")`.
     `input`, `batch` and `dtype` apply to both; `input_b`, `batch_b` and `dtype_b` to `b` only, over them.
+    `vars` sets top-level spec variables (`vars:`) of both, by name (`vars={"width": 0.5}`), as `--set`;
+    `vars_b` those of `b` only, over `vars`, as `--set-b`: `cnncalc.diff("unet", vars_b={"base": 32})`.
     `depth` compares blocks nested deeper than `depth` as one row each, as `--depth`.
 
     Returns a `Diff`. Raises what `analyze` raises, and `UsageError` when there is nothing to compare (no `b`
-    and no setting of its own).
+    and no setting of its own) or a variable the spec does not declare.
     """
-    if b is None and input_b is None and batch_b is None and dtype_b is None:
+    shared, variables_b = dict(vars or {}), {**(vars or {}), **(vars_b or {})}
+    if b is None and input_b is None and batch_b is None and dtype_b is None and variables_b == shared:
         raise UsageError("diff needs two networks: b, or a setting of b", 'e.g. input_b="3x320x320"')
-    first = _analysis(a, input, batch, dtype, None, depth, None, "input")
+    first = _analysis(a, input, batch, dtype, None, depth, None, "input", variables=shared)
     second = _analysis(
         a if b is None else b,
         input if input_b is None else input_b,
@@ -127,9 +132,17 @@ def diff(
         depth,
         None,
         "input" if input_b is None else "input_b",
+        variables=variables_b,
+        variables_argument="vars_b" if vars_b and set(vars_b) - set(shared) else "vars",
     )
     drawn_a, drawn_b = first._drawing, second._drawing
-    compared = compare_networks(drawn_a.result, drawn_b.result, drawn_a.rows, drawn_b.rows, depth)
+    compared_variables = None
+    if variables_b:
+        compared_variables = (
+            _values_set(a, shared, variables_b),
+            _values_set(a if b is None else b, variables_b, shared),
+        )
+    compared = compare_networks(drawn_a.result, drawn_b.result, drawn_a.rows, drawn_b.rows, depth, compared_variables)
     layers_of = {id(row): layer for analysis in (first, second) for row, layer in _rows_and_layers(analysis)}
     result = Diff(
         equal=compared.equal,
@@ -150,6 +163,23 @@ def diff(
     )
     object.__setattr__(result, "_compared", compared)  # frozen otherwise
     return result
+
+
+def _values_set(
+    source: str | os.PathLike[str] | Mapping[str, Any] | torch.nn.Module,
+    own: Mapping[str, Any],
+    other: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Each variable set on either side, at the value this side is analysed at (its own, else the spec's)."""
+    from cnncalc.api.modules import is_module
+    from cnncalc.api.sources import load_source
+    from cnncalc.language.variables import variable_value
+
+    names = {**own, **other}
+    if all(name in own for name in names) or is_module(source):  # a module has no `vars:` (refused before)
+        return dict(own)
+    loaded = load_source(source)
+    return {name: own[name] if name in own else variable_value(loaded, name) for name in names}
 
 
 def _rows_and_layers(analysis: Analysis) -> list[tuple[object, Layer]]:

@@ -194,6 +194,8 @@ def _analysis(
     columns: str | Iterable[str] | None,
     argument: str,
     training_options: TrainingOptions | None = None,
+    variables: Mapping[str, Any] | None = None,
+    variables_argument: str = "vars",
 ) -> Analysis:
     batch = _batch(batch)
     dtype_name = _dtype(dtype)
@@ -220,6 +222,8 @@ def _analysis(
             "source must be a spec path (str or pathlib.Path), a bundled spec's name, YAML text, a mapping or a "
             f"torch.nn.Module, not {type(source).__name__}"
         )
+    if variables:
+        loaded = _with_variables(loaded, variables, variables_argument)
     result = analyze_loaded(loaded, InputOverrides(sample, batch, dtype_name, (argument, *NAMES)))
     headline = None
     if convention is not None:
@@ -239,6 +243,20 @@ def _analysis(
             raise UsageError(refused.message, refused.hint) from None
     rows = display_rows(result, depth, training.layers if training else None)
     return build_analysis(result, rows, headline, chosen, training)
+
+
+def _with_variables(loaded: LoadedDocument, variables: Mapping[str, Any], argument: str) -> LoadedDocument:
+    """The spec with top-level `vars` set (`argument=` of the call, for messages), each one it declares."""
+    from cnncalc.language.variables import VariableSettingError, check_variable, with_variables
+
+    if not isinstance(variables, Mapping):
+        raise TypeError(f"{argument} must be a mapping of variable names to values, not {type(variables).__name__}")
+    for name in variables:
+        try:
+            check_variable(str(name), loaded.data, argument)
+        except VariableSettingError as error:
+            raise UsageError(error.message, error.hint) from None
+    return with_variables(loaded, variables.items())
 
 
 def _training_options(

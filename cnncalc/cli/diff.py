@@ -5,17 +5,32 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from cnncalc.base.errors import DiffExitCode, ExitCode
-from cnncalc.cli.common import STDIN_ARGUMENT, SpecText, analyze_or_fail, printer, read_spec_or_fail, write_text
+from cnncalc.base.errors import DiffExitCode, ExitCode, SpecError
+from cnncalc.cli.common import (
+    STDIN_ARGUMENT,
+    SourceCache,
+    SpecText,
+    analyze_or_fail,
+    printer,
+    read_spec_or_fail,
+    spec_failure,
+    write_text,
+)
 from cnncalc.cli.completion import complete_spec
 from cnncalc.cli.failure import fail
 from cnncalc.cli.options import ColorOption, Dtype, FormatOption, OutputFormat, SpecArgument, parse_input_shape
+from cnncalc.cli.startup import collection_paused
 from cnncalc.engine.analysis import InputOverrides
 from cnncalc.render.style import ColorChoice
+
+if TYPE_CHECKING:  # loaded when a comparison runs, not when the command is built
+    from cnncalc.engine.result import AnalysisResult
+    from cnncalc.language.yaml_source import LoadedDocument
+    from cnncalc.sweep.grid import Number
 
 
 @contextmanager
@@ -57,6 +72,16 @@ def diff(
     dtype_b: Annotated[
         Dtype | None, typer.Option("--dtype-b", help="The element type of B only.", case_sensitive=False)
     ] = None,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="A top-level spec variable (`vars:`) of both, and its value: --set width=0.5; repeatable."
+        ),
+    ] = None,
+    settings_b: Annotated[
+        list[str] | None,
+        typer.Option("--set-b", help="A spec variable of B only (wins over --set for B): --set-b base=32."),
+    ] = None,
     depth: Annotated[
         int | None,
         typer.Option(
@@ -71,8 +96,9 @@ def diff(
     """Compare two networks layer by layer: the layers added, removed or changed, and the totals.
 
     A and B are two specs (`cnncalc diff resnet18 resnet34`), or one spec at two settings: leave B out and
-    give B's input, batch or dtype (`cnncalc diff resnet50 --input-b 3x320x320`). --input, --batch and
-    --dtype apply to both; --input-b, --batch-b and --dtype-b to B only, over them.
+    give B's input, batch, dtype or spec variables (`cnncalc diff resnet50 --input-b 3x320x320`,
+    `cnncalc diff unet --set-b base=32`). --input, --batch, --dtype and --set apply to both; --input-b,
+    --batch-b, --dtype-b and --set-b to B only, over them.
 
     Layers are matched by their path (`layer3.2.conv1`): a path in both is compared (type, output shape,
     params, buffers, MACs, activation memory, receptive field size and jump); a path in one only is a layer
@@ -90,25 +116,38 @@ def diff(
         names=("--input-b" if input_b is not None else "--input", "--batch-b" if batch_b else "--batch",
                "--dtype-b" if dtype_b else "--dtype"),
     )  # fmt: skip
-    if b is None and overrides_b == overrides_a:
+    shared = _settings_or_fail(settings, "--set")
+    own_b = _settings_or_fail(settings_b, "--set-b")
+    variables_b = {**shared, **own_b}
+    if b is None and overrides_b == overrides_a and variables_b == shared:
         raise fail(
             "diff needs two networks: a second SPEC, or a setting of B",
             ExitCode.USAGE,
-            f"e.g. cnncalc diff {a} OTHER, or cnncalc diff {a} --input-b 3x320x320",
+            f"e.g. cnncalc diff {a} OTHER, cnncalc diff {a} --input-b 3x320x320 or --set-b NAME=VALUE",
         )
     if a == STDIN_ARGUMENT and b == STDIN_ARGUMENT:
         raise fail("only one of A and B can be read from standard input (-)", ExitCode.USAGE)
     with _trouble_is_not_a_difference():
         text_a = read_spec_or_fail(a)
         text_b: SpecText = text_a if b is None else read_spec_or_fail(b)
-        [result_a] = analyze_or_fail(text_a, overrides_a)
-        [result_b] = analyze_or_fail(text_b, overrides_b)
+        if not variables_b:
+            [result_a] = analyze_or_fail(text_a, overrides_a)
+            [result_b] = analyze_or_fail(text_b, overrides_b)
+            compared_variables = None
+        else:
+            loaded_a, loaded_b = _loaded_or_fail(text_a), _loaded_or_fail(text_b)
+            _check_variables_or_fail(shared, own_b, loaded_a, loaded_b, None if b is None else (a, b))
+            result_a = _analysis_or_fail(text_a, loaded_a, shared, overrides_a)
+            result_b = _analysis_or_fail(text_b, loaded_b, variables_b, overrides_b)
+            compared_variables = _values_set(loaded_a, shared, variables_b), _values_set(loaded_b, variables_b, shared)
 
     from cnncalc.compare.networks import compare_networks
     from cnncalc.render import diff_table
     from cnncalc.render.view import display_rows
 
-    compared = compare_networks(result_a, result_b, display_rows(result_a, depth), display_rows(result_b, depth), depth)
+    compared = compare_networks(
+        result_a, result_b, display_rows(result_a, depth), display_rows(result_b, depth), depth, compared_variables
+    )
     if output_format is OutputFormat.table:
         diff_table.print_diff(printer(color), compared, totals_only)
     elif output_format is OutputFormat.json:
@@ -120,3 +159,87 @@ def diff(
     else:
         write_text(diff_table.diff_markdown(compared, totals_only))
     raise typer.Exit(int(DiffExitCode.EQUAL if compared.equal else DiffExitCode.DIFFERENT))
+
+
+def _settings_or_fail(settings: list[str] | None, option: str) -> dict[str, Number]:
+    """`--set NAME=VALUE`s (or `--set-b`) -> {NAME: VALUE}: one number each, read as `sweep --set` reads one."""
+    from cnncalc.language.variables import VariableSettingError, split_setting
+    from cnncalc.sweep.grid import GridError, parse_values
+
+    read: dict[str, Number] = {}
+    for setting in settings or ():
+        try:
+            name, text = split_setting(setting, option, f"{option} width=0.5")
+            values = parse_values(text, f"{option} {name}", integers=False)
+        except VariableSettingError as error:
+            raise fail(error.message, ExitCode.USAGE, error.hint) from None
+        except GridError as error:  # its hint shows a list, which diff does not take
+            raise fail(error.message, ExitCode.USAGE, f"e.g. {option} {name}=0.5") from None
+        if len(values) != 1:
+            raise fail(
+                f"{option} {setting!r} gives {len(values)} values; diff compares at one",
+                ExitCode.USAGE,
+                f"e.g. {option} {name}={values[0]}; `cnncalc sweep --set` goes through a list",
+            )
+        if name in read:
+            raise fail(f"{option} {name} is given twice", ExitCode.USAGE, f"give {option} {name}=VALUE once")
+        read[name] = values[0]
+    return read
+
+
+def _loaded_or_fail(text: SpecText) -> LoadedDocument:
+    from cnncalc.language.yaml_source import load_yaml
+
+    try:
+        return load_yaml(text.text, text.label)
+    except SpecError as error:
+        raise spec_failure(error, _sources(text)) from None
+
+
+def _sources(text: SpecText) -> SourceCache:
+    sources = SourceCache()
+    sources.add(text.label, text.text)
+    return sources
+
+
+def _check_variables_or_fail(
+    shared: dict[str, Number],
+    own_b: dict[str, Number],
+    loaded_a: LoadedDocument,
+    loaded_b: LoadedDocument,
+    arguments: tuple[str, str] | None,
+) -> None:
+    """Every --set names a variable of both specs, every --set-b one of B (`arguments`: A and B as given, None
+    for one spec)."""
+    from cnncalc.language.variables import VariableSettingError, check_variable
+
+    spec_a, spec_b = ("the spec", "the spec") if arguments is None else (f"A ({arguments[0]})", f"B ({arguments[1]})")
+    checks = [("--set", name, loaded_a, spec_a) for name in shared]
+    if arguments is not None:
+        checks += [("--set", name, loaded_b, spec_b) for name in shared]
+    checks += [("--set-b", name, loaded_b, spec_b) for name in own_b]
+    for option, name, loaded, spec in checks:
+        try:
+            check_variable(name, loaded.data, option, spec)
+        except VariableSettingError as error:
+            raise fail(error.message, ExitCode.USAGE, error.hint) from None
+
+
+def _analysis_or_fail(
+    text: SpecText, loaded: LoadedDocument, variables: dict[str, Number], overrides: InputOverrides
+) -> AnalysisResult:
+    from cnncalc.engine.analysis import analyze_loaded
+    from cnncalc.language.variables import with_variables
+
+    try:
+        with collection_paused():
+            return analyze_loaded(with_variables(loaded, variables.items()), overrides)
+    except SpecError as error:
+        raise spec_failure(error, _sources(text)) from None
+
+
+def _values_set(loaded: LoadedDocument, own: dict[str, Number], other: dict[str, Number]) -> dict[str, object]:
+    """Each variable set on either side, at the value this side is analysed at (its own, else the spec's)."""
+    from cnncalc.language.variables import variable_value
+
+    return {name: own[name] if name in own else variable_value(loaded, name) for name in {**own, **other}}

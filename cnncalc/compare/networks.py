@@ -9,7 +9,7 @@ and files are not compared.
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Protocol
@@ -134,7 +134,8 @@ class TotalChange:
 @dataclass(frozen=True)
 class SettingChange:
     """A figure of the whole network that is not a count: the input and output shapes, the dtype, the
-    receptive field of the deepest spatial map."""
+    receptive field of the deepest spatial map, and (where some were set) the spec variables set on either
+    side, each with the value that side was analysed at (`vars`: a dict by name)."""
 
     key: str
     a: object
@@ -198,8 +199,11 @@ def compare_networks(
     rows_a: Sequence[ComparedRow],
     rows_b: Sequence[ComparedRow],
     depth: int | None = None,
+    variables: tuple[Mapping[str, object], Mapping[str, object]] | None = None,
 ) -> NetworkDiff:
-    """The comparison of two analyses, their layers given as rows (every layer, or collapsed to `depth`)."""
+    """The comparison of two analyses, their layers given as rows (every layer, or collapsed to `depth`).
+    `variables`: the spec variables set on either side (`--set`, `--set-b`), with the value each side was
+    analysed at: a setting compared as the input is (None: none was set)."""
     totals = tuple(TotalChange(key, _total(a, key), _total(b, key)) for key in TOTAL_FIGURES)
     settings = (
         SettingChange("input_shape", a.input_shape, b.input_shape),
@@ -207,4 +211,6 @@ def compare_networks(
         SettingChange("dtype", a.dtype, b.dtype),
         SettingChange("receptive_field", a.receptive_field, b.receptive_field),
     )
+    if variables is not None:
+        settings += (SettingChange("vars", dict(variables[0]), dict(variables[1])),)
     return NetworkDiff(a, b, depth, compare_layers(rows_a, rows_b), totals, settings)

@@ -132,7 +132,13 @@ def totals_table(diff: NetworkDiff) -> Table:
     )
     for setting in diff.settings:
         old, new = _setting_text(setting.key, setting.a), _setting_text(setting.key, setting.b)
-        title = {"input_shape": "input", "output_shape": "output", "dtype": "dtype", "receptive_field": "RF"}
+        title = {
+            "input_shape": "input",
+            "output_shape": "output",
+            "dtype": "dtype",
+            "receptive_field": "RF",
+            "vars": "vars",
+        }
         table.add_row(title[setting.key], old, new, "" if setting.same else "changed", "")
     for total in diff.totals:
         moved = total.delta != 0
@@ -153,6 +159,9 @@ def _setting_text(key: str, value: object) -> str:
     if key == "receptive_field":
         assert value is None or isinstance(value, tuple)
         return field_text(value, False, with_start=True) if value else "-"
+    if key == "vars":
+        assert isinstance(value, dict)
+        return " ".join(f"{name}={variable}" for name, variable in value.items())
     return str(value)
 
 
@@ -205,6 +214,16 @@ def _network_dict(result: AnalysisResult) -> dict[str, Any]:
     }
 
 
+def _variables(diff: NetworkDiff, side: int) -> dict[str, Any]:
+    """The spec variables set on either side, at the value of this side (empty where none was set)."""
+    for setting in diff.settings:
+        if setting.key == "vars":
+            values = (setting.a, setting.b)[side]
+            assert isinstance(values, dict)
+            return values
+    return {}
+
+
 def _figures_dict(row: ComparedRow | None) -> dict[str, Any] | None:
     if row is None:
         return None
@@ -249,8 +268,8 @@ def diff_document(diff: NetworkDiff, totals_only: bool = False) -> dict[str, Any
         "cnncalc_version": __version__,
         "equal": diff.equal,
         "depth": diff.depth,
-        "a": _network_dict(diff.a),
-        "b": _network_dict(diff.b),
+        "a": {**_network_dict(diff.a), "vars": _variables(diff, 0)},
+        "b": {**_network_dict(diff.b), "vars": _variables(diff, 1)},
         "summary": {status.value: diff.count(status) for status in Status},
         "changed_settings": [setting.key for setting in diff.settings if not setting.same],
         "totals": {

@@ -95,8 +95,8 @@ def _copy_of(tensor: torch.Tensor, parameters: Sequence[torch.Tensor]) -> bool:
     """Whether a saved half-precision tensor is autocast's copy of one of the layer's parameters (as saved, or
     transposed, as a linear layer keeps it). A trained parameter's copy is the output of a cast whose input is
     the parameter (its autograd node leads to the parameter's). A frozen parameter's copy has no node: it is
-    recognised by the parameter's shape and values once cast (weights are random, the probe's input zeros, so
-    no activation takes a weight's values; a zero weight is not taken for a copy)."""
+    recognised by its storage, which holds the parameter's values once cast (weights are random, the probe's
+    input zeros, so no activation takes a weight's values; a zero weight is not taken for a copy)."""
     if tensor.dtype not in (torch.float16, torch.bfloat16) or tensor.device.type == "meta":
         return False
     node = tensor.grad_fn
@@ -110,6 +110,17 @@ def _copy_of(tensor: torch.Tensor, parameters: Sequence[torch.Tensor]) -> bool:
         return any(variable is parameter for parameter in parameters)
     if tensor.requires_grad:
         return False
+    # a frozen weight's copy, whatever view of it the op keeps (transposed, expanded): its whole storage holds
+    # the parameter's values, cast
+    elements = tensor.untyped_storage().nbytes() // tensor.element_size()
+    storage = torch.empty(0, dtype=tensor.dtype, device=tensor.device).set_(tensor.untyped_storage(), 0, (elements,))
+    for parameter in parameters:
+        if parameter.requires_grad or parameter.numel() != elements:
+            continue
+        cast = parameter.detach().flatten().to(tensor.dtype)
+        if torch.equal(cast, storage) and bool(cast.any()):
+            return True
+    return False
     for parameter in parameters:
         if parameter.requires_grad or parameter.numel() != tensor.numel():
             continue

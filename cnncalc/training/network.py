@@ -190,14 +190,15 @@ def analyze_training(result: AnalysisResult, options: TrainingOptions | None = N
         torch_flops = cost.backward_flops if cost.torch_backward_flops is None else cost.torch_backward_flops
         layers.append(TrainingLayer(row.index, trains, cost.backward_flops, torch_flops, first_kept, 0, copies_kept))
     recompute = _recompute_flops(result, block_of, keeps_any, keeps_own)
-    layers = [
-        replace(
-            layer,
-            recompute_flops=recompute.get(layer.index, 0),
-            saved_activation_bytes=layer.saved_activation_bytes + inputs_kept_bytes.get(position, 0),
-        )
-        for position, layer in enumerate(layers)
-    ]
+    if recompute or inputs_kept_bytes:  # only checkpointing changes a layer after the walk
+        layers = [
+            replace(
+                layer,
+                recompute_flops=recompute.get(layer.index, 0),
+                saved_activation_bytes=layer.saved_activation_bytes + inputs_kept_bytes.get(position, 0),
+            )
+            for position, layer in enumerate(layers)
+        ]
     recomputed_bytes = max(inner_bytes.values(), default=0)
     totals = _totals(result, layers, options, transient, recomputed_bytes)
     return TrainingResult(tuple(layers), totals, rules_followed(options))

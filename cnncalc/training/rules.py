@@ -34,7 +34,14 @@ from cnncalc.training.registry import (
 )
 
 INDEX_ITEMSIZE = 8  # int64 indices (max pooling)
-STATISTIC_ITEMSIZE = FP32_ITEMSIZE  # normalization statistics are fp32, under autocast too
+STATISTIC_ITEMSIZE = FP32_ITEMSIZE  # normalization statistics beside fp32 parameters, under autocast too
+
+
+def _statistics_itemsize(view: TrainingView, with_parameters: bool) -> int:
+    """The dtype of a normalization's saved statistics: PyTorch's CPU kernels compute a half-precision input
+    beside fp32 parameters or running statistics ("mixed type") with fp32 statistics, and one without any in
+    the input's own dtype."""
+    return STATISTIC_ITEMSIZE if with_parameters else view.promoted_itemsize
 
 
 def _matmul_backward(view: TrainingView, macs: int, input_grad: bool, weight_grad: bool) -> int:
@@ -46,6 +53,8 @@ def _matmul_backward(view: TrainingView, macs: int, input_grad: bool, weight_gra
 def _same_layout(view: TrainingView) -> tuple[int, ...] | None:
     """An elementwise op lays its output out as PyTorch's TensorIterator does from its input: a permuted
     input gives a permuted output, a slice a dense tensor in the slice's order (None: contiguous)."""
+    if view.inputs_contiguous[0]:  # the common case, answered without working the layout out
+        return None
     return _iterator_layout(view, [(view.row.input_shapes[0], view.input_layouts[0])])
 
 
@@ -99,9 +108,10 @@ def convolution(view: TrainingView) -> TrainingCost:
             size + left + right for size, (left, right) in zip(view.row.input_shape[2:], geometry.padding, strict=True)
         ]
         saved.add("padded", batch * channels * prod(sizes))
-        # CPU autocast runs reflect and replicate padding in fp32: a half-precision input is copied to fp32,
-        # and the copy is what the pad keeps
-        fp32_pad = view.autocast_itemsize is not None and view.device == "cpu"
+        # CPU autocast runs replicate padding and 1-d and 2-d reflect padding in fp32: a half-precision input is
+        # copied to fp32, and the copy is what the pad keeps
+        reflect_3d = mode == "reflect" and len(geometry.axes) == 3
+        fp32_pad = view.autocast_itemsize is not None and view.device == "cpu" and not reflect_3d
         pad_input = "pad_input_fp32" if fp32_pad and view.input_itemsizes[0] != FP32_ITEMSIZE else INPUT
         kept = view.input_grad and mode in ("reflect", "replicate")
         saved.add(pad_input, view.input_elements(), when=kept, itemsize=FP32_ITEMSIZE if fp32_pad else None)
@@ -223,8 +233,9 @@ def batchnorm(view: TrainingView) -> TrainingCost:
     channels = view.row.input_shape[1]
     _refuse_one_value(view.input_elements() // channels, "per channel (batch x positions)")
     saved.add(INPUT, view.input_elements(), when=view.tracked)
-    saved.add("mean", channels, when=view.tracked, itemsize=STATISTIC_ITEMSIZE)
-    saved.add("invstd", channels, when=view.tracked, itemsize=STATISTIC_ITEMSIZE)
+    statistics = _statistics_itemsize(view, view.spec.affine or view.spec.track_running_stats)
+    saved.add("mean", channels, when=view.tracked, itemsize=statistics)
+    saved.add("invstd", channels, when=view.tracked, itemsize=statistics)
     return saved.done()
 
 
@@ -237,8 +248,9 @@ def layernorm(view: TrainingView) -> TrainingCost:
     normalized = shape[1] if view.spec.channels_first else prod(shape[len(shape) - view.spec.dims :])
     groups = view.input_elements() // normalized if normalized else 0
     saved.add(INPUT, view.input_elements(), when=view.tracked)
-    saved.add("mean", groups, when=view.tracked, itemsize=STATISTIC_ITEMSIZE)
-    saved.add("rstd", groups, when=view.tracked, itemsize=STATISTIC_ITEMSIZE)
+    statistics = _statistics_itemsize(view, view.spec.elementwise_affine)
+    saved.add("mean", groups, when=view.tracked, itemsize=statistics)
+    saved.add("rstd", groups, when=view.tracked, itemsize=statistics)
     layout = None
     if view.spec.channels_first:
         moved = (shape[0], *shape[2:], shape[1])
@@ -257,8 +269,9 @@ def groupnorm(view: TrainingView) -> TrainingCost:
     groups = view.row.input_shape[0] * view.spec.groups
     in_place = contiguous_in_suggested_format(view.row.input_shape, view.input_layouts[0])
     saved.add(INPUT if in_place else "contiguous", view.input_elements(), when=view.tracked)
-    saved.add("mean", groups, when=view.tracked, itemsize=STATISTIC_ITEMSIZE)
-    saved.add("rstd", groups, when=view.tracked, itemsize=STATISTIC_ITEMSIZE)
+    statistics = _statistics_itemsize(view, view.spec.affine)
+    saved.add("mean", groups, when=view.tracked, itemsize=statistics)
+    saved.add("rstd", groups, when=view.tracked, itemsize=statistics)
     return saved.done()
 
 
@@ -273,11 +286,14 @@ def instancenorm(view: TrainingView) -> TrainingCost:
         return saved.done()
     contiguous = is_contiguous(view.row.input_shape, view.input_layouts[0])
     saved.add(INPUT if contiguous else "contiguous", view.input_elements())
+    # (measured: without an affine weight, PyTorch 2.13 hands the repeated running statistics to batch norm in
+    # the input's dtype, and the statistics follow)
+    statistics = _statistics_itemsize(view, view.spec.affine)
     saved.add("weight", instances, when=view.spec.affine, itemsize=FP32_ITEMSIZE)
-    saved.add("running_mean", instances, when=view.spec.track_running_stats, itemsize=FP32_ITEMSIZE)
-    saved.add("running_var", instances, when=view.spec.track_running_stats, itemsize=FP32_ITEMSIZE)
-    saved.add("mean", instances, itemsize=STATISTIC_ITEMSIZE)
-    saved.add("invstd", instances, itemsize=STATISTIC_ITEMSIZE)
+    saved.add("running_mean", instances, when=view.spec.track_running_stats, itemsize=statistics)
+    saved.add("running_var", instances, when=view.spec.track_running_stats, itemsize=statistics)
+    saved.add("mean", instances, itemsize=statistics)
+    saved.add("invstd", instances, itemsize=statistics)
     return saved.done()
 
 
@@ -527,9 +543,20 @@ def max_pooling(view: TrainingView) -> TrainingCost:
             "use less padding or dilation, or a larger input",
             pytorch_raises=False,
         )
-    saved.add(INPUT, view.input_elements(), when=view.tracked)
+    pooled_input, itemsize = _pooling_precision(view)
+    saved.add(pooled_input, view.input_elements(), when=view.tracked)
     saved.add("indices", view.output_elements, when=view.tracked, itemsize=INDEX_ITEMSIZE)
-    return saved.done()
+    return saved.done(itemsize=itemsize)
+
+
+def _pooling_precision(view: TrainingView) -> tuple[str, int | None]:
+    """What a pooling layer reads of its input, and the dtype it computes in. CPU autocast runs 3-d average
+    and max pooling in fp32: a half-precision input is copied to fp32 (the copy is what it keeps)."""
+    if view.autocast_itemsize is None or view.device != "cpu" or len(view.row.input_shape) != 5:
+        return INPUT, None
+    if view.input_itemsizes[0] == FP32_ITEMSIZE:
+        return INPUT, FP32_ITEMSIZE
+    return "input_fp32", FP32_ITEMSIZE
 
 
 def _window_of_padding_only(row: LayerRow) -> int | None:
@@ -555,15 +582,16 @@ def adaptive_max_pooling(view: TrainingView) -> TrainingCost:
 @training_rule("avgpool", "avgpool1d", "avgpool2d", "avgpool3d")
 def average_pooling(view: TrainingView) -> TrainingCost:
     saved = SavedList()
-    saved.add(INPUT, view.input_elements(), when=view.tracked)
-    return saved.done()
+    pooled_input, itemsize = _pooling_precision(view)
+    saved.add(pooled_input, view.input_elements(), when=view.tracked)
+    return saved.done(itemsize=itemsize)
 
 
 @training_rule("adaptive_avgpool", "adaptive_avgpool1d", "adaptive_avgpool2d", "adaptive_avgpool3d")
 def adaptive_average_pooling(view: TrainingView) -> TrainingCost:
     """To a single value per channel PyTorch takes a mean, which keeps nothing; else it keeps its input."""
     if all(size == 1 for size in view.row.output_shape[2:]):
-        return TrainingCost()
+        return TrainingCost(itemsize=_pooling_precision(view)[1])
     return average_pooling(view)
 
 
@@ -701,11 +729,12 @@ def window_attention(view: TrainingView) -> TrainingCost:
         saved.add("qkv" if k_folds else "k_transposed", (3 if k_folds else 1) * positions * channels)
         saved.add("softmax", matrices, itemsize=scores)
     dropout = view.spec.attention_dropout
+    cast_for_av = scores != view.lowered_itemsize  # under autocast, A V casts the fp32 attention
     if dropout > 0 and inside:
         saved.add("attention_noise", matrices if dropout < 1 else 1, itemsize=scores)
-        saved.add("dropped", matrices, itemsize=scores)
-    # A V under autocast: the matmul's half-precision copy of the fp32 attention, kept for V's gradient
-    saved.add("attention_copy", matrices, when=inside and scores != view.lowered_itemsize)
+        saved.add("dropped", matrices, itemsize=scores, when=not cast_for_av)
+    # A V under autocast: the matmul's half-precision copy of the (dropped) fp32 attention, kept for V's gradient
+    saved.add("attention_copy", matrices, when=inside and cast_for_av)
     saved.add("qkv" if v_folds else "v", (3 if v_folds else 1) * positions * channels, when=inside)
     saved.add("heads_output", positions * channels, when=view.trains)
     saved.add_weight_copy(view, channels * channels, when=inside, name="proj_weight")

@@ -55,6 +55,7 @@ COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
     "fit": ("cnncalc.cli.fit", {}),
     "conventions": ("cnncalc.cli.conventions", {}),
     "validate": ("cnncalc.cli.validate", {}),
+    "schema": ("cnncalc.cli.schema", {}),
     "zoo": ("cnncalc.cli.zoo", {}),
     "kinds": ("cnncalc.cli.kinds", {}),
     "calc": ("cnncalc.cli.calc", LAZY_GROUP_SETTINGS),

@@ -190,14 +190,21 @@ def _mentions_numbers(node: Any) -> bool:
 
 
 def _clean(node: Any) -> Any:
-    """Pydantic's schema in draft-07 terms, without its generated titles (noise in hover text):
-    bounds it leaves as `ge`/`le` (on an annotated type with a validator) become minimum/maximum, and a
-    mapping whose keys must match a pattern says so with propertyNames (patternProperties alone would let
-    other keys through, which the validator refuses)."""
+    """Pydantic's schema in draft-07 terms, without its generated titles (noise in hover text).
+
+    Booleans are taken as pydantic reads them (true, false, 1, 0); bounds pydantic leaves as `ge`/`le` (on an
+    annotated type with a validator) become minimum/maximum; a mapping whose keys must match a pattern says so
+    with propertyNames (patternProperties alone would let other keys through, which the validator refuses).
+    """
     if isinstance(node, list):
         return [_clean(item) for item in node]
     if not isinstance(node, dict):
         return node
+    if node.get("type") == "boolean":  # pydantic reads 0 and 1 as false and true, and so does the validator
+        return {
+            "anyOf": [{"type": "boolean"}, {"enum": [0, 1]}],
+            **_clean({k: v for k, v in node.items() if k != "type"}),
+        }
     cleaned: dict[str, Any] = {}
     for key, value in node.items():
         if key == "title" and isinstance(value, str):

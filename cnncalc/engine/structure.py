@@ -33,8 +33,7 @@ ENTRY_FIELD_DESCRIPTIONS = {
     "repeat": "N copies chained one after another, named 0 ... N-1; inside, `index` is 0 ... N-1.",
     "copy_names": 'With `repeat`: how the copies are named, `{index}` filled in ("block2-{index}").',
     "frozen": "true makes the entry's parameters non-trainable (everything inside a block or group).",
-    "checkpoint": "true recomputes this entry's forward in a training step's backward (activation "
-    "checkpointing).",
+    "checkpoint": "true recomputes this entry's forward in a training step's backward (activation checkpointing).",
     "functional": "true on a layer: the source model calls it as a function in forward (F.relu), not as "
     "a registered module.",
     "block": "The block (defined under the top-level `blocks:`) this entry uses.",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -257,3 +258,27 @@ def test_a_planted_fault_is_found_by_the_validator_too() -> None:
     assert validator_errors(text) == []
     assert validator_errors(text[:first] + text[first:].replace("kernel:", "kerneL:", 1)) != []
     assert validator_errors(text[:first] + text[first:].replace("type: conv2d", "type: conv2dx", 1)) != []
+
+
+def _readme_specs() -> list[tuple[int, str]]:
+    """The README's ```yaml examples that are whole specs (with `input:` and `layers:`), with their lines."""
+    readme = (ROOT / "README.md").read_text()
+    found = []
+    for match in re.finditer(r"```yaml\n(.*?)```", readme, re.S):
+        text = match[1]
+        if re.search(r"^input:", text, re.M) and re.search(r"^layers:", text, re.M) and "..." not in text:
+            found.append((readme[: match.start()].count("\n") + 1, text))
+    return found
+
+
+README_SPECS = _readme_specs()
+
+
+@pytest.mark.parametrize(("line", "text"), README_SPECS, ids=[f"README.md:{line}" for line, _ in README_SPECS])
+def test_the_readme_examples_are_accepted_by_both(line: int, text: str, validator: Any) -> None:
+    assert validator_errors(text) == []
+    assert schema_errors(validator, data_of(text)) == []
+
+
+def test_there_are_readme_examples_to_check() -> None:
+    assert len(README_SPECS) >= 3, "the pattern is wrong"

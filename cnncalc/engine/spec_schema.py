@@ -64,7 +64,6 @@ def spec_json_schema() -> dict[str, Any]:
     )
     return {
         "$schema": DIALECT,
-        "$id": SCHEMA_FILE_NAME,
         "title": "cnncalc spec",
         **document,
         "definitions": dict(sorted(definitions.items())),

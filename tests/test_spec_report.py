@@ -200,7 +200,7 @@ def test_collapsed_warning_in_every_output() -> None:
     assert analyzed.code == 0
     [line] = [line for line in analyzed.stdout.splitlines() if line.startswith("warning:")]
     assert line.startswith(
-        f"warning: {resolve_spec('resnet50')}:32:9: batchnorm in 28 layers (layer3.0.bn2, layer3.0.bn3, "
+        f"warning: {resolve_spec('resnet50')}:33:9: batchnorm in 28 layers (layer3.0.bn2, layer3.0.bn3, "
         "layer3.0.downsample.1, ...): batchnorm: one value per"
     ), line
     checked = invoke("validate", "--input", "3x16x16", "resnet50")
@@ -235,7 +235,7 @@ def test_input_with_fewer_axes_is_an_error_about_input() -> None:
             "C = 3 (input.shape [3, 224, 224])"
         ), command
         assert lines[1] == (
-            f"  hint: with it the spec fails at {resolve_spec('resnet50')}:48:5: conv1 (conv2d): conv2d works on 2 "
+            f"  hint: with it the spec fails at {resolve_spec('resnet50')}:49:5: conv1 (conv2d): conv2d works on 2 "
             "spatial axes but its input (1, 224, 224) has 1"
         ), command
         assert not [line for line in lines if re.match(r"\S+\.yaml:\d+:\d+: error", line)], command

@@ -55,9 +55,11 @@ COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
     "fit": ("cnncalc.cli.fit", {}),
     "sweep": ("cnncalc.cli.sweep", {}),
     "report": ("cnncalc.cli.report", {}),
+    "graph": ("cnncalc.cli.graph", {}),
     "conventions": ("cnncalc.cli.conventions", {}),
     "validate": ("cnncalc.cli.validate", {}),
     "diff": ("cnncalc.cli.diff", {}),
+    "schema": ("cnncalc.cli.schema", {}),
     "zoo": ("cnncalc.cli.zoo", {}),
     "kinds": ("cnncalc.cli.kinds", {}),
     "calc": ("cnncalc.cli.calc", LAZY_GROUP_SETTINGS),
@@ -65,7 +67,6 @@ COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
     "import": ("cnncalc.cli.import_model", {}),
     "verify": ("cnncalc.cli.verify", {}),
     "bench": ("cnncalc.cli.bench", {}),
-    "graph": ("cnncalc.cli.graph", {}),
 }
 LAZY_GROUPS = ("calc", "drill")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,14 +12,36 @@ import typer
 from cnncalc.base.errors import ExitCode, Location, SpecError, SpecIssue, SpecPathError
 from cnncalc.cli.common import STDIN_ARGUMENT, STDIN_LABEL, SourceCache, read_stdin_spec, write_text
 from cnncalc.cli.completion import complete_spec
-from cnncalc.cli.options import FormatOption, OutputFormat, parse_input_shape
+from cnncalc.cli.options import parse_input_shape
 from cnncalc.cli.startup import collection_paused
 from cnncalc.engine.analysis import InputOverrides, check_text
 from cnncalc.language.yaml_source import read_spec_text
 from cnncalc.language.zoo import resolve_spec
-from cnncalc.render.issues import issues_csv, issues_json, issues_markdown, issues_text, verdict
+from cnncalc.render.issues import issues_csv, issues_github, issues_json, issues_markdown, issues_text, verdict
 
 SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+class ValidateFormat(str, enum.Enum):
+    """The formats of every command (--format), and GitHub Actions annotations, which only validate speaks."""
+
+    table = "table"
+    json = "json"
+    csv = "csv"
+    markdown = "markdown"
+    github = "github"
+
+
+ValidateFormatOption = Annotated[
+    ValidateFormat,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (aligned text; rich on a terminal), json, csv, markdown, or github (GitHub Actions "
+        "annotations: one ::error or ::warning line per problem).",
+        case_sensitive=False,
+    ),
+]
 
 
 def _is_directory(argument: str) -> bool:
@@ -75,7 +98,7 @@ def validate(
             autocompletion=complete_spec,
         ),
     ],
-    output_format: FormatOption = OutputFormat.table,
+    output_format: ValidateFormatOption = ValidateFormat.table,
     input_shape: Annotated[
         str | None, typer.Option("--input", "-i", help="Check with this input instead: channels x sizes.")
     ] = None,
@@ -92,12 +115,14 @@ def validate(
         label, issues, could_not_read = _check(argument, overrides, sources)
         results[label] = issues
         unreadable = unreadable or could_not_read
-    if output_format is OutputFormat.json:
+    if output_format is ValidateFormat.json:
         write_text(issues_json(results))
-    elif output_format is OutputFormat.csv:
+    elif output_format is ValidateFormat.csv:
         write_text(issues_csv(results))
-    elif output_format is OutputFormat.markdown:
+    elif output_format is ValidateFormat.markdown:
         write_text(issues_markdown(results))
+    elif output_format is ValidateFormat.github:
+        sys.stdout.write(issues_github(results))  # nothing at all when every spec is valid
     else:
         for file, issues in results.items():
             if issues:

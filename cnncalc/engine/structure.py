@@ -24,6 +24,22 @@ LAYER_FIELDS = ENTRY_FIELDS | {"functional"}  # `functional` marks one layer, ne
 BLOCK_USE_FIELDS = ENTRY_FIELDS | {"block", "args"}
 GROUP_FIELDS = ENTRY_FIELDS | {"layers"}
 RESERVED_NAMES = {"input", "index", "in_channels", "in_features"}
+# What each field of an entry means, in a sentence: the JSON Schema's hover text (cnncalc.engine.spec_schema).
+ENTRY_FIELD_DESCRIPTIONS = {
+    "name": "The entry's name (letters, digits, `_` and `-`); unnamed entries are numbered by position.",
+    "from": "The input(s): a name or a list of names (default: the previous entry). `input` is the block's "
+    "(or the network's) input, `group.input` the group's; dotted names reach inside groups and blocks.",
+    "when": "An expression: when false the entry is skipped and its name stands for its first input.",
+    "repeat": "N copies chained one after another, named 0 ... N-1; inside, `index` is 0 ... N-1.",
+    "copy_names": 'With `repeat`: how the copies are named, `{index}` filled in ("block2-{index}").',
+    "frozen": "true makes the entry's parameters non-trainable (everything inside a block or group).",
+    "checkpoint": "true recomputes this entry's forward in a training step's backward (activation checkpointing).",
+    "functional": "true on a layer: the source model calls it as a function in forward (F.relu), not as "
+    "a registered module.",
+    "block": "The block (defined under the top-level `blocks:`) this entry uses.",
+    "args": "The block's arguments: numbers, expressions or lists.",
+    "layers": "A group: an inline list of entries, like nn.Sequential.",
+}
 
 
 class StructureChecker:

@@ -60,35 +60,57 @@ class _Strict(BaseModel):
 class InputSpec(_Strict):
     """The network input: channels then 1 to 3 spatial sizes, e.g. [3, 224, 224]."""
 
-    shape: Annotated[list[Dimension], Field(min_length=2, max_length=1 + limits.MAX_SPATIAL_AXES)]
-    batch: Dimension = 1
-    dtype: DtypeName = "float32"
+    shape: Annotated[
+        list[Dimension],
+        Field(
+            min_length=2,
+            max_length=1 + limits.MAX_SPATIAL_AXES,
+            description="Channels, then 1 to 3 spatial sizes, e.g. [3, 224, 224] (no batch).",
+        ),
+    ]
+    batch: Dimension = Field(1, description="The batch size; totals are for the whole batch.")
+    dtype: DtypeName = Field("float32", description="The element type, for memory figures.")
     # true: the layers hold at this shape only (an import that had to fix the model's shape arithmetic at the
     # traced size); another shape is refused rather than analyzed with sizes that belong to this one
-    fixed: bool = False
+    fixed: bool = Field(False, description="true: the layers hold at this input shape only; another is refused.")
 
 
 class BlockDef(_Strict):
     """A reusable, parameterised group of layers."""
 
     description: str | None = None
-    args: dict[Identifier, Any] = Field(default_factory=dict)  # name -> default (null: must be given)
+    args: dict[Identifier, Any] = Field(
+        default_factory=dict, description="Argument names and their defaults (null: the argument must be given)."
+    )
     # arguments that may be left out: `none` inside the block then, and a layer field given none is unset
-    optional: list[Identifier] = Field(default_factory=list)
-    vars: dict[Identifier, Any] = Field(default_factory=dict)  # derived values, evaluated after args
-    inputs: Annotated[list[Identifier], Field(min_length=1)] = Field(default_factory=lambda: ["input"])
-    output: str | None = None  # default: the last entry
-    layers: Annotated[list[Any], Field(min_length=1)]
+    optional: list[Identifier] = Field(
+        default_factory=list,
+        description="Arguments that may be left out: `none` inside the block, and a layer field given none is unset.",
+    )
+    vars: dict[Identifier, Any] = Field(
+        default_factory=dict, description="Derived values (numbers or expressions), evaluated after the arguments."
+    )
+    inputs: Annotated[list[Identifier], Field(min_length=1)] = Field(
+        default_factory=lambda: ["input"], description="Names of the block's inputs (a use gives one `from:` each)."
+    )
+    output: str | None = Field(None, description="The entry whose output is the block's (default: the last).")
+    layers: Annotated[list[Any], Field(min_length=1, description="The block's entries.")]
 
 
 class SpecDocument(_Strict):
-    name: str | None = None
-    description: str | None = None
-    reference: dict[str, Any] = Field(default_factory=dict)  # free-form: where published figures come from
-    input: InputSpec
-    vars: dict[Identifier, Any] = Field(default_factory=dict)
-    blocks: dict[Identifier, BlockDef] = Field(default_factory=dict)
-    layers: Annotated[list[Any], Field(min_length=1)]
+    name: str | None = Field(None, description="Shown in `zoo` and in the output (default: the file name).")
+    description: str | None = Field(None, description="One line on what the network is.")
+    reference: dict[str, Any] = Field(  # free-form: where published figures come from
+        default_factory=dict, description="Free-form: where published figures come from ({torchvision: resnet50})."
+    )
+    input: InputSpec = Field(description="The network input: shape [C, *spatial], batch, dtype.")
+    vars: dict[Identifier, Any] = Field(
+        default_factory=dict, description="Named numbers or expressions, evaluated in order (width: 64)."
+    )
+    blocks: dict[Identifier, BlockDef] = Field(
+        default_factory=dict, description="Reusable, parameterised groups of layers, used as {block: NAME, ...}."
+    )
+    layers: Annotated[list[Any], Field(min_length=1, description="The network: a list of entries.")]
 
 
 def parse_document(loaded: LoadedDocument) -> SpecDocument:

@@ -73,3 +73,36 @@ def issues_markdown(results: Mapping[str, Sequence[SpecIssue]]) -> str:
             text = f"  - {issue.severity} at {where}: {issue.message}"
             lines.append(text + (f" (hint: {issue.hint})" if issue.hint else ""))
     return "\n".join(lines) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    """A workflow command's message as the Actions toolkit escapes it (`%` first, so nothing is escaped twice)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    """A workflow command's property value: also `:` and `,`, which end a value there."""
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+GITHUB_TITLE = "cnncalc validate"
+
+
+def issues_github(results: Mapping[str, Sequence[SpecIssue]]) -> str:
+    """GitHub Actions workflow commands, one line per issue: `::error file=F,line=L,col=C,title=T::message`
+    (and `::warning`), which GitHub shows as annotations at that line of the file; the hint follows the
+    message on a line of its own. Line and column are left out where they are not known."""
+    lines: list[str] = []
+    for file, issues in results.items():
+        for issue in issues:
+            location = issue.location
+            properties = [("file", location.file or file)]
+            if location.line > 0:
+                properties.append(("line", str(location.line)))
+                if location.column > 0:
+                    properties.append(("col", str(location.column)))
+            properties.append(("title", GITHUB_TITLE))
+            written = ",".join(f"{key}={_escape_property(value)}" for key, value in properties)
+            message = issue.message + (f"\nhint: {issue.hint}" if issue.hint else "")
+            lines.append(f"::{issue.severity} {written}::{_escape_data(message)}")
+    return "".join(line + "\n" for line in lines)

@@ -37,17 +37,19 @@ def write_text(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write through a temporary file in the same folder: an existing file is replaced whole or not at all."""
+def write_atomically(path: Path, text: str) -> int:
+    """Write through a temporary file in the same folder, renamed over `path` once complete: an existing file
+    is replaced whole or not at all, and a reader never sees half of it. Returns the bytes written."""
     import os
     import tempfile
 
+    data = text.encode("utf-8")
     folder = path.parent if str(path.parent) else Path(".")
     temporary: str | None = None
     try:
-        with tempfile.NamedTemporaryFile("w", dir=folder, delete=False, suffix=".tmp", encoding="utf-8") as handle:
-            temporary = handle.name
-            handle.write(text)
+        with tempfile.NamedTemporaryFile("wb", dir=folder, delete=False, prefix=f".{path.name}.", suffix=".tmp") as f:
+            temporary = f.name
+            f.write(data)
         # A temporary file is private (0600); the file written takes the mode a plain open() would give it.
         os.chmod(temporary, path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask())
         os.replace(temporary, path)
@@ -55,6 +57,7 @@ def write_atomically(path: Path, text: str) -> None:
         if temporary is not None and os.path.exists(temporary):
             os.unlink(temporary)  # a full disk or a folder in the way: leave nothing half-written behind
         raise fail(f"cannot write {path}: {error.strerror or error}", ExitCode.USAGE) from None
+    return len(data)
 
 
 def _umask() -> int:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +11,7 @@ import typer
 
 from cnncalc.base.errors import ExitCode
 from cnncalc.cli.analyze import columns_or_fail, training_step_or_fail
-from cnncalc.cli.common import STDIN_LABEL, analyze_or_fail, read_spec_or_fail
+from cnncalc.cli.common import STDIN_LABEL, analyze_or_fail, read_spec_or_fail, write_atomically
 from cnncalc.cli.failure import fail
 from cnncalc.cli.options import (
     BatchOption,
@@ -109,25 +107,3 @@ def _is_report(path: Path, generator: str) -> bool:
     except OSError:
         return False
     return f'<meta name="generator" content="{generator} '.encode() in head
-
-
-def write_atomically(path: Path, text: str) -> int:
-    """Write through a temporary file in the same folder, renamed over `path` once complete: a reader (or a
-    failure half-way) never sees half a report. Returns the bytes written."""
-    data = text.encode("utf-8")
-    folder = path.parent
-    temporary: str | None = None
-    try:
-        with tempfile.NamedTemporaryFile("wb", dir=folder, prefix=f".{path.name}.", suffix=".tmp", delete=False) as f:
-            temporary = f.name
-            f.write(data)
-        # mkstemp makes the file private (0600): give it the permissions an ordinary new file would have
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)
-        os.replace(temporary, path)
-    except OSError as error:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
-        raise fail(f"cannot write {path}: {error.strerror or error}", ExitCode.USAGE) from None
-    return len(data)

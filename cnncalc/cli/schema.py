@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from cnncalc.cli.import_model import _write_atomically
+from cnncalc.cli.common import write_atomically
 from cnncalc.engine.spec_schema import schema_text
 
 
@@ -28,5 +28,5 @@ def schema(
     if output is None:
         sys.stdout.write(text)
     else:
-        _write_atomically(output, text)
+        write_atomically(output, text)
         print(f"wrote {output}", file=sys.stderr)

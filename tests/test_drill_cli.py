@@ -165,9 +165,16 @@ def test_unknown_topic_is_a_usage_error() -> None:
 def test_topics_are_listed_in_help_and_by_the_topics_command() -> None:
     from cnncalc.drill.topics import TOPICS
 
-    listing = drill_ok("topics").stdout.splitlines()
+    lines = drill_ok("topics").stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80  # wrapped to 80 columns into a pipe
+    listing: list[str] = []  # one entry per topic, its continuation lines joined
+    for line in lines:
+        if line.startswith(" "):
+            listing[-1] += " " + line.strip()
+        else:
+            listing.append(line)
     help_text = " ".join(drill_ok("--help", env={"COLUMNS": "200"}).stdout.split())
-    assert [line.split()[0] for line in listing] == list(TOPICS)  # one line each, in the catalogue's order
+    assert [line.split()[0] for line in listing] == list(TOPICS)  # in the catalogue's order
     for line, topic in zip(listing, TOPICS.values(), strict=True):
         assert line.startswith(f"{topic.name:<19}{topic.summary}"), line
         assert topic.name in help_text

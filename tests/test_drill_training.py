@@ -283,7 +283,7 @@ def test_typical_slips_get_their_remark() -> None:
 
 
 def test_the_topic_is_listed_and_its_aliases_resolve() -> None:
-    listing = drill_ok("topics").stdout
+    listing = drill_ok("topics", env={"COLUMNS": "200"}).stdout  # one line per topic at this width
     line = next(line for line in listing.splitlines() if line.startswith("training "))
     assert "backward FLOPs, saved bytes, optimizer state, fit" in line
     assert resolve_topics(["train", "backward", "optimizer", "fit"]) == ["training"]

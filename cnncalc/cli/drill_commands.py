@@ -171,13 +171,21 @@ def stats(
 @drill_app.command("topics")
 def topics() -> None:
     """The question families, with the aliases --topic accepts."""
+    import os
+    import sys
+    import textwrap
+
     from cnncalc.drill.catalog import ALIASES
+    from cnncalc.render.style import output_width
 
     width = max(len(name) for name in SUMMARIES)
+    # wrapped to the terminal (80 columns into a pipe), continuation lines under the summaries
+    columns = max(output_width(sys.stdout, os.environ) or 80, width + 30)
     for name, summary in SUMMARIES.items():
         aliases = sorted(alias for alias, target in ALIASES.items() if target == name)
         also = f" (also: {', '.join(aliases)})" if aliases else ""
-        print(f"{name:<{width}}  {summary}{also}")
+        lines = textwrap.wrap(f"{summary}{also}", columns - width - 2, break_long_words=False)
+        print(f"{name:<{width}}  " + f"\n{' ' * (width + 2)}".join(lines))
 
 
 def _run(options: DrillOptions) -> int:

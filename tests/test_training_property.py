@@ -11,7 +11,7 @@ copies autocast keeps are checked too).
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, note, settings
+from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch", reason="the torch extra is not installed: pip install 'cnncalc[torch]'")
@@ -103,11 +103,27 @@ def test_random_networks_train_as_torch(case, input_requires_grad):
     check(text, input_requires_grad)
 
 
-@pytest.mark.parametrize("kind", sorted(KINDS))
+# PyTorch 2.13's half-precision 3-d convolution on the CPU (oneDNN) crashes the process (segmentation fault)
+# on some shapes, autocast or not: Conv3d(3, 15, 2, stride=2, padding=(0, 2, 0), dilation=(1, 3, 1)) on a
+# bf16 1x3x6x1x7 input does. Random specs under autocast leave 3-d convolutions out; fixed 3-d networks are
+# checked under autocast below.
+THREE_D_CONVOLUTIONS = {"conv3d", "conv_transpose3d"}
+AUTOCAST_KINDS = sorted(set(KINDS) - THREE_D_CONVOLUTIONS)
+
+
+def without_3d_convolution(text: str) -> bool:
+    result = analyze_text(text, overrides=InputOverrides(dtype="float32"))
+    return not any(
+        row.kind.startswith(("conv", "depthwise", "pointwise")) and len(row.input_shape) == 5 for row in result.layers
+    )
+
+
+@pytest.mark.parametrize("kind", AUTOCAST_KINDS)
 @settings(max_examples=AUTOCAST_EXAMPLES_PER_KIND, **SETTINGS)
 @given(data=st.data())
 def test_each_kind_trains_as_torch_under_autocast(kind, data):
     _, text = data.draw(kind_case(kind, CPU), label="spec")
+    assume(without_3d_convolution(text))
     check(text, data.draw(st.booleans(), label="input requires grad"), data.draw(st.sampled_from(MIXED)))
 
 
@@ -115,4 +131,28 @@ def test_each_kind_trains_as_torch_under_autocast(kind, data):
 @given(case=network_case(CPU, steps=7), input_requires_grad=st.booleans(), precision=st.sampled_from(MIXED))
 def test_random_networks_train_as_torch_under_autocast(case, input_requires_grad, precision):
     _, text = case
+    assume(without_3d_convolution(text))
     check(text, input_requires_grad, precision)
+
+
+VOLUME_NETWORK = """
+name: volume
+input: {shape: [2, 6, 8, 8], batch: 2}
+layers:
+  - {name: stem, type: conv3d, out: 8, kernel: 3, padding: 1, padding_mode: replicate}
+  - {name: norm, type: batchnorm3d}
+  - {name: act, type: relu, inplace: true}
+  - {name: pool, type: maxpool3d, kernel: 2}
+  - {name: grouped, type: conv3d, out: 8, kernel: 3, padding: 1, groups: 2}
+  - {name: average, type: avgpool3d, kernel: 2, stride: 1}
+  - {name: up, type: conv_transpose3d, out: 4, kernel: 2, stride: 2}
+  - {name: instances, type: instancenorm, affine: true}
+  - {name: gelu, type: gelu}
+  - {name: head, type: adaptive_avgpool, output_size: 1}
+"""
+
+
+@pytest.mark.parametrize("precision", MIXED)
+@pytest.mark.parametrize("input_requires_grad", [False, True])
+def test_a_3d_network_trains_as_torch_under_autocast(precision, input_requires_grad):
+    check(VOLUME_NETWORK, input_requires_grad, precision)

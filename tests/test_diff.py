@@ -301,7 +301,7 @@ def test_an_invalid_spec_exits_2_not_1(tmp_path: Path) -> None:
         (["lenet5", "no_such_net"], "'no_such_net' is neither a file nor a bundled spec"),
         (["-", "-"], "only one of A and B can be read from standard input (-)"),
         (["resnet18", "--input-b", "3x32"], "--input-b 3x32 has 2 axes (C x L); resnet18 is written for 3"),
-        (["lenet5", "--input-b", "1x2x2"], "lenet5.yaml:25:5: error: c1 (conv2d): spatial axis 0 has size 2"),
+        (["lenet5", "--input-b", "1x2x2"], "lenet5.yaml:26:5: error: c1 (conv2d): spatial axis 0 has size 2"),
     ],
 )
 def test_what_stops_the_comparison_exits_2(args: list[str], message: str) -> None:

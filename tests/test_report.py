@@ -96,13 +96,13 @@ def test_warnings_are_shown_at_their_lines() -> None:
     path = ZOO["lraspp_mobilenet_v3_large"]
     page, result = _report(path)
     lines = {issue.location.line for issue in result.warnings}  # type: ignore[attr-defined]
-    assert lines == {149}
-    item = re.search(r'<li id="L149" class="flagged">(.*?)</li>', page, re.S)
+    assert lines == {150}
+    item = re.search(r'<li id="L150" class="flagged">(.*?)</li>', page, re.S)
     assert item is not None
-    assert path.read_text().splitlines()[148].strip() in item.group(1)
+    assert path.read_text().splitlines()[149].strip() in item.group(1)
     assert item.group(1).count('<div class="issue">') == 2
     assert "the paths are not aligned on axis H" in item.group(1)
-    assert '<a href="#L149">' in page  # the warnings list at the top links to the line
+    assert '<a href="#L150">' in page  # the warnings list at the top links to the line
     assert page.count('class="flagged"') == 1
 
 

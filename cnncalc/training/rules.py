@@ -96,7 +96,7 @@ def convolution(view: TrainingView) -> TrainingCost:
     keeps its own input as well (a circular pad is slicing and keeps nothing)."""
     saved = SavedList()
     if not view.tracked:
-        return saved.done()
+        return saved.done(itemsize=view.lowered_itemsize)
     geometry = view.row.geometry
     assert geometry is not None
     mode = getattr(view.spec, "padding_mode", "zeros")

@@ -30,8 +30,7 @@ DEFAULT_OPTIMIZER = "adamw"
 # the bytes per element autocast computes in (None: no autocast, everything in the model's fp32)
 PRECISIONS: dict[str, int | None] = {"fp32": None, "bf16-mixed": 2, "fp16-mixed": 2}
 DEFAULT_PRECISION = "fp32"
-DEVICES = ("cpu", "cuda")
-DEFAULT_DEVICE = "cpu"
+DEFAULT_DEVICE = "cpu"  # the rules are the CPU's; "cuda" switches off only the CPU-only autocast behaviours
 
 NETWORK_INPUT = -1
 StorageKey = tuple[int, str]
@@ -44,7 +43,7 @@ class TrainingOptions:
     checkpoint: tuple[str, ...] = ()  # block paths checkpointed besides the spec's `checkpoint: true`
     input_requires_grad: bool = False
     precision: str = DEFAULT_PRECISION  # "fp32", or autocast: "bf16-mixed", "fp16-mixed"
-    device: str = DEFAULT_DEVICE  # whose rules apply: "cpu" or "cuda"
+    device: str = DEFAULT_DEVICE  # whose kernels: "cpu" (CUDA's rules are not written yet; see the README)
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ RESULT_COMMANDS = {
     "fit": ["fit", "lenet5", "--memory", "1MiB"],
     "validate": ["validate", "lenet5"],
     "diff": ["diff", "lenet5", "lenet5"],  # equal: exit 0 (different networks exit 1, tests/test_diff.py)
+    "sweep": ["sweep", "lenet5", "--batch", "1,2"],
     "zoo": ["zoo"],
     "kinds": ["kinds"],
     "conventions": ["conventions", "lenet5"],

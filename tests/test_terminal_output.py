@@ -91,6 +91,19 @@ CASES = [
     ),
     Case("analyze-huge", ["analyze", "vgg16", "--input", "3x8192x8192", "--batch", "1024"], _analyze_essentials),
     Case(
+        "analyze-train-bf16",
+        ["analyze", "resnet18", "--mode", "train", "--precision", "bf16-mixed", "--batch", "32"],
+        lambda document: [*_analyze_essentials(document), f"{document['totals']['backward_flops']:,}"],
+    ),
+    Case(
+        "fit-bf16",
+        ["fit", "resnet50", "--memory", "24GiB", "--precision", "bf16-mixed"],
+        lambda document: [
+            f"{document['at'][key]:,}"
+            for key in ("saved_activation_bytes", "saved_weight_copy_bytes", "training_peak_bytes")
+        ],
+    ),
+    Case(
         "conventions",
         ["conventions", "resnet50"],
         lambda document: [f"{row['headline']:,}" for row in document["conventions"] if row["headline"] is not None],

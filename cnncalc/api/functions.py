@@ -51,6 +51,7 @@ def analyze(
     freeze: str | Iterable[str] | None = None,
     checkpoint: str | Iterable[str] | None = None,
     precision: str = "fp32",
+    vars: Mapping[str, Any] | None = None,  # the spec's own word, as in diff
 ) -> Analysis:
     """Analyze a network: shapes, parameters, MACs/FLOPs, memory and receptive fields of every layer, as
     `cnncalc analyze` on the command line. Pure arithmetic (no tensor is allocated) unless `source` is a module.
@@ -92,6 +93,7 @@ def analyze(
       `--optimizer`; `freeze`: block paths frozen besides the spec's `frozen: true`, as `--freeze`;
       `checkpoint`: block paths checkpointed besides the spec's `checkpoint: true`, as `--checkpoint`;
       `precision`: `"fp32"` (default), `"bf16-mixed"` or `"fp16-mixed"` (autocast), as `--precision`.
+    - `vars`: top-level spec variables (`vars:`) set to other values, as `--set`: `vars={"base": 32}`.
 
     Returns an `Analysis`: `.totals`, `.layers`, `.receptive_field`, `.to_dict()` (the JSON of
     `cnncalc analyze --format json` with the same options), and it shows itself as a table (`print`,
@@ -104,7 +106,7 @@ def analyze(
     `CnncalcError`s.
     """
     training = _training_options(mode, optimizer, freeze, checkpoint, precision)
-    return _analysis(source, input, batch, dtype, convention, depth, columns, "input", training)
+    return _analysis(source, input, batch, dtype, convention, depth, columns, "input", training, vars)
 
 
 def summary(

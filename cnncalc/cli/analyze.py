@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from cnncalc.base.errors import ExitCode
-from cnncalc.cli.common import analyze_or_fail, printer, read_spec_or_fail, write_text
+from cnncalc.cli.common import printer, read_spec_or_fail, write_text
 from cnncalc.cli.completion import complete_convention
 from cnncalc.cli.failure import fail
 from cnncalc.cli.options import (
@@ -32,6 +32,7 @@ from cnncalc.cli.options import (
     parse_input_shape,
     training_options_or_fail,
 )
+from cnncalc.cli.variables import SetOption, analyze_set_or_fail
 from cnncalc.engine.analysis import InputOverrides
 from cnncalc.render.style import ColorChoice
 from cnncalc.render.view import display_rows
@@ -79,6 +80,7 @@ def analyze(
     freeze: FreezeOption = None,
     checkpoint: CheckpointOption = None,
     precision: PrecisionOption = Precision.fp32,
+    settings: SetOption = None,
     color: ColorOption = ColorChoice.auto,
 ) -> None:
     """Shapes, parameters, MACs/FLOPs, memory and receptive field of every layer.
@@ -92,7 +94,7 @@ def analyze(
 
         convention_or_fail(convention)
     overrides = InputOverrides(parse_input_shape(input_shape), batch, dtype.value if dtype else None)
-    [result] = analyze_or_fail(read_spec_or_fail(spec), overrides)
+    [result] = analyze_set_or_fail(read_spec_or_fail(spec), settings, overrides)
     training = training_step_or_fail(result, mode, optimizer, freeze, checkpoint, precision)
     rows = display_rows(result, depth, training.layers if training else None)
     headline = None

@@ -163,28 +163,9 @@ def diff(
 
 def _settings_or_fail(settings: list[str] | None, option: str) -> dict[str, Number]:
     """`--set NAME=VALUE`s (or `--set-b`) -> {NAME: VALUE}: one number each, read as `sweep --set` reads one."""
-    from cnncalc.language.variables import VariableSettingError, split_setting
-    from cnncalc.sweep.grid import GridError, parse_values
+    from cnncalc.cli.variables import variable_settings_or_fail
 
-    read: dict[str, Number] = {}
-    for setting in settings or ():
-        try:
-            name, text = split_setting(setting, option, f"{option} width=0.5")
-            values = parse_values(text, f"{option} {name}", integers=False)
-        except VariableSettingError as error:
-            raise fail(error.message, ExitCode.USAGE, error.hint) from None
-        except GridError as error:  # its hint shows a list, which diff does not take
-            raise fail(error.message, ExitCode.USAGE, f"e.g. {option} {name}=0.5") from None
-        if len(values) != 1:
-            raise fail(
-                f"{option} {setting!r} gives {len(values)} values; diff compares at one",
-                ExitCode.USAGE,
-                f"e.g. {option} {name}={values[0]}; `cnncalc sweep --set` goes through a list",
-            )
-        if name in read:
-            raise fail(f"{option} {name} is given twice", ExitCode.USAGE, f"give {option} {name}=VALUE once")
-        read[name] = values[0]
-    return read
+    return variable_settings_or_fail(settings, option, "diff compares at one")
 
 
 def _loaded_or_fail(text: SpecText) -> LoadedDocument:

@@ -10,9 +10,10 @@ from typing import Annotated
 import typer
 
 from cnncalc.base.errors import ExitCode
-from cnncalc.cli.common import analyze_or_fail, read_spec_or_fail, write_atomically, write_text
+from cnncalc.cli.common import read_spec_or_fail, write_atomically, write_text
 from cnncalc.cli.failure import fail
 from cnncalc.cli.options import SpecArgument, parse_input_shape
+from cnncalc.cli.variables import SetOption, analyze_set_or_fail
 from cnncalc.engine.analysis import InputOverrides
 
 GRAPHVIZ_HINT = (
@@ -52,6 +53,7 @@ def graph(
         str | None, typer.Option("--input", "-i", help="Override the input: channels x sizes, e.g. 3x512x512.")
     ] = None,
     batch: Annotated[int | None, typer.Option("--batch", "-b", min=1, help="Override the batch size.")] = None,
+    settings: SetOption = None,
 ) -> None:
     """The layer graph: every layer a node (path, type, kernel, params, MACs), every edge the tensor that
     flows along it (skip connections and merges included) labelled with its shape, blocks drawn as nested
@@ -71,7 +73,7 @@ def graph(
     )
 
     overrides = InputOverrides(parse_input_shape(input_shape), batch)
-    [result] = analyze_or_fail(read_spec_or_fail(spec), overrides)
+    [result] = analyze_set_or_fail(read_spec_or_fail(spec), settings, overrides)
     drawing = layer_graph(result, depth)
     if output_format is GraphFormat.mermaid:
         text = render_mermaid(drawing)

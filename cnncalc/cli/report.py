@@ -11,7 +11,7 @@ import typer
 
 from cnncalc.base.errors import ExitCode
 from cnncalc.cli.analyze import columns_or_fail, training_step_or_fail
-from cnncalc.cli.common import STDIN_LABEL, analyze_or_fail, read_spec_or_fail, write_atomically
+from cnncalc.cli.common import STDIN_LABEL, read_spec_or_fail, write_atomically
 from cnncalc.cli.failure import fail
 from cnncalc.cli.options import (
     BatchOption,
@@ -30,6 +30,7 @@ from cnncalc.cli.options import (
     SpecArgument,
     parse_input_shape,
 )
+from cnncalc.cli.variables import SetOption, analyze_set_or_fail
 from cnncalc.engine.analysis import InputOverrides
 from cnncalc.render.units import human_bytes
 
@@ -58,6 +59,7 @@ def report(
     freeze: FreezeOption = None,
     checkpoint: CheckpointOption = None,
     precision: PrecisionOption = Precision.fp32,
+    settings: SetOption = None,
 ) -> None:
     """Write one HTML page with the analysis: totals, the per-layer table (sort, filter, collapse blocks), charts
     of FLOPs, parameters, activation memory and receptive field along the network, the other tools'
@@ -70,7 +72,7 @@ def report(
     chosen_columns = columns_or_fail(columns)
     text = read_spec_or_fail(spec)
     overrides = InputOverrides(parse_input_shape(input_shape), batch, dtype.value if dtype else None)
-    [result] = analyze_or_fail(text, overrides)
+    [result] = analyze_set_or_fail(text, settings, overrides)
     training = training_step_or_fail(result, mode, optimizer, freeze, checkpoint, precision)
 
     from cnncalc.render.html_report import GENERATOR, ReportInputs, render_report

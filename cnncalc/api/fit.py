@@ -28,6 +28,7 @@ def fit(
     freeze: str | Iterable[str] | None = None,
     checkpoint: str | Iterable[str] | None = None,
     precision: str = "fp32",
+    device: str = "cpu",
     input: str | Sequence[int] | None = None,
     batch: int | None = None,
     dtype: str | torch.dtype | None = None,
@@ -40,8 +41,8 @@ def fit(
     - `memory`: bytes (an int), or a size such as `"24GiB"`, `"24GB"`, `"24000MiB"`.
     - `solve`: `"batch"` (default) or `"resolution"`: what grows until the budget is spent.
     - `mode`: `"train"` (default: `training_peak_bytes`, as `analyze(mode="train")`) or `"infer"` (parameters +
-      buffers + peak live activations); `optimizer`, `freeze`, `checkpoint`, `precision`: of the training
-      step, as in `analyze`.
+      buffers + peak live activations); `optimizer`, `freeze`, `checkpoint`, `precision`, `device`: of the
+      training step, as in `analyze`.
     - `input`: with `solve="batch"`, the input to solve at (one sample, as in `analyze`); `batch`: with
       `solve="resolution"`, the batch to solve at. `dtype`: as in `analyze`.
 
@@ -56,7 +57,7 @@ def fit(
     if not is_spec_source(source):
         raise TypeError(f"source must be a spec (a path, a bundled name, YAML text or a mapping), not {type(source)}")
     budget = _memory(memory)
-    options = _training_options(mode, optimizer, freeze, checkpoint, precision) or TrainingOptions()
+    options = _training_options(mode, optimizer, freeze, checkpoint, precision, device) or TrainingOptions()
     if solve == "batch" and batch is not None:
         raise UsageError("batch is what solve='batch' finds", "drop batch, or use solve='resolution'")
     if solve == "resolution" and input is not None:

@@ -51,6 +51,7 @@ def analyze(
     freeze: str | Iterable[str] | None = None,
     checkpoint: str | Iterable[str] | None = None,
     precision: str = "fp32",
+    device: str = "cpu",
     vars: Mapping[str, Any] | None = None,  # the spec's own word, as in diff
 ) -> Analysis:
     """Analyze a network: shapes, parameters, MACs/FLOPs, memory and receptive fields of every layer, as
@@ -92,7 +93,9 @@ def analyze(
     - `optimizer`: with `mode="train"`, `"sgd"`, `"momentum"`, `"adam"` or `"adamw"` (default), as
       `--optimizer`; `freeze`: block paths frozen besides the spec's `frozen: true`, as `--freeze`;
       `checkpoint`: block paths checkpointed besides the spec's `checkpoint: true`, as `--checkpoint`;
-      `precision`: `"fp32"` (default), `"bf16-mixed"` or `"fp16-mixed"` (autocast), as `--precision`.
+      `precision`: `"fp32"` (default), `"bf16-mixed"` or `"fp16-mixed"` (autocast), as `--precision`;
+      `device`: whose kernels the rules follow, `"cpu"` (default, checked against PyTorch) or `"cuda"`, as
+      `--device`.
     - `vars`: top-level spec variables (`vars:`) set to other values, as `--set`: `vars={"base": 32}`.
 
     Returns an `Analysis`: `.totals`, `.layers`, `.receptive_field`, `.to_dict()` (the JSON of
@@ -105,7 +108,7 @@ def analyze(
     the importer cannot import, and `TypeError` for a `source` of another type. All but `TypeError` are
     `CnncalcError`s.
     """
-    training = _training_options(mode, optimizer, freeze, checkpoint, precision)
+    training = _training_options(mode, optimizer, freeze, checkpoint, precision, device)
     return _analysis(source, input, batch, dtype, convention, depth, columns, "input", training, vars)
 
 
@@ -124,6 +127,7 @@ def summary(
     freeze: str | Iterable[str] | None = None,
     checkpoint: str | Iterable[str] | None = None,
     precision: str = "fp32",
+    device: str = "cpu",
 ) -> Analysis:
     """A torchinfo-style summary: `cnncalc.summary(model, (1, 3, 224, 224))` prints the per-layer table and
     the totals and returns them, as `torchinfo.summary(model, input_size=(1, 3, 224, 224))` does.
@@ -139,15 +143,15 @@ def summary(
     - `columns`: as torchinfo's `col_names` (`"input_size"`, `"output_size"`, `"num_params"`,
       `"params_percent"`, `"kernel_size"`, `"mult_adds"`, `"trainable"`) or cnncalc's column names (`"macs"`,
       `"flops"`, `"rf"`, ...; see `analyze`). The layer name comes first, as torchinfo's layer column.
-    - `batch`, `dtype`, `convention`, `mode`, `optimizer`, `freeze`, `checkpoint`, `precision`: as in
-      `analyze`.
+    - `batch`, `dtype`, `convention`, `mode`, `optimizer`, `freeze`, `checkpoint`, `precision`, `device`: as
+      in `analyze`.
     - `verbose`: 1 prints the table to standard output (as `cnncalc analyze` does: with colour and box
       drawing on a terminal, plain text elsewhere), 0 prints nothing. Default, as torchinfo: 0 in an
       interactive session (a REPL, IPython, Jupyter: the returned result shows itself there), else 1.
 
     Returns the `Analysis` (see `analyze`); raises what `analyze` raises.
     """
-    training = _training_options(mode, optimizer, freeze, checkpoint, precision)
+    training = _training_options(mode, optimizer, freeze, checkpoint, precision, device)
     result = _analysis(model, input_size, batch, dtype, convention, depth, columns, "input_size", training)
     if _verbosity(verbose):
         sys.stdout.write(result._text(*_terminal()))
@@ -267,11 +271,12 @@ def _training_options(
     freeze: object,
     checkpoint: object = None,
     precision: object = "fp32",
+    device: object = "cpu",
 ) -> TrainingOptions | None:
     """The options of a training step (None for `mode="infer"`), checked."""
     from cnncalc.training.choices import training_options
 
-    return training_options(mode, optimizer, freeze, checkpoint, precision)
+    return training_options(mode, optimizer, freeze, checkpoint, precision, device)
 
 
 def _spec_rank(loaded: LoadedDocument) -> int | None:

@@ -7,9 +7,9 @@ are `cnncalc.bridge.training_probe`'s. Where FlopCounterMode is known to be wron
 gradient of a grouped or depthwise convolution counted `groups` times, no formula for the CPU flash-attention
 kernel), the row shows cnncalc's true figure beside it and says why.
 
-The step runs on the CPU, on "meta" (nothing allocated, any size; fp32 only, for networks whose layers
-behave there as on the CPU, `meta_problem`), or on CUDA, always against the CPU's rules (CUDA's are not
-written yet: there the check shows where CUDA differs, e.g. dropout's one-byte mask). Under mixed precision
+The step runs on the CPU (the CPU's rules), on "meta" (nothing allocated, any size; fp32 only, for networks
+whose layers behave there as on the CPU, `meta_problem`), or on CUDA (CUDA's rules, written from PyTorch's
+source: this check is what measures them). Under mixed precision
 the forward runs inside autocast, and the half-precision weight copies autocast keeps are checked too
 (`saved_weight_copy_bytes`).
 """
@@ -103,11 +103,12 @@ def verify_training(
     precision: str = "fp32",
 ) -> TrainingVerifyReport:
     """Run one training step of the spec on `device` ("cpu", "meta" or "cuda") at `precision` and compare it
-    with the rules (given, or the CPU's at that precision).
+    with the rules (given, or those of that device and precision).
 
     Checkpointed blocks (the spec's and `checkpoint`) run through torch.utils.checkpoint: FlopCounterMode
     counts their recomputed forward inside the backward, which is checked apart as `recompute_flops`."""
-    options = TrainingOptions(checkpoint=tuple(checkpoint), precision=precision)  # the CPU's rules
+    rules_device = "cuda" if device.startswith("cuda") else "cpu"  # the rules of the device it runs on
+    options = TrainingOptions(checkpoint=tuple(checkpoint), precision=precision, device=rules_device)
     rules = rules or analyze_training(result, options)
     measured = probe_training(result, device, checkpoint_paths=checkpoint, precision=precision)
     recomputing = bool(result.checkpoint_paths or checkpoint)

@@ -28,6 +28,8 @@ from cnncalc.cli.options import (
     OutputFormat,
     Precision,
     PrecisionOption,
+    RulesDevice,
+    RulesDeviceOption,
     SpecArgument,
     parse_input_shape,
     training_options_or_fail,
@@ -80,6 +82,7 @@ def analyze(
     freeze: FreezeOption = None,
     checkpoint: CheckpointOption = None,
     precision: PrecisionOption = Precision.fp32,
+    device: RulesDeviceOption = RulesDevice.cpu,
     settings: SetOption = None,
     color: ColorOption = ColorChoice.auto,
 ) -> None:
@@ -95,7 +98,7 @@ def analyze(
         convention_or_fail(convention)
     overrides = InputOverrides(parse_input_shape(input_shape), batch, dtype.value if dtype else None)
     [result] = analyze_set_or_fail(read_spec_or_fail(spec), settings, overrides)
-    training = training_step_or_fail(result, mode, optimizer, freeze, checkpoint, precision)
+    training = training_step_or_fail(result, mode, optimizer, freeze, checkpoint, precision, device)
     rows = display_rows(result, depth, training.layers if training else None)
     headline = None
     if convention is not None:
@@ -124,10 +127,11 @@ def training_step_or_fail(
     freeze: list[str] | None,
     checkpoint: list[str] | None,
     precision: Precision = Precision.fp32,
+    device: RulesDevice = RulesDevice.cpu,
 ) -> TrainingResult | None:
     """With --mode train, the training step of the options (None for inference); a training option without
     --mode train, or a step the network cannot take, ends the command."""
-    options = training_options_or_fail(mode.value, optimizer, freeze, checkpoint, precision)
+    options = training_options_or_fail(mode.value, optimizer, freeze, checkpoint, precision, device)
     return None if options is None else _training_or_fail(result, options)
 
 

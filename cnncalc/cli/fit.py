@@ -24,6 +24,8 @@ from cnncalc.cli.options import (
     OutputFormat,
     Precision,
     PrecisionOption,
+    RulesDevice,
+    RulesDeviceOption,
     SpecArgument,
     parse_input_shape,
     training_options_or_fail,
@@ -70,6 +72,7 @@ def fit(
     freeze: FreezeOption = None,
     checkpoint: CheckpointOption = None,
     precision: PrecisionOption = Precision.fp32,
+    device: RulesDeviceOption = RulesDevice.cpu,
     input_shape: Annotated[
         str | None,
         typer.Option("--input", "-i", help="With --solve batch: the input to solve at, channels x sizes (3x512x512)."),
@@ -98,7 +101,7 @@ def fit(
     except UsageError as error:
         raise fail(f"--memory: {error.message}", ExitCode.USAGE, error.hint) from None
     options = training_options_or_fail(
-        mode.value, optimizer, freeze, checkpoint, precision, train_hint="drop --mode infer"
+        mode.value, optimizer, freeze, checkpoint, precision, device, train_hint="drop --mode infer"
     )
     if solve is Solve.batch and batch is not None:
         raise fail("--batch is what --solve batch finds", ExitCode.USAGE, "drop --batch, or use --solve resolution")

@@ -74,6 +74,21 @@ class Precision(str, enum.Enum):
     fp16_mixed = "fp16-mixed"
 
 
+class RulesDevice(str, enum.Enum):
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+RulesDeviceOption = Annotated[
+    RulesDevice,
+    typer.Option(
+        "--device",
+        help="With --mode train: whose kernels the rules follow: cpu (checked against PyTorch, the default) or "
+        "cuda (from PyTorch's source, not yet measured on a GPU: a one-byte dropout mask, fused attention, "
+        "norms and softmax in fp32 under autocast).",
+        case_sensitive=False,
+    ),
+]
 PrecisionOption = Annotated[
     Precision,
     typer.Option(
@@ -91,6 +106,7 @@ def training_options_or_fail(
     freeze: list[str] | None,
     checkpoint: list[str] | None,
     precision: Precision,
+    device: RulesDevice = RulesDevice.cpu,
     train_hint: str | None = None,
 ) -> TrainingOptions | None:
     """The training step's options (None without one), or a usage error naming the option as typed."""
@@ -104,6 +120,7 @@ def training_options_or_fail(
             freeze,
             checkpoint,
             precision.value,
+            device.value,
             spelled=command_line_name,
             train_hint=train_hint,
         )

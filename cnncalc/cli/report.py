@@ -27,6 +27,8 @@ from cnncalc.cli.options import (
     OptimizerOption,
     Precision,
     PrecisionOption,
+    RulesDevice,
+    RulesDeviceOption,
     SpecArgument,
     parse_input_shape,
 )
@@ -59,6 +61,7 @@ def report(
     freeze: FreezeOption = None,
     checkpoint: CheckpointOption = None,
     precision: PrecisionOption = Precision.fp32,
+    device: RulesDeviceOption = RulesDevice.cpu,
     settings: SetOption = None,
 ) -> None:
     """Write one HTML page with the analysis: totals, the per-layer table (sort, filter, collapse blocks), charts
@@ -73,7 +76,7 @@ def report(
     text = read_spec_or_fail(spec)
     overrides = InputOverrides(parse_input_shape(input_shape), batch, dtype.value if dtype else None)
     [result] = analyze_set_or_fail(text, settings, overrides)
-    training = training_step_or_fail(result, mode, optimizer, freeze, checkpoint, precision)
+    training = training_step_or_fail(result, mode, optimizer, freeze, checkpoint, precision, device)
 
     from cnncalc.render.html_report import GENERATOR, ReportInputs, render_report
 

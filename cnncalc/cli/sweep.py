@@ -22,7 +22,12 @@ from cnncalc.cli.options import (
     Optimizer,
     OptimizerOption,
     OutputFormat,
+    Precision,
+    PrecisionOption,
+    RulesDevice,
+    RulesDeviceOption,
     SpecArgument,
+    training_options_or_fail,
 )
 from cnncalc.cli.startup import collection_paused
 from cnncalc.render.style import ColorChoice
@@ -31,7 +36,6 @@ if TYPE_CHECKING:  # loaded when a sweep runs, not when the command is built
     from cnncalc.language.yaml_source import LoadedDocument
     from cnncalc.sweep.grid import Grid, Parameter
     from cnncalc.sweep.run import SweepRow
-    from cnncalc.training import TrainingOptions
 
 
 def sweep(
@@ -85,6 +89,8 @@ def sweep(
     optimizer: OptimizerOption = Optimizer.adamw,
     freeze: FreezeOption = None,
     checkpoint: CheckpointOption = None,
+    precision: PrecisionOption = Precision.fp32,
+    device: RulesDeviceOption = RulesDevice.cpu,
     dtype: Annotated[
         Dtype | None, typer.Option("--dtype", help="Element type for memory figures.", case_sensitive=False)
     ] = None,
@@ -118,7 +124,7 @@ def sweep(
 
     training = mode is Mode.train
     chosen = _metrics_or_fail(metrics, training)
-    options = _training_options_or_fail(training, optimizer, freeze, checkpoint)
+    options = training_options_or_fail(mode.value, optimizer, freeze, checkpoint, precision, device)
     if chart and output_format is not OutputFormat.table:
         raise refuse_format("sweep --chart", output_format, "the terminal chart goes under the table; use --plot FILE")
     if plot is not None:
@@ -215,19 +221,6 @@ def _metrics_or_fail(text: str | None, training: bool) -> tuple[str, ...]:
             hint = did_you_mean(name, known) or f"one of: {', '.join(known)}"
             raise fail(f"--metrics: unknown figure {name!r}", ExitCode.USAGE, hint)
     return tuple(dict.fromkeys(names))
-
-
-def _training_options_or_fail(
-    training: bool, optimizer: Optimizer, freeze: list[str] | None, checkpoint: list[str] | None
-) -> TrainingOptions | None:
-    if not training:
-        if checkpoint or freeze or optimizer is not Optimizer.adamw:
-            given = "--freeze" if freeze else "--checkpoint" if checkpoint else "--optimizer"
-            raise fail(f"{given} applies to a training step", ExitCode.USAGE, "add --mode train")
-        return None
-    from cnncalc.training import TrainingOptions
-
-    return TrainingOptions(optimizer=optimizer.value, freeze=tuple(freeze or ()), checkpoint=tuple(checkpoint or ()))
 
 
 def _setting_or_fail(setting: str, data: Any) -> tuple[str, str]:

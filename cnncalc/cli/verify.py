@@ -133,8 +133,7 @@ def _verify_training(
     if problem is not None:
         raise fail(problem[0], ExitCode.USAGE, problem[1])
     try:
-        # the rules are the CPU's (CUDA's are not written yet): on CUDA the check shows where CUDA differs
-        options = TrainingOptions(precision=precision.value)
+        options = TrainingOptions(precision=precision.value, device="cuda" if chosen == "cuda" else "cpu")
         rules = analyze_training(result, options)
     except TrainingRefused as refused:
         raise fail(refused.message, ExitCode.INVALID_SPEC, refused.hint) from None

@@ -10,8 +10,10 @@ from collections.abc import Callable
 
 from cnncalc.base.errors import UsageError
 from cnncalc.training.network import (
+    DEFAULT_DEVICE,
     DEFAULT_OPTIMIZER,
     DEFAULT_PRECISION,
+    DEVICES,
     OPTIMIZER_STATES,
     PRECISIONS,
     TrainingOptions,
@@ -32,6 +34,7 @@ def training_options(
     freeze: object = None,
     checkpoint: object = None,
     precision: object = DEFAULT_PRECISION,
+    device: object = DEFAULT_DEVICE,
     spelled: Callable[[str], str] = api_name,
     train_hint: str | None = None,
 ) -> TrainingOptions | None:
@@ -43,6 +46,7 @@ def training_options(
     for option, value, allowed in (
         ("optimizer", optimizer, OPTIMIZER_STATES),
         ("precision", precision, PRECISIONS),
+        ("device", device, DEVICES),
     ):
         if value not in allowed:
             raise UsageError(f"{spelled(option)}: unknown {option} {value!r}", f"one of: {', '.join(allowed)}")
@@ -56,6 +60,7 @@ def training_options(
                 ("checkpoint", checkpointed),
                 ("optimizer", optimizer != DEFAULT_OPTIMIZER),
                 ("precision", precision != DEFAULT_PRECISION),
+                ("device", device != DEFAULT_DEVICE),
             )
             if used
         ]
@@ -67,6 +72,7 @@ def training_options(
         freeze=paths,
         checkpoint=checkpointed,
         precision=str(precision),
+        device=str(device),
     )
 
 

@@ -30,7 +30,8 @@ DEFAULT_OPTIMIZER = "adamw"
 # the bytes per element autocast computes in (None: no autocast, everything in the model's fp32)
 PRECISIONS: dict[str, int | None] = {"fp32": None, "bf16-mixed": 2, "fp16-mixed": 2}
 DEFAULT_PRECISION = "fp32"
-DEFAULT_DEVICE = "cpu"  # the rules are the CPU's; "cuda" switches off only the CPU-only autocast behaviours
+DEVICES = ("cpu", "cuda")
+DEFAULT_DEVICE = "cpu"  # the CPU's rules are checked against PyTorch; CUDA's come from its source
 
 NETWORK_INPUT = -1
 StorageKey = tuple[int, str]
@@ -43,7 +44,7 @@ class TrainingOptions:
     checkpoint: tuple[str, ...] = ()  # block paths checkpointed besides the spec's `checkpoint: true`
     input_requires_grad: bool = False
     precision: str = DEFAULT_PRECISION  # "fp32", or autocast: "bf16-mixed", "fp16-mixed"
-    device: str = DEFAULT_DEVICE  # whose kernels: "cpu" (CUDA's rules are not written yet; see the README)
+    device: str = DEFAULT_DEVICE  # whose kernels the rules follow: "cpu" or "cuda"
 
 
 @dataclass(frozen=True, slots=True)

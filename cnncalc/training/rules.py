@@ -41,7 +41,28 @@ def _statistics_itemsize(view: TrainingView, with_parameters: bool) -> int:
     """The dtype of a normalization's saved statistics: PyTorch's CPU kernels compute a half-precision input
     beside fp32 parameters or running statistics ("mixed type") with fp32 statistics, and one without any in
     the input's own dtype."""
+    if view.device == "cuda":  # CUDA's kernels keep their statistics in the accumulation type, fp32
+        return STATISTIC_ITEMSIZE
     return STATISTIC_ITEMSIZE if with_parameters else view.promoted_itemsize
+
+
+MASK_ITEMSIZE = 1  # CUDA's fused dropout keeps a bool mask
+
+
+def _fp32_on_cuda_autocast(view: TrainingView) -> tuple[str, int | None]:
+    """Ops CUDA autocast runs in fp32 (layer and group norm, softmax, upsampling): what they read of their
+    input (a half-precision input copied to fp32, which is what they keep) and the dtype they compute in."""
+    if view.autocast_itemsize is None or view.device != "cuda":
+        return INPUT, None
+    if view.input_itemsizes[0] == FP32_ITEMSIZE:
+        return INPUT, FP32_ITEMSIZE
+    return "input_fp32", FP32_ITEMSIZE
+
+
+def _dropout_mask(view: TrainingView, p: float, inplace: bool) -> int | None:
+    """The item size of what dropout keeps: None (its input's dtype, a noise tensor) on the CPU, in place or
+    at p = 1; on CUDA, out of place with 0 < p < 1, PyTorch's fused kernel keeps a one-byte mask."""
+    return MASK_ITEMSIZE if view.device == "cuda" and 0 < p < 1 and not inplace else None
 
 
 def _matmul_backward(view: TrainingView, macs: int, input_grad: bool, weight_grad: bool) -> int:
@@ -148,7 +169,7 @@ def transposed_convolution(view: TrainingView) -> TrainingCost:
     stays as large as the input where that is larger; a layer keeping the output keeps all of it."""
     saved = SavedList()
     storage = None
-    if slow_transposed_3d(view.row):
+    if view.device == "cpu" and slow_transposed_3d(view.row):
         storage = max(view.input_elements(), view.output_elements)
     if not view.tracked:
         return saved.done(output_storage_elements=storage, itemsize=view.lowered_itemsize)
@@ -247,7 +268,8 @@ def layernorm(view: TrainingView) -> TrainingCost:
     shape = view.row.input_shape
     normalized = shape[1] if view.spec.channels_first else prod(shape[len(shape) - view.spec.dims :])
     groups = view.input_elements() // normalized if normalized else 0
-    saved.add(INPUT, view.input_elements(), when=view.tracked)
+    normalized_input, itemsize = _fp32_on_cuda_autocast(view)
+    saved.add(normalized_input, view.input_elements(), when=view.tracked, itemsize=itemsize)
     statistics = _statistics_itemsize(view, view.spec.elementwise_affine)
     saved.add("mean", groups, when=view.tracked, itemsize=statistics)
     saved.add("rstd", groups, when=view.tracked, itemsize=statistics)
@@ -257,7 +279,7 @@ def layernorm(view: TrainingView) -> TrainingCost:
         rank = len(shape)
         strides = permuted(contiguous_strides(moved), (0, rank - 1, *range(1, rank - 1)))
         layout = None if is_contiguous(shape, strides) else strides
-    return saved.done(output_strides=layout)
+    return saved.done(output_strides=layout, itemsize=itemsize)
 
 
 @training_rule("groupnorm")
@@ -268,11 +290,14 @@ def groupnorm(view: TrainingView) -> TrainingCost:
     saved = SavedList()
     groups = view.row.input_shape[0] * view.spec.groups
     in_place = contiguous_in_suggested_format(view.row.input_shape, view.input_layouts[0])
-    saved.add(INPUT if in_place else "contiguous", view.input_elements(), when=view.tracked)
+    normalized_input, itemsize = _fp32_on_cuda_autocast(view)
+    if normalized_input == INPUT and not in_place:
+        normalized_input = "contiguous"
+    saved.add(normalized_input, view.input_elements(), when=view.tracked, itemsize=itemsize)
     statistics = _statistics_itemsize(view, view.spec.affine)
     saved.add("mean", groups, when=view.tracked, itemsize=statistics)
     saved.add("rstd", groups, when=view.tracked, itemsize=statistics)
-    return saved.done()
+    return saved.done(itemsize=itemsize)
 
 
 @training_rule("instancenorm")
@@ -330,10 +355,11 @@ def keeps_output(view: TrainingView) -> TrainingCost:
 
 @training_rule("softmax")
 def softmax(view: TrainingView) -> TrainingCost:
-    """Keeps its output, which PyTorch lays out contiguously whatever the input's layout."""
+    """Keeps its output, which PyTorch lays out contiguously whatever the input's layout (fp32 under CUDA
+    autocast)."""
     saved = SavedList()
     saved.add(OUTPUT, view.output_elements, when=view.tracked)
-    return saved.done()
+    return saved.done(itemsize=_fp32_on_cuda_autocast(view)[1])
 
 
 @training_rule("leaky_relu", "elu")
@@ -374,11 +400,15 @@ def copy_when_inplace(view: TrainingView) -> TrainingCost:
 
 def _dropout_cost(view: TrainingView, p: float, inplace: bool) -> TrainingCost:
     """On the CPU, dropout multiplies by a float noise tensor (0 or 1/(1-p)), which it keeps; p = 0 returns
-    the input itself (in place too, without writing to it), p = 1 multiplies by a zero scalar."""
+    the input itself (in place too, without writing to it), p = 1 multiplies by a zero scalar. On CUDA,
+    out of place with 0 < p < 1, the fused kernel keeps a one-byte mask instead."""
     saved = SavedList()
     if p == 0:
         return saved.done(output_alias=INPUT, output_strides=_alias_layout(view))
-    saved.add("noise", view.input_elements() if p < 1 else 1, when=view.input_grad)
+    mask = _dropout_mask(view, p, inplace)
+    saved.add("noise", view.input_elements() if p < 1 else 1, when=view.input_grad, itemsize=mask)
+    if mask is not None:  # the fused kernel's output is laid out as its input
+        return saved.done(output_strides=_same_layout(view))
     if inplace:
         return saved.done(output_alias=INPUT, output_strides=_alias_layout(view), overwrites_input=True)
     shape, strides = view.row.input_shape, view.input_layouts[0]
@@ -441,10 +471,16 @@ def _with_parameters(view: TrainingView) -> int:
     return max(view.promoted_itemsize, view.dtype_bytes)
 
 
-@training_rule("concat", "upsample", "pixel_shuffle", "pixel_unshuffle")
+@training_rule("concat", "pixel_shuffle", "pixel_unshuffle")
 def keeps_nothing(view: TrainingView) -> TrainingCost:
-    """Concatenations and resampling need only shapes for their backward."""
+    """Concatenations and rearrangements need only shapes for their backward."""
     return TrainingCost()
+
+
+@training_rule("upsample")
+def upsample(view: TrainingView) -> TrainingCost:
+    """Needs only shapes for its backward; CUDA autocast runs it in fp32."""
+    return TrainingCost(itemsize=_fp32_on_cuda_autocast(view)[1])
 
 
 @training_rule("class_token")
@@ -630,12 +666,13 @@ def mlp(view: TrainingView) -> TrainingCost:
         else:  # gelu and silu keep their input
             saved.add("hidden", rows * hidden)
     after_activation = "activated"
+    mask = _dropout_mask(view, spec.dropout, inplace=False)
     if spec.dropout > 0:
-        saved.add("noise1", rows * hidden if spec.dropout < 1 else 1, when=inside)
+        saved.add("noise1", rows * hidden if spec.dropout < 1 else 1, when=inside, itemsize=mask)
         after_activation = "dropped"
     saved.add(after_activation, rows * hidden, when=view.trains)
     if spec.dropout > 0:
-        saved.add("noise2", rows * out if spec.dropout < 1 else 1, when=inside)
+        saved.add("noise2", rows * out if spec.dropout < 1 else 1, when=inside, itemsize=mask)
     macs1, macs2 = rows * width * hidden, rows * hidden * out
     flops = _matmul_backward(view, macs1, view.input_grad, view.trains)
     flops += _matmul_backward(view, macs2, inside, view.trains)
@@ -669,7 +706,9 @@ def attention(view: TrainingView) -> TrainingCost:
     saved.add(view.lowered_input() if transposed_folds else "input_copy", positions * width, when=view.trains)
     saved.add_weight_copy(view, 3 * width * width, when=view.input_grad, name="in_proj_weight")
     saved.add_weight_copy(view, width * width, when=inside, name="out_proj_weight")
-    flash = not view.spec.need_weights and view.spec.dropout == 0
+    cuda = view.device == "cuda"
+    # CUDA's fused kernels take attention dropout too; the CPU's flash kernel does not (the math path does)
+    flash = not view.spec.need_weights and (view.spec.dropout == 0 or cuda)
     math_path = not view.spec.need_weights and not flash
     # on the CPU the math path computes half-precision Q, K, V in fp32: new fp32 copies (V's kept), and
     # every tensor it keeps is fp32
@@ -679,23 +718,47 @@ def attention(view: TrainingView) -> TrainingCost:
         saved.add("v_fp32" if upcast else "qkv", (1 if upcast else 3) * positions * width, itemsize=inner_itemsize)
         if flash:
             saved.add("heads_output", positions * width)
-            saved.add("logsumexp", batch * heads * tokens, itemsize=FP32_ITEMSIZE)
+            if not cuda:
+                saved.add("logsumexp", batch * heads * tokens, itemsize=FP32_ITEMSIZE)
+            else:
+                _cuda_attention_state(view, saved, batch * heads, tokens)
         else:
             saved.add("q_scaled", positions * width, itemsize=inner_itemsize)
             # scaled_dot_product_attention's math path (attention dropout without need_weights) scales Kᵀ
             # too, by the square root of the scale, as it scales Q: a new tensor, which Q Kᵀ keeps
             saved.add("k_scaled", positions * width, when=math_path, itemsize=inner_itemsize)
-            saved.add("softmax", matrices, itemsize=inner_itemsize)
+            # CUDA autocast runs the softmax in fp32; A V then keeps a half-precision copy of the attention
+            scores = FP32_ITEMSIZE if cuda and view.autocast_itemsize is not None else inner_itemsize
+            cast_for_av = scores == FP32_ITEMSIZE and view.lowered_itemsize != FP32_ITEMSIZE
+            saved.add("softmax", matrices, itemsize=scores)
             if view.spec.dropout > 0:
-                saved.add("noise", matrices if view.spec.dropout < 1 else 1, itemsize=inner_itemsize)
-                saved.add("dropped", matrices, itemsize=inner_itemsize)
+                mask = _dropout_mask(view, view.spec.dropout, inplace=False) or scores
+                saved.add("noise", matrices if view.spec.dropout < 1 else 1, itemsize=mask)
+                saved.add("dropped", matrices, itemsize=scores, when=not cast_for_av)
+            saved.add("attention_copy", matrices, when=cast_for_av)
     if not flash:
         saved.add("heads_output", positions * width, when=view.trains)
     flops = _matmul_backward(view, projection_macs, view.input_grad, view.trains)
     inner = 2 * 2 * attention_macs if inside else 0  # both factors of Q Kᵀ and of A V
     flops += inner + _matmul_backward(view, output_macs, inside, view.trains)
-    torch_flops = flops - inner if flash else None  # FlopCounterMode has no formula for the CPU flash kernel
+    # FlopCounterMode has no formula for the CPU flash kernel (CUDA's fused kernels: not yet measured)
+    torch_flops = flops - inner if flash and not cuda else None
     return saved.done(backward_flops=flops, torch_backward_flops=torch_flops, itemsize=view.lowered_itemsize)
+
+
+def _cuda_attention_state(view: TrainingView, saved: SavedList, heads: int, tokens: int) -> None:
+    """What CUDA's fused attention kernels keep beside Q, K, V and the output (from PyTorch's source; not
+    measured on a GPU): in half precision the flash kernel, an fp32 log-sum-exp per query and a random state
+    (two and one uint64); in fp32 the memory-efficient kernel, its log-sum-exp padded to a multiple of 32
+    queries and a 0-d int64 seed and offset."""
+    if view.autocast_itemsize is not None:
+        saved.add("logsumexp", heads * tokens, itemsize=FP32_ITEMSIZE)
+        saved.add("rng_state", 2, itemsize=8)
+        saved.add("rng_unused", 1, itemsize=8)
+    else:
+        saved.add("logsumexp", heads * -(-tokens // 32) * 32, itemsize=FP32_ITEMSIZE)
+        saved.add("philox_seed", 1, itemsize=8)
+        saved.add("philox_offset", 1, itemsize=8)
 
 
 @training_rule("window_attention")
@@ -731,7 +794,8 @@ def window_attention(view: TrainingView) -> TrainingCost:
     dropout = view.spec.attention_dropout
     cast_for_av = scores != view.lowered_itemsize  # under autocast, A V casts the fp32 attention
     if dropout > 0 and inside:
-        saved.add("attention_noise", matrices if dropout < 1 else 1, itemsize=scores)
+        mask = _dropout_mask(view, dropout, inplace=False) or scores
+        saved.add("attention_noise", matrices if dropout < 1 else 1, itemsize=mask)
         saved.add("dropped", matrices, itemsize=scores, when=not cast_for_av)
     # A V under autocast: the matmul's half-precision copy of the (dropped) fp32 attention, kept for V's gradient
     saved.add("attention_copy", matrices, when=inside and cast_for_av)
@@ -739,7 +803,8 @@ def window_attention(view: TrainingView) -> TrainingCost:
     saved.add("heads_output", positions * channels, when=view.trains)
     saved.add_weight_copy(view, channels * channels, when=inside, name="proj_weight")
     if view.spec.dropout > 0 and inside:
-        saved.add("noise", positions * channels if view.spec.dropout < 1 else 1)
+        mask = _dropout_mask(view, view.spec.dropout, inplace=False)
+        saved.add("noise", positions * channels if view.spec.dropout < 1 else 1, itemsize=mask)
     projection_macs = positions * channels * 3 * channels
     attention_macs = 2 * positions * tokens * channels
     output_macs = positions * channels * channels
@@ -797,7 +862,9 @@ def patch_merging(view: TrainingView) -> TrainingCost:
     batch, height, width, channels = view.row.input_shape
     positions = batch * ((height + 1) // 2) * ((width + 1) // 2)
     merged = positions * 4 * channels
-    saved.add("merged", merged, when=view.tracked, itemsize=view.promoted_itemsize)
+    # (CUDA autocast runs the LayerNorm in fp32: it keeps an fp32 copy of a half-precision map)
+    merged_itemsize = FP32_ITEMSIZE if view.device == "cuda" and view.autocast_itemsize else view.promoted_itemsize
+    saved.add("merged", merged, when=view.tracked, itemsize=merged_itemsize)
     saved.add("mean", positions, when=view.tracked, itemsize=STATISTIC_ITEMSIZE)
     saved.add("rstd", positions, when=view.tracked, itemsize=STATISTIC_ITEMSIZE)
     # the normalized map, or under autocast the half-precision copy the linear layer makes of an fp32 one

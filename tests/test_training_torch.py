@@ -212,13 +212,16 @@ def test_verify_mode_train_reports_a_wrong_rule_and_refuses_what_it_cannot_check
 
     spec = tmp_path / "verify_train.yaml"
     spec.write_text(VERIFY_TRAIN)
-    # the meta device does not run the CPU's flash attention; the rules are not CUDA's
+    # the meta device does not run the CPU's flash attention; without a GPU, CUDA is refused with the reason
     meta = invoke("verify", str(spec), "--mode", "train", "--device", "meta")
     assert meta.code == 2
     assert "layer 'attn': attention runs the CPU flash kernel" in meta.stderr
     assert "hint: use --device cpu" in meta.stderr
-    cuda = invoke("verify", str(spec), "--mode", "train", "--device", "cuda")
-    assert cuda.code == 2
+    if not torch.cuda.is_available():
+        cuda = invoke("verify", str(spec), "--mode", "train", "--device", "cuda")
+        assert cuda.code == 2 and "--device cuda but no CUDA device is available" in cuda.stderr
+    mixed_on_meta = invoke("verify", str(spec), "--mode", "train", "--device", "meta", "--precision", "bf16-mixed")
+    assert mixed_on_meta.code == 2 and "autocast, which has no meta device" in mixed_on_meta.stderr
     # a rule that forgets what relu keeps is caught: exit 1, the mismatch listed
     monkeypatch.setitem(TRAINING_RULES, "relu", lambda view: TrainingCost(output_alias="input0"))
     wrong = invoke("verify", str(spec), "--mode", "train", "--device", "cpu", "--format", "json")
@@ -277,3 +280,48 @@ def test_resnet18_in_bf16_mixed_keeps_half_precision_activations_and_weight_copi
     )
     assert rules.totals.saved_weight_copy_bytes == weights * 2 + 1000 * 512 * 2 == 23_357_824
     assert rules.totals.saved_activation_bytes == 23_823_872
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device (CUDA's rules are measured there)")
+@pytest.mark.parametrize("precision", ["fp32", "bf16-mixed"])
+def test_cuda_rules_match_a_training_step_on_the_gpu(precision):
+    """CUDA's rules, written from PyTorch's source, against a real step on the GPU: a network with dropout,
+    normalization and attention (the kinds whose kernels differ from the CPU's)."""
+    from cnncalc.bridge.verify_training import verify_training
+
+    result = analyze_text(KERNELS_THAT_DIFFER, overrides=InputOverrides(batch=2))
+    report = verify_training(result, "cuda", precision=precision)
+    assert report.ok, report.mismatches()
+
+
+KERNELS_THAT_DIFFER = """name: kernels_that_differ
+input: {shape: [8, 8, 8], batch: 2}
+layers:
+  - {name: stem, type: conv2d, out: 16, kernel: 3, padding: 1}
+  - {name: bn, type: batchnorm2d}
+  - {name: act, type: relu, inplace: true}
+  - {name: up, type: upsample, scale: 2}
+  - {name: gn, type: groupnorm, groups: 4}
+  - {name: drop, type: dropout, p: 0.25}
+  - {name: tokens, type: flatten, start_dim: 2}
+  - {name: moved, type: transpose, dim0: 1, dim1: 2}
+  - {name: norm, type: layernorm}
+  - {name: attn, type: attention, heads: 2, need_weights: false, dropout: 0.1}
+  - {name: explicit, type: attention, heads: 2, need_weights: true, dropout: 0.1}
+  - {name: mlp, type: mlp, hidden: 32, dropout: 0.1}
+  - {name: pool, type: take_token}
+  - {name: scores, type: softmax}
+"""
+
+
+@pytest.mark.parametrize("precision", ["fp32", "bf16-mixed"])
+def test_the_network_cuda_is_checked_on_trains_as_the_cpu_rules_say(precision):
+    """The network the GPU check runs is itself checked here, on the CPU against the CPU's rules."""
+    from cnncalc.bridge.verify_training import verify_training
+
+    result = analyze_text(KERNELS_THAT_DIFFER, overrides=InputOverrides(batch=2))
+    report = verify_training(result, "cpu", precision=precision)
+    assert report.ok, report.mismatches()
+    cpu = analyze_training(result, TrainingOptions(precision=precision)).totals
+    cuda = analyze_training(result, TrainingOptions(precision=precision, device="cuda")).totals
+    assert cuda.saved_activation_bytes != cpu.saved_activation_bytes  # the check on a GPU has work to do

@@ -727,9 +727,11 @@ def attention(view: TrainingView) -> TrainingCost:
             # scaled_dot_product_attention's math path (attention dropout without need_weights) scales Kᵀ
             # too, by the square root of the scale, as it scales Q: a new tensor, which Q Kᵀ keeps
             saved.add("k_scaled", positions * width, when=math_path, itemsize=inner_itemsize)
-            # CUDA autocast runs the softmax in fp32; A V then keeps a half-precision copy of the attention
-            scores = FP32_ITEMSIZE if cuda and view.autocast_itemsize is not None else inner_itemsize
-            cast_for_av = scores == FP32_ITEMSIZE and view.lowered_itemsize != FP32_ITEMSIZE
+            # CUDA autocast runs the explicit path's softmax in fp32; its A V (a bmm autocast lowers) then
+            # keeps a half-precision copy of the attention. (The CPU's math path runs inside the fused op,
+            # below autocast: its A V keeps the fp32 attention itself.)
+            cast_for_av = cuda and view.autocast_itemsize is not None
+            scores = FP32_ITEMSIZE if cast_for_av else inner_itemsize
             saved.add("softmax", matrices, itemsize=scores)
             if view.spec.dropout > 0:
                 mask = _dropout_mask(view, view.spec.dropout, inplace=False) or scores

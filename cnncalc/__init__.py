@@ -18,6 +18,7 @@ _PUBLIC = {
     "to_spec": "cnncalc.api.functions",
     "fit": "cnncalc.api.fit",
     "diff": "cnncalc.api.diff",
+    "sweep": "cnncalc.api.sweep",
     "Diff": "cnncalc.api.diff",
     "FitResult": "cnncalc.training.fit",
     "Analysis": "cnncalc.api.analysis",
@@ -50,6 +51,7 @@ __all__ = [  # the names of _PUBLIC, written out for tools that read them withou
     "diff",
     "fit",
     "summary",
+    "sweep",
     "to_spec",
 ]
 
@@ -61,6 +63,7 @@ if TYPE_CHECKING:
     from cnncalc.api.diff import Diff, diff
     from cnncalc.api.fit import fit
     from cnncalc.api.functions import analyze, summary, to_spec
+    from cnncalc.api.sweep import sweep
     from cnncalc.base.errors import CnncalcError, ModelImportError, SpecError, SpecIssue, SpecPathError, UsageError
     from cnncalc.training.fit import FitResult
 

@@ -8,7 +8,7 @@ conventions, bridge          consumers of the result (other tools' counts; PyTor
 render          tables and documents (also of the bridge's and conventions' reports)
 importer        PyTorch models -> specs (beside render; it checks its specs with the bridge)
 calc, drill     calculators and the interview drill
-sweep           one network's totals across inputs, batches and variables (beside calc)
+sweeps          one network's totals across inputs, batches and variables (beside calc)
 cli, api        the two ways in, side by side: the command line and the Python API
 """
 
@@ -37,7 +37,7 @@ LAYER = {
     "render": 4,
     "importer": 4,
     "calc": 5,
-    "sweep": 5,
+    "sweeps": 5,
     "drill": 6,
     "cli": 7,
     "api": 7,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import importlib.util
+import json
 from fractions import Fraction
 from pathlib import Path
 
@@ -14,8 +15,8 @@ from clirunner import invoke, write_spec
 import cnncalc
 from cnncalc.language.yaml_source import load_yaml, read_spec_text
 from cnncalc.language.zoo import resolve_spec
-from cnncalc.sweep.grid import GridError, build_grid, parse_values
-from cnncalc.sweep.run import INFERENCE_METRICS, SweepStats, run_sweep
+from cnncalc.sweeps.grid import GridError, build_grid, parse_values
+from cnncalc.sweeps.run import INFERENCE_METRICS, SweepStats, run_sweep
 
 ALL_METRICS = ",".join(INFERENCE_METRICS)
 
@@ -344,3 +345,40 @@ def test_plot_without_matplotlib_exits_3_with_the_install_hint(monkeypatch: pyte
 def test_plot_refuses_an_unknown_extension(tmp_path: Path) -> None:
     run = invoke("sweep", "resnet18", "--input", "3x{64,128}", "--plot", str(tmp_path / "a.jpeg"))
     assert run.code == 2 and ".svg" in run.stderr
+
+
+# ------------------------------------------------------------------------------------------ Python API
+
+
+def test_python_sweep_gives_the_json_document_every_point_a_fresh_analysis() -> None:
+
+    document = cnncalc.sweep("resnet18", input="3x{224,448}", batch=[1, 8])
+    assert document == json.loads(
+        invoke("sweep", "resnet18", "--input", "3x{224,448}", "--batch", "1,8", "--format", "json").stdout
+    )
+    assert [point["input_shape"] for point in document["points"]] == [
+        [1, 3, 224, 224], [8, 3, 224, 224], [1, 3, 448, 448], [8, 3, 448, 448],
+    ]  # fmt: skip
+    for point in document["points"]:
+        fresh = cnncalc.analyze("resnet18", input=point["input_shape"])
+        assert point["totals"]["macs"] == fresh.totals.macs
+        assert point["totals"]["params"] == 11_689_512
+    unet = cnncalc.sweep("unet", vars={"base": [16, 32]}, metrics="params")
+    assert [point["totals"]["params"] for point in unet["points"]] == [1_942_594, 7_763_074]
+    trained = cnncalc.sweep("resnet18", batch="1,2", mode="train", precision="bf16-mixed")
+    fresh_train = cnncalc.analyze("resnet18", batch=2, mode="train", precision="bf16-mixed").training
+    assert fresh_train is not None
+    assert trained["points"][1]["totals"]["training_peak_bytes"] == fresh_train.training_peak_bytes
+
+
+def test_python_sweep_refuses_what_it_cannot_use() -> None:
+
+    with pytest.raises(cnncalc.UsageError, match="did you mean 'params'"):
+        cnncalc.sweep("unet", metrics="parms")
+    with pytest.raises(cnncalc.UsageError, match="did you mean 'base'"):
+        cnncalc.sweep("unet", vars={"bse": [16, 32]})
+    with pytest.raises(cnncalc.UsageError, match="a figure of a training step"):
+        cnncalc.sweep("unet", metrics="training_flops")
+    with pytest.raises(cnncalc.SpecError) as refused:
+        cnncalc.sweep("unet", input="3x{1..2}")
+    assert "the network cannot be analysed at input 3x1x1" in refused.value.__notes__

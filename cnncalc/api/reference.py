@@ -17,7 +17,7 @@ import cnncalc
 START = "<!-- api-reference: start (written by `python -m cnncalc.api.reference`; do not edit) -->"
 END = "<!-- api-reference: end -->"
 
-FUNCTIONS = ("analyze", "summary", "to_spec", "fit", "diff")
+FUNCTIONS = ("analyze", "summary", "to_spec", "fit", "diff", "sweep")
 CLASSES = ("Analysis", "Totals", "Layer", "FieldAxis", "FitResult", "Diff")
 ERRORS = ("CnncalcError", "SpecError", "SpecPathError", "UsageError", "ModelImportError", "SpecIssue")
 PUBLIC = (*FUNCTIONS, *CLASSES, *ERRORS)

@@ -30,7 +30,7 @@ from cnncalc.render.style import ColorChoice
 if TYPE_CHECKING:  # loaded when a comparison runs, not when the command is built
     from cnncalc.engine.result import AnalysisResult
     from cnncalc.language.yaml_source import LoadedDocument
-    from cnncalc.sweep.grid import Number
+    from cnncalc.sweeps.grid import Number
 
 
 @contextmanager

@@ -34,8 +34,8 @@ from cnncalc.render.style import ColorChoice
 
 if TYPE_CHECKING:  # loaded when a sweep runs, not when the command is built
     from cnncalc.language.yaml_source import LoadedDocument
-    from cnncalc.sweep.grid import Grid, Parameter
-    from cnncalc.sweep.run import SweepRow
+    from cnncalc.sweeps.grid import Grid, Parameter
+    from cnncalc.sweeps.run import SweepRow
 
 
 def sweep(
@@ -118,9 +118,9 @@ def sweep(
     The network is expanded once and only its layer rules run again at each input, so sweeps of thousands of
     points take about as long as a few analyses.
     """
-    from cnncalc.sweep.grid import GridError, build_grid
-    from cnncalc.sweep.output import ChartRefused, chart_axis, point_text
-    from cnncalc.sweep.run import PointFailed, TrainingProblem, run_sweep
+    from cnncalc.sweeps.grid import GridError, build_grid
+    from cnncalc.sweeps.output import ChartRefused, chart_axis, point_text
+    from cnncalc.sweeps.run import PointFailed, TrainingProblem, network_name, run_sweep, spatial_rank
 
     training = mode is Mode.train
     chosen = _metrics_or_fail(metrics, training)
@@ -140,7 +140,7 @@ def sweep(
         raise spec_failure(error, sources) from None
     assignments = [_setting_or_fail(setting, loaded.data) for setting in settings or ()]
     try:
-        grid = build_grid(input_shape, batch, assignments, _spatial_rank(loaded.data), zipped)
+        grid = build_grid(input_shape, batch, assignments, spatial_rank(loaded.data), zipped)
     except GridError as error:
         raise fail(error.message, ExitCode.USAGE, error.hint) from None
     axis = None
@@ -163,13 +163,7 @@ def sweep(
         raise fail(f"{where}{problem.message}", code, problem.hint) from None
     _print(grid, rows, chosen, loaded, output_format, color, axis if chart else None, mode.value)
     if plot is not None and axis is not None:
-        _write_plot(plot, grid, rows, chosen, axis, _name(loaded))
-
-
-def _name(loaded: LoadedDocument) -> str:
-    data = loaded.data
-    name = data.get("name") if isinstance(data, dict) else None
-    return name if isinstance(name, str) else Path(loaded.source.file).stem
+        _write_plot(plot, grid, rows, chosen, axis, network_name(loaded))
 
 
 def _print(
@@ -182,9 +176,10 @@ def _print(
     axis: Parameter | None,
     mode: str,
 ) -> None:
-    from cnncalc.sweep import output
+    from cnncalc.sweeps import output
+    from cnncalc.sweeps.run import network_name
 
-    name = _name(loaded)
+    name = network_name(loaded)
     if output_format is OutputFormat.json:
         document = output.sweep_document(name, loaded.source.file, grid, rows, metrics, mode)
         sys.stdout.write(json.dumps(document, indent=2) + "\n")
@@ -205,22 +200,12 @@ def _print(
 
 
 def _metrics_or_fail(text: str | None, training: bool) -> tuple[str, ...]:
-    from cnncalc.language.pydantic_errors import did_you_mean
-    from cnncalc.sweep.run import DEFAULT_METRICS, DEFAULT_TRAINING_METRICS, INFERENCE_METRICS, TRAINING_METRICS
+    from cnncalc.sweeps.run import MetricError, chosen_metrics
 
-    if text is None:
-        return DEFAULT_TRAINING_METRICS if training else DEFAULT_METRICS
-    names = tuple(name.strip() for name in text.split(",") if name.strip())
-    if not names:
-        raise fail("--metrics names no figure", ExitCode.USAGE, f"e.g. --metrics {','.join(DEFAULT_METRICS)}")
-    known = (*INFERENCE_METRICS, *TRAINING_METRICS)
-    for name in names:
-        if name in TRAINING_METRICS and not training:
-            raise fail(f"--metrics {name} is a figure of a training step", ExitCode.USAGE, "add --mode train")
-        if name not in known:
-            hint = did_you_mean(name, known) or f"one of: {', '.join(known)}"
-            raise fail(f"--metrics: unknown figure {name!r}", ExitCode.USAGE, hint)
-    return tuple(dict.fromkeys(names))
+    try:
+        return chosen_metrics(None if text is None else text.split(","), training)
+    except MetricError as error:
+        raise fail(error.message, ExitCode.USAGE, error.hint) from None
 
 
 def _setting_or_fail(setting: str, data: Any) -> tuple[str, str]:
@@ -233,13 +218,6 @@ def _setting_or_fail(setting: str, data: Any) -> tuple[str, str]:
     except VariableSettingError as error:
         raise fail(error.message, ExitCode.USAGE, error.hint) from None
     return name, values
-
-
-def _spatial_rank(data: Any) -> int:
-    """How many spatial axes the spec's input has (2 where its input section cannot say: its errors come later)."""
-    section = data.get("input") if isinstance(data, dict) else None
-    shape = section.get("shape") if isinstance(section, dict) else None
-    return len(shape) - 1 if isinstance(shape, list) and 2 <= len(shape) <= 4 else 2
 
 
 def _plot_possible_or_fail(path: Path) -> None:
@@ -263,7 +241,7 @@ def _write_plot(
     path: Path, grid: Grid, rows: list[SweepRow], metrics: tuple[str, ...], axis: Parameter, name: str
 ) -> None:
     from cnncalc.render.plot_file import write_plot
-    from cnncalc.sweep.output import grid_summary, sweep_charts
+    from cnncalc.sweeps.output import grid_summary, sweep_charts
 
     try:
         write_plot(sweep_charts(name, grid, rows, metrics, axis), path, f"{name}: {grid_summary(grid)}")

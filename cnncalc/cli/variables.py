@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from cnncalc.cli.common import SpecText
     from cnncalc.engine.analysis import InputOverrides
     from cnncalc.engine.result import AnalysisResult
-    from cnncalc.sweep.grid import Number
+    from cnncalc.sweeps.grid import Number
 
 SetOption = Annotated[
     list[str] | None,
@@ -29,7 +29,7 @@ def variable_settings_or_fail(settings: list[str] | None, option: str, why_one: 
     """`--set NAME=VALUE`s -> {NAME: VALUE}: one number each, read as `sweep --set` reads one (`why_one` says
     why a list is refused here)."""
     from cnncalc.language.variables import VariableSettingError, split_setting
-    from cnncalc.sweep.grid import GridError, parse_values
+    from cnncalc.sweeps.grid import GridError, parse_values
 
     read: dict[str, Number] = {}
     for setting in settings or ():

@@ -81,9 +81,12 @@ def _headline_text(count: NetworkCount) -> str:
     return f"{grouped(count.headline)} ({human(count.headline)})"
 
 
-def comparison_table(result: AnalysisResult, counts: list[NetworkCount]) -> Table:
-    """The comparison as a table model (shared by the terminal, plain text and Markdown)."""
-    rows = comparison_rows(result, counts)
+def comparison_table(
+    result: AnalysisResult, counts: list[NetworkCount], rows: list[ComparisonRow] | None = None
+) -> Table:
+    """The comparison as a table model (shared by the terminal, plain text and Markdown); `rows`, where the
+    caller has them already (they cost a pass over every layer per convention)."""
+    rows = comparison_rows(result, counts) if rows is None else rows
     causes = used_causes(rows)
     table = Table(
         [
@@ -133,9 +136,9 @@ def title(result: AnalysisResult) -> str:
     )
 
 
-def notes(result: AnalysisResult, counts: list[NetworkCount]) -> list[str]:
+def notes(result: AnalysisResult, counts: list[NetworkCount], rows: list[ComparisonRow] | None = None) -> list[str]:
     """How to read the table, then what each cause column and each convention means."""
-    rows = comparison_rows(result, counts)
+    rows = comparison_rows(result, counts) if rows is None else rows
     lines = ["Each row: Headline = cnncalc MACs + the columns after Unit (exact figures: --format json)."]
     lines += [f"{cause.value}: {CAUSE_HELP[cause]}" for cause in used_causes(rows)]
     for count in counts:
@@ -146,13 +149,15 @@ def notes(result: AnalysisResult, counts: list[NetworkCount]) -> list[str]:
 
 
 def conventions_markdown(result: AnalysisResult, counts: list[NetworkCount]) -> str:
-    table = comparison_table(result, counts)
+    rows = comparison_rows(result, counts)
+    table = comparison_table(result, counts, rows)
     out = [f"**{table.title}**", "", *markdown_table(table), ""]
-    out += [f"- {line}" for line in notes(result, counts)]
+    out += [f"- {line}" for line in notes(result, counts, rows)]
     return "\n".join(out) + "\n"
 
 
 def print_conventions(printer: Printer, result: AnalysisResult, counts: list[NetworkCount]) -> None:
-    printer.table(comparison_table(result, counts), "widen the terminal, or use --format json for every figure")
-    for line in notes(result, counts):
+    rows = comparison_rows(result, counts)
+    printer.table(comparison_table(result, counts, rows), "widen the terminal, or use --format json for every figure")
+    for line in notes(result, counts, rows):
         printer.line(line, style="dim")

@@ -235,11 +235,12 @@ def _static_table(table: Table) -> str:
 
 def _conventions(inputs: ReportInputs) -> str:
     from cnncalc.conventions import count_all
-    from cnncalc.render.conventions_table import comparison_table, notes
+    from cnncalc.render.conventions_table import comparison_rows, comparison_table, notes
 
     counts = count_all(inputs.result)
-    table = comparison_table(inputs.result, counts)
-    items = "".join(f"<li>{escape(line)}</li>" for line in notes(inputs.result, counts))
+    rows = comparison_rows(inputs.result, counts)
+    table = comparison_table(inputs.result, counts, rows)
+    items = "".join(f"<li>{escape(line)}</li>" for line in notes(inputs.result, counts, rows))
     return f'<p class="note">{escape(table.title)}</p>{_static_table(table)}<ul class="note">{items}</ul>'
 
 

@@ -15,7 +15,9 @@ How it stays fast (and exact):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cnncalc.base.errors import SpecError
@@ -24,7 +26,7 @@ from cnncalc.engine.reuse import ReusableNetwork
 from cnncalc.language.variables import with_variables
 from cnncalc.language.yaml_source import LoadedDocument
 from cnncalc.render.machine import count_totals_dict, training_totals_dict
-from cnncalc.sweep.grid import Number, Point
+from cnncalc.sweeps.grid import Number, Point
 
 if TYPE_CHECKING:
     from cnncalc.training import TrainingOptions
@@ -233,3 +235,47 @@ class TrainingProblem(Exception):
         self.message = message
         self.hint = hint
         self.usage = usage  # the options' fault (exit 2), else the network's (exit 1)
+
+
+class MetricError(ValueError):
+    """A figure a sweep cannot give: the message names it, the hint what to write instead."""
+
+    def __init__(self, message: str, hint: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def chosen_metrics(names: Sequence[str] | None, training: bool, option: str = "--metrics") -> tuple[str, ...]:
+    """The figures asked for (the defaults for None), checked: each a total of `analyze`'s JSON, a training
+    step's only with one."""
+    from cnncalc.language.pydantic_errors import did_you_mean
+
+    if names is None:
+        return DEFAULT_TRAINING_METRICS if training else DEFAULT_METRICS
+    names = tuple(name.strip() for name in names if name.strip())
+    if not names:
+        raise MetricError(f"{option} names no figure", f"e.g. {option} {','.join(DEFAULT_METRICS)}")
+    known = (*INFERENCE_METRICS, *TRAINING_METRICS)
+    for name in names:
+        if name in TRAINING_METRICS and not training:
+            train = "add --mode train" if option.startswith("--") else "add mode='train'"
+            raise MetricError(f"{option} {name} is a figure of a training step", train)
+        if name not in known:
+            raise MetricError(
+                f"{option}: unknown figure {name!r}", did_you_mean(name, known) or f"one of: {', '.join(known)}"
+            )
+    return tuple(dict.fromkeys(names))
+
+
+def spatial_rank(data: Any) -> int:
+    """How many spatial axes the spec's input has (2 where its input section cannot say: its errors come later)."""
+    section = data.get("input") if isinstance(data, dict) else None
+    shape = section.get("shape") if isinstance(section, dict) else None
+    return len(shape) - 1 if isinstance(shape, list) and 2 <= len(shape) <= 4 else 2
+
+
+def network_name(loaded: LoadedDocument) -> str:
+    data = loaded.data
+    name = data.get("name") if isinstance(data, dict) else None
+    return name if isinstance(name, str) else Path(loaded.source.file).stem

@@ -10,8 +10,8 @@ from cnncalc.render.layout import Column, Table
 from cnncalc.render.line_chart import MAX_SERIES, Chart, Series
 from cnncalc.render.units import human, human_bytes
 from cnncalc.render.view import shape_text
-from cnncalc.sweep.grid import Grid, Number, Parameter, Point
-from cnncalc.sweep.run import SweepRow
+from cnncalc.sweeps.grid import Grid, Number, Parameter, Point
+from cnncalc.sweeps.run import SweepRow
 
 
 def point_text(point: Point, row: SweepRow | None = None) -> str:

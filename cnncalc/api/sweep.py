@@ -46,7 +46,6 @@ def sweep(
     from cnncalc.sweeps.grid import GridError, build_grid
     from cnncalc.sweeps.output import point_text, sweep_document
     from cnncalc.sweeps.run import (
-        MetricError,
         PointFailed,
         TrainingProblem,
         chosen_metrics,
@@ -58,14 +57,11 @@ def sweep(
     if not is_spec_source(source):
         raise TypeError(f"source must be a spec (a path, a bundled name, YAML text or a mapping), not {type(source)}")
     options = _training_options(mode, optimizer, freeze, checkpoint, precision, device)
-    try:
-        chosen = chosen_metrics(
-            None if metrics is None else metrics.split(",") if isinstance(metrics, str) else list(metrics),
-            options is not None,
-            "metrics",
-        )
-    except MetricError as error:
-        raise UsageError(error.message, error.hint) from None
+    chosen = chosen_metrics(
+        None if metrics is None else metrics.split(",") if isinstance(metrics, str) else list(metrics),
+        options is not None,
+        "metrics",
+    )
     loaded = load_source(source)
     settings: list[tuple[str, str]] = []
     for name, values in (vars or {}).items():

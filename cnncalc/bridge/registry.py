@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
 import torch
 from torch import nn
 
 from cnncalc.base.geometry import Geometry
+from cnncalc.base.registration import register_once
 from cnncalc.kinds.base import LayerSchema
 
 
@@ -50,7 +50,6 @@ class BuildContext:
 
 Builder = Callable[[LayerSchema, BuildContext], nn.Module]
 BUILDERS: dict[str, Builder] = {}
-Entry = TypeVar("Entry")
 
 # (the built module, the layer's spec, its context) -> what the forward pass runs with the layer's inputs
 Run = Callable[..., torch.Tensor]
@@ -60,27 +59,14 @@ FUNCTIONAL_FORMS: dict[str, RunFactory] = {}
 
 
 def builds(*kinds: str) -> Callable[[Builder], Builder]:
-    return _register_once(BUILDERS, "torch builders", kinds)
-
-
-def _register_once(table: dict[str, Entry], what: str, kinds: tuple[str, ...]) -> Callable[[Entry], Entry]:
-    """A decorator that puts its function in `table` under each kind; a kind can be registered only once."""
-
-    def register(entry: Entry) -> Entry:
-        for kind in kinds:
-            if kind in table:
-                raise RuntimeError(f"layer kind {kind!r} has two {what}")
-            table[kind] = entry
-        return entry
-
-    return register
+    return register_once(BUILDERS, kinds, "layer kind {name} has two torch builders")
 
 
 def calls(*kinds: str) -> Callable[[RunFactory], RunFactory]:
     """Register how the forward pass calls the module of these kinds (default: `module(*inputs)`)."""
-    return _register_once(CALLS, "module calls", kinds)
+    return register_once(CALLS, kinds, "layer kind {name} has two module calls")
 
 
 def functional_form(*kinds: str) -> Callable[[RunFactory], RunFactory]:
     """Register the function a `functional: true` layer of these kinds runs (default: its module's forward)."""
-    return _register_once(FUNCTIONAL_FORMS, "functional forms", kinds)
+    return register_once(FUNCTIONAL_FORMS, kinds, "layer kind {name} has two functional forms")

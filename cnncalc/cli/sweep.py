@@ -200,11 +200,12 @@ def _print(
 
 
 def _metrics_or_fail(text: str | None, training: bool) -> tuple[str, ...]:
-    from cnncalc.sweeps.run import MetricError, chosen_metrics
+    from cnncalc.base.errors import UsageError
+    from cnncalc.sweeps.run import chosen_metrics
 
     try:
         return chosen_metrics(None if text is None else text.split(","), training)
-    except MetricError as error:
+    except UsageError as error:
         raise fail(error.message, ExitCode.USAGE, error.hint) from None
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from cnncalc.base.registration import register_once
 from cnncalc.conventions.kinds import counts_zero_everywhere
 from cnncalc.conventions.model import LayerView, Part, Term
 from cnncalc.engine.result import AnalysisResult
@@ -109,15 +110,7 @@ def _register(table: dict[str, Rule], twice: str, kinds: tuple[str | Iterable[st
     names: list[str] = []
     for kind in kinds:
         names.extend([kind] if isinstance(kind, str) else sorted(kind))
-
-    def register(rule: Rule) -> Rule:
-        for name in names:
-            if name in table:
-                raise RuntimeError(f"{twice} for {name!r}")
-            table[name] = rule
-        return rule
-
-    return register
+    return register_once(table, names, twice + " for {name}")
 
 
 class MissingRuleError(LookupError):

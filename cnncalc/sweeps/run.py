@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cnncalc.base.errors import SpecError
+from cnncalc.base.errors import SpecError, UsageError
 from cnncalc.engine.analysis import InputOverrides
 from cnncalc.engine.reuse import ReusableNetwork
 from cnncalc.language.variables import with_variables
@@ -237,32 +237,23 @@ class TrainingProblem(Exception):
         self.usage = usage  # the options' fault (exit 2), else the network's (exit 1)
 
 
-class MetricError(ValueError):
-    """A figure a sweep cannot give: the message names it, the hint what to write instead."""
-
-    def __init__(self, message: str, hint: str) -> None:
-        super().__init__(message)
-        self.message = message
-        self.hint = hint
-
-
 def chosen_metrics(names: Sequence[str] | None, training: bool, option: str = "--metrics") -> tuple[str, ...]:
     """The figures asked for (the defaults for None), checked: each a total of `analyze`'s JSON, a training
-    step's only with one."""
+    step's only with one (UsageError naming the figure as `option` does)."""
     from cnncalc.language.pydantic_errors import did_you_mean
 
     if names is None:
         return DEFAULT_TRAINING_METRICS if training else DEFAULT_METRICS
     names = tuple(name.strip() for name in names if name.strip())
     if not names:
-        raise MetricError(f"{option} names no figure", f"e.g. {option} {','.join(DEFAULT_METRICS)}")
+        raise UsageError(f"{option} names no figure", f"e.g. {option} {','.join(DEFAULT_METRICS)}")
     known = (*INFERENCE_METRICS, *TRAINING_METRICS)
     for name in names:
         if name in TRAINING_METRICS and not training:
             train = "add --mode train" if option.startswith("--") else "add mode='train'"
-            raise MetricError(f"{option} {name} is a figure of a training step", train)
+            raise UsageError(f"{option} {name} is a figure of a training step", train)
         if name not in known:
-            raise MetricError(
+            raise UsageError(
                 f"{option}: unknown figure {name!r}", did_you_mean(name, known) or f"one of: {', '.join(known)}"
             )
     return tuple(dict.fromkeys(names))

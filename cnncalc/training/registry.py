@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from math import prod
 from typing import Any
 
+from cnncalc.base.registration import register_once
 from cnncalc.engine.result import LayerRow
 
 RULES_FOLLOW = "PyTorch 2.13, CPU"
@@ -146,15 +147,7 @@ TRAINING_RULES: dict[str, TrainingRule] = {}
 
 def training_rule(*kinds: str) -> Callable[[TrainingRule], TrainingRule]:
     """Register `rule` as the training rule of these kinds; a kind can have only one."""
-
-    def register(rule: TrainingRule) -> TrainingRule:
-        for kind in kinds:
-            if kind in TRAINING_RULES:
-                raise RuntimeError(f"layer kind {kind!r} has two training rules")
-            TRAINING_RULES[kind] = rule
-        return rule
-
-    return register
+    return register_once(TRAINING_RULES, kinds, "layer kind {name} has two training rules")
 
 
 @dataclass

@@ -49,10 +49,14 @@ def _statistics_itemsize(view: TrainingView, with_parameters: bool) -> int:
 MASK_ITEMSIZE = 1  # CUDA's fused dropout keeps a bool mask
 
 
-def _fp32_on_cuda_autocast(view: TrainingView) -> tuple[str, int | None]:
-    """Ops CUDA autocast runs in fp32 (layer and group norm, softmax, upsampling): what they read of their
-    input (a half-precision input copied to fp32, which is what they keep) and the dtype they compute in."""
-    if view.autocast_itemsize is None or view.device != "cuda":
+def _autocast_fp32(view: TrainingView, on: str, applies: bool = True) -> tuple[str, int | None]:
+    """An op autocast runs in fp32 on device `on` (where `applies`): what it reads of its input (a
+    half-precision input is copied to fp32, and the copy is what it keeps) and the dtype it computes in;
+    elsewhere (INPUT, None), its input as it is, in the input's dtype.
+
+    CUDA autocast runs layer and group norm, softmax and upsampling in fp32; the CPU's, 3-d pooling and
+    replicate and 1-d/2-d reflect padding."""
+    if view.autocast_itemsize is None or view.device != on or not applies:
         return INPUT, None
     if view.input_itemsizes[0] == FP32_ITEMSIZE:
         return INPUT, FP32_ITEMSIZE
@@ -129,13 +133,10 @@ def convolution(view: TrainingView) -> TrainingCost:
             size + left + right for size, (left, right) in zip(view.row.input_shape[2:], geometry.padding, strict=True)
         ]
         saved.add("padded", batch * channels * prod(sizes))
-        # CPU autocast runs replicate padding and 1-d and 2-d reflect padding in fp32: a half-precision input is
-        # copied to fp32, and the copy is what the pad keeps
         reflect_3d = mode == "reflect" and len(geometry.axes) == 3
-        fp32_pad = view.autocast_itemsize is not None and view.device == "cpu" and not reflect_3d
-        pad_input = "pad_input_fp32" if fp32_pad and view.input_itemsizes[0] != FP32_ITEMSIZE else INPUT
+        pad_input, itemsize = _autocast_fp32(view, "cpu", applies=not reflect_3d)
         kept = view.input_grad and mode in ("reflect", "replicate")
-        saved.add(pad_input, view.input_elements(), when=kept, itemsize=FP32_ITEMSIZE if fp32_pad else None)
+        saved.add(pad_input, view.input_elements(), when=kept, itemsize=itemsize)
     return _conv_cost(view, saved)
 
 
@@ -268,7 +269,7 @@ def layernorm(view: TrainingView) -> TrainingCost:
     shape = view.row.input_shape
     normalized = shape[1] if view.spec.channels_first else prod(shape[len(shape) - view.spec.dims :])
     groups = view.input_elements() // normalized if normalized else 0
-    normalized_input, itemsize = _fp32_on_cuda_autocast(view)
+    normalized_input, itemsize = _autocast_fp32(view, "cuda")
     saved.add(normalized_input, view.input_elements(), when=view.tracked, itemsize=itemsize)
     statistics = _statistics_itemsize(view, view.spec.elementwise_affine)
     saved.add("mean", groups, when=view.tracked, itemsize=statistics)
@@ -290,7 +291,7 @@ def groupnorm(view: TrainingView) -> TrainingCost:
     saved = SavedList()
     groups = view.row.input_shape[0] * view.spec.groups
     in_place = contiguous_in_suggested_format(view.row.input_shape, view.input_layouts[0])
-    normalized_input, itemsize = _fp32_on_cuda_autocast(view)
+    normalized_input, itemsize = _autocast_fp32(view, "cuda")
     if normalized_input == INPUT and not in_place:
         normalized_input = "contiguous"
     saved.add(normalized_input, view.input_elements(), when=view.tracked, itemsize=itemsize)
@@ -359,7 +360,7 @@ def softmax(view: TrainingView) -> TrainingCost:
     autocast)."""
     saved = SavedList()
     saved.add(OUTPUT, view.output_elements, when=view.tracked)
-    return saved.done(itemsize=_fp32_on_cuda_autocast(view)[1])
+    return saved.done(itemsize=_autocast_fp32(view, "cuda")[1])
 
 
 @training_rule("leaky_relu", "elu")
@@ -480,7 +481,7 @@ def keeps_nothing(view: TrainingView) -> TrainingCost:
 @training_rule("upsample")
 def upsample(view: TrainingView) -> TrainingCost:
     """Needs only shapes for its backward; CUDA autocast runs it in fp32."""
-    return TrainingCost(itemsize=_fp32_on_cuda_autocast(view)[1])
+    return TrainingCost(itemsize=_autocast_fp32(view, "cuda")[1])
 
 
 @training_rule("class_token")
@@ -585,16 +586,6 @@ def max_pooling(view: TrainingView) -> TrainingCost:
     return saved.done(itemsize=itemsize)
 
 
-def _pooling_precision(view: TrainingView) -> tuple[str, int | None]:
-    """What a pooling layer reads of its input, and the dtype it computes in. CPU autocast runs 3-d average
-    and max pooling in fp32: a half-precision input is copied to fp32 (the copy is what it keeps)."""
-    if view.autocast_itemsize is None or view.device != "cpu" or len(view.row.input_shape) != 5:
-        return INPUT, None
-    if view.input_itemsizes[0] == FP32_ITEMSIZE:
-        return INPUT, FP32_ITEMSIZE
-    return "input_fp32", FP32_ITEMSIZE
-
-
 def _window_of_padding_only(row: LayerRow) -> int | None:
     """The first spatial axis (0-based) along which a window of this pooling layer covers no input position."""
     geometry = row.geometry
@@ -608,6 +599,11 @@ def _window_of_padding_only(row: LayerRow) -> int | None:
             if not any(0 <= tap < axis.size for tap in taps):
                 return number
     return None
+
+
+def _pooling_precision(view: TrainingView) -> tuple[str, int | None]:
+    """CPU autocast runs 3-d pooling in fp32 (see `_autocast_fp32`)."""
+    return _autocast_fp32(view, "cpu", applies=len(view.row.input_shape) == 5)
 
 
 @training_rule("adaptive_maxpool1d", "adaptive_maxpool2d", "adaptive_maxpool3d")
